@@ -1,0 +1,127 @@
+/** The MISSION environment contract and its matching CLI flags, resolved once (flags win over env). */
+import { join } from 'node:path'
+import { DaneelError } from '../src/errors.js'
+import type { Options } from './args.js'
+
+/** Flags every command that needs settings accepts; each mirrors an environment variable. */
+export const SETTINGS_OPTIONS = {
+  'dane-id': { type: 'string' }, // DANE_ID (alias IDENTITY_NAME)
+  'crypto-path': { type: 'string' }, // CRYPTO_PATH
+  'app-uid': { type: 'string' }, // APP_UID
+  'no-dnssec': { type: 'boolean' }, // NO_DNSSEC
+  'mqtt-host': { type: 'string' }, // MQTT_HOST
+  'mqtt-port': { type: 'string' }, // MQTT_PORT
+  'mqtt-url': { type: 'string' }, // MQTT_URL
+  'trusted-domains': { type: 'string' }, // TRUSTED_DOMAINS
+  'max-message-size': { type: 'string' }, // MAX_MESSAGE_SIZE
+  state: { type: 'string' }, // DANEEL_STATE
+  dns: { type: 'string' }, // DNS_SERVER
+  'trust-anchors': { type: 'string' }, // DNSSEC_TRUST_ANCHORS
+  dnssec: { type: 'string' }, // DNSSEC=validate|resolver
+  crypto: { type: 'string' }, // DANEEL_CRYPTO=node|noble
+} as const satisfies Options
+
+export const SETTINGS_HELP = `Settings (flag, or environment variable; flags win):
+  --dane-id NAME          DANE_ID (alias IDENTITY_NAME): this device's identity name
+  --crypto-path DIR       CRYPTO_PATH: where NAME.key.pem, .crt.pem, .csr.pem live
+  --app-uid UID           APP_UID: owner of the private key file
+  --no-dnssec             NO_DNSSEC: use PKIX-CD instead of DNSSEC
+  --mqtt-url URL          MQTT_URL (or --mqtt-host/MQTT_HOST and --mqtt-port/MQTT_PORT)
+  --trusted-domains LIST  TRUSTED_DOMAINS: comma-separated sender domains
+  --max-message-size N    MAX_MESSAGE_SIZE: bytes (default 16384)
+  --state DIR             DANEEL_STATE: replay guard, outbox (default STATE_DIRECTORY or CRYPTO_PATH/state)
+  --dns HOST[:PORT]       DNS_SERVER: resolver(s), comma-separated (default /etc/resolv.conf)
+  --trust-anchors FILE    DNSSEC_TRUST_ANCHORS: DS/DNSKEY records (default: the root KSKs)
+  --dnssec MODE           DNSSEC: validate (default) or resolver (trust the AD bit of a loopback resolver)
+  --crypto PROVIDER       DANEEL_CRYPTO: node (default) or noble`
+
+export interface Settings {
+  daneId: string | undefined
+  cryptoPath: string
+  appUid: number | undefined
+  noDnssec: boolean
+  mqttUrl: string
+  trustedDomains: string[]
+  maxMessageSize: number
+  stateDir: string
+  dnsServers: string[] | undefined
+  trustAnchorsFile: string | undefined
+  dnssecMode: 'validate' | 'resolver'
+  cryptoProvider: 'node' | 'noble'
+}
+
+type SettingsValues = { [K in keyof typeof SETTINGS_OPTIONS]?: (typeof SETTINGS_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }
+
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on'])
+const FALSE_WORDS = new Set(['', '0', 'false', 'no', 'off'])
+
+function bool(name: string, value: string | undefined): boolean {
+  if (value === undefined) return false
+  const v = value.trim().toLowerCase()
+  if (TRUE_WORDS.has(v)) return true
+  if (FALSE_WORDS.has(v)) return false
+  throw new DaneelError('ERR_CONFIG_INVALID', `${name} must be true or false, not '${value}'`)
+}
+
+function int(name: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value.trim())) throw new DaneelError('ERR_CONFIG_INVALID', `${name} must be a whole number, not '${value}'`)
+  const n = Number(value)
+  if (n < min || n > max) throw new DaneelError('ERR_CONFIG_INVALID', `${name} must be between ${min} and ${max}, not ${n}`)
+  return n
+}
+
+/** Resolves settings from parsed flags and an environment (pass process.env). Throws ERR_CONFIG_INVALID. */
+export function resolveSettings(values: SettingsValues, env: NodeJS.ProcessEnv): Settings {
+  const pick = (flag: string | boolean | undefined, ...names: string[]): string | undefined => {
+    if (flag !== undefined) return String(flag)
+    for (const n of names) if (env[n] !== undefined && env[n] !== '') return env[n]
+    return undefined
+  }
+  const cryptoPath = pick(values['crypto-path'], 'CRYPTO_PATH') ?? '/var/lib/daneel/crypto'
+  const appUidRaw = pick(values['app-uid'], 'APP_UID')
+  const noDnssec = values['no-dnssec'] === true || bool('NO_DNSSEC', env.NO_DNSSEC)
+
+  let mqttUrl = pick(values['mqtt-url'], 'MQTT_URL')
+  if (mqttUrl === undefined) {
+    const host = pick(values['mqtt-host'], 'MQTT_HOST') ?? '127.0.0.1'
+    const port = int('MQTT_PORT', pick(values['mqtt-port'], 'MQTT_PORT') ?? '1883', 1, 65535)
+    mqttUrl = `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`
+  }
+  if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(mqttUrl)) throw new DaneelError('ERR_CONFIG_INVALID', `MQTT_URL must start with mqtt://, mqtts://, ws:// or wss://, not '${mqttUrl}'`)
+
+  const trustedDomains = (pick(values['trusted-domains'], 'TRUSTED_DOMAINS') ?? '')
+    .split(',')
+    .map((d) => d.trim().toLowerCase().replace(/\.$/, ''))
+    .filter((d) => d !== '')
+  const maxRaw = pick(values['max-message-size'], 'MAX_MESSAGE_SIZE')
+  const maxMessageSize = maxRaw === undefined ? 16384 : int('MAX_MESSAGE_SIZE', maxRaw, 256, 16 * 1024 * 1024)
+  const stateDir = pick(values.state, 'DANEEL_STATE', 'STATE_DIRECTORY')?.split(':')[0] ?? join(cryptoPath, 'state')
+  const dnsRaw = pick(values.dns, 'DNS_SERVER')
+  const dnssecRaw = (pick(values.dnssec, 'DNSSEC') ?? 'validate').toLowerCase()
+  if (dnssecRaw !== 'validate' && dnssecRaw !== 'resolver') throw new DaneelError('ERR_CONFIG_INVALID', `DNSSEC must be 'validate' or 'resolver', not '${dnssecRaw}'`)
+  const cryptoRaw = (pick(values.crypto, 'DANEEL_CRYPTO') ?? 'node').toLowerCase()
+  if (cryptoRaw !== 'node' && cryptoRaw !== 'noble') throw new DaneelError('ERR_CONFIG_INVALID', `DANEEL_CRYPTO must be 'node' or 'noble', not '${cryptoRaw}'`)
+
+  return {
+    daneId: pick(values['dane-id'], 'DANE_ID', 'IDENTITY_NAME')?.trim().toLowerCase().replace(/\.$/, ''),
+    cryptoPath,
+    appUid: appUidRaw === undefined ? undefined : int('APP_UID', appUidRaw, 0, 2 ** 31 - 1),
+    noDnssec,
+    mqttUrl,
+    trustedDomains,
+    maxMessageSize,
+    stateDir,
+    dnsServers: dnsRaw === undefined ? undefined : dnsRaw.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    trustAnchorsFile: pick(values['trust-anchors'], 'DNSSEC_TRUST_ANCHORS'),
+    dnssecMode: dnssecRaw,
+    cryptoProvider: cryptoRaw,
+  }
+}
+
+/** Requires the identity name, with a clear usage error when missing. */
+export function requireDaneId(settings: Settings): string {
+  if (settings.daneId === undefined || settings.daneId === '') {
+    throw new DaneelError('ERR_USAGE', 'no identity name: set DANE_ID (or IDENTITY_NAME) or pass --dane-id NAME')
+  }
+  return settings.daneId
+}

@@ -1,0 +1,93 @@
+/** Every error code daneel raises, in one place; docs/errors.md documents each (a test checks). */
+
+export type ErrorCode =
+  // usage and input (CLI exit 2)
+  | 'ERR_USAGE'
+  | 'ERR_CONFIG_INVALID'
+  | 'ERR_IO'
+  // encodings
+  | 'ERR_PEM_INVALID'
+  | 'ERR_DER_INVALID'
+  | 'ERR_HEX_INVALID'
+  | 'ERR_B64URL_INVALID'
+  // keys and certificates
+  | 'ERR_KEY_INVALID'
+  | 'ERR_KEY_UNSUPPORTED'
+  | 'ERR_KEY_MISMATCH'
+  | 'ERR_CERT_INVALID'
+  | 'ERR_CERT_SIGNATURE'
+  | 'ERR_CERT_EXPIRED'
+  | 'ERR_CERT_NOT_YET_VALID'
+  | 'ERR_CERT_NAME_MISMATCH'
+  | 'ERR_CERT_NOT_CA'
+  | 'ERR_CERT_PATHLEN'
+  | 'ERR_CERT_KEY_USAGE'
+  | 'ERR_CERT_CHAIN'
+  | 'ERR_CSR_INVALID'
+  | 'ERR_IDENTITY_EXISTS'
+  | 'ERR_IDENTITY_MISSING'
+  // names and DANE
+  | 'ERR_NAME_INVALID'
+  | 'ERR_X5U_INVALID'
+  | 'ERR_TLSA_INVALID'
+  | 'ERR_TLSA_UNSUPPORTED'
+  | 'ERR_TLSA_NO_MATCH'
+  | 'ERR_TLSA_NONE'
+  | 'ERR_PKIXCD_FETCH'
+  | 'ERR_PKIXCD_CHAIN'
+  // DNS
+  | 'ERR_DNS_TIMEOUT'
+  | 'ERR_DNS_SERVFAIL'
+  | 'ERR_DNS_FORMAT'
+  | 'ERR_DNS_NXDOMAIN'
+  | 'ERR_DNS_NODATA'
+  | 'ERR_DNSSEC_BOGUS'
+  | 'ERR_DNSSEC_INDETERMINATE'
+  | 'ERR_DNSSEC_INSECURE'
+  | 'ERR_CLOCK_UNSYNCED'
+  // JOSE and sealed messages
+  | 'ERR_JOSE_ALG'
+  | 'ERR_JWS_INVALID'
+  | 'ERR_JWS_SIGNATURE'
+  | 'ERR_JWE_INVALID'
+  | 'ERR_JWE_DECRYPT'
+  | 'ERR_JWT_CLAIMS'
+  | 'ERR_JWT_AUDIENCE'
+  | 'ERR_JWT_EXPIRED'
+  | 'ERR_JWT_FUTURE'
+  | 'ERR_REPLAY'
+  | 'ERR_SENDER_UNTRUSTED'
+  | 'ERR_MESSAGE_TOO_LARGE'
+  // messaging
+  | 'ERR_MQTT'
+  | 'ERR_OUTBOX_FULL'
+  | 'ERR_OUTBOX_CORRUPT'
+  // sensors and hardware
+  | 'ERR_GPIO'
+  | 'ERR_UART'
+  | 'ERR_SENSOR'
+  // provisioning and monitor
+  | 'ERR_PROVISION'
+  | 'ERR_MONITOR'
+
+/** The one error class: callers `switch (err.code)`. Outward messages stay terse; detail goes in `cause`. */
+export class DaneelError extends Error {
+  readonly code: ErrorCode
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+    this.name = 'DaneelError'
+  }
+}
+
+export function isDaneelError(err: unknown, code?: ErrorCode): err is DaneelError {
+  return err instanceof DaneelError && (code === undefined || err.code === code)
+}
+
+/** Codes that mean "the caller gave bad input" (CLI exit status 2) rather than "a check failed" (1). */
+export const INPUT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'ERR_USAGE', 'ERR_CONFIG_INVALID', 'ERR_IO', 'ERR_PEM_INVALID', 'ERR_DER_INVALID', 'ERR_HEX_INVALID',
+  'ERR_KEY_INVALID', 'ERR_KEY_UNSUPPORTED', 'ERR_CERT_INVALID', 'ERR_CSR_INVALID', 'ERR_NAME_INVALID',
+  'ERR_X5U_INVALID', 'ERR_TLSA_INVALID', 'ERR_TLSA_UNSUPPORTED', 'ERR_IDENTITY_MISSING', 'ERR_KEY_MISMATCH',
+  'ERR_CERT_NAME_MISMATCH',
+])
