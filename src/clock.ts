@@ -1,0 +1,33 @@
+/** Injectable clocks. A Pi has no RTC: a clock can say it has not synced yet, and time checks then fail closed. */
+
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number
+  /** False until the system clock is known to be right (NTP synced); date checks must then be indeterminate. */
+  synced(): boolean
+}
+
+/** The system clock, trusted as synced (servers, tests, and devices with an RTC or checked NTP). */
+export const systemClock: Clock = { now: () => Date.now(), synced: () => true }
+
+/** A fixed clock for tests and recorded fixtures. */
+export function fixedClock(ms: number, synced = true): Clock {
+  return { now: () => ms, synced: () => synced }
+}
+
+/**
+ * A clock that reports synced once systemd-timesyncd says so (the file /run/systemd/timesync/synchronized
+ * exists) or once the time is past `notBefore` (e.g. the build date: a Pi without network boots in 1970 or at
+ * the last saved fake-hwclock time, which is before any release). Pass `exists` to test it.
+ */
+export function linuxClock(opts: { notBefore: number; exists: (path: string) => boolean }): Clock {
+  let known = false
+  return {
+    now: () => Date.now(),
+    synced: () => {
+      if (known) return true
+      known = opts.exists('/run/systemd/timesync/synchronized') || Date.now() > opts.notBefore
+      return known
+    },
+  }
+}
