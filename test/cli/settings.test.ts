@@ -1,0 +1,73 @@
+/** The environment contract of MISSION.md and its flags: names, aliases, defaults, flags winning, clear errors. */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { requireDaneId, resolveSettings } from '../../cli/settings.js'
+import { isDaneelError } from '../../src/errors.js'
+
+test('defaults', () => {
+  const s = resolveSettings({}, {})
+  assert.equal(s.daneId, undefined)
+  assert.equal(s.mqttUrl, 'mqtt://127.0.0.1:1883')
+  assert.equal(s.maxMessageSize, 16384)
+  assert.equal(s.stateDir, '/var/lib/daneel/crypto/state')
+  assert.deepEqual(s.trustedDomains, [])
+  assert.equal(s.noDnssec, false)
+  assert.equal(s.dnssecMode, 'validate')
+  assert.equal(s.cryptoProvider, 'node')
+  assert.equal(s.dnsServers, undefined)
+})
+
+test('environment names of the original system, IDENTITY_NAME alias, normalisation', () => {
+  const s = resolveSettings({}, {
+    IDENTITY_NAME: 'C90A0D441683.AirQuality._device.Example.com.',
+    CRYPTO_PATH: '/tmp/c', APP_UID: '1000', NO_DNSSEC: 'true', MQTT_HOST: 'broker.lan', MQTT_PORT: '8883',
+    TRUSTED_DOMAINS: 'example.com, Other.org. ,', MAX_MESSAGE_SIZE: '4096', DNS_SERVER: '127.0.0.1:5353,::1',
+    DNSSEC_TRUST_ANCHORS: '/etc/anchors', DNSSEC: 'resolver', DANEEL_CRYPTO: 'noble',
+  })
+  assert.equal(s.daneId, 'c90a0d441683.airquality._device.example.com')
+  assert.equal(s.cryptoPath, '/tmp/c')
+  assert.equal(s.appUid, 1000)
+  assert.equal(s.noDnssec, true)
+  assert.equal(s.mqttUrl, 'mqtt://broker.lan:8883')
+  assert.deepEqual(s.trustedDomains, ['example.com', 'other.org'])
+  assert.equal(s.maxMessageSize, 4096)
+  assert.equal(s.stateDir, '/tmp/c/state')
+  assert.deepEqual(s.dnsServers, ['127.0.0.1:5353', '::1'])
+  assert.equal(s.trustAnchorsFile, '/etc/anchors')
+  assert.equal(s.dnssecMode, 'resolver')
+  assert.equal(s.cryptoProvider, 'noble')
+})
+
+test('DANE_ID wins over IDENTITY_NAME; flags win over env; MQTT_URL wins over host/port', () => {
+  const env = { DANE_ID: 'a._device.x.org', IDENTITY_NAME: 'b._device.x.org', MQTT_URL: 'mqtts://h:8883', MQTT_HOST: 'ignored' }
+  assert.equal(resolveSettings({}, env).daneId, 'a._device.x.org')
+  assert.equal(resolveSettings({}, env).mqttUrl, 'mqtts://h:8883')
+  const s = resolveSettings({ 'dane-id': 'c._device.x.org', 'mqtt-url': 'mqtt://flag:1', state: '/s' }, { ...env, DANEEL_STATE: '/env' })
+  assert.equal(s.daneId, 'c._device.x.org')
+  assert.equal(s.mqttUrl, 'mqtt://flag:1')
+  assert.equal(s.stateDir, '/s')
+})
+
+test("DANEEL_STATE defaults to systemd's STATE_DIRECTORY (first entry), IPv6 broker hosts are bracketed", () => {
+  assert.equal(resolveSettings({}, { STATE_DIRECTORY: '/var/lib/daneel:/var/lib/other' }).stateDir, '/var/lib/daneel')
+  assert.equal(resolveSettings({}, { MQTT_HOST: '::1' }).mqttUrl, 'mqtt://[::1]:1883')
+})
+
+for (const [env, field] of [
+  [{ MQTT_PORT: 'eighty' }, 'MQTT_PORT'],
+  [{ MQTT_PORT: '70000' }, 'MQTT_PORT'],
+  [{ MAX_MESSAGE_SIZE: '-1' }, 'MAX_MESSAGE_SIZE'],
+  [{ NO_DNSSEC: 'maybe' }, 'NO_DNSSEC'],
+  [{ DNSSEC: 'trust-me' }, 'DNSSEC'],
+  [{ DANEEL_CRYPTO: 'wasm' }, 'DANEEL_CRYPTO'],
+  [{ MQTT_URL: 'http://x' }, 'MQTT_URL'],
+  [{ APP_UID: 'root' }, 'APP_UID'],
+] as const) {
+  test(`bad ${field} is a config error naming it`, () => {
+    assert.throws(() => resolveSettings({}, env), (err: unknown) => isDaneelError(err, 'ERR_CONFIG_INVALID') && err.message.includes(field))
+  })
+}
+
+test('requireDaneId explains how to set it', () => {
+  assert.throws(() => requireDaneId(resolveSettings({}, {})), (err: unknown) => isDaneelError(err, 'ERR_USAGE') && /DANE_ID/.test(err.message))
+})
