@@ -1,0 +1,255 @@
+/** The device loop: sample each sensor on its interval, seal each reading to every recipient, append to the outbox. */
+import type { Clock } from '../src/clock.js'
+import type { Logger } from '../src/log.js'
+import type { SensorDriver, SensorStatus } from '../sensors/driver.js'
+import type { TimerClock, TimerHandle } from '../sensors/hal.js'
+import { READING_KEYS, Readings, type ReadingKey } from '../sensors/readings.js'
+import type { SequenceStore } from './sequence.js'
+
+/*
+ * Allocation budget (STYLE "A pure core"): everything per sensor and per recipient is built in the constructor --
+ * the Readings object the driver writes into, the claims object that is sealed (same keys, updated in place),
+ * topics, and the one bound tick function. A tick calls driver.sample(out) (allocation-free by contract), copies
+ * the numbers into the claims object and hands it to each recipient's sealer, whose output goes to the outbox.
+ * The only per-reading allocation left is the sealer's and the outbox's. Health changes (rare) allocate a status
+ * message.
+ */
+
+/** Seals a claims object for one recipient (the message pipeline's `createSealer(...)` result). */
+export interface ReadingSealer {
+  seal(reading: object, opts: { now: number; seq: number }): string | Uint8Array
+}
+
+/** Where sealed messages go: the durable outbox (messaging), which publishes them at QoS 1. */
+export interface LoopOutbox {
+  append(topic: string, payload: string | Uint8Array): void
+}
+
+export interface LoopRecipient {
+  /** Identity name; also the MQTT topic (MISSION "Names"). */
+  readonly name: string
+  readonly sealer: ReadingSealer
+}
+
+export interface LoopSensor {
+  readonly driver: SensorDriver
+  readonly intervalMs: number
+}
+
+export interface LoopOptions {
+  readonly sensors: readonly LoopSensor[]
+  readonly recipients: readonly LoopRecipient[]
+  readonly outbox: LoopOutbox
+  readonly sequence: SequenceStore
+  /** Wall clock for the claims' time. */
+  readonly clock: Clock
+  /** Monotonic timers for the schedule. */
+  readonly timers: TimerClock
+  readonly log: Logger
+  /** Periodic status message interval (0: only on health changes). */
+  readonly statusIntervalMs: number
+}
+
+/** The sealed claims of a reading: `{ sensor, model, values: {pm25: 8, ...} }` (the sealer adds aud, iat, seq). */
+interface ReadingClaims {
+  readonly sensor: string
+  readonly model: string
+  values: Partial<Record<ReadingKey, number>>
+}
+
+/** Per-sensor slot, built once. */
+interface Slot {
+  readonly driver: SensorDriver
+  readonly intervalMs: number
+  readonly out: Readings
+  readonly claims: ReadingClaims
+  /** Keys this model writes (learned from the first fresh reading; re-learned if the set changes). */
+  keys: ReadingKey[]
+  dueMs: number
+  reportedHealth: SensorStatus['health']
+}
+
+export interface LoopStats {
+  readings: number
+  sealed: number
+  statusMessages: number
+  sealErrors: number
+}
+
+export class DeviceLoop {
+  readonly stats: LoopStats = { readings: 0, sealed: 0, statusMessages: 0, sealErrors: 0 }
+  private slots: Slot[] = []
+  private recipients: readonly LoopRecipient[] = []
+  private readonly opts: LoopOptions
+  private readonly tickFn: () => void
+  private timer: TimerHandle | undefined
+  private running = false
+  private statusDueMs = 0
+  private lastSealError = ''
+  private readonly startedMs: number
+
+  constructor(opts: LoopOptions) {
+    this.opts = opts
+    this.tickFn = this.tick.bind(this)
+    this.startedMs = opts.timers.nowMs()
+    this.install(opts.sensors, opts.recipients)
+  }
+
+  private install(sensors: readonly LoopSensor[], recipients: readonly LoopRecipient[]): void {
+    const now = this.opts.timers.nowMs()
+    this.slots = sensors.map((s) => ({
+      driver: s.driver,
+      intervalMs: s.intervalMs,
+      out: new Readings(),
+      claims: { sensor: s.driver.id, model: s.driver.model, values: {} },
+      keys: [],
+      dueMs: now,
+      reportedHealth: 'ok' as const,
+    }))
+    this.recipients = recipients
+  }
+
+  /** Starts the drivers (warm-up begins) and the schedule. */
+  start(): void {
+    if (this.running) return
+    this.running = true
+    for (const s of this.slots) s.driver.start()
+    this.statusDueMs = this.opts.timers.nowMs() + this.opts.statusIntervalMs
+    this.schedule(0)
+  }
+
+  /** Stops the schedule and puts the sensors to sleep; sealed messages already appended stay in the outbox. */
+  stop(): void {
+    if (!this.running) return
+    this.running = false
+    if (this.timer !== undefined) this.opts.timers.clearTimer(this.timer)
+    this.timer = undefined
+    for (const s of this.slots) s.driver.stop()
+  }
+
+  /** Swaps in new sensors and recipients (SIGHUP reload). The sequence number carries on. */
+  replace(sensors: readonly LoopSensor[], recipients: readonly LoopRecipient[]): void {
+    const wasRunning = this.running
+    this.stop()
+    this.install(sensors, recipients)
+    if (wasRunning) this.start()
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer !== undefined) this.opts.timers.clearTimer(this.timer)
+    this.timer = this.opts.timers.setTimer(this.tickFn, ms)
+  }
+
+  /** One pass over the due sensors; then sleep until the next one is due. */
+  tick(): void {
+    this.timer = undefined
+    if (!this.running) return
+    const now = this.opts.timers.nowMs()
+    let next = Number.POSITIVE_INFINITY
+    for (let i = 0; i < this.slots.length; i++) {
+      const s = this.slots[i] as Slot
+      if (now >= s.dueMs) {
+        this.sampleOne(s)
+        s.dueMs = now + s.intervalMs
+      }
+      if (s.dueMs < next) next = s.dueMs
+    }
+    if (this.opts.statusIntervalMs > 0) {
+      if (now >= this.statusDueMs) {
+        this.statusDueMs = now + this.opts.statusIntervalMs
+        this.publish(this.summary())
+      }
+      if (this.statusDueMs < next) next = this.statusDueMs
+    }
+    this.schedule(Math.max(0, next - now))
+  }
+
+  private sampleOne(s: Slot): void {
+    s.out.clear()
+    const result = s.driver.sample(s.out)
+    if (result === 'fresh') {
+      this.stats.readings++
+      this.fill(s)
+      this.publish(s.claims)
+    }
+    const health = s.driver.status.health
+    if (health !== s.reportedHealth) {
+      s.reportedHealth = health
+      this.reportHealth(s.driver.status)
+    }
+  }
+
+  /** Copies the driver's numbers into the claims object in place (same keys every time, so no new shapes). */
+  private fill(s: Slot): void {
+    const out = s.out as unknown as Record<ReadingKey, number>
+    const values = s.claims.values
+    let changed = false
+    for (let k = 0; k < READING_KEYS.length; k++) {
+      const key = READING_KEYS[k] as ReadingKey
+      const has = !Number.isNaN(out[key])
+      if (has !== (values[key] !== undefined)) changed = true
+    }
+    if (changed) {
+      // First reading, or the model's field set changed (rare): rebuild the key list and the values object.
+      s.keys = READING_KEYS.filter((key) => !Number.isNaN(out[key]))
+      s.claims.values = {}
+    }
+    const v = s.claims.values
+    for (let k = 0; k < s.keys.length; k++) {
+      const key = s.keys[k] as ReadingKey
+      v[key] = out[key]
+    }
+  }
+
+  /** Seals one claims object to every recipient under one sequence number and appends each copy to the outbox. */
+  private publish(claims: object): void {
+    const seq = this.opts.sequence.next()
+    const now = this.opts.clock.now()
+    for (let r = 0; r < this.recipients.length; r++) {
+      const rec = this.recipients[r] as LoopRecipient
+      try {
+        this.opts.outbox.append(rec.name, rec.sealer.seal(claims, { now, seq }))
+        this.stats.sealed++
+      } catch (err) {
+        this.stats.sealErrors++
+        const why = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err)
+        // Logged once per distinct error, not per tick (journald rate limits; STYLE).
+        if (why !== this.lastSealError) {
+          this.lastSealError = why
+          this.opts.log.error('cannot seal or queue a message', { recipient: rec.name, seq, error: why })
+        }
+      }
+    }
+  }
+
+  private reportHealth(st: SensorStatus): void {
+    this.stats.statusMessages++
+    const retryMs = Number.isNaN(st.retryAtMs) ? undefined : Math.max(0, Math.round(st.retryAtMs - this.opts.timers.nowMs()))
+    const status = {
+      sensor: st.id,
+      model: st.model,
+      health: st.health,
+      fault: st.lastFault,
+      consecutiveFaults: st.consecutiveFaults,
+      ...(st.health === 'failed' && retryMs !== undefined ? { retryInMs: retryMs } : {}),
+    }
+    const level = st.health === 'ok' ? 'info' : st.health === 'degraded' ? 'warn' : 'error'
+    this.opts.log[level](`sensor ${st.id} is ${st.health}`, status)
+    this.publish({ status })
+  }
+
+  /** A periodic status message: every sensor's health and counters, and the loop's. */
+  summary(): object {
+    this.stats.statusMessages++
+    return {
+      status: {
+        uptimeS: Math.round((this.opts.timers.nowMs() - this.startedMs) / 1000),
+        readings: this.stats.readings,
+        sensors: this.slots.map((s) => {
+          const st = s.driver.status
+          return { sensor: st.id, model: st.model, health: st.health, state: st.state, frames: st.frames, faults: st.faults, fault: st.lastFault }
+        }),
+      },
+    }
+  }
+}
