@@ -1,0 +1,131 @@
+/** TLS peers for monitor tests: `openssl s_server` on loopback, a small SMTP STARTTLS server, and the s_client DANE oracle. */
+import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { createServer, type Server, type Socket } from 'node:net'
+import { TLSSocket } from 'node:tls'
+import type { AddressInfo } from 'node:net'
+
+export interface Peer {
+  port: number
+  stop(): Promise<void>
+}
+
+/** Starts `openssl s_server -www` on 127.0.0.1 with a free port (openssl reports it: "ACCEPT 127.0.0.1:N"). */
+export async function startOpensslServer(opts: { certPath: string; keyPath: string; chainPath?: string }): Promise<Peer> {
+  const args = ['s_server', '-accept', '127.0.0.1:0', '-cert', opts.certPath, '-key', opts.keyPath, '-www', '-no_dhe']
+  if (opts.chainPath !== undefined) args.push('-cert_chain', opts.chainPath)
+  const child: ChildProcess = spawn('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  const port = await new Promise<number>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`s_server did not start: ${out}`)), 10_000)
+    const onData = (b: Buffer): void => {
+      out += b.toString()
+      const m = /ACCEPT 127\.0\.0\.1:(\d+)/.exec(out)
+      if (m?.[1] !== undefined) {
+        clearTimeout(t)
+        resolve(Number(m[1]))
+      }
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.on('exit', (code) => {
+      clearTimeout(t)
+      reject(new Error(`s_server exited ${code}: ${out}`))
+    })
+  })
+  child.removeAllListeners('exit')
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+      }),
+  }
+}
+
+/**
+ * A small SMTP server with STARTTLS (RFC 3207): greets, answers EHLO with STARTTLS, upgrades the socket, then
+ * answers EHLO/QUIT inside TLS. Enough for a DANE SMTP client (RFC 7672) to see the certificate chain.
+ */
+export async function startSmtpStarttls(opts: { certPem: string; keyPem: string; host?: string }): Promise<Peer> {
+  const host = opts.host ?? 'mx.test'
+  const sockets = new Set<Socket>()
+  const server: Server = createServer((sock) => {
+    sockets.add(sock)
+    sock.on('close', () => sockets.delete(sock))
+    sock.on('error', () => {})
+    sock.write(`220 ${host} ESMTP test\r\n`)
+    let buf = ''
+    const onData = (b: Buffer): void => {
+      buf += b.toString('latin1')
+      let i: number
+      while ((i = buf.indexOf('\r\n')) >= 0) {
+        const line = buf.slice(0, i).toUpperCase()
+        buf = buf.slice(i + 2)
+        if (line.startsWith('EHLO') || line.startsWith('HELO')) sock.write(`250-${host}\r\n250-PIPELINING\r\n250 STARTTLS\r\n`)
+        else if (line === 'STARTTLS') {
+          sock.off('data', onData)
+          sock.write('220 2.0.0 Ready to start TLS\r\n', () => upgrade(sock))
+          return
+        } else if (line === 'QUIT') sock.end('221 2.0.0 Bye\r\n')
+        else sock.write('502 5.5.2 Command not recognised\r\n')
+      }
+    }
+    sock.on('data', onData)
+  })
+  const upgrade = (sock: Socket): void => {
+    const tls = new TLSSocket(sock, { isServer: true, cert: opts.certPem, key: opts.keyPem })
+    tls.on('error', () => sock.destroy())
+    let buf = ''
+    tls.on('data', (b: Buffer) => {
+      buf += b.toString('latin1')
+      let i: number
+      while ((i = buf.indexOf('\r\n')) >= 0) {
+        const line = buf.slice(0, i).toUpperCase()
+        buf = buf.slice(i + 2)
+        if (line.startsWith('EHLO')) tls.write(`250-${host}\r\n250 PIPELINING\r\n`)
+        else if (line === 'QUIT') tls.end('221 2.0.0 Bye\r\n')
+        else tls.write('250 2.0.0 OK\r\n')
+      }
+    })
+  }
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as AddressInfo).port,
+    stop: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+export interface OracleResult {
+  /** The X509 verify code OpenSSL reports: 0 ok, 65 no matching TLSA records. */
+  verifyCode: number
+  /** True when OpenSSL says a TLSA record matched. */
+  matched: boolean
+  output: string
+}
+
+/**
+ * OpenSSL's DANE verdict on a live peer: `s_client -dane_tlsa_domain D -dane_tlsa_rrdata "U S M HEX"...`
+ * (`-starttls smtp` for SMTP). DANE-EE name checks off, as RFC 7671 §5.1 says.
+ */
+export function opensslDaneVerdict(opts: { port: number; domain: string; rrdata: string[]; smtp?: boolean }): Promise<OracleResult> {
+  const args = ['s_client', '-connect', `127.0.0.1:${opts.port}`, '-servername', opts.domain, '-dane_tlsa_domain', opts.domain, '-dane_ee_no_namechecks']
+  for (const r of opts.rrdata) args.push('-dane_tlsa_rrdata', r)
+  if (opts.smtp === true) args.push('-starttls', 'smtp')
+  return new Promise((resolve, reject) => {
+    const child = execFile('openssl', args, { timeout: 15_000 }, (err, stdout, stderr) => {
+      const output = `${stdout}${stderr}`
+      const m = /Verify return code: (\d+)/.exec(output)
+      if (m?.[1] === undefined) {
+        reject(new Error(`no verdict from s_client (${String(err)}): ${output}`))
+        return
+      }
+      resolve({ verifyCode: Number(m[1]), matched: /DANE TLSA .* matched/.test(output), output })
+    })
+    child.stdin?.end()
+  })
+}
