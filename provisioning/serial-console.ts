@@ -1,0 +1,168 @@
+/** The provisioning console: opens a serial tty raw (stty + tty streams, no native code) and runs the line protocol over it. */
+import { spawnSync } from 'node:child_process'
+import { constants, openSync } from 'node:fs'
+import type { Readable } from 'node:stream'
+import tty from 'node:tty'
+import { DaneelError } from '../src/errors.js'
+import { formatJsonReply, formatTextReply, LineSplitter, parseJsonRequest, parseTextCommand } from './line-protocol.js'
+import type { ProvisionSession, Reply, Request } from './session.js'
+
+export interface LineIo {
+  input: Readable
+  write(text: string): void
+  close(): void
+}
+
+/**
+ * Opens a serial device for the console. `stty raw -echo` first: the kernel's line discipline must neither echo
+ * (a typed secret would go straight back) nor cook the bytes; the baud rate is set there too because
+ * tty.ReadStream cannot (it is ignored by USB gadget and pseudo-terminals). O_NOCTTY: the line must never become
+ * our controlling terminal, or a hang-up would SIGHUP the provisioner.
+ */
+export function openSerial(path: string, baud = 115200): LineIo {
+  const stty = spawnSync('stty', ['-F', path, 'raw', '-echo', '-ixon', String(baud)], { encoding: 'utf8' })
+  if (stty.error !== undefined || stty.status !== 0) {
+    throw new DaneelError('ERR_UART', `cannot configure ${path}: ${(stty.stderr ?? stty.error?.message ?? '').trim()}`)
+  }
+  let rfd: number
+  let wfd: number
+  try {
+    rfd = openSync(path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK)
+    wfd = openSync(path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK)
+  } catch (err) {
+    throw new DaneelError('ERR_UART', `cannot open ${path}: ${(err as NodeJS.ErrnoException).code ?? ''}`, { cause: err })
+  }
+  // tty streams use libuv's non-blocking tty handle; fs.createReadStream would pin a threadpool thread per read.
+  const input = new tty.ReadStream(rfd)
+  input.setRawMode(true)
+  const output = new tty.WriteStream(wfd)
+  return {
+    input,
+    write: (text) => void output.write(text, 'latin1'),
+    close: () => {
+      input.destroy()
+      output.destroy()
+    },
+  }
+}
+
+/** The console on this process's stdin/stdout (`--stdio`): the terminal keeps its own modes and echo. */
+export function openStdio(): LineIo {
+  return { input: process.stdin, write: (t) => void process.stdout.write(t), close: () => process.stdin.pause() }
+}
+
+export type ConsoleEnd = 'finished' | 'quit' | 'eof'
+
+export interface ConsoleOptions {
+  /** Drop a half-typed line or PEM paste after this much silence (ms); 0 disables. */
+  idleMs?: number
+  banner?: string
+}
+
+const PROMPT = 'daneel> '
+const PEM_END = /^-----END CERTIFICATE-----$/
+const MAX_PEM = 64 * 1024
+
+/** Runs the protocol until `finish`, `quit` or end of input. Requests run one at a time, in order. */
+export function runConsole(io: LineIo, session: ProvisionSession, opts: ConsoleOptions = {}): Promise<ConsoleEnd> {
+  const splitter = new LineSplitter()
+  const queue: string[] = []
+  let pem: string[] | undefined
+  let busy = false
+  let ended = false
+  let inputEnded = false
+  let idle: NodeJS.Timeout | undefined
+
+  return new Promise<ConsoleEnd>((resolve) => {
+    const finish = (how: ConsoleEnd): void => {
+      if (ended) return
+      ended = true
+      if (idle !== undefined) clearTimeout(idle)
+      io.input.off('data', onData)
+      resolve(how)
+    }
+    const reply = async (json: boolean, id: unknown, req: Request): Promise<boolean> => {
+      const r: Reply = await session.handle(req)
+      io.write(json ? formatJsonReply(id, r) : `${formatTextReply(r)}${r.end === true ? '' : PROMPT}`)
+      if (r.end === true) finish(req.op === 'finish' ? 'finished' : 'quit')
+      return r.end === true
+    }
+    const handleLine = async (line: string): Promise<void> => {
+      if (pem !== undefined) {
+        if (line.trim().toLowerCase() === 'abort') {
+          pem = undefined
+          io.write(`install aborted\r\n${PROMPT}`)
+          return
+        }
+        if (line.trim() === '' && pem.length === 0) return
+        pem.push(line.trim())
+        if (pem.join('\n').length > MAX_PEM) {
+          pem = undefined
+          io.write(`error ERR_PEM_INVALID: certificate too long\r\n${PROMPT}`)
+        } else if (PEM_END.test(line.trim())) {
+          const text = `${pem.join('\n')}\n`
+          pem = undefined
+          await reply(false, null, { op: 'install', pem: text })
+        }
+        return
+      }
+      const json = line.trimStart().startsWith('{')
+      let id: unknown = null
+      let req: Request | { op: 'install-begin' } | undefined
+      try {
+        if (json) ({ id, req } = parseJsonRequest(line))
+        else req = parseTextCommand(line)
+      } catch (err) {
+        const e = err instanceof DaneelError ? err : new DaneelError('ERR_USAGE', 'bad request')
+        const r: Reply = { ok: false, error: { code: e.code, message: e.message } }
+        io.write(json ? formatJsonReply(id, r) : `${formatTextReply(r)}${PROMPT}`)
+        return
+      }
+      if (req === undefined) {
+        io.write(PROMPT)
+        return
+      }
+      if (req.op === 'install-begin') {
+        pem = []
+        io.write('paste the certificate (PEM); it ends at -----END CERTIFICATE----- (abort to cancel)\r\n')
+        return
+      }
+      await reply(json, id, req)
+    }
+    const pump = async (): Promise<void> => {
+      if (busy) return
+      busy = true
+      while (!ended && queue.length > 0) await handleLine(queue.shift() as string)
+      busy = false
+      if (inputEnded) finish('eof')
+    }
+    const armIdle = (): void => {
+      if (opts.idleMs === undefined || opts.idleMs <= 0) return
+      if (idle !== undefined) clearTimeout(idle)
+      idle = setTimeout(() => {
+        if (pem !== undefined) io.write(`\r\ninstall timed out; type install to paste again\r\n${PROMPT}`)
+        pem = undefined
+        splitter.reset()
+      }, opts.idleMs)
+      idle.unref()
+    }
+    const onData = (chunk: Buffer | string): void => {
+      armIdle()
+      for (const ev of splitter.feed(chunk)) {
+        if ('line' in ev) queue.push(ev.line)
+        else io.write(formatTextReply({ ok: false, error: { code: 'ERR_USAGE', message: 'line too long; dropped' } }))
+      }
+      void pump()
+    }
+    io.input.on('data', onData)
+    // At end of input, let a request in progress complete (its files are written atomically either way).
+    const onEnd = (): void => {
+      inputEnded = true
+      if (!busy) finish('eof')
+    }
+    io.input.once('end', onEnd)
+    io.input.once('close', onEnd)
+    io.input.once('error', onEnd)
+    io.write(`${opts.banner ?? 'daneel provisioning: type help (scripts: JSON lines, {"op":"hello"})'}\r\n${PROMPT}`)
+  })
+}
