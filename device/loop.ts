@@ -22,7 +22,8 @@ export interface ReadingSealer {
 
 /** Where sealed messages go: the durable outbox (messaging), which publishes them at QoS 1. */
 export interface LoopOutbox {
-  append(topic: string, payload: string | Uint8Array): void
+  /** device/outbox.ts resolves once the entry is durable; a rejection (disk full, I/O error) is logged, never thrown. */
+  append(topic: string, payload: Uint8Array): unknown
 }
 
 export interface LoopRecipient {
@@ -74,10 +75,11 @@ export interface LoopStats {
   sealed: number
   statusMessages: number
   sealErrors: number
+  appendErrors: number
 }
 
 export class DeviceLoop {
-  readonly stats: LoopStats = { readings: 0, sealed: 0, statusMessages: 0, sealErrors: 0 }
+  readonly stats: LoopStats = { readings: 0, sealed: 0, statusMessages: 0, sealErrors: 0, appendErrors: 0 }
   private slots: Slot[] = []
   private recipients: readonly LoopRecipient[] = []
   private readonly opts: LoopOptions
@@ -87,10 +89,28 @@ export class DeviceLoop {
   private statusDueMs = 0
   private lastSealError = ''
   private readonly startedMs: number
+  private readonly appendFailed: (err: unknown) => void
+  private lastAppendError = ''
+  /** Appends not yet settled (SIGTERM waits for them before draining). */
+  private inflight = 0
+  private readonly appendSettled: () => void
 
   constructor(opts: LoopOptions) {
     this.opts = opts
     this.tickFn = this.tick.bind(this)
+    // Bound once: a tick attaches these to the outbox's promise instead of creating closures.
+    this.appendSettled = () => {
+      this.inflight--
+    }
+    this.appendFailed = (err: unknown) => {
+      this.inflight--
+      this.stats.appendErrors++
+      const why = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err)
+      if (why !== this.lastAppendError) {
+        this.lastAppendError = why
+        this.opts.log.error('cannot store a sealed message in the outbox', { error: why })
+      }
+    }
     this.startedMs = opts.timers.nowMs()
     this.install(opts.sensors, opts.recipients)
   }
@@ -125,6 +145,11 @@ export class DeviceLoop {
     if (this.timer !== undefined) this.opts.timers.clearTimer(this.timer)
     this.timer = undefined
     for (const s of this.slots) s.driver.stop()
+  }
+
+  /** Appends handed to the outbox and not yet durable. */
+  get pendingAppends(): number {
+    return this.inflight
   }
 
   /** Swaps in new sensors and recipients (SIGHUP reload). The sequence number carries on. */
@@ -208,8 +233,13 @@ export class DeviceLoop {
     for (let r = 0; r < this.recipients.length; r++) {
       const rec = this.recipients[r] as LoopRecipient
       try {
-        this.opts.outbox.append(rec.name, rec.sealer.seal(claims, { now, seq }))
+        const sealed = rec.sealer.seal(claims, { now, seq })
+        const res = this.opts.outbox.append(rec.name, typeof sealed === 'string' ? Buffer.from(sealed, 'utf8') : sealed)
         this.stats.sealed++
+        if (res instanceof Promise) {
+          this.inflight++
+          res.then(this.appendSettled, this.appendFailed)
+        }
       } catch (err) {
         this.stats.sealErrors++
         const why = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err)

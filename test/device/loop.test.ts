@@ -2,82 +2,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { DeviceLoop, type LoopOutbox, type LoopRecipient, type ReadingSealer } from '../../device/loop.js'
-import type { SensorDriver, SampleResult, SensorFault } from '../../sensors/driver.js'
-import type { TimerClock } from '../../sensors/hal.js'
-import { newStatus, SensorHealth } from '../../sensors/health.js'
-import type { ReadingFields } from '../../sensors/readings.js'
-import type { SequenceStore } from '../../device/sequence.js'
+import { FakeTimers, memorySequence, ScriptedDriver } from './loop-fakes.js'
 import { fixedClock } from '../../src/clock.js'
 import { createLogger } from '../../src/log.js'
-
-/** Manual monotonic time: timers fire only when the test advances the clock. */
-class FakeTimers implements TimerClock {
-  t = 0
-  private timers = new Map<number, { at: number; fn: () => void }>()
-  private id = 0
-  nowMs(): number { return this.t }
-  setTimer(fn: () => void, ms: number): number {
-    this.id++
-    this.timers.set(this.id, { at: this.t + ms, fn })
-    return this.id
-  }
-  clearTimer(h: unknown): void { this.timers.delete(h as number) }
-  pending(): number { return this.timers.size }
-  advance(ms: number): void {
-    const end = this.t + ms
-    for (;;) {
-      let best: [number, { at: number; fn: () => void }] | undefined
-      for (const e of this.timers) if (e[1].at <= end && (best === undefined || e[1].at < best[1].at)) best = e
-      if (best === undefined) break
-      this.timers.delete(best[0])
-      this.t = Math.max(this.t, best[1].at)
-      best[1].fn()
-    }
-    this.t = end
-  }
-}
-
-/** A driver whose samples follow a script (one entry per sample call); it uses the real SensorHealth. */
-class ScriptedDriver implements SensorDriver {
-  readonly id: string
-  readonly model: string
-  readonly status
-  readonly health: SensorHealth
-  script: Array<number | SensorFault | 'none'>
-  started = 0
-  stopped = 0
-  calls = 0
-  constructor(id: string, model: string, timers: TimerClock, script: Array<number | SensorFault | 'none'>) {
-    this.id = id
-    this.model = model
-    this.status = newStatus(id, model)
-    this.health = new SensorHealth(this.status, timers, { degradedAfter: 2, failedAfter: 4, backoffMs: 1000, maxBackoffMs: 4000 })
-    this.script = script
-  }
-  start(): void { this.started++; this.status.state = 'running' }
-  stop(): void { this.stopped++; this.status.state = 'stopped' }
-  sample(out: ReadingFields): SampleResult {
-    if (this.status.state === 'backoff') {
-      if (!this.health.retryDue()) return 'backoff'
-      this.status.state = 'running'
-    }
-    const step = this.script[Math.min(this.calls++, this.script.length - 1)]
-    if (step === undefined || step === 'none') return 'none'
-    if (typeof step === 'number') {
-      out.pm25 = step
-      out.pm10 = step * 2
-      this.health.good()
-      return 'fresh'
-    }
-    this.health.fault(step)
-    return 'fault'
-  }
-}
-
-function memorySequence(start = 0): SequenceStore {
-  let n = start
-  return { next: () => n++, peek: () => n, close: () => {} }
-}
 
 const jsonSealer = (to: string): ReadingSealer => ({
   seal: (reading, { now, seq }) => JSON.stringify({ aud: to, iat: now, seq, ...reading }),
@@ -85,7 +12,7 @@ const jsonSealer = (to: string): ReadingSealer => ({
 
 function setup(drivers: ScriptedDriver[], timers: FakeTimers, recipients: LoopRecipient[] = [{ name: 'gw._device.example.com', sealer: jsonSealer('gw._device.example.com') }]) {
   const sent: Array<{ topic: string; msg: Record<string, any> }> = []
-  const outbox: LoopOutbox = { append: (topic, payload) => sent.push({ topic, msg: JSON.parse(String(payload)) }) }
+  const outbox: LoopOutbox = { append: (topic, payload) => sent.push({ topic, msg: JSON.parse(Buffer.from(payload).toString('utf8')) }) }
   const logs: string[] = []
   const loop = new DeviceLoop({
     sensors: drivers.map((driver) => ({ driver, intervalMs: 1000 })),
@@ -200,7 +127,7 @@ test('periodic status messages summarise every sensor', () => {
   const sent: any[] = []
   const loop = new DeviceLoop({
     sensors: [{ driver: d, intervalMs: 1000 }], recipients: [{ name: 'gw.example', sealer: jsonSealer('gw.example') }],
-    outbox: { append: (_t, p) => sent.push(JSON.parse(String(p))) }, sequence: memorySequence(), clock: fixedClock(0),
+    outbox: { append: (_t, p) => sent.push(JSON.parse(Buffer.from(p).toString('utf8'))) }, sequence: memorySequence(), clock: fixedClock(0),
     timers, log: createLogger({ level: 'silent' }), statusIntervalMs: 5000,
   })
   loop.start()
@@ -209,4 +136,26 @@ test('periodic status messages summarise every sensor', () => {
   assert.equal(sent.length, 2)
   assert.equal(sent[0].status.sensors[0].sensor, 'pm')
   assert.equal(sent[0].status.sensors[0].health, 'ok')
+})
+
+test('an outbox that rejects (disk full) is logged once; the loop keeps sampling', async () => {
+  const timers = new FakeTimers()
+  const d = new ScriptedDriver('pm', 'pms5003', timers, [1, 2, 3])
+  const logs: string[] = []
+  let calls = 0
+  const loop = new DeviceLoop({
+    sensors: [{ driver: d, intervalMs: 1000 }], recipients: [{ name: 'gw.example', sealer: jsonSealer('gw.example') }],
+    outbox: { append: () => { calls++; return Promise.reject(Object.assign(new Error('no space'), { code: 'ENOSPC' })) } },
+    sequence: memorySequence(), clock: fixedClock(0), timers, log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
+    statusIntervalMs: 0,
+  })
+  loop.start()
+  timers.advance(2500)
+  assert.equal(loop.pendingAppends, 3)
+  await new Promise((r) => setImmediate(r))
+  loop.stop()
+  assert.equal(calls, 3)
+  assert.equal(loop.pendingAppends, 0)
+  assert.equal(loop.stats.appendErrors, 3)
+  assert.equal(logs.filter((l) => l.includes('ENOSPC')).length, 1)
 })

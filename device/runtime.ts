@@ -1,0 +1,181 @@
+/** The device runtime's lifecycle: start the loop, drain on SIGTERM (bounded), reload the config on SIGHUP. */
+import type { Clock } from '../src/clock.js'
+import { DaneelError } from '../src/errors.js'
+import type { Logger } from '../src/log.js'
+import type { TimerClock } from '../sensors/hal.js'
+import type { DeviceConfig } from './config.js'
+import { DeviceLoop, type LoopRecipient, type LoopSensor, type ReadingSealer } from './loop.js'
+import type { SequenceStore } from './sequence.js'
+
+/** The sensors of one config, with what releases their buses. */
+export interface SensorSet {
+  readonly sensors: LoopSensor[]
+  close(): void
+}
+
+/** What the runtime needs from the outbox (device/outbox.ts `DiskOutbox`). */
+export interface RuntimeOutbox {
+  append(topic: string, payload: Uint8Array): Promise<number>
+  readonly pending: number
+  close(): Promise<void>
+}
+
+/** The MQTT side that drains the outbox (device/mqtt.ts); stop() disconnects cleanly. */
+export interface RuntimeTransport {
+  stop(): Promise<void>
+}
+
+export interface DeviceParts {
+  readonly sender: string
+  readonly config: DeviceConfig
+  readonly outbox: RuntimeOutbox
+  readonly transport: RuntimeTransport
+  readonly sequence: SequenceStore
+  readonly clock: Clock
+  readonly timers: TimerClock
+  readonly log: Logger
+  /** Opens the sensors of a config (real HAL or fakes). */
+  openSensors(config: DeviceConfig): SensorSet
+  /** A sealer to one recipient (its key found in DNS). */
+  sealerFor(recipient: string, config: DeviceConfig): Promise<ReadingSealer>
+  /** Re-reads and validates the config file (SIGHUP); throws ERR_CONFIG_INVALID naming the field. */
+  reloadConfig?(): DeviceConfig
+  /** Called after everything is closed (e.g. release the resolver's sockets). */
+  onClosed?(): Promise<void> | void
+}
+
+export interface RunningDevice {
+  readonly loop: DeviceLoop
+  /** The config in force (changes on a good reload). */
+  readonly config: DeviceConfig
+  /** Stops sampling, waits up to drainSeconds for the outbox to empty, closes everything. Idempotent. */
+  stop(): Promise<{ drained: boolean; pending: number }>
+  /** Re-reads the config; a bad one is logged once and the old one keeps running. Returns whether it was applied. */
+  reload(): Promise<boolean>
+}
+
+async function openRecipients(parts: DeviceParts, config: DeviceConfig): Promise<LoopRecipient[]> {
+  const out: LoopRecipient[] = []
+  for (const name of config.recipients) out.push({ name, sealer: await parts.sealerFor(name, config) })
+  return out
+}
+
+const loopSensors = (set: SensorSet): LoopSensor[] => set.sensors
+
+/** Starts the loop with every part wired. Signals are the caller's (see installSignals). */
+export async function startDevice(parts: DeviceParts): Promise<RunningDevice> {
+  let config = parts.config
+  const recipients = await openRecipients(parts, config)
+  let sensors = parts.openSensors(config)
+  const loop = new DeviceLoop({
+    sensors: loopSensors(sensors),
+    recipients,
+    outbox: parts.outbox,
+    sequence: parts.sequence,
+    clock: parts.clock,
+    timers: parts.timers,
+    log: parts.log,
+    statusIntervalMs: config.statusIntervalSeconds * 1000,
+  })
+  loop.start()
+  parts.log.info('device loop started', { sender: parts.sender, sensors: config.sensors.length, recipients: config.recipients })
+  let stopping: Promise<{ drained: boolean; pending: number }> | undefined
+  let lastReloadError = ''
+
+  const drain = async (): Promise<{ drained: boolean; pending: number }> => {
+    loop.stop()
+    sensors.close()
+    const deadline = parts.timers.nowMs() + config.drainSeconds * 1000
+    // Appends already handed to the outbox become durable first; then the MQTT side empties it (entries are
+    // removed on PUBACK). What is left at the deadline stays on disk and goes out after the restart.
+    while ((loop.pendingAppends > 0 || parts.outbox.pending > 0) && parts.timers.nowMs() < deadline) {
+      // A plain (ref'd) timer: the drain itself must keep the process alive, whatever the TimerClock does.
+      await new Promise<void>((r) => setTimeout(r, 20))
+    }
+    const pending = parts.outbox.pending
+    const drained = pending === 0 && loop.pendingAppends === 0
+    if (drained) parts.log.info('outbox drained; stopping')
+    else parts.log.warn('stopping with messages still queued (kept on disk for the next start)', { pending })
+    await parts.transport.stop()
+    parts.sequence.close()
+    await parts.outbox.close()
+    await parts.onClosed?.()
+    return { drained, pending }
+  }
+
+  return {
+    loop,
+    get config() {
+      return config
+    },
+    stop(): Promise<{ drained: boolean; pending: number }> {
+      stopping ??= drain()
+      return stopping
+    },
+    async reload(): Promise<boolean> {
+      if (parts.reloadConfig === undefined || stopping !== undefined) return false
+      let next: DeviceConfig
+      let nextRecipients: LoopRecipient[]
+      let nextSensors: SensorSet
+      try {
+        next = parts.reloadConfig()
+        nextRecipients = await openRecipients(parts, next)
+      } catch (err) {
+        const why = err instanceof DaneelError ? `${err.message} [${err.code}]` : String(err)
+        // Once per distinct reason: a reload loop sending SIGHUP every second must not flood the journal.
+        if (why !== lastReloadError) parts.log.error('config reload rejected; keeping the running config', { error: why })
+        lastReloadError = why
+        return false
+      }
+      // The old sensors release their buses before the new ones open the same ports.
+      loop.stop()
+      sensors.close()
+      try {
+        nextSensors = parts.openSensors(next)
+      } catch (err) {
+        parts.log.error('new sensors failed to open; keeping the running config', { error: String(err) })
+        sensors = parts.openSensors(config)
+        loop.replace(loopSensors(sensors), await openRecipients(parts, config))
+        loop.start()
+        return false
+      }
+      sensors = nextSensors
+      config = next
+      lastReloadError = ''
+      loop.replace(loopSensors(sensors), nextRecipients)
+      loop.start()
+      parts.log.info('config reloaded', { sensors: next.sensors.length, recipients: next.recipients })
+      return true
+    },
+  }
+}
+
+/**
+ * SIGTERM/SIGINT stop (drain, then `onExit(0)`), SIGHUP reloads. Handlers are removed once stopped, so a
+ * second SIGINT during the drain falls through to Node's default and kills the process (an impatient operator).
+ */
+export function installSignals(dev: RunningDevice, log: Logger, onExit: (code: number) => void): () => void {
+  const stop = (sig: NodeJS.Signals): void => {
+    log.info(`${sig}: draining the outbox`)
+    remove()
+    dev.stop().then(
+      () => onExit(0),
+      (err: unknown) => {
+        log.error('error while stopping', { error: String(err) })
+        onExit(1)
+      },
+    )
+  }
+  const hup = (): void => {
+    void dev.reload()
+  }
+  const remove = (): void => {
+    process.off('SIGTERM', stop)
+    process.off('SIGINT', stop)
+    process.off('SIGHUP', hup)
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+  process.on('SIGHUP', hup)
+  return remove
+}
