@@ -1,0 +1,63 @@
+/** Bodies of the outbox's two logs: data records (id, topic, payload) in segments, ack/floor records in acks.log. */
+import { DaneelError } from '../../src/errors.js'
+
+/*
+ * Data body:  u8 type=1, u32 id-high, u32 id-low, u16 topic length, topic (UTF-8), payload
+ * Ack body:   u8 type=2, u32 id-high, u32 id-low          -- this id was acknowledged (PUBACK)
+ * Floor body: u8 type=3, u32 id-high, u32 id-low          -- every id below this one is done (acked or dropped)
+ * Ids are whole numbers below 2^53 (a reading every 10 ms for 2.8 million years).
+ */
+export const TYPE_DATA = 1
+export const TYPE_ACK = 2
+export const TYPE_FLOOR = 3
+const ID_BYTES = 9
+
+export interface DataRecord {
+  id: number
+  topic: string
+  payload: Buffer
+}
+
+function writeId(buf: Buffer, type: number, id: number): void {
+  buf[0] = type
+  buf.writeUInt32BE(Math.floor(id / 2 ** 32), 1)
+  buf.writeUInt32BE(id >>> 0, 5)
+}
+
+function readId(buf: Buffer): number {
+  return buf.readUInt32BE(1) * 2 ** 32 + buf.readUInt32BE(5)
+}
+
+export function encodeData(id: number, topic: string, payload: Uint8Array): Buffer {
+  const topicLen = Buffer.byteLength(topic, 'utf8')
+  if (topicLen > 0xffff) throw new DaneelError('ERR_MQTT', 'topic longer than 65535 bytes')
+  const out = Buffer.allocUnsafe(ID_BYTES + 2 + topicLen + payload.length)
+  writeId(out, TYPE_DATA, id)
+  out.writeUInt16BE(topicLen, ID_BYTES)
+  out.write(topic, ID_BYTES + 2, 'utf8')
+  out.set(payload, ID_BYTES + 2 + topicLen)
+  return out
+}
+
+/** Decodes a data body; undefined when it is not one (a CRC-valid body of the wrong shape is corruption too). */
+export function decodeData(body: Buffer): DataRecord | undefined {
+  if (body.length < ID_BYTES + 2 || body[0] !== TYPE_DATA) return undefined
+  const topicLen = body.readUInt16BE(ID_BYTES)
+  if (ID_BYTES + 2 + topicLen > body.length) return undefined
+  return {
+    id: readId(body),
+    topic: body.toString('utf8', ID_BYTES + 2, ID_BYTES + 2 + topicLen),
+    payload: body.subarray(ID_BYTES + 2 + topicLen),
+  }
+}
+
+export function encodeMark(type: typeof TYPE_ACK | typeof TYPE_FLOOR, id: number): Buffer {
+  const out = Buffer.allocUnsafe(ID_BYTES)
+  writeId(out, type, id)
+  return out
+}
+
+export function decodeMark(body: Buffer): { type: number; id: number } | undefined {
+  if (body.length !== ID_BYTES || (body[0] !== TYPE_ACK && body[0] !== TYPE_FLOOR)) return undefined
+  return { type: body[0], id: readId(body) }
+}
