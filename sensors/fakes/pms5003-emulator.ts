@@ -1,0 +1,132 @@
+/** A PMS5003 emulator on a FakeUart: answers the real commands and streams frames, for driver tests and the demo. */
+import type { TimerClock, TimerHandle } from '../hal.js'
+import { pmsChecksum } from '../pms5003/decode.js'
+import type { FakeUart } from './fake-uart.js'
+
+/** The twelve values of a data frame, in wire order (see pms5003/decode.ts). */
+export interface PmsValues {
+  pm1Cf1: number
+  pm25Cf1: number
+  pm10Cf1: number
+  pm1: number
+  pm25: number
+  pm10: number
+  n03: number
+  n05: number
+  n1: number
+  n25: number
+  n5: number
+  n10: number
+}
+
+/** Encode a 32-byte data frame (firmware 0x97, error 0) as the chip would send it. */
+export function encodePmsFrame(v: PmsValues, version = 0x97): Uint8Array {
+  const b = new Uint8Array(32)
+  b[0] = 0x42
+  b[1] = 0x4d
+  b[3] = 28
+  const vals = [v.pm1Cf1, v.pm25Cf1, v.pm10Cf1, v.pm1, v.pm25, v.pm10, v.n03, v.n05, v.n1, v.n25, v.n5, v.n10]
+  vals.forEach((x, i) => {
+    b[4 + 2 * i] = (x >> 8) & 0xff
+    b[5 + 2 * i] = x & 0xff
+  })
+  b[28] = version
+  const ck = pmsChecksum(b, 0, 30)
+  b[30] = ck >> 8
+  b[31] = ck & 0xff
+  return b
+}
+
+function ack(cmd: number, data: number): Uint8Array {
+  const b = Uint8Array.of(0x42, 0x4d, 0x00, 0x04, cmd, data, 0, 0)
+  const ck = pmsChecksum(b, 0, 6)
+  b[6] = ck >> 8
+  b[7] = ck & 0xff
+  return b
+}
+
+export interface PmsEmulatorOptions {
+  /** Frames to send, cycled (default: the PyPMS captured frame). Or a function giving the next frame. */
+  frames?: Uint8Array[] | (() => Uint8Array)
+  /** Active-mode period (default 2300 ms, the manual's stable-air cadence). */
+  periodMs?: number
+  /** Delay before answering a command (default 20 ms). */
+  replyDelayMs?: number
+  /** Start asleep (default false: the chip powers up awake, in active mode). */
+  asleep?: boolean
+}
+
+/** PyPMS tests/captured_data/data.csv: PM2.5 atm 8, n0.3 = 210, firmware 0x97. */
+export const PMS_CAPTURED_FRAME_HEX = '424d001c00000008000800000008000800d20046002d001e00000000970002c5'
+
+export class Pms5003Emulator {
+  awake: boolean
+  mode: 'active' | 'passive' = 'active'
+  /** Commands received, as hex, in order. */
+  readonly commands: string[] = []
+  private readonly uart: FakeUart
+  private readonly clock: TimerClock
+  private readonly next: () => Uint8Array
+  private readonly periodMs: number
+  private readonly replyDelayMs: number
+  private timer: TimerHandle | null = null
+
+  constructor(uart: FakeUart, clock: TimerClock, opts: PmsEmulatorOptions = {}) {
+    this.uart = uart
+    this.clock = clock
+    const frames = opts.frames ?? [Uint8Array.from(Buffer.from(PMS_CAPTURED_FRAME_HEX, 'hex'))]
+    let i = 0
+    this.next = typeof frames === 'function' ? frames : () => frames[i++ % frames.length] as Uint8Array
+    this.periodMs = opts.periodMs ?? 2300
+    this.replyDelayMs = opts.replyDelayMs ?? 20
+    this.awake = !(opts.asleep ?? false)
+    uart.onWrite = (bytes) => this.command(bytes)
+    this.schedule()
+  }
+
+  /** Stop all timers (call in the test's cleanup). */
+  close(): void {
+    if (this.timer !== null) this.clock.clearTimer(this.timer)
+    this.timer = null
+    this.uart.onWrite = null
+  }
+
+  private schedule(): void {
+    if (this.timer !== null) this.clock.clearTimer(this.timer)
+    this.timer = null
+    if (this.awake && this.mode === 'active') {
+      this.timer = this.clock.setTimer(() => {
+        this.timer = null
+        this.uart.deliver(this.next())
+        this.schedule()
+      }, this.periodMs)
+    }
+  }
+
+  private reply(bytes: Uint8Array): void {
+    this.clock.setTimer(() => this.uart.deliver(bytes), this.replyDelayMs)
+  }
+
+  private command(b: Uint8Array): void {
+    // Commands may arrive back to back in one write or in several; the driver writes each whole.
+    for (let off = 0; off + 7 <= b.length; off += 7) {
+      const cmd = b.subarray(off, off + 7)
+      this.commands.push(Buffer.from(cmd).toString('hex'))
+      if (cmd[0] !== 0x42 || cmd[1] !== 0x4d || pmsChecksum(cmd, 0, 5) !== (((cmd[5] as number) << 8) | (cmd[6] as number))) continue
+      const code = cmd[2] as number
+      const data = cmd[4] as number
+      if (code === 0xe4) {
+        if (data === 0) this.reply(ack(0xe4, 0))
+        this.awake = data === 1
+      } else if (!this.awake) {
+        continue // asleep: only wake is heard
+      } else if (code === 0xe1) {
+        this.mode = data === 0 ? 'passive' : 'active'
+        this.reply(ack(0xe1, data))
+      } else if (code === 0xe2 && this.mode === 'passive') {
+        this.reply(this.next())
+      }
+      this.schedule()
+    }
+  }
+}
