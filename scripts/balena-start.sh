@@ -1,0 +1,33 @@
+#!/bin/sh
+# Entry point of the daneel block: first-boot provisioning from the environment, then the device runtime.
+# `daneel provision --first-boot` creates the identity if it is missing, prints its TLSA record (and the PKIX-CD
+# URL when NO_DNSSEC), waits with `daneel identity check --wait` until DNS serves it, and records that, so later
+# starts go straight to the runtime: the block stops complaining once the identity is provisioned.
+set -eu
+
+: "${CRYPTO_PATH:=/data/crypto}"
+: "${DANEEL_CONFIG:=/data/device.json}"
+: "${KEY_TYPE:=p256}"
+: "${NODE_OPTIONS_DANEEL:=--max-old-space-size=48 --max-semi-space-size=1}"
+export CRYPTO_PATH
+APP=/opt/daneel
+
+if [ -z "${DANE_ID:-${IDENTITY_NAME:-}}" ]; then
+  echo "daneel: set DANE_ID (the device identity name, e.g. node1.airquality._device.example.com) in the fleet or device variables" >&2
+  # Sleep rather than exit: a restart loop would only repeat this line every second.
+  exec sleep infinity
+fi
+
+until node "$APP/daneel.js" provision --first-boot --key-type "$KEY_TYPE"; do
+  status=$?
+  [ "$status" -eq 2 ] && { echo "daneel: fix the settings above; waiting" >&2; exec sleep infinity; }
+  echo "daneel: identity not provisioned yet; trying again in 60 s" >&2
+  sleep 60
+done
+
+if [ ! -f "$DANEEL_CONFIG" ]; then
+  echo "daneel: no device config at $DANEEL_CONFIG (see examples/ in the repository); waiting" >&2
+  exec sleep infinity
+fi
+# shellcheck disable=SC2086 # the Node flags are meant to split
+exec node $NODE_OPTIONS_DANEEL "$APP/daneel-device.js" --config "$DANEEL_CONFIG"
