@@ -1,0 +1,81 @@
+/** JWS compact and flattened JSON serializations (RFC 7515 §7.1, §7.2.2): strict parsing, signing-input assembly. */
+import type { CryptoProvider, JwsAlg, PrivateKey } from '../crypto/provider.js'
+import { DaneelError } from '../errors.js'
+import { b64urlDecode, b64urlEncode, b64urlEncodeString } from './b64url.js'
+import { type JsonObject, parseJsonObject } from './json.js'
+import type { Serialization } from './profiles.js'
+
+export interface ParsedJws {
+  readonly serialization: Serialization
+  readonly header: JsonObject
+  readonly payload: Buffer
+  readonly signature: Buffer
+  /** ASCII(BASE64URL(header) || '.' || BASE64URL(payload)), what the signature covers (RFC 7515 §5.1 step 8). */
+  readonly signingInput: Buffer
+}
+
+/** Largest protected header we read, in base64url characters: ours are under 200; RFC 7515 sets no limit. */
+export const MAX_HEADER_CHARS = 2048
+
+const invalid = (detail: string): DaneelError => new DaneelError('ERR_JWS_INVALID', 'malformed JWS', { cause: new Error(detail) })
+
+function decodeHeader(b64: string): JsonObject {
+  if (b64.length > MAX_HEADER_CHARS) throw invalid('protected header too long')
+  return parseJsonObject(b64urlDecode(b64, 'JWS protected header').toString('utf8'), 'JWS protected header', 'ERR_JWS_INVALID')
+}
+
+/** Parses a compact (`a.b.c`) or flattened JSON JWS. Does not verify: the caller picks the key first. */
+export function parseJws(text: string): ParsedJws {
+  if (text.charCodeAt(0) === 0x7b /* { */) {
+    const obj = parseJsonObject(text, 'JWS JSON', 'ERR_JWS_INVALID')
+    for (const k in obj) {
+      if (k !== 'payload' && k !== 'protected' && k !== 'signature') {
+        throw new DaneelError('ERR_JOSE_HEADER', 'JWS: unexpected member', { cause: new Error(`member '${k}' (only a fully protected header is accepted)`) })
+      }
+    }
+    const { payload, protected: prot, signature } = obj
+    if (typeof payload !== 'string' || typeof prot !== 'string' || typeof signature !== 'string') throw invalid('JSON JWS lacks payload, protected or signature')
+    return {
+      serialization: 'json',
+      header: decodeHeader(prot),
+      payload: b64urlDecode(payload, 'JWS payload'),
+      signature: b64urlDecode(signature, 'JWS signature'),
+      signingInput: Buffer.from(`${prot}.${payload}`, 'latin1'),
+    }
+  }
+  const d1 = text.indexOf('.')
+  const d2 = d1 < 0 ? -1 : text.indexOf('.', d1 + 1)
+  if (d2 < 0 || text.indexOf('.', d2 + 1) >= 0) throw invalid('compact JWS must have three parts')
+  const headerB64 = text.slice(0, d1)
+  return {
+    serialization: 'compact',
+    header: decodeHeader(headerB64),
+    payload: b64urlDecode(text, 'JWS payload', d1 + 1, d2),
+    signature: b64urlDecode(text, 'JWS signature', d2 + 1),
+    signingInput: Buffer.from(text.slice(0, d2), 'latin1'),
+  }
+}
+
+/** A signer for one key and one header, encoded once (the hot path only encodes the payload). */
+export interface JwsSigner {
+  /** Compact JWS of `payload`. */
+  compact(payload: Uint8Array): string
+  /** Flattened JSON JWS `{"payload","protected","signature"}` (the member order of the original system). */
+  json(payload: Uint8Array): string
+}
+
+export function createJwsSigner(provider: CryptoProvider, alg: JwsAlg, key: PrivateKey, headerJson: string): JwsSigner {
+  const headerB64 = b64urlEncodeString(headerJson)
+  const prefix = `${headerB64}.`
+  const sign = (payloadB64: string): string => b64urlEncode(provider.sign(alg, key, Buffer.from(prefix + payloadB64, 'latin1')))
+  return {
+    compact(payload) {
+      const p = b64urlEncode(payload)
+      return `${prefix}${p}.${sign(p)}`
+    },
+    json(payload) {
+      const p = b64urlEncode(payload)
+      return `{"payload":"${p}","protected":"${headerB64}","signature":"${sign(p)}"}`
+    },
+  }
+}

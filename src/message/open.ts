@@ -1,0 +1,140 @@
+/** Opening a sealed message, strictly and in an order that spends nothing on untrusted senders (MISSION wire format). */
+import type { KeyObject } from 'node:crypto'
+import type { Clock } from '../clock.js'
+import { concatKdfOtherInfo } from '../crypto/kdf.js'
+import type { CryptoProvider, PrivateKey, PublicKey } from '../crypto/provider.js'
+import { DaneelError } from '../errors.js'
+import { decryptJwe, parseJwe } from '../jose/jwe.js'
+import { type JsonObject, parseJsonObject } from '../jose/json.js'
+import { parseJws } from '../jose/jws.js'
+import { checkJweHeader, checkJwsHeader, jwsAlgFits, type ProfileName, profileForRecipient, type Serialization } from '../jose/profiles.js'
+import { b64urlDecode } from '../jose/b64url.js'
+import { checkClaims } from './claims.js'
+import type { ReplayGuard } from './replay.js'
+import { isTrustedSender, normalizeName, parseX5u } from './x5u.js'
+
+export type SenderAuth = 'dnssec' | 'pkix-cd'
+
+export interface ResolvedSender {
+  spki: Uint8Array
+  auth: SenderAuth
+}
+
+export interface OpenerOptions {
+  provider: CryptoProvider
+  recipientName: string
+  recipientKey: PrivateKey | KeyObject | Uint8Array
+  /** Finds the sender's key by name (DANE lookup, or a certificate given offline); throws a DaneelError. */
+  resolveSender: (name: string) => Promise<ResolvedSender>
+  /** TRUSTED_DOMAINS: a sender is trusted if its name is one of these or under one. Empty trusts nobody. */
+  trustedDomains: readonly string[]
+  /** MAX_MESSAGE_SIZE in bytes (default 16384). */
+  maxMessageSize?: number
+  clock: Clock
+  /** Oldest accepted `iat` (default 10 minutes: a reading held in a device outbox through a broker outage). */
+  maxAgeMs?: number
+  /** How far in the future `iat` may be (default 60 s of clock skew). */
+  maxSkewMs?: number
+  replay: ReplayGuard
+  /** Accept valimail messages whose payload is not a claims set (the original system's), unbound to time or audience. */
+  allowUnbound?: boolean
+}
+
+export interface OpenedMessage {
+  /** The sender's identity name (from the signed x5u, authenticated by its key). */
+  from: string
+  /** The verified claims set (aud, iat, seq and the reading's members). */
+  claims?: JsonObject
+  /** Raw bytes: the `b` claim of a binary reading, or an unbound valimail payload. */
+  payload?: Uint8Array
+  auth: SenderAuth
+  profile: ProfileName
+  serialization: Serialization
+}
+
+export interface Opener {
+  open(message: Uint8Array | string): Promise<OpenedMessage>
+}
+
+/** How many senders' imported keys are kept (importing costs more than the rest of an open). */
+const KEY_CACHE_SIZE = 1024
+
+function importRecipient(provider: CryptoProvider, key: PrivateKey | KeyObject | Uint8Array): PrivateKey {
+  if (key instanceof Uint8Array) return provider.importPrivateKey(key)
+  if ('publicKey' in key && 'kind' in key) return key as PrivateKey
+  return provider.importPrivateKey(key as KeyObject)
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0
+}
+
+export function createOpener(opts: OpenerOptions): Opener {
+  const { provider, clock, replay } = opts
+  const me = normalizeName(opts.recipientName)
+  const key = importRecipient(provider, opts.recipientKey)
+  const ourProfile = profileForRecipient(key.kind)
+  const trusted = opts.trustedDomains.map((d) => d.toLowerCase().replace(/\.$/, ''))
+  const maxSize = opts.maxMessageSize ?? 16384
+  const maxAgeMs = opts.maxAgeMs ?? 600_000
+  const maxSkewMs = opts.maxSkewMs ?? 60_000
+  const otherInfo = concatKdfOtherInfo(ourProfile.enc, ourProfile.cekLength * 8)
+  const keys = new Map<string, { spki: Uint8Array; key: PublicKey }>()
+
+  function senderKey(name: string, spki: Uint8Array): PublicKey {
+    const hit = keys.get(name)
+    if (hit !== undefined && sameBytes(hit.spki, spki)) return hit.key
+    const k = provider.importPublicKey(spki)
+    if (keys.size >= KEY_CACHE_SIZE) keys.delete(keys.keys().next().value as string)
+    keys.set(name, { spki: Uint8Array.from(spki), key: k })
+    return k
+  }
+
+  return {
+    async open(message) {
+      // 1. Size first: nothing is parsed beyond MAX_MESSAGE_SIZE.
+      const size = typeof message === 'string' ? Buffer.byteLength(message, 'utf8') : message.length
+      if (size > maxSize) throw new DaneelError('ERR_MESSAGE_TOO_LARGE', 'message too large', { cause: new Error(`${size} > ${maxSize} bytes`) })
+      const text = typeof message === 'string' ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('latin1')
+      // 2. Parse the JWE and hold its header to the allow-list; only then touch our key.
+      const jwe = parseJwe(text)
+      const profile = checkJweHeader(jwe.header)
+      if (profile !== ourProfile) throw new DaneelError('ERR_JOSE_ALG', 'JWE algorithm does not fit our key', { cause: new Error(`${String(jwe.header.alg)} to a ${key.kind} key`) })
+      if (jwe.header.x5u !== undefined && parseX5u(jwe.header.x5u as string) !== me) {
+        throw new DaneelError('ERR_JWE_RECIPIENT', 'not encrypted for us', { cause: new Error(`JWE x5u ${String(jwe.header.x5u)}`) })
+      }
+      // 3. Decrypt (authenticates the header too: it is the AAD).
+      const plaintext = decryptJwe(provider, key, jwe, profile, otherInfo)
+      // 4. The inner JWS header names the sender; check that name against TRUSTED_DOMAINS before any lookup.
+      const jws = parseJws(Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).toString('latin1'))
+      const alg = checkJwsHeader(jws.header, profile)
+      const from = parseX5u(jws.header.x5u as string)
+      if (!isTrustedSender(from, trusted)) throw new DaneelError('ERR_SENDER_UNTRUSTED', 'sender not trusted', { cause: new Error(`${from} is not under ${trusted.join(', ') || '(no trusted domains)'}`) })
+      // 5. Look up the sender's key by that name and verify (the algorithm must fit the key: no confusion).
+      const resolved = await opts.resolveSender(from)
+      const senderPub = senderKey(from, resolved.spki)
+      if (!jwsAlgFits(alg, senderPub.kind)) throw new DaneelError('ERR_JOSE_ALG', 'JWS algorithm does not fit the sender key', { cause: new Error(`${alg} with a ${senderPub.kind} key`) })
+      if (!provider.verify(alg, senderPub, jws.signingInput, jws.signature)) throw new DaneelError('ERR_JWS_SIGNATURE', 'bad signature')
+      // 6. Claims: issuer, audience, time, sequence.
+      const base = { from, auth: resolved.auth, profile: profile.name, serialization: jwe.serialization }
+      const payloadText = jws.payload.toString('utf8')
+      let claims: JsonObject
+      try {
+        claims = parseJsonObject(payloadText, 'claims', 'ERR_JWT_CLAIMS')
+        if (opts.allowUnbound === true && profile.name === 'valimail' && claims.aud === undefined && claims.seq === undefined) throw new Error('unbound')
+      } catch (err) {
+        if (opts.allowUnbound === true && profile.name === 'valimail') return { ...base, payload: new Uint8Array(jws.payload) }
+        throw err
+      }
+      if (!clock.synced()) throw new DaneelError('ERR_CLOCK_UNSYNCED', 'clock not synced: message time indeterminate')
+      const seq = checkClaims(claims, { sender: from, recipient: me, nowMs: clock.now(), maxAgeMs, maxSkewMs })
+      let payload: Uint8Array | undefined
+      if (claims.b !== undefined) {
+        if (typeof claims.b !== 'string') throw new DaneelError('ERR_JWT_CLAIMS', 'malformed claims', { cause: new Error('b is not a string') })
+        payload = new Uint8Array(b64urlDecode(claims.b, 'b claim'))
+      }
+      if (!replay.check(from, seq)) throw new DaneelError('ERR_REPLAY', 'replayed message', { cause: new Error(`${from} seq ${seq}`) })
+      return payload === undefined ? { ...base, claims } : { ...base, claims, payload }
+    },
+  }
+}

@@ -1,0 +1,128 @@
+/** Sealing a reading: a nested JWT (RFC 7519 §5.2), signed JWS inside a JWE, with every header built once per pair. */
+import type { KeyObject } from 'node:crypto'
+import { concatKdf, concatKdfOtherInfo } from '../crypto/kdf.js'
+import type { CryptoProvider, PrivateKey, PublicKey } from '../crypto/provider.js'
+import { DaneelError } from '../errors.js'
+import { b64urlEncode, b64urlEncodeString } from '../jose/b64url.js'
+import { epkJson } from '../jose/jwe.js'
+import { createJwsSigner } from '../jose/jws.js'
+import { jwsAlgFor, PROFILES, type ProfileName, profileForRecipient, type Serialization } from '../jose/profiles.js'
+import { readingMembers } from './claims.js'
+import { formatX5u, normalizeName } from './x5u.js'
+
+/*
+ * Header members, and why each is there (bytes before base64url):
+ *   JWS {"alg":"ES256","x5u":"dns://<sender>?type=TLSA"}  alg (15): the verifier's allow-list needs it;
+ *       x5u (25 + name): names the sender, signed, so the receiver knows which TLSA RRset to look up.
+ *   JWE {"alg":"ECDH-ES","enc":"A256GCM","cty":"JWT","epk":{...}}  alg/enc (33): key agreement and cipher;
+ *       cty (12): RFC 7519 §5.2 requires it for a nested JWT; epk (about 125 for P-256, 73 for X25519): the
+ *       sender's ephemeral public key. The recipient `x5u` is optional in "compact" (the MQTT topic already
+ *       names the recipient, and `aud` binds it inside), and required, as MISSION gives it, in "valimail".
+ * No `kid`, `typ`, `iat` in headers, no `zip` ever (compression before encryption leaks content length).
+ */
+
+export interface SealerOptions {
+  provider: CryptoProvider
+  /** Our identity name (the JWS `x5u`). */
+  senderName: string
+  senderKey: PrivateKey | KeyObject | Uint8Array
+  recipientName: string
+  /** The recipient's SubjectPublicKeyInfo DER (from its certificate or TLSA record). */
+  recipientSpki: Uint8Array
+  /** Default: "valimail" for an RSA recipient, "compact" otherwise. */
+  profile?: ProfileName
+  /** Default: the profile's ("compact" or flattened "json"). */
+  serialization?: Serialization
+  /** Add `iss` (the sender name) to the claims; off by default (the signed x5u already names the sender). */
+  includeIss?: boolean
+  /** Put the recipient `x5u` in the JWE header of the compact profile (always there in valimail). */
+  recipientX5u?: boolean
+  /** valimail only: sign the bytes of a Uint8Array reading as they are, with no claims (for the original system's receivers). */
+  raw?: boolean
+}
+
+export interface SealContext {
+  /** Milliseconds since the epoch (the `iat` claim is in seconds). */
+  now: number
+  /** This sender's sequence number for the message. */
+  seq: number
+}
+
+export interface Sealer {
+  readonly profile: ProfileName
+  readonly serialization: Serialization
+  seal(reading: object | Uint8Array, ctx: SealContext): string
+}
+
+function importSender(provider: CryptoProvider, key: PrivateKey | KeyObject | Uint8Array): PrivateKey {
+  if (key instanceof Uint8Array) return provider.importPrivateKey(key)
+  if ('publicKey' in key && 'kind' in key) return key as PrivateKey
+  return provider.importPrivateKey(key as KeyObject)
+}
+
+/** Builds a sealer for one sender and one recipient: keys imported and headers encoded here, once. */
+export function createSealer(opts: SealerOptions): Sealer {
+  const { provider } = opts
+  const sender = normalizeName(opts.senderName)
+  const recipientName = normalizeName(opts.recipientName)
+  const senderKey = importSender(provider, opts.senderKey)
+  const recipient: PublicKey = provider.importPublicKey(opts.recipientSpki)
+  const profile = opts.profile === undefined ? profileForRecipient(recipient.kind) : PROFILES[opts.profile]
+  const serialization = opts.serialization ?? profile.serialization
+  if (profileForRecipient(recipient.kind) !== profile) throw new DaneelError('ERR_KEY_UNSUPPORTED', `the ${profile.name} profile cannot encrypt to a ${recipient.kind} key`)
+  const alg = jwsAlgFor(senderKey.kind)
+  if (!profile.jwsAlgs.includes(alg)) throw new DaneelError('ERR_KEY_UNSUPPORTED', `the ${profile.name} profile cannot sign with a ${senderKey.kind} key`)
+  if (opts.raw === true && profile.name !== 'valimail') throw new DaneelError('ERR_USAGE', 'raw payloads exist only in the valimail profile')
+
+  const signer = createJwsSigner(provider, alg, senderKey, `{"alg":"${alg}","x5u":"${formatX5u(sender)}"}`)
+  const claimsHead = `{"aud":"${recipientName}",${opts.includeIss === true ? `"iss":"${sender}",` : ''}"iat":`
+  const claimsOf = (reading: object | Uint8Array, ctx: SealContext): Buffer => {
+    if (!Number.isSafeInteger(ctx.seq) || ctx.seq < 0) throw new DaneelError('ERR_USAGE', 'seq must be a non-negative integer')
+    const head = `${claimsHead}${Math.floor(ctx.now / 1000)},"seq":${ctx.seq}`
+    if (reading instanceof Uint8Array) return Buffer.from(`${head},"b":"${b64urlEncode(reading)}"}`, 'utf8')
+    const members = readingMembers(reading, ctx.seq)
+    return Buffer.from(members === '' ? `${head}}` : `${head},${members}}`, 'utf8')
+  }
+  const inner = (reading: object | Uint8Array, ctx: SealContext): Buffer => {
+    const payload = opts.raw === true && reading instanceof Uint8Array ? reading : claimsOf(reading, ctx)
+    return Buffer.from(serialization === 'compact' ? signer.compact(payload) : signer.json(payload), 'latin1')
+  }
+  const assemble = (prot: string, ek: string, iv: Uint8Array, ct: Uint8Array, tag: Uint8Array): string =>
+    serialization === 'compact'
+      ? `${prot}.${ek}.${b64urlEncode(iv)}.${b64urlEncode(ct)}.${b64urlEncode(tag)}`
+      : `{"protected":"${prot}",${ek === '' ? '' : `"encrypted_key":"${ek}",`}"iv":"${b64urlEncode(iv)}","ciphertext":"${b64urlEncode(ct)}","tag":"${b64urlEncode(tag)}"}`
+
+  if (profile.jweAlg === 'ECDH-ES') {
+    const headHead = `{"alg":"ECDH-ES","enc":"A256GCM","cty":"JWT",${opts.recipientX5u === true ? `"x5u":"${formatX5u(recipientName)}",` : ''}"epk":`
+    const epkKind = recipient.kind === 'p256' ? 'p256' : 'x25519'
+    const otherInfo = concatKdfOtherInfo(profile.enc, 256)
+    return {
+      profile: profile.name,
+      serialization,
+      seal(reading, ctx) {
+        const plaintext = inner(reading, ctx)
+        const { epk, z } = provider.agreeEphemeral(recipient)
+        const cek = concatKdf(provider.sha256, z, 256, otherInfo)
+        const prot = b64urlEncodeString(`${headHead}${epkJson(epkKind, epk)}}`)
+        const iv = provider.randomBytes(12)
+        const { ciphertext, tag } = provider.aesGcmEncrypt(cek, iv, plaintext, Buffer.from(prot, 'latin1'))
+        return assemble(prot, '', iv, ciphertext, tag)
+      },
+    }
+  }
+  // valimail: the header bytes exactly as MISSION (and the original dane_jwe_jws) give them.
+  const prot = b64urlEncodeString(`{"alg":"RSA-OAEP-256","enc":"A256CBC-HS512","typ":"JWE","x5u":"${formatX5u(recipientName)}"}`)
+  const aad = Buffer.from(prot, 'latin1')
+  return {
+    profile: profile.name,
+    serialization,
+    seal(reading, ctx) {
+      const plaintext = inner(reading, ctx)
+      const cek = provider.randomBytes(64)
+      const ek = b64urlEncode(provider.rsaOaepEncrypt(recipient, cek))
+      const iv = provider.randomBytes(16)
+      const { ciphertext, tag } = provider.cbcHmacEncrypt(cek, iv, plaintext, aad)
+      return assemble(prot, ek, iv, ciphertext, tag)
+    },
+  }
+}
