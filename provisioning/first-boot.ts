@@ -3,7 +3,7 @@ import { DaneelError } from '../src/errors.js'
 import { ensureDir } from '../src/fsutil.js'
 import type { EnvSettings } from './env-file.js'
 import type { IdentityOps } from './session.js'
-import { identityPaths, type KeyType } from './state.js'
+import { identityPaths, isFinished, type KeyType, markFinished } from './state.js'
 import { existsSync, readFileSync } from 'node:fs'
 
 export interface FirstBootOptions {
@@ -25,6 +25,11 @@ export async function firstBoot(o: FirstBootOptions): Promise<number> {
   if (daneId === undefined || daneId === '') throw new DaneelError('ERR_USAGE', 'no identity name: set DANE_ID (or IDENTITY_NAME)')
   const noDnssec = /^(1|true|yes|on)$/i.test(o.settings.NO_DNSSEC ?? '')
   ensureDir(o.cryptoPath, 0o700)
+  if (isFinished(o.cryptoPath)) {
+    // Matched once already: from here on `daneel monitor` watches DNS; a restart must not wait on it.
+    o.write(`identity ${daneId} is provisioned`)
+    return 0
+  }
   const p = identityPaths(o.cryptoPath, daneId)
   const hasKey = existsSync(p.key)
   if (hasKey && !existsSync(p.crt) && existsSync(p.csr)) {
@@ -47,8 +52,12 @@ export async function firstBoot(o: FirstBootOptions): Promise<number> {
     if (url !== undefined) o.write(`NO_DNSSEC: serve the CA certificate (for a self-signed identity, the certificate itself) at ${url}`)
   }
   o.write(o.wait ? 'waiting until DNS serves the matching record (daneel identity check --wait)' : 'checking DNS once')
-  const res = await o.identity.check({ cryptoPath: o.cryptoPath, settings: o.settings, wait: o.wait })
-  for (const l of res.lines) o.write(l)
-  o.write(res.ok ? 'published identity matches' : 'published identity does not match yet')
-  return res.ok ? 0 : 1
+  const res = await o.identity.check({ cryptoPath: o.cryptoPath, settings: o.settings, wait: o.wait, onLine: o.write })
+  if (!res.ok) {
+    o.write('published identity does not match yet')
+    return 1
+  }
+  markFinished(o.cryptoPath, daneId)
+  o.write('published identity matches: provisioned')
+  return 0
 }

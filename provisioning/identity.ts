@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { pkixCdUrl } from '../src/dane/pkix-cd.js'
 import { viewCertificate } from '../src/dane/cert-view.js'
+import { formatTlsaZoneLine, makeTlsaRecord } from '../src/dane/tlsa.js'
 import { DaneelError } from '../src/errors.js'
 import { pemDecode } from '../src/x509/pem.js'
 import type { EnvSettings } from './env-file.js'
@@ -24,11 +25,19 @@ type Store = {
 const storePath = '../src/identity/store.js'
 const loadStore = (): Promise<Store> => import(storePath) as Promise<Store>
 
-/** The zone-file lines `daneel identity tlsa` prints for this identity (one code path for both). */
-async function tlsaLines(cli: string[], env: NodeJS.ProcessEnv): Promise<string[]> {
-  const r = await runCli(cli, ['identity', 'tlsa'], env, 30_000)
-  if (r.code !== 0) throw new DaneelError('ERR_PROVISION', `cannot compute the TLSA record: ${r.lines.at(-1) ?? ''}`)
-  return r.lines.filter((l) => /\sTLSA\s/.test(l))
+function readCertDer(cryptoPath: string, daneId: string): Uint8Array {
+  const der = pemDecode(readFileSync(identityPaths(cryptoPath, daneId).crt, 'utf8'), 'CERTIFICATE')[0]
+  if (der === undefined) throw new DaneelError('ERR_CERT_INVALID', 'no certificate in the certificate file')
+  return der
+}
+
+/**
+ * The record to publish: the full certificate (selector 0, matching 0), because receivers fetch the sender's key
+ * from it (MISSION "TLSA"). Usage 3 (DANE-EE) under DNSSEC; usage 4, the original system's PKIX-CD code point,
+ * with NO_DNSSEC (our discovery accepts 3 0 0 and 4 0 0 on its PKIX-CD path).
+ */
+function tlsaLines(cryptoPath: string, daneId: string, noDnssec: boolean): string[] {
+  return [formatTlsaZoneLine(daneId, makeTlsaRecord(readCertDer(cryptoPath, daneId), noDnssec ? 4 : 3, 0, 0))]
 }
 
 function envFor(cryptoPath: string, settings: EnvSettings): NodeJS.ProcessEnv {
@@ -38,13 +47,23 @@ function envFor(cryptoPath: string, settings: EnvSettings): NodeJS.ProcessEnv {
 }
 
 /** Runs the CLI as a child and collects its output lines (stdout and stderr), never the key: the CLI never prints it. */
-export function runCli(cli: string[], args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number; lines: string[] }> {
+export function runCli(
+  cli: string[], args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, onLine?: (line: string) => void,
+): Promise<{ code: number; lines: string[] }> {
   return new Promise((resolve) => {
     const [cmd = process.execPath, ...pre] = cli
     const child = spawn(cmd, [...pre, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d))
+    let partial = ''
+    const take = (d: string): void => {
+      out += d
+      if (onLine === undefined) return
+      const parts = (partial + d).split('\n')
+      partial = parts.pop() ?? ''
+      for (const l of parts) if (l.trim() !== '') onLine(l.trimEnd())
+    }
+    child.stdout.setEncoding('utf8').on('data', take)
+    child.stderr.setEncoding('utf8').on('data', take)
     const timer = timeoutMs > 0 ? setTimeout(() => child.kill('SIGTERM'), timeoutMs) : undefined
     child.on('error', (err) => {
       if (timer !== undefined) clearTimeout(timer)
@@ -52,6 +71,7 @@ export function runCli(cli: string[], args: string[], env: NodeJS.ProcessEnv, ti
     })
     child.on('close', (code) => {
       if (timer !== undefined) clearTimeout(timer)
+      if (onLine !== undefined && partial.trim() !== '') onLine(partial.trimEnd())
       resolve({ code: code ?? 1, lines: out.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '') })
     })
   })
@@ -65,12 +85,10 @@ export function createIdentityOps(opts: IdentityOpsOptions = {}): IdentityOps {
       await store.createIdentity({ cryptoPath, daneId, keyType, days: 365, csr, noDnssec, uid, force, now: new Date() })
     },
     async tlsa({ cryptoPath, daneId, noDnssec }) {
-      return tlsaLines(cli, envFor(cryptoPath, { DANE_ID: daneId, ...(noDnssec ? { NO_DNSSEC: '1' } : {}) }))
+      return tlsaLines(cryptoPath, daneId, noDnssec)
     },
     async pkixCdUrl({ cryptoPath, daneId }) {
-      const der = pemDecode(readFileSync(identityPaths(cryptoPath, daneId).crt, 'utf8'), 'CERTIFICATE')[0]
-      if (der === undefined) throw new DaneelError('ERR_CERT_INVALID', 'no certificate in the certificate file')
-      const cert = viewCertificate(der)
+      const cert = viewCertificate(readCertDer(cryptoPath, daneId))
       const aki = cert.aki ?? cert.ski
       return aki === undefined ? undefined : pkixCdUrl(daneId, aki)
     },
@@ -78,8 +96,9 @@ export function createIdentityOps(opts: IdentityOpsOptions = {}): IdentityOps {
       const store = await loadStore()
       await store.installCertificate({ cryptoPath, daneId, pem, uid })
     },
-    async check({ cryptoPath, settings, wait }) {
-      const r = await runCli(cli, ['identity', 'check', ...(wait ? ['--wait'] : [])], envFor(cryptoPath, settings), wait ? 0 : (opts.checkTimeoutMs ?? 60_000))
+    async check({ cryptoPath, settings, wait, onLine }) {
+      const args = ['identity', 'check', ...(wait ? ['--wait'] : [])]
+      const r = await runCli(cli, args, envFor(cryptoPath, settings), wait ? 0 : (opts.checkTimeoutMs ?? 60_000), onLine)
       return { ok: r.code === 0, lines: r.lines }
     },
   }

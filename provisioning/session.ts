@@ -36,7 +36,7 @@ export interface IdentityOps {
   pkixCdUrl(o: { cryptoPath: string; daneId: string }): Promise<string | undefined>
   install(o: { cryptoPath: string; daneId: string; pem: string; uid: number | undefined }): Promise<void>
   /** Runs the DNS self-check with these settings; ok when the published identity matches. */
-  check(o: { cryptoPath: string; settings: EnvSettings; wait: boolean }): Promise<{ ok: boolean; lines: string[] }>
+  check(o: { cryptoPath: string; settings: EnvSettings; wait: boolean; onLine?: (line: string) => void }): Promise<{ ok: boolean; lines: string[] }>
 }
 
 export interface SessionOptions {

@@ -1,0 +1,81 @@
+/** systemd units: `systemd-analyze verify` with no output at all, and `systemd-analyze security --offline` ≤ 2.5 for the runtime. */
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { makeTempDir, repoPath } from '../helpers/paths.js'
+
+const unitsDir = repoPath('systemd')
+const units = readdirSync(unitsDir).filter((f) => /\.(service|timer)$/.test(f)).sort()
+let tmp: { dir: string; cleanup: () => void }
+
+before(() => {
+  tmp = makeTempDir('daneel-units-')
+  // verify fails when ExecStart's binary does not exist. The units name /usr/bin/node (NodeSource and Debian put it
+  // there); where this machine's node lives elsewhere, the temp copy points at it instead. Nothing else changes.
+  for (const u of units) {
+    const text = readFileSync(join(unitsDir, u), 'utf8')
+    if (existsSync('/usr/bin/node')) copyFileSync(join(unitsDir, u), join(tmp.dir, u))
+    else writeFileSync(join(tmp.dir, u), text.replaceAll('/usr/bin/node', process.execPath))
+  }
+})
+after(() => tmp.cleanup())
+
+test('the unit set is what docs/deploy.md describes', () => {
+  assert.deepEqual(units, ['daneel-monitor.service', 'daneel-monitor.timer', 'daneel-provision.service', 'daneel-retry.timer', 'daneel.service'])
+})
+
+test('systemd-analyze verify: every unit, no warnings (any stderr fails)', () => {
+  const r = spawnSync('systemd-analyze', ['verify', '--man=no', ...units.map((u) => `./${u}`)], { cwd: tmp.dir, encoding: 'utf8' })
+  assert.equal(r.error, undefined, String(r.error))
+  assert.equal(`${r.stdout}${r.stderr}`, '', 'systemd-analyze verify printed something')
+  assert.equal(r.status, 0)
+})
+
+test('verify is a real check: an unknown key or a missing binary is caught', () => {
+  const text = readFileSync(join(tmp.dir, 'daneel.service'), 'utf8')
+  writeFileSync(join(tmp.dir, 'broken.service'), text.replace('[Service]', '[Service]\nMemoryDenyWriteExecutes=yes').replace(/ExecStart=\S+/, 'ExecStart=/nonexistent/node'))
+  const r = spawnSync('systemd-analyze', ['verify', '--man=no', './broken.service', './daneel-provision.service', './daneel-retry.timer'], { cwd: tmp.dir, encoding: 'utf8' })
+  assert.match(r.stderr, /Unknown key/)
+  assert.match(r.stderr, /not executable|No such file/)
+})
+
+function exposure(unit: string): number {
+  const r = spawnSync('systemd-analyze', ['security', '--offline=yes', `./${unit}`], { cwd: tmp.dir, encoding: 'utf8' })
+  const m = /Overall exposure level for \S+: (\d+\.\d)/.exec(r.stdout)
+  assert.ok(m, `no exposure level in: ${r.stdout.slice(-300)} ${r.stderr}`)
+  return Number(m[1])
+}
+
+test('systemd-analyze security --offline: daneel.service at 2.5 or below (printed)', () => {
+  for (const u of units.filter((x) => x.endsWith('.service'))) {
+    const level = exposure(u)
+    console.log(`# systemd-analyze security --offline=yes ${u}: ${level}`)
+    if (u === 'daneel.service') assert.ok(level <= 2.5, `daneel.service exposure ${level} > 2.5`)
+    else assert.ok(level <= 3.0, `${u} exposure ${level}`)
+  }
+})
+
+test('the runtime unit keeps what Node and GPIO need', () => {
+  const t = readFileSync(join(unitsDir, 'daneel.service'), 'utf8')
+  const directive = (k: string): string[] => [...t.matchAll(new RegExp(`^${k}=(.*)$`, 'gm'))].map((m) => (m[1] ?? '').trim())
+  // MemoryDenyWriteExecute aborts V8 at isolate init; ProtectKernelTunables makes sysfs GPIO read-only;
+  // PrivateDevices hides gpiochip/tty/i2c.
+  assert.deepEqual(directive('MemoryDenyWriteExecute'), [])
+  assert.deepEqual(directive('ProtectKernelTunables'), [])
+  assert.deepEqual(directive('PrivateDevices'), [])
+  assert.deepEqual(directive('NoNewPrivileges'), ['yes'])
+  assert.deepEqual(directive('ProtectSystem'), ['strict'])
+  assert.deepEqual(directive('CapabilityBoundingSet'), [''])
+  assert.deepEqual(directive('SupplementaryGroups'), ['gpio dialout i2c'])
+  assert.deepEqual(directive('DevicePolicy'), ['closed'])
+  assert.deepEqual(directive('DeviceAllow').sort(), ['char-gpiochip rw', 'char-i2c rw', 'char-ttyAMA rw', 'char-ttyS rw'])
+  assert.deepEqual(directive('StateDirectory'), ['daneel'])
+  assert.match(directive('ExecStart')[0] ?? '', /--max-old-space-size=\d+/)
+  assert.ok(directive('EnvironmentFile').includes('-/var/lib/daneel/crypto/daneel.env'))
+  const prov = readFileSync(join(unitsDir, 'daneel-provision.service'), 'utf8')
+  assert.match(prov, /^ConditionPathExists=!\/var\/lib\/daneel\/crypto\/provisioned\.key\.pem$/m)
+  assert.match(prov, /^Type=oneshot$/m)
+  assert.match(prov, /^Before=daneel\.service$/m)
+})
