@@ -3,6 +3,7 @@ import { DaneelError } from '../errors.js'
 import type { Clock } from '../clock.js'
 import { isIssuedBy, viewCertificate, type CertView } from './cert-view.js'
 import type { HttpsFetcher } from './https-fetch.js'
+import { identityDomain } from './names.js'
 
 /** At most this many CA certificates above the entity (issue 4 item 5: chain depth at most 4). */
 export const PKIXCD_MAX_DEPTH = 4
@@ -10,14 +11,7 @@ export const PKIXCD_MAX_DEPTH = 4
 export const PKIXCD_CACHE_TTL_MS = 3_600_000
 
 /** `<domain>`: what follows the rightmost underscore label, e.g. `a.b._device.example.com` → `example.com`. */
-export function pkixCdDomain(identityName: string): string {
-  const labels = identityName.toLowerCase().replace(/\.$/, '').split('.')
-  let i = labels.length - 1
-  while (i >= 0 && !labels[i]!.startsWith('_')) i--
-  const rest = labels.slice(i + 1)
-  if (i < 0 || rest.length === 0) throw new DaneelError('ERR_NAME_INVALID', `${identityName} has no _label followed by a domain`)
-  return rest.join('.')
-}
+export const pkixCdDomain = identityDomain
 
 /** Lower-case hex bytes joined by '-', the `<keyid>` form of an authorityKeyIdentifier. */
 export function keyIdString(bytes: Uint8Array): string {

@@ -1,0 +1,166 @@
+/** Key rollover on disk (RFC 7671 §8.1 "current + next"): stage, commit, finish; every step re-runnable after a crash. */
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import type { KeyObject } from 'node:crypto'
+import { DaneelError } from '../errors.js'
+import { writeFileAtomic } from '../fsutil.js'
+import { parseCertificate, type Certificate } from '../x509/cert.js'
+import { buildSelfSignedCertificate } from '../x509/build.js'
+import { generateKeyPair, keyMatchesCertificate, keyTypeOptionOf, loadPrivateKey, privateKeyToPkcs8Pem } from '../x509/keys.js'
+import { pemDecode, pemEncode } from '../x509/pem.js'
+
+export type RolloverPhase = 'staged' | 'committing' | 'committed'
+
+export interface RolloverState {
+  version: 1
+  name: string
+  phase: RolloverPhase
+  stagedAt: number
+  /** When validated DNS first showed the next record (the old-TTL wait counts from here). */
+  nextSeenAt?: number
+  /** The longest TTL seen for the RRset (seconds): caches may serve the old RRset this long. */
+  ttl?: number
+  committedAt?: number
+}
+
+/** Files of one identity: the MISSION names, plus `.next.*` (staged) and `.prev.*` (kept until --finish). */
+export function rolloverPaths(cryptoPath: string, name: string) {
+  const f = (suffix: string): string => join(cryptoPath, `${name}.${suffix}`)
+  return {
+    key: f('key.pem'), cert: f('crt.pem'),
+    nextKey: f('next.key.pem'), nextCert: f('next.crt.pem'),
+    prevKey: f('prev.key.pem'), prevCert: f('prev.crt.pem'),
+    state: f('rollover.json'),
+  }
+}
+
+export interface KeyPair {
+  key: KeyObject
+  keyPem: string
+  cert: Certificate
+  certPem: string
+}
+
+const readText = (path: string): string | undefined => (existsSync(path) ? readFileSync(path, 'utf8') : undefined)
+
+/** Reads a key + certificate pair; undefined when the key file is missing; ERR_KEY_MISMATCH when they disagree. */
+export function readPair(keyPath: string, certPath: string): KeyPair | undefined {
+  const keyPem = readText(keyPath)
+  const certPem = readText(certPath)
+  if (keyPem === undefined || certPem === undefined) return undefined
+  const key = loadPrivateKey(keyPem)
+  const cert = parseCertificate(pemDecode(certPem, 'CERTIFICATE')[0]!)
+  if (!keyMatchesCertificate(key, cert)) throw new DaneelError('ERR_KEY_MISMATCH', `${keyPath} does not belong to ${certPath}`)
+  return { key, keyPem, cert, certPem }
+}
+
+export function readRollover(cryptoPath: string, name: string): RolloverState | undefined {
+  const text = readText(rolloverPaths(cryptoPath, name).state)
+  if (text === undefined) return undefined
+  try {
+    const s = JSON.parse(text) as RolloverState
+    if (s.version === 1 && s.name === name) return s
+  } catch {
+    // fall through
+  }
+  throw new DaneelError('ERR_CONFIG_INVALID', `${rolloverPaths(cryptoPath, name).state} is not a rollover state file`)
+}
+
+export function writeRollover(cryptoPath: string, state: RolloverState): void {
+  writeFileAtomic(rolloverPaths(cryptoPath, state.name).state, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 })
+}
+
+export interface StageOptions {
+  now: number
+  appUid?: number | undefined
+  days?: number
+  /** NO_DNSSEC identities anchor their own PKIX-CD chain (CA:TRUE, keyCertSign), like `identity create`. */
+  ca?: boolean
+}
+
+/**
+ * Stages the next key and certificate (same key type as the current one). Idempotent: a staged pair is reused;
+ * a next key without its certificate (interrupted run) gets its certificate now; the state file is written last.
+ */
+export function stageNext(cryptoPath: string, name: string, opts: StageOptions): { state: RolloverState; current: KeyPair; next: KeyPair } {
+  const p = rolloverPaths(cryptoPath, name)
+  const current = readPair(p.key, p.cert)
+  if (current === undefined) throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
+  const existing = readRollover(cryptoPath, name)
+  if (existing !== undefined && existing.phase !== 'staged') {
+    throw new DaneelError('ERR_USAGE', `a rollover of ${name} is ${existing.phase}: run 'daneel identity rotate --finish' first`)
+  }
+  let keyPem = readText(p.nextKey)
+  if (keyPem === undefined) {
+    keyPem = privateKeyToPkcs8Pem(generateKeyPair(keyTypeOptionOf(current.key)).privateKey)
+    writeFileAtomic(p.nextKey, keyPem, { mode: 0o600, uid: opts.appUid })
+  }
+  const key = loadPrivateKey(keyPem)
+  let next = readPair(p.nextKey, p.nextCert)
+  if (next === undefined) {
+    const der = buildSelfSignedCertificate({ name, key, now: opts.now, days: opts.days ?? 365, ...(opts.ca === true ? { ca: true } : {}) })
+    const certPem = pemEncode(der, 'CERTIFICATE')
+    writeFileAtomic(p.nextCert, certPem, { mode: 0o644, uid: opts.appUid })
+    next = { key, keyPem, cert: parseCertificate(der), certPem }
+  }
+  const state: RolloverState = existing ?? { version: 1, name, phase: 'staged', stagedAt: opts.now }
+  if (existing === undefined) writeRollover(cryptoPath, state)
+  return { state, current, next }
+}
+
+/**
+ * Switches the identity to the staged next key. The caller checks DNS first (see rotate --commit). Order, so that
+ * any interruption is repaired by running it again: state → committing; old pair → .prev (unless already
+ * switched); next pair → current; .next removed; state → committed.
+ */
+export function commitNext(cryptoPath: string, name: string, opts: { now: number; appUid?: number | undefined }): RolloverState {
+  const p = rolloverPaths(cryptoPath, name)
+  const state = readRollover(cryptoPath, name)
+  if (state === undefined) throw new DaneelError('ERR_USAGE', `no rollover of ${name} staged (run: daneel identity rotate)`)
+  if (state.phase === 'committed') return state
+  const committing: RolloverState = { ...state, phase: 'committing' }
+  writeRollover(cryptoPath, committing)
+  const nextKeyPem = readText(p.nextKey)
+  const nextCertPem = readText(p.nextCert)
+  if (nextKeyPem !== undefined && nextCertPem !== undefined) {
+    const curKeyPem = readText(p.key)
+    if (curKeyPem !== undefined && curKeyPem !== nextKeyPem) {
+      writeFileAtomic(p.prevKey, curKeyPem, { mode: 0o600, uid: opts.appUid })
+      writeFileAtomic(p.prevCert, readText(p.cert) ?? '', { mode: 0o644, uid: opts.appUid })
+    }
+    writeFileAtomic(p.key, nextKeyPem, { mode: 0o600, uid: opts.appUid })
+    writeFileAtomic(p.cert, nextCertPem, { mode: 0o644, uid: opts.appUid })
+    rmSync(p.nextKey, { force: true })
+    rmSync(p.nextCert, { force: true })
+  } else {
+    if (readPair(p.key, p.cert) === undefined) throw new DaneelError('ERR_IDENTITY_MISSING', `rollover of ${name}: neither the staged nor the current pair is complete`)
+    rmSync(p.nextKey, { force: true })
+    rmSync(p.nextCert, { force: true })
+  }
+  const done: RolloverState = { ...state, phase: 'committed', committedAt: opts.now }
+  writeRollover(cryptoPath, done)
+  return done
+}
+
+/** Ends a committed rollover: removes the previous key (after the old record is gone from DNS) and the state. */
+export function finishRollover(cryptoPath: string, name: string): void {
+  const p = rolloverPaths(cryptoPath, name)
+  rmSync(p.prevKey, { force: true })
+  rmSync(p.prevCert, { force: true })
+  rmSync(p.state, { force: true })
+}
+
+/**
+ * Every private key the identity may need to decrypt with during a rollover: the current one first, then the
+ * staged next key (peers may already encrypt to it once it is published) and the previous one (caches may still
+ * hand out the old record until --finish).
+ */
+export function decryptionKeys(cryptoPath: string, name: string): KeyObject[] {
+  const p = rolloverPaths(cryptoPath, name)
+  const out: KeyObject[] = []
+  for (const path of [p.key, p.nextKey, p.prevKey]) {
+    const pem = readText(path)
+    if (pem !== undefined) out.push(loadPrivateKey(pem))
+  }
+  return out
+}

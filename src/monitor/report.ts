@@ -1,0 +1,40 @@
+/** Monitor output: a table for people, one JSON document for machines, and the alert text/JSON sent on a change. */
+import { overallLevel, type CheckResult, type StateChange } from './state.js'
+
+const MARK = { ok: 'OK', warning: 'WARN', failure: 'FAIL' } as const
+
+/** A fixed-width table: level, check, target, summary (details indented below with `verbose`). */
+export function formatTable(results: readonly CheckResult[], verbose: boolean): string {
+  const rows = results.map((r) => [MARK[r.level], r.kind, r.target, r.summary])
+  const head = ['STATUS', 'CHECK', 'TARGET', 'SUMMARY']
+  const width = [0, 1, 2].map((i) => Math.max(head[i]!.length, ...rows.map((row) => row[i]!.length)))
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 3 ? c.padEnd(width[i]!) : c)).join('  ').trimEnd()
+  const out = [line(head)]
+  results.forEach((r, i) => {
+    out.push(line(rows[i]!))
+    if (verbose) for (const d of r.details) out.push(`${' '.repeat(width[0]! + 2)}- ${d}`)
+  })
+  out.push(`overall: ${overallLevel(results)}`)
+  return `${out.join('\n')}\n`
+}
+
+export function toJson(results: readonly CheckResult[], now: number): string {
+  return `${JSON.stringify({ time: new Date(now).toISOString(), overall: overallLevel(results), checks: results })}\n`
+}
+
+export interface Alert {
+  text: string
+  json: { time: string; overall: string; changes: StateChange[]; checks: CheckResult[] }
+}
+
+/** The message for --notify-cmd (text on stdin) and --webhook (JSON POST). */
+export function buildAlert(results: readonly CheckResult[], changes: readonly StateChange[], now: number, host: string): Alert {
+  const overall = overallLevel(results)
+  const lines = [`daneel monitor on ${host}: ${overall}`]
+  for (const c of changes) {
+    lines.push(`${c.id}: ${c.from} -> ${c.to}: ${c.summary}`)
+    const r = results.find((x) => x.id === c.id)
+    for (const d of r?.details ?? []) lines.push(`  ${d}`)
+  }
+  return { text: `${lines.join('\n')}\n`, json: { time: new Date(now).toISOString(), overall, changes: [...changes], checks: [...results] } }
+}
