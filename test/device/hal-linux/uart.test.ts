@@ -6,7 +6,9 @@ import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { LinuxUart, openUart } from '../../../device/hal-linux/uart.js'
 import { systemTimerClock } from '../../../sensors/hal.js'
+import { Mhz19b } from '../../../sensors/mhz19/mhz19b.js'
 import { Pms5003 } from '../../../sensors/pms5003/pms5003.js'
+import { Sds011 } from '../../../sensors/sds011/sds011.js'
 import { Readings } from '../../../sensors/readings.js'
 import { isDaneelError } from '../../../src/errors.js'
 import { fixturePath, makeTempDir } from '../../helpers/paths.js'
@@ -87,6 +89,57 @@ test('PMS5003 over the pty: commands arrive, noisy split frames decode, sleep on
   pms.stop()
   await p.until((b) => b.toString('hex').endsWith(cmds.sleep))
   assert.equal(pms.status.health, 'ok')
+})
+
+async function fresh(driver: { sample(o: Readings): string }, out: Readings): Promise<string> {
+  const t0 = Date.now()
+  let r = driver.sample(out)
+  while (r !== 'fresh' && Date.now() - t0 < 5000) {
+    await sleep(10)
+    r = driver.sample(out)
+  }
+  return r
+}
+
+test('SDS011 over the pty in query mode: wake, query mode, a query per poll answered with captured frames', async () => {
+  const p = await pair()
+  const uart = await openUart(p.device)
+  uarts.push(uart)
+  const fx = fixture('sds011')
+  const sds = new Sds011(uart, systemTimerClock, { id: 'sds', mode: 'passive', warmupMs: 0, pollMs: 100 })
+  const out = new Readings()
+  sds.start()
+  await p.until((b) => b.toString('hex') === fx.commands.wake + fx.commands.modeQuery)
+  // Wake-up garbage first (some units send it: lewapek/sds-dust-sensors-arduino-library#6), then the replies.
+  p.send('aaaac5ff00')
+  sds.sample(out) // running: the first query goes out
+  await p.until((b) => b.toString('hex').endsWith(fx.commands.query))
+  p.send(fx.frames[1])
+  assert.equal(await fresh(sds, out), 'fresh')
+  assert.equal(out.pm25, 0.9)
+  assert.equal(out.pm10, 0.9)
+  sds.stop()
+  await p.until((b) => b.toString('hex').endsWith(fx.commands.sleep))
+})
+
+test('MH-Z19B over the pty: ABC off, read command, captured reply decoded', async () => {
+  const p = await pair()
+  const uart = await openUart(p.device)
+  uarts.push(uart)
+  const fx = fixture('mhz19b')
+  const co2 = new Mhz19b(uart, systemTimerClock, { id: 'co2', warmupMs: 0, pollMs: 100 })
+  const out = new Readings()
+  co2.start()
+  await p.until((b) => b.toString('hex') === fx.commands.abcOff)
+  co2.sample(out)
+  await p.until((b) => b.toString('hex').endsWith(fx.commands.read))
+  // The reply split across two writes, after a stray 0xFF.
+  p.send('ff' + fx.frames[9].slice(0, 6))
+  await sleep(20)
+  p.send(fx.frames[9].slice(6))
+  assert.equal(await fresh(co2, out), 'fresh')
+  assert.equal(out.co2, 633)
+  co2.stop()
 })
 
 test('errors: a missing device, a file that is not a tty, an unsupported speed are ERR_UART', async () => {

@@ -1,0 +1,66 @@
+/** The Winsen MH-Z19B CO₂ driver: read command over a Uart, automatic baseline calibration off unless configured. */
+import type { TimerClock, Uart } from '../hal.js'
+import type { ReadingFields } from '../readings.js'
+import { type FrameKind, UartSensor, type UartSensorOptions } from '../uart-sensor.js'
+import { MHZ_CMD_ABC_OFF, MHZ_CMD_ABC_ON, MHZ_CMD_READ, mhzCmdRange } from './commands.js'
+import { decodeMhz19Into, MHZ_READ, Mhz19Frame, mhz19FrameFormat } from './decode.js'
+
+export interface Mhz19bOptions extends UartSensorOptions {
+  /**
+   * Automatic baseline calibration (default false). The factory turns it on: every 24 h it re-bases the lowest reading
+   * to 400 ppm, which is wrong in rooms never aired to outdoor air (kizniche/Mycodo#545, letscontrolit/ESPEasy#466).
+   */
+  abc?: boolean
+  /** Detection range to set at start (default: leave the sensor's setting). */
+  range?: 2000 | 5000
+  /** Minimum ms between read commands (default 2000). */
+  pollMs?: number
+}
+
+/** Preheat 3 min (PyPMS PREHEAT = 180; datasheet T90 < 120 s). */
+const DEFAULTS = { warmupMs: 180_000, timeoutMs: 15_000 }
+
+/** Above any MH-Z19 variant's range (2000/5000/10000 ppm): a frame that checks but cannot be a reading. */
+const MAX_PPM = 10_000
+
+export class Mhz19b extends UartSensor {
+  readonly model = 'mhz19b'
+  readonly frame = new Mhz19Frame()
+  private readonly abc: boolean
+  private readonly rangeCmd: Uint8Array | null
+  private readonly pollMs: number
+  private lastPollMs = Number.NEGATIVE_INFINITY
+
+  constructor(uart: Uart, clock: TimerClock, opts: Mhz19bOptions) {
+    super(uart, clock, mhz19FrameFormat, 'mhz19b', opts, DEFAULTS)
+    this.abc = opts.abc ?? false
+    this.rangeCmd = opts.range === undefined ? null : mhzCmdRange(opts.range)
+    this.pollMs = opts.pollMs ?? 2000
+  }
+
+  /** No sleep command exists; "waking" (re)applies the configuration, every start and every retry. */
+  protected sendWake(): void {
+    this.uart.write(this.abc ? MHZ_CMD_ABC_ON : MHZ_CMD_ABC_OFF)
+    if (this.rangeCmd !== null) this.uart.write(this.rangeCmd)
+    this.lastPollMs = Number.NEGATIVE_INFINITY
+  }
+
+  protected sendSleep(): void {}
+
+  protected override poll(nowMs: number): void {
+    if (nowMs - this.lastPollMs < this.pollMs) return
+    this.lastPollMs = nowMs
+    this.uart.write(MHZ_CMD_READ)
+  }
+
+  protected handleFrame(buf: Uint8Array, len: number): FrameKind {
+    const fault = decodeMhz19Into(buf, 0, len, this.frame)
+    if (fault !== null) return fault
+    if (this.frame.cmd !== MHZ_READ || this.frame.warming) return 'other'
+    return this.frame.co2 > MAX_PPM ? 'E_RANGE' : 'reading'
+  }
+
+  protected writeReading(out: ReadingFields): void {
+    out.co2 = this.frame.co2
+  }
+}
