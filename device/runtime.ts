@@ -35,7 +35,7 @@ export interface DeviceParts {
   readonly timers: TimerClock
   readonly log: Logger
   /** Opens the sensors of a config (real HAL or fakes). */
-  openSensors(config: DeviceConfig): SensorSet
+  openSensors(config: DeviceConfig): Promise<SensorSet>
   /** A sealer to one recipient (its key found in DNS). */
   sealerFor(recipient: string, config: DeviceConfig): Promise<ReadingSealer>
   /** Re-reads and validates the config file (SIGHUP); throws ERR_CONFIG_INVALID naming the field. */
@@ -66,7 +66,7 @@ const loopSensors = (set: SensorSet): LoopSensor[] => set.sensors
 export async function startDevice(parts: DeviceParts): Promise<RunningDevice> {
   let config = parts.config
   const recipients = await openRecipients(parts, config)
-  let sensors = parts.openSensors(config)
+  let sensors = await parts.openSensors(config)
   const loop = new DeviceLoop({
     sensors: loopSensors(sensors),
     recipients,
@@ -131,10 +131,10 @@ export async function startDevice(parts: DeviceParts): Promise<RunningDevice> {
       loop.stop()
       sensors.close()
       try {
-        nextSensors = parts.openSensors(next)
+        nextSensors = await parts.openSensors(next)
       } catch (err) {
         parts.log.error('new sensors failed to open; keeping the running config', { error: String(err) })
-        sensors = parts.openSensors(config)
+        sensors = await parts.openSensors(config)
         loop.replace(loopSensors(sensors), await openRecipients(parts, config))
         loop.start()
         return false

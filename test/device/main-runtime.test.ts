@@ -62,7 +62,7 @@ function parts(outbox: SlowOutbox, config: DeviceConfig, logs: string[], over: P
     clock: systemClock,
     timers: systemTimerClock,
     log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
-    openSensors: (c) => {
+    openSensors: async (c) => {
       const sensors = c.sensors.map((s) => {
         const d = new ScriptedDriver(s.id, s.type, systemTimerClock, [1, 2, 3])
         opened.push(d)
