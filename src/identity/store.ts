@@ -1,0 +1,157 @@
+/** The identity on disk (MISSION "Files"): ${CRYPTO_PATH}/${DANE_ID}.key.pem (0600, APP_UID), .crt.pem, .csr.pem. */
+import type { KeyObject } from 'node:crypto'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseIdentityName } from '../dane/names.js'
+import { certificateMatchesName } from '../dane/cert-name.js'
+import { DaneelError } from '../errors.js'
+import { ensureDir, writeFileAtomic } from '../fsutil.js'
+import { buildSelfSignedCertificate } from '../x509/build.js'
+import { type Certificate, parseCertificate } from '../x509/cert.js'
+import { buildCsr } from '../x509/csr.js'
+import { generateKeyPair, isKeyTypeOption, type KeyTypeOption, keyMatchesCertificate, keyTypeOptionOf, loadPrivateKey, privateKeyToPkcs8Pem } from '../x509/keys.js'
+import { pemDecode, pemEncode } from '../x509/pem.js'
+
+export interface IdentityPaths {
+  readonly key: string
+  readonly cert: string
+  readonly csr: string
+}
+
+/** The three file paths of an identity. */
+export function identityPaths(cryptoPath: string, daneId: string): IdentityPaths {
+  const base = join(cryptoPath, parseIdentityName(daneId))
+  return { key: `${base}.key.pem`, cert: `${base}.crt.pem`, csr: `${base}.csr.pem` }
+}
+
+export interface CreateIdentityOptions {
+  cryptoPath: string
+  daneId: string
+  keyType?: KeyTypeOption
+  /** Certificate validity in days (default 365). */
+  days?: number
+  /** Write a CSR for a CA to sign instead of a self-signed certificate. */
+  csr?: boolean
+  /** NO_DNSSEC: the self-signed identity anchors its own PKIX-CD chain (CA:TRUE, pathLen 0, keyCertSign). */
+  noDnssec?: boolean
+  /** Owner of the written files (APP_UID). */
+  uid?: number | undefined
+  /** Replace an existing identity. */
+  force?: boolean
+  now?: number
+}
+
+export interface CreateIdentityResult {
+  /** False when an identity was already there and nothing changed. */
+  created: boolean
+  name: string
+  paths: IdentityPaths
+  keyType: KeyTypeOption
+  cert?: Certificate
+  csrDer?: Uint8Array
+}
+
+/**
+ * Creates an identity: a key and a self-signed certificate (or a CSR). Idempotent: an existing key is left alone
+ * unless `force`. Everything is built in memory first, then written atomically, key first, so a failure (say an
+ * unwritable CRYPTO_PATH) leaves nothing new behind.
+ */
+export function createIdentity(opts: CreateIdentityOptions): CreateIdentityResult {
+  const name = parseIdentityName(opts.daneId)
+  const keyType = opts.keyType ?? 'p256'
+  if (!isKeyTypeOption(keyType)) throw new DaneelError('ERR_USAGE', `--key-type must be p256, ed25519 or rsa2048, not '${String(keyType)}'`)
+  const paths = identityPaths(opts.cryptoPath, name)
+  if (existsSync(paths.key) && opts.force !== true) {
+    const existing = loadIdentity(opts.cryptoPath, name)
+    return { created: false, name, paths, keyType: existing.keyType, ...(existing.cert === undefined ? {} : { cert: existing.cert }), ...(existing.csrDer === undefined ? {} : { csrDer: existing.csrDer }) }
+  }
+  const { privateKey } = generateKeyPair(keyType)
+  const keyPem = privateKeyToPkcs8Pem(privateKey)
+  const ca = opts.noDnssec === true
+  let cert: Certificate | undefined
+  let csrDer: Uint8Array | undefined
+  if (opts.csr === true) csrDer = buildCsr({ name, key: privateKey, ca })
+  else cert = parseCertificate(buildSelfSignedCertificate({ name, key: privateKey, ca, ...(opts.days === undefined ? {} : { days: opts.days }), ...(opts.now === undefined ? {} : { now: opts.now }) }))
+
+  ensureDir(opts.cryptoPath)
+  const hadKey = existsSync(paths.key)
+  writeFileAtomic(paths.key, keyPem, { mode: 0o600, uid: opts.uid })
+  try {
+    if (cert !== undefined) writeFileAtomic(paths.cert, pemEncode(cert.der, 'CERTIFICATE'), { mode: 0o644, uid: opts.uid })
+    if (csrDer !== undefined) writeFileAtomic(paths.csr, pemEncode(csrDer, 'CERTIFICATE REQUEST'), { mode: 0o644, uid: opts.uid })
+  } catch (err) {
+    if (!hadKey) rmSync(paths.key, { force: true })
+    throw err
+  }
+  // a replaced key makes the other file stale: a certificate or CSR for the old key must not linger
+  if (cert !== undefined) rmSync(paths.csr, { force: true })
+  if (csrDer !== undefined) rmSync(paths.cert, { force: true })
+  return { created: true, name, paths, keyType, ...(cert === undefined ? {} : { cert }), ...(csrDer === undefined ? {} : { csrDer }) }
+}
+
+export interface LoadedIdentity {
+  name: string
+  paths: IdentityPaths
+  privateKey: KeyObject
+  keyType: KeyTypeOption
+  /** The identity certificate (first block of .crt.pem) and any chain certificates after it. */
+  cert?: Certificate
+  certDer?: Uint8Array
+  chain?: Certificate[]
+  csrDer?: Uint8Array
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new DaneelError('ERR_IO', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+  }
+}
+
+/** Loads the key and, when present, the certificate (checked against the key) and CSR. ERR_IDENTITY_MISSING without a key. */
+export function loadIdentity(cryptoPath: string, daneId: string): LoadedIdentity {
+  const name = parseIdentityName(daneId)
+  const paths = identityPaths(cryptoPath, name)
+  if (!existsSync(paths.key)) throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
+  const privateKey = loadPrivateKey(readText(paths.key))
+  const out: LoadedIdentity = { name, paths, privateKey, keyType: keyTypeOptionOf(privateKey) }
+  if (existsSync(paths.cert)) {
+    const chain = pemDecode(readText(paths.cert), 'CERTIFICATE').map(parseCertificate)
+    const cert = chain[0] as Certificate
+    if (!keyMatchesCertificate(privateKey, cert)) throw new DaneelError('ERR_KEY_MISMATCH', `${paths.cert} does not hold the public key of ${paths.key}`)
+    out.cert = cert
+    out.certDer = cert.der
+    out.chain = chain
+  }
+  if (existsSync(paths.csr)) out.csrDer = pemDecode(readText(paths.csr), 'CERTIFICATE REQUEST')[0] as Uint8Array
+  return out
+}
+
+/**
+ * Installs a CA-signed (or externally made) certificate: it must carry this identity's key and name it (SAN dNSName,
+ * or CN without SAN). Chain certificates after the first are kept. ERR_KEY_MISMATCH / ERR_CERT_NAME_MISMATCH.
+ */
+export function installCertificate(cryptoPath: string, daneId: string, certPem: string, opts: { uid?: number | undefined } = {}): { cert: Certificate; chain: Certificate[]; replaced: boolean } {
+  const id = loadIdentityKeyOnly(cryptoPath, daneId)
+  let ders: Uint8Array[]
+  try {
+    ders = pemDecode(certPem, 'CERTIFICATE')
+  } catch (err) {
+    throw new DaneelError('ERR_CERT_INVALID', 'no CERTIFICATE block in the file to install', { cause: err })
+  }
+  const chain = ders.map(parseCertificate)
+  const cert = chain[0] as Certificate
+  if (!keyMatchesCertificate(id.privateKey, cert)) throw new DaneelError('ERR_KEY_MISMATCH', `the certificate does not carry the key of ${id.name}`)
+  if (!certificateMatchesName(cert, id.name)) throw new DaneelError('ERR_CERT_NAME_MISMATCH', `the certificate names ${cert.dnsNames.join(', ') || cert.subjectCN || 'nothing'}, not ${id.name}`)
+  const replaced = existsSync(id.paths.cert)
+  writeFileAtomic(id.paths.cert, chain.map((c) => pemEncode(c.der, 'CERTIFICATE')).join(''), { mode: 0o644, uid: opts.uid })
+  return { cert, chain, replaced }
+}
+
+function loadIdentityKeyOnly(cryptoPath: string, daneId: string): { name: string; paths: IdentityPaths; privateKey: KeyObject } {
+  const name = parseIdentityName(daneId)
+  const paths = identityPaths(cryptoPath, name)
+  if (!existsSync(paths.key)) throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
+  return { name, paths, privateKey: loadPrivateKey(readText(paths.key)) }
+}
