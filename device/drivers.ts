@@ -3,7 +3,9 @@ import { DaneelError } from '../src/errors.js'
 import type { SampleResult, SensorDriver, SensorStatus } from '../sensors/driver.js'
 import type { Gpio, Iio, TimerClock, Uart } from '../sensors/hal.js'
 import { newStatus, SensorHealth, type HealthOptions } from '../sensors/health.js'
+import { Mhz19b } from '../sensors/mhz19/mhz19b.js'
 import { Pms5003 } from '../sensors/pms5003/pms5003.js'
+import { Sds011 } from '../sensors/sds011/sds011.js'
 import type { ReadingFields } from '../sensors/readings.js'
 import type { DeviceConfig, SensorConfig } from './config.js'
 import type { LoopSensor } from './loop.js'
@@ -23,6 +25,8 @@ type Factory = (cfg: SensorConfig, bus: Bus, timers: TimerClock, health: HealthO
 const FACTORIES: Partial<Record<SensorConfig['type'], Factory>> = {
   pms5003: (c, bus, t, h) => new Pms5003(bus as Uart, t, { ...h, id: c.id, model: 'pms5003', mode: c.mode ?? 'active', warmupMs: c.warmupSeconds * 1000 }),
   pms7003: (c, bus, t, h) => new Pms5003(bus as Uart, t, { ...h, id: c.id, model: 'pms7003', mode: c.mode ?? 'active', warmupMs: c.warmupSeconds * 1000 }),
+  sds011: (c, bus, t, h) => new Sds011(bus as Uart, t, { ...h, id: c.id, mode: c.mode ?? 'active', warmupMs: c.warmupSeconds * 1000 }),
+  mhz19b: (c, bus, t, h) => new Mhz19b(bus as Uart, t, { ...h, id: c.id, abc: c.abc ?? false, warmupMs: c.warmupSeconds * 1000 }),
 }
 
 /** Registers a driver factory (used as the remaining chips' drivers land; tests register emulators). */
