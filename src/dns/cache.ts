@@ -1,0 +1,98 @@
+/** The answer cache: TTL (clamped), negative caching (RFC 2308), bounded LRU, serve-stale (RFC 8767), coalesced loads. */
+import type { Clock } from '../clock.js'
+import { DaneelError, isDaneelError } from '../errors.js'
+import type { DnsAnswer } from './types.js'
+
+export interface CacheOptions {
+  clock: Clock
+  /** Entries kept at most; the least recently used goes first (default 4096). */
+  maxEntries?: number
+  /** Positive TTL clamp in seconds (default 0..86400). */
+  minTtl?: number
+  maxTtl?: number
+  /** RFC 2308 §5: negative answers at most this long (default 3600 s). */
+  maxNegativeTtl?: number
+  /** RFC 8767 §5: how long past expiry an answer may still be served when every server fails (default 1 day). */
+  maxStale?: number
+}
+
+interface Entry {
+  answer: DnsAnswer
+  expiresAt: number
+  staleUntil: number
+}
+
+/** RFC 8767 §4: a stale answer is given a TTL of 30 s. */
+const STALE_TTL = 30
+
+export interface DnsCache {
+  /**
+   * The cached answer for `key` while fresh; otherwise runs `load` (one load per key at a time: concurrent
+   * callers share it). When `load` fails with a network error and a stale answer exists, that is returned instead.
+   */
+  resolve(key: string, load: () => Promise<DnsAnswer>): Promise<DnsAnswer>
+  delete(key: string): void
+  clear(): void
+  readonly size: number
+}
+
+export function createCache(opts: CacheOptions): DnsCache {
+  const max = opts.maxEntries ?? 4096
+  const minTtl = opts.minTtl ?? 0
+  const maxTtl = opts.maxTtl ?? 86400
+  const maxNeg = opts.maxNegativeTtl ?? 3600
+  const maxStale = opts.maxStale ?? 86400
+  const entries = new Map<string, Entry>()
+  const inflight = new Map<string, Promise<DnsAnswer>>()
+  const now = (): number => opts.clock.now()
+
+  const store = (key: string, a: DnsAnswer): DnsAnswer => {
+    // Bogus and indeterminate answers are not kept: the next query asks again (the problem may be transient).
+    if (a.status === 'bogus' || a.status === 'indeterminate') return a
+    const ttl = Math.max(minTtl, Math.min(a.ttl, a.negative === undefined ? maxTtl : maxNeg))
+    if (ttl <= 0) return a
+    entries.delete(key)
+    while (entries.size >= max) entries.delete(entries.keys().next().value as string)
+    entries.set(key, { answer: { ...a, ttl }, expiresAt: now() + ttl * 1000, staleUntil: now() + (ttl + maxStale) * 1000 })
+    return { ...a, ttl }
+  }
+
+  return {
+    resolve(key, load) {
+      const e = entries.get(key)
+      const t = now()
+      if (e !== undefined && e.expiresAt > t) {
+        entries.delete(key) // LRU: re-insert at the young end
+        entries.set(key, e)
+        return Promise.resolve({ ...e.answer, ttl: Math.ceil((e.expiresAt - t) / 1000), source: 'cache' })
+      }
+      const running = inflight.get(key)
+      if (running !== undefined) return running
+      const p = load().then(
+        (a) => store(key, a),
+        (err: unknown) => {
+          const old = entries.get(key)
+          const transient = isDaneelError(err, 'ERR_DNS_TIMEOUT') || isDaneelError(err, 'ERR_DNS_SERVFAIL')
+          if (old !== undefined && transient && old.staleUntil > now()) {
+            return { ...old.answer, ttl: STALE_TTL, source: 'stale' as const, reason: `${old.answer.reason} (stale: ${(err as DaneelError).message})` }
+          }
+          if (old !== undefined && old.staleUntil <= now()) entries.delete(key)
+          throw err
+        },
+      )
+      inflight.set(key, p)
+      const clear = (): void => {
+        inflight.delete(key)
+      }
+      p.then(clear, clear)
+      return p
+    },
+    delete: (key) => {
+      entries.delete(key)
+    },
+    clear: () => entries.clear(),
+    get size() {
+      return entries.size
+    },
+  }
+}
