@@ -21,6 +21,8 @@ export interface RolloverState {
   /** The longest TTL seen for the RRset (seconds): caches may serve the old RRset this long. */
   ttl?: number
   committedAt?: number
+  /** When validated DNS first no longer showed the old record (the previous key is discarded a TTL later). */
+  oldGoneAt?: number
 }
 
 /** Files of one identity: the MISSION names, plus `.next.*` (staged) and `.prev.*` (kept until --finish). */

@@ -81,7 +81,11 @@ export function evaluateService(s: ServiceObservation, o: EvalOptions): CheckRes
   const data: Record<string, unknown> = { tlsaName: s.tlsaName }
   if (!(s.tlsa instanceof Error)) Object.assign(data, { status: s.tlsa.status, reason: s.tlsa.reason, records: s.tlsa.records.map(fmtRecord) })
   const dns = dnsVerdict(s.tlsa, true)
-  if (dns !== undefined) return result(s.kind, s.target, dns.level, dns.summary, [], data)
+  if (dns !== undefined) {
+    // for the operator: would the (untrusted) records match? ("the key is right, the DNSSEC chain is broken")
+    if (!(s.tlsa instanceof Error) && s.tlsa.records.length > 0 && !(s.chain instanceof Error)) data.match = o.match(s.tlsa.records, s.chain, s.host).matched
+    return result(s.kind, s.target, dns.level, dns.summary, [], data)
+  }
   const t = s.tlsa as TlsaObservation
   if (s.chain instanceof Error) return result(s.kind, s.target, 'failure', `cannot get the certificate chain: ${s.chain.message}`, [], data)
   // RFC 7672 §3.1.3: PKIX-TA(0) and PKIX-EE(1) are unusable for SMTP; a DANE client without a trust store treats
