@@ -68,11 +68,12 @@ function checkMembers(header: JsonObject, allowed: ReadonlySet<string>, what: st
 }
 
 /** Validates a JWE protected header; returns the profile its `alg` and `enc` select. */
-export function checkJweHeader(header: JsonObject): Profile {
+export function checkJweHeader(header: JsonObject, expected?: Profile): Profile {
   checkCommon(header, 'JWE')
   const alg = header.alg
   const profile = alg === 'ECDH-ES' ? PROFILES.compact : alg === 'RSA-OAEP-256' ? PROFILES.valimail : undefined
   if (profile === undefined) throw new DaneelError('ERR_JOSE_ALG', 'JWE algorithm not allowed', { cause: new Error(`alg ${JSON.stringify(alg)}`) })
+  if (expected !== undefined && profile !== expected) throw new DaneelError('ERR_JOSE_ALG', 'JWE algorithm does not fit our key', { cause: new Error(`${profile.jweAlg} where we read ${expected.jweAlg}`) })
   if (header.enc !== profile.enc) throw new DaneelError('ERR_JOSE_ALG', 'JWE encryption not allowed', { cause: new Error(`enc ${JSON.stringify(header.enc)} with ${profile.jweAlg}`) })
   checkMembers(header, JWE_MEMBERS[profile.name], 'JWE')
   if (header.cty !== undefined && header.cty !== 'JWT' && profile.name === 'compact') throw new DaneelError('ERR_JOSE_HEADER', 'JWE content type must be JWT')

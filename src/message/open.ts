@@ -13,7 +13,8 @@ import { checkClaims } from './claims.js'
 import type { ReplayGuard } from './replay.js'
 import { isTrustedSender, normalizeName, parseX5u } from './x5u.js'
 
-export type SenderAuth = 'dnssec' | 'pkix-cd'
+/** How the sender's key was authenticated: DNSSEC-validated TLSA, PKIX-CD, or a certificate the operator supplied. */
+export type SenderAuth = 'dnssec' | 'pkix-cd' | 'offline'
 
 export interface ResolvedSender {
   spki: Uint8Array
@@ -98,8 +99,7 @@ export function createOpener(opts: OpenerOptions): Opener {
       const text = typeof message === 'string' ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('latin1')
       // 2. Parse the JWE and hold its header to the allow-list; only then touch our key.
       const jwe = parseJwe(text)
-      const profile = checkJweHeader(jwe.header)
-      if (profile !== ourProfile) throw new DaneelError('ERR_JOSE_ALG', 'JWE algorithm does not fit our key', { cause: new Error(`${String(jwe.header.alg)} to a ${key.kind} key`) })
+      const profile = checkJweHeader(jwe.header, ourProfile)
       if (jwe.header.x5u !== undefined && parseX5u(jwe.header.x5u as string) !== me) {
         throw new DaneelError('ERR_JWE_RECIPIENT', 'not encrypted for us', { cause: new Error(`JWE x5u ${String(jwe.header.x5u)}`) })
       }
