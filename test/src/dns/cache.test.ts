@@ -1,0 +1,77 @@
+/** The answer cache: TTL clamps, negative TTL cap (RFC 2308), LRU bound, no caching of bogus, coalescing, serve-stale (RFC 8767). */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { createCache } from '../../../src/dns/cache.js'
+import type { DnsAnswer } from '../../../src/dns/types.js'
+import { DaneelError, isDaneelError } from '../../../src/errors.js'
+
+const answer = (over: Partial<DnsAnswer> = {}): DnsAnswer => ({
+  name: 'a.example.', type: 52, rcode: 0, rrset: [], cnames: [], status: 'secure', reason: 'test', ttl: 60, source: 'network', ...over,
+})
+
+describe('dns cache', () => {
+  it('serves fresh entries, reloads after the TTL, clamps TTLs', async () => {
+    let now = 0
+    const c = createCache({ clock: { now: () => now, synced: () => true }, maxTtl: 100 })
+    let loads = 0
+    const load = async (): Promise<DnsAnswer> => answer({ ttl: 10_000, reason: `load ${++loads}` })
+    assert.equal((await c.resolve('k', load)).ttl, 100)
+    assert.equal((await c.resolve('k', load)).source, 'cache')
+    now += 101_000
+    assert.equal((await c.resolve('k', load)).reason, 'load 2')
+  })
+
+  it('caps negative TTLs (RFC 2308 §5) and never keeps bogus or indeterminate answers', async () => {
+    const c = createCache({ clock: { now: () => 0, synced: () => true }, maxNegativeTtl: 5 })
+    assert.equal((await c.resolve('n', async () => answer({ negative: 'nxdomain', ttl: 3600 }))).ttl, 5)
+    let loads = 0
+    for (let i = 0; i < 3; i++) await c.resolve('b', async () => answer({ status: 'bogus', ttl: 300, reason: String(++loads) }))
+    assert.equal(loads, 3)
+  })
+
+  it('evicts the least recently used entry beyond maxEntries', async () => {
+    const c = createCache({ clock: { now: () => 0, synced: () => true }, maxEntries: 2 })
+    let loads = 0
+    const load = async (): Promise<DnsAnswer> => {
+      loads++
+      return answer()
+    }
+    await c.resolve('a', load)
+    await c.resolve('b', load)
+    await c.resolve('a', load) // a is now the most recent
+    await c.resolve('c', load) // evicts b
+    assert.equal(c.size, 2)
+    const before = loads
+    await c.resolve('a', load)
+    assert.equal(loads, before)
+    await c.resolve('b', load)
+    assert.equal(loads, before + 1)
+  })
+
+  it('coalesces concurrent loads of one key', async () => {
+    const c = createCache({ clock: { now: () => 0, synced: () => true } })
+    let loads = 0
+    const load = (): Promise<DnsAnswer> => new Promise((r) => setTimeout(() => r(answer({ reason: String(++loads) })), 20))
+    const all = await Promise.all(Array.from({ length: 50 }, () => c.resolve('x', load)))
+    assert.equal(loads, 1)
+    assert.ok(all.every((a) => a.reason === '1'))
+  })
+
+  it('serve-stale only for network failures, within the stale window', async () => {
+    let now = 0
+    const c = createCache({ clock: { now: () => now, synced: () => true }, maxStale: 100 })
+    await c.resolve('s', async () => answer({ ttl: 10 }))
+    now = 50_000
+    const down = async (): Promise<DnsAnswer> => {
+      throw new DaneelError('ERR_DNS_TIMEOUT', 'down')
+    }
+    const s = await c.resolve('s', down)
+    assert.equal(s.source, 'stale')
+    assert.equal(s.ttl, 30)
+    await assert.rejects(c.resolve('s', async () => {
+      throw new DaneelError('ERR_DNS_FORMAT', 'not a network failure')
+    }), (e) => isDaneelError(e, 'ERR_DNS_FORMAT'))
+    now = 200_000
+    await assert.rejects(c.resolve('s', down), (e) => isDaneelError(e, 'ERR_DNS_TIMEOUT'))
+  })
+})
