@@ -5,20 +5,62 @@
 import { build } from 'esbuild'
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
 
 /** Natives esbuild cannot bundle (".node" files, `bindings` lookups): shipped beside the bundle in node_modules. */
 const NATIVE = ['onoff', 'epoll', 'serialport', '@serialport/*', 'unix-dgram', 'sd-notify', 'node-libgpiod']
 /** Must never reach the device: provisioning runs once from the CLI, the demo and its embedded broker never. */
-const DEVICE_FORBIDDEN = [/^build\/provisioning\//, /^build\/cli\/demo\//, /^build\/cli\/commands\/demo/, /node_modules\/aedes/, /node_modules\/aedes-/]
+export const DEVICE_FORBIDDEN = [/^build\/provisioning\//, /^build\/cli\/demo\//, /^build\/cli\/commands\/demo/, /node_modules\/aedes/, /node_modules\/aedes-/]
 /** The issue's budget for the device bundle (minified, natives excluded). */
-const DEVICE_BUDGET = 400 * 1024
+export const DEVICE_BUDGET = 400 * 1024
 
-const entries = [
+export const entries = [
   { in: 'build/cli/main.js', out: 'daneel', device: false },
   { in: 'build/device/main.js', out: 'daneel-device', device: true },
 ]
 
-const common = {
+/**
+ * Left out of the device bundle. Modules MQTT.js loads eagerly but a device never uses: `ws` (WebSocket transport), `socks` (+ ip-address,
+ * smart-buffer: SOCKS proxies), `worker-timers` (+ @babel/runtime, broker-factory: browser web workers). About
+ * 150 KB minified. In the device bundle they are replaced by a stub that throws a clear error if ever called,
+ * so MQTT_URL must be mqtt:// or mqtts:// there (the CLI bundle keeps them all).
+ */
+const DEVICE_ABSENT = ['ws', 'socks', 'worker-timers']
+const absentPlugin = {
+  name: 'daneel-absent',
+  setup(b) {
+    // readable-stream 4 is a copy of node:stream (78 KB minified, plus abort-controller and event-target-shim);
+    // its own READABLE_STREAM=disable mode re-exports node:stream, but esbuild cannot drop the dead branch's
+    // require()s, so resolve it to exactly that re-export. MQTT.js and bl use Readable/Writable/Duplex/Transform.
+    b.onResolve({ filter: /^readable-stream$/ }, () => ({ path: 'readable-stream', namespace: 'daneel-stream' }))
+    b.onLoad({ filter: /.*/, namespace: 'daneel-stream' }, () => ({
+      loader: 'js',
+      contents: `const S = require('node:stream')
+for (const k of ['Readable', 'Writable', 'Duplex', 'Transform', 'PassThrough', 'Stream', 'pipeline', 'finished', 'addAbortSignal', 'destroy', 'compose', 'isDisturbed', 'isErrored', 'isReadable', 'promises', '_uint8ArrayToBuffer', '_isUint8Array']) exports[k] = S[k]`,
+    }))
+    b.onResolve({ filter: new RegExp(`^(${DEVICE_ABSENT.join('|')})$`) }, (a) => ({ path: a.path, namespace: 'daneel-absent' }))
+    // The pure-JS noble provider (@noble/curves, hashes, ciphers: ~70 KB) exists for runtimes without OpenSSL; the
+    // device bundle runs on Node, whose node:crypto provider is the default. DANEEL_CRYPTO=noble there fails with
+    // a clear message (the CLI bundle, `daneel run`, keeps it).
+    b.onResolve({ filter: /^\.\/noble\.js$/ }, (a) => (a.importer.endsWith('/src/crypto/get-provider.js') ? { path: 'noble-provider', namespace: 'daneel-absent' } : undefined))
+    b.onLoad({ filter: /.*/, namespace: 'daneel-absent' }, (a) => {
+      const why = JSON.stringify(`daneel-device: ${a.path} is not in the device bundle (${a.path === 'noble-provider' ? 'use DANEEL_CRYPTO=node' : 'use mqtt:// or mqtts://'})`)
+      if (a.path === 'noble-provider') {
+        // ESM, so `import { nobleProvider }` binds; using the provider in any way throws the message.
+        return { loader: 'js', contents: `export const nobleProvider = new Proxy({}, { get() { throw new Error(${why}) } })` }
+      }
+      // CommonJS for MQTT.js's require(): any property chain resolves to the stub; calling or constructing throws.
+      return {
+        loader: 'js',
+        contents: `const fail = () => { throw new Error(${why}) }
+const stub = new Proxy(function () {}, { get: (_, k) => (k === '__esModule' ? false : k === 'then' ? undefined : stub), apply: fail, construct: fail })
+module.exports = stub`,
+      }
+    })
+  },
+}
+
+export const common = {
   bundle: true,
   minify: true,
   platform: 'node',
@@ -33,6 +75,14 @@ const common = {
   logLevel: 'warning',
 }
 
+/** Options for the device bundle (also used by test/deploy to bundle a probe with the same settings). */
+export const deviceOptions = { ...common, plugins: [absentPlugin] }
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href
+if (isMain) await main()
+
+async function main() {
+
 mkdirSync('dist', { recursive: true })
 writeFileSync('dist/package.json', '{ "type": "module" }\n')
 
@@ -44,7 +94,15 @@ for (const e of entries) {
     console.log(`esbuild: skipping ${e.out}: ${e.in} does not exist yet (write ${e.in.replace(/^build\//, '').replace(/\.js$/, '.ts')} and run tsc)`)
     continue
   }
-  const result = await build({ ...common, entryPoints: [{ in: e.in, out: e.out }] })
+  let result
+  try {
+    result = await build({ ...(e.device ? deviceOptions : common), entryPoints: [{ in: e.in, out: e.out }] })
+  } catch {
+    // esbuild has printed the errors with their locations; carry on so the other bundle is still reported.
+    failed = true
+    console.error(`esbuild: ${e.out} failed to bundle (errors above)`)
+    continue
+  }
   const inputs = Object.keys(result.metafile.inputs)
   if (e.device) {
     const bad = inputs.filter((p) => DEVICE_FORBIDDEN.some((re) => re.test(p)))
@@ -83,3 +141,4 @@ for (const r of rows) {
   console.log(`${r.file.padEnd(24)} ${`${(r.bytes / 1024).toFixed(1)} KiB`.padStart(12)}   ${String(r.inputs).padStart(7)}   ${start}`)
 }
 if (failed) process.exit(1)
+}

@@ -5,6 +5,7 @@ import { pkixCdUrl } from '../src/dane/pkix-cd.js'
 import { viewCertificate } from '../src/dane/cert-view.js'
 import { formatTlsaZoneLine, makeTlsaRecord } from '../src/dane/tlsa.js'
 import { DaneelError } from '../src/errors.js'
+import { createIdentity, installCertificate } from '../src/identity/store.js'
 import { pemDecode } from '../src/x509/pem.js'
 import type { EnvSettings } from './env-file.js'
 import type { IdentityOps } from './session.js'
@@ -16,14 +17,6 @@ export interface IdentityOpsOptions {
   /** Upper bound for one non-waiting self-check (ms). */
   checkTimeoutMs?: number
 }
-
-// The store module is loaded by name until src/identity/store.ts lands (then this becomes a static import).
-type Store = {
-  createIdentity(o: Record<string, unknown>): Promise<unknown> | unknown
-  installCertificate(...a: unknown[]): Promise<unknown> | unknown
-}
-const storePath = '../src/identity/store.js'
-const loadStore = (): Promise<Store> => import(storePath) as Promise<Store>
 
 function readCertDer(cryptoPath: string, daneId: string): Uint8Array {
   const der = pemDecode(readFileSync(identityPaths(cryptoPath, daneId).crt, 'utf8'), 'CERTIFICATE')[0]
@@ -81,8 +74,7 @@ export function createIdentityOps(opts: IdentityOpsOptions = {}): IdentityOps {
   const cli = opts.cli ?? [process.execPath, process.argv[1] ?? 'daneel']
   return {
     async create({ cryptoPath, daneId, keyType, csr, noDnssec, uid, force }) {
-      const store = await loadStore()
-      await store.createIdentity({ cryptoPath, daneId, keyType, days: 365, csr, noDnssec, uid, force, now: new Date() })
+      createIdentity({ cryptoPath, daneId, keyType, days: 365, csr, noDnssec, uid, force, now: Date.now() })
     },
     async tlsa({ cryptoPath, daneId, noDnssec }) {
       return tlsaLines(cryptoPath, daneId, noDnssec)
@@ -93,8 +85,7 @@ export function createIdentityOps(opts: IdentityOpsOptions = {}): IdentityOps {
       return aki === undefined ? undefined : pkixCdUrl(daneId, aki)
     },
     async install({ cryptoPath, daneId, pem, uid }) {
-      const store = await loadStore()
-      await store.installCertificate({ cryptoPath, daneId, pem, uid })
+      installCertificate(cryptoPath, daneId, pem, { uid })
     },
     async check({ cryptoPath, settings, wait, onLine }) {
       const args = ['identity', 'check', ...(wait ? ['--wait'] : [])]

@@ -1,8 +1,8 @@
 /** The provisioning state machine: one request in, one reply out; every step persists atomically before it replies. */
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { DaneelError, isDaneelError } from '../src/errors.js'
-import { ensureDir } from '../src/fsutil.js'
+import { ensureDir, fsyncDir } from '../src/fsutil.js'
 import { checkValue, type EnvSettings, readEnvFile, redactValue, settableKey, writeEnvFile } from './env-file.js'
 import { ENV_FILE, type KeyType, type ProvisionStatus, certFingerprint, identityPaths, markFinished, readRecord, readStatus, writeRecord } from './state.js'
 
@@ -185,8 +185,13 @@ export class ProvisionSession {
     // Record the choice first: a power cut during key generation then resumes with the same choice.
     // Any earlier DNS check was for another certificate, so the record starts afresh.
     writeRecord(cryptoPath, { v: 1, keyType, csr }, uid)
-    // 'partial' means a previous run died between writing the key and its certificate: nothing was
-    // published from it yet, so it is replaced.
+    // The certificate and CSR go first: the key is then replaced (atomically) and its new certificate or CSR
+    // written after it, so a power cut anywhere leaves either a key alone ('partial', replaced on the next
+    // create: nothing was published from it) or a matching pair, never a new key beside the old key's certificate.
+    const p = identityPaths(cryptoPath, daneId)
+    rmSync(p.crt, { force: true })
+    rmSync(p.csr, { force: true })
+    fsyncDir(cryptoPath)
     const noDnssec = TRUE.test(settings.NO_DNSSEC ?? '')
     await this.#o.identity.create({ cryptoPath, daneId, keyType, csr, noDnssec, uid, force: true })
     if (csr) {

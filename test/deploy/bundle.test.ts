@@ -1,0 +1,117 @@
+/** The bundles: the device bundle keeps out provisioning/demo/broker code and fits 400 KiB; its slimmed MQTT.js still talks to Mosquitto. */
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { makeTempDir, repoPath, repoRoot } from '../helpers/paths.js'
+
+interface BuildConfig {
+  deviceOptions: Record<string, unknown>
+  DEVICE_FORBIDDEN: RegExp[]
+  DEVICE_BUDGET: number
+}
+type EsbuildResult = { metafile: { inputs: Record<string, unknown>; outputs: Record<string, { bytes: number }> }; outputFiles: Array<{ text: string }> }
+type Build = (o: Record<string, unknown>) => Promise<EsbuildResult>
+
+let cfg: BuildConfig
+let build: Build
+let tmp: { dir: string; cleanup: () => void }
+let broker: ChildProcess | undefined
+let port = 0
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port
+      s.close(() => resolve(p))
+    })
+  })
+}
+
+async function startMosquitto(): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    port = await freePort()
+    const conf = join(tmp.dir, `mosquitto-${attempt}.conf`)
+    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stdout\n`)
+    const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' })
+    // Ready when it accepts a TCP connection (its stdout log is block-buffered into a pipe).
+    const ok = await new Promise<boolean>((resolve) => {
+      const deadline = Date.now() + 5000
+      const tryConnect = (): void => {
+        if (child.exitCode !== null || Date.now() > deadline) return resolve(false)
+        const sock = connect(port, '127.0.0.1')
+        sock.once('connect', () => {
+          sock.destroy()
+          resolve(true)
+        })
+        sock.once('error', () => setTimeout(tryConnect, 30))
+      }
+      tryConnect()
+    })
+    if (ok) {
+      broker = child
+      return
+    }
+    child.kill('SIGKILL')
+  }
+  throw new Error('mosquitto did not start')
+}
+
+before(async () => {
+  tmp = makeTempDir('daneel-bundle-')
+  cfg = (await import(pathToFileURL(repoPath('esbuild.config.mjs')).href)) as BuildConfig
+  build = ((await import('esbuild')) as unknown as { build: Build }).build
+  await startMosquitto()
+})
+
+after(async () => {
+  if (broker !== undefined && broker.exitCode === null) {
+    const gone = new Promise((r) => broker?.once('exit', r))
+    broker.kill('SIGTERM')
+    await gone
+  }
+  tmp.cleanup()
+})
+
+test('device bundle: no provisioning, demo or broker code, within the 400 KiB budget', async () => {
+  const r = await build({ ...cfg.deviceOptions, entryPoints: [repoPath('build/device/main.js')], write: false, outdir: join(tmp.dir, 'out'), absWorkingDir: repoRoot, logLevel: 'error' })
+  const inputs = Object.keys(r.metafile.inputs)
+  assert.ok(inputs.some((p) => p.startsWith('build/device/')), 'the device code is in it')
+  assert.deepEqual(inputs.filter((p) => cfg.DEVICE_FORBIDDEN.some((re) => re.test(p))), [])
+  assert.ok(!inputs.some((p) => /node_modules\/(readable-stream|ws|socks|@noble)\//.test(p)), 'slimmed modules are out')
+  const bytes = Object.values(r.metafile.outputs).reduce((n, o) => n + o.bytes, 0)
+  console.log(`# device bundle: ${(bytes / 1024).toFixed(1)} KiB minified, ${inputs.length} modules`)
+  assert.ok(bytes <= cfg.DEVICE_BUDGET, `${bytes} bytes`)
+  // and the check itself bites: the CLI entry pulls in provisioning and the demo
+  const cli = await build({ ...cfg.deviceOptions, entryPoints: [repoPath('build/cli/main.js')], write: false, outdir: join(tmp.dir, 'out2'), absWorkingDir: repoRoot, logLevel: 'error' })
+  assert.ok(Object.keys(cli.metafile.inputs).some((p) => cfg.DEVICE_FORBIDDEN.some((re) => re.test(p))))
+})
+
+test('MQTT.js bundled with the device settings (node:stream, no ws/socks) round-trips QoS 1 through Mosquitto', async () => {
+  const probe = `import mqtt from 'mqtt'
+const url = process.argv[2]
+const c = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000 })
+c.on('error', (e) => { console.log('error ' + e.message); process.exit(3) })
+c.on('connect', () => {
+  c.subscribe('daneel/probe', { qos: 1 }, (err) => {
+    if (err) { console.log('suberr ' + err.message); process.exit(4) }
+    c.publish('daneel/probe', Buffer.from('sealed?'), { qos: 1 })
+  })
+})
+c.on('message', (t, p) => { console.log('got ' + t + ' ' + p.toString()); c.end(false, {}, () => process.exit(0)) })
+`
+  const out = join(tmp.dir, 'probe.js')
+  await build({ ...cfg.deviceOptions, stdin: { contents: probe, resolveDir: repoRoot, sourcefile: 'probe.js' }, entryPoints: undefined, outdir: undefined, outfile: out, absWorkingDir: repoRoot })
+  writeFileSync(join(tmp.dir, 'package.json'), '{ "type": "module" }\n')
+  const ok = spawnSync(process.execPath, [out, `mqtt://127.0.0.1:${port}`], { encoding: 'utf8', timeout: 20_000 })
+  assert.equal(ok.stdout.trim(), 'got daneel/probe sealed?', ok.stderr)
+  assert.equal(ok.status, 0)
+  // a transport that was left out says so plainly instead of failing somewhere inside MQTT.js
+  const ws = spawnSync(process.execPath, [out, `ws://127.0.0.1:${port}`], { encoding: 'utf8', timeout: 20_000 })
+  assert.match(`${ws.stdout}${ws.stderr}`, /ws is not in the device bundle/)
+})
