@@ -3,8 +3,10 @@ import { DaneelError } from '../src/errors.js'
 import type { SampleResult, SensorDriver, SensorStatus } from '../sensors/driver.js'
 import type { Gpio, Iio, TimerClock, Uart } from '../sensors/hal.js'
 import { newStatus, SensorHealth, type HealthOptions } from '../sensors/health.js'
+import { Bme280 } from '../sensors/bme280/bme280.js'
 import { Mhz19b } from '../sensors/mhz19/mhz19b.js'
 import { Pms5003 } from '../sensors/pms5003/pms5003.js'
+import { Ppd42ns } from '../sensors/ppd42/ppd42ns.js'
 import { Sds011 } from '../sensors/sds011/sds011.js'
 import type { ReadingFields } from '../sensors/readings.js'
 import type { DeviceConfig, SensorConfig } from './config.js'
@@ -14,7 +16,7 @@ import type { SensorSet } from './runtime.js'
 /** Where buses come from: device/hal-linux on a Pi, sensors/fakes in the demo and tests. Each may reject (ERR_UART...). */
 export interface DeviceHal {
   uart(port: string, baud: number): Promise<Uart>
-  gpio(pin: number): Promise<Gpio>
+  gpio(pin: number, sysfsRoot: string): Promise<Gpio>
   iio(spec: string): Promise<Iio>
 }
 
@@ -27,6 +29,10 @@ const FACTORIES: Partial<Record<SensorConfig['type'], Factory>> = {
   pms7003: (c, bus, t, h) => new Pms5003(bus as Uart, t, { ...h, id: c.id, model: 'pms7003', mode: c.mode ?? 'active', warmupMs: c.warmupSeconds * 1000 }),
   sds011: (c, bus, t, h) => new Sds011(bus as Uart, t, { ...h, id: c.id, mode: c.mode ?? 'active', warmupMs: c.warmupSeconds * 1000 }),
   mhz19b: (c, bus, t, h) => new Mhz19b(bus as Uart, t, { ...h, id: c.id, abc: c.abc ?? false, warmupMs: c.warmupSeconds * 1000 }),
+  ppd42ns: (c, bus, t, h) => new Ppd42ns(bus as Gpio, t, { ...h, id: c.id, windowMs: (c.windowSeconds ?? 30) * 1000, warmupMs: c.warmupSeconds * 1000 }),
+  // The kernel's IIO driver (bmp280 for a BME280, bme680) does the compensation; the chip comes from its `name`.
+  bme280: (c, bus, t, h) => new Bme280(bus as Iio, t, { ...h, id: c.id, pollMs: c.intervalSeconds * 1000, warmupMs: c.warmupSeconds * 1000 }),
+  bme680: (c, bus, t, h) => new Bme280(bus as Iio, t, { ...h, id: c.id, pollMs: c.intervalSeconds * 1000, warmupMs: c.warmupSeconds * 1000 }),
 }
 
 /** Registers a driver factory (used as the remaining chips' drivers land; tests register emulators). */
@@ -34,9 +40,9 @@ export function registerDriver(type: SensorConfig['type'], factory: Factory): vo
   FACTORIES[type] = factory
 }
 
-function openBus(cfg: SensorConfig, hal: DeviceHal): Promise<Bus> {
+function openBus(cfg: SensorConfig, hal: DeviceHal, sysfsRoot: string): Promise<Bus> {
   if (cfg.port !== undefined) return hal.uart(cfg.port, cfg.baud ?? 9600)
-  if (cfg.pin !== undefined) return hal.gpio(cfg.pin)
+  if (cfg.pin !== undefined) return hal.gpio(cfg.pin, sysfsRoot)
   if (cfg.iio !== undefined) return hal.iio(cfg.iio)
   return Promise.reject(new DaneelError('ERR_CONFIG_INVALID', `sensor ${cfg.id} has no bus`))
 }
@@ -123,7 +129,7 @@ export async function openSensors(config: DeviceConfig, hal: DeviceHal, timers: 
   for (const cfg of config.sensors) {
     const factory = FACTORIES[cfg.type] as Factory
     const open = async (): Promise<SensorDriver> => {
-      const bus = await openBus(cfg, hal)
+      const bus = await openBus(cfg, hal, config.gpioSysfsRoot)
       buses.push(bus)
       return factory(cfg, bus, timers, health)
     }

@@ -1,6 +1,5 @@
 /** The device runtime's entry point (`daneel run`, and the daneel-device bundle): settings, identity, sensors, sealer, outbox, MQTT, loop. */
-import { createHash, createPrivateKey, type KeyObject } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { createHash, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { resolveSettings, requireDaneId, SETTINGS_HELP, SETTINGS_OPTIONS, type Settings } from '../cli/settings.js'
@@ -9,6 +8,7 @@ import { getProvider } from '../src/crypto/get-provider.js'
 import { createPeerDirectory, type TlsaSource } from '../src/dane/discover.js'
 import { DaneelError, INPUT_ERROR_CODES } from '../src/errors.js'
 import { createLogger, type Logger } from '../src/log.js'
+import { loadIdentity } from '../src/identity/store.js'
 import { createSealer } from '../src/message/seal.js'
 import { systemTimerClock, type TimerClock } from '../sensors/hal.js'
 import { loadConfig, type DeviceConfig } from './config.js'
@@ -47,22 +47,6 @@ export interface DeviceDeps {
   readonly onClosed?: () => Promise<void> | void
 }
 
-function loadSenderKey(settings: Settings, name: string): KeyObject {
-  const path = join(settings.cryptoPath, `${name}.key.pem`)
-  let pem: string
-  try {
-    pem = readFileSync(path, 'utf8')
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new DaneelError('ERR_IDENTITY_MISSING', `no private key at ${path}: run 'daneel identity create' first`)
-    throw new DaneelError('ERR_IO', `cannot read ${path}: ${code ?? String(err)}`, { cause: err })
-  }
-  try {
-    return createPrivateKey(pem) // PKCS#8, PKCS#1 and SEC1 PEM alike
-  } catch (err) {
-    throw new DaneelError('ERR_KEY_INVALID', `${path} is not a private key`, { cause: err })
-  }
-}
 
 /** Starts the runtime for one config file. The caller installs signals (installSignals) or stops it itself. */
 export async function startDeviceFromConfig(settings: Settings, configPath: string, deps: DeviceDeps): Promise<RunningDevice> {
@@ -72,7 +56,7 @@ export async function startDeviceFromConfig(settings: Settings, configPath: stri
   const clock = deps.clock ?? systemClock
   const timers = deps.timers ?? systemTimerClock
   const provider = getProvider(settings.cryptoProvider)
-  const senderKey = deps.senderKey ?? loadSenderKey(settings, sender)
+  const senderKey = deps.senderKey ?? loadIdentity(settings.cryptoPath, sender).privateKey
   const directory = createPeerDirectory({ resolver: deps.tlsa, clock, noDnssec: settings.noDnssec, log })
   const outbox = await openOutbox(join(settings.stateDir, 'outbox'), { maxBytes: config.outboxMaxBytes, logger: log })
   const sequence = openSequence(sequencePath(settings.stateDir, sender), config.sequenceBlock)

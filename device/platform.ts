@@ -1,22 +1,29 @@
 /** The device's real platform: the validating DNS resolver (DNS_SERVER, DNSSEC_TRUST_ANCHORS) and the Linux HAL (hal-linux). */
-import { DaneelError } from '../src/errors.js'
-import type { Logger } from '../src/log.js'
 import type { Settings } from '../cli/settings.js'
+import { systemClock } from '../src/clock.js'
+import { loadTrustAnchors } from '../src/dns/dnssec/anchors.js'
+import { createResolver, systemServers } from '../src/dns/resolver.js'
+import type { Logger } from '../src/log.js'
+import { openGpio } from './hal-linux/gpio.js'
+import { openIio } from './hal-linux/iio.js'
 import { openUart } from './hal-linux/uart.js'
 import type { DeviceDeps } from './main.js'
 
-/** Builds the parts only a real device has. GPIO and IIO sensors wait for their hal-linux bindings. */
+/** Builds the parts only a real device has: the resolver and the hal-linux UART (stty), GPIO (onoff, sysfs mapping) and IIO. */
 export async function linuxDeps(settings: Settings, log: Logger): Promise<DeviceDeps> {
-  void log
-  void settings
+  const resolver = createResolver({
+    servers: settings.dnsServers ?? systemServers(),
+    clock: systemClock,
+    trustAnchors: loadTrustAnchors(settings.trustAnchorsFile),
+    mode: settings.dnssecMode,
+  })
+  log.debug('resolver ready', { servers: settings.dnsServers ?? 'resolv.conf', mode: settings.dnssecMode })
   return {
-    tlsa: {
-      lookupTlsa: () => Promise.reject(new DaneelError('ERR_DNS_SERVFAIL', 'no DNS resolver in this build yet')),
-    },
+    tlsa: resolver,
     hal: {
       uart: (port, baud) => openUart(port, { baud }),
-      gpio: (pin) => Promise.reject(new DaneelError('ERR_GPIO', `GPIO ${pin}: no sysfs GPIO binding in this build yet`)),
-      iio: (spec) => Promise.reject(new DaneelError('ERR_SENSOR', `${spec}: no IIO binding in this build yet`)),
+      gpio: (pin, sysfsRoot) => openGpio(pin, { sysfsRoot }),
+      iio: async (spec) => openIio(spec),
     },
   }
 }

@@ -1,43 +1,162 @@
-/** `daneel demo`: interim version — a throw-away P-256 identity in a temp dir and its TLSA 3 1 1 record (RFC 6698 §2.1). */
-import { spawnSync } from 'node:child_process'
-import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto'
+/** `daneel demo` (what `npm start` runs): broker, signed DNS zone, two simulated nodes and a receiver, all on loopback in one process. */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { systemClock } from '../../src/clock.js'
+import { getProvider } from '../../src/crypto/get-provider.js'
+import { createPeerDirectory } from '../../src/dane/discover.js'
+import { encodeTlsaRdata, formatTlsaZoneLine, makeTlsaRecord } from '../../src/dane/tlsa.js'
+import { loadTrustAnchors } from '../../src/dns/dnssec/anchors.js'
+import { createResolver } from '../../src/dns/resolver.js'
+import { TYPE } from '../../src/dns/wire.js'
 import { DaneelError } from '../../src/errors.js'
+import { createIdentity, loadIdentity } from '../../src/identity/store.js'
+import { createLogger } from '../../src/log.js'
+import type { OpenedMessage } from '../../src/message/open.js'
 import { parseCommand } from '../args.js'
+import { Air } from '../demo/air.js'
+import { startBroker } from '../demo/broker.js'
+import { startDnsServer } from '../demo/dns-server.js'
+import { startNode, type DemoNode } from '../demo/nodes.js'
+import { formatLine } from '../demo/print.js'
+import { startReceiver } from '../demo/receiver.js'
+import { signZone, type ZoneRecord } from '../demo/zone.js'
 
 export const summary = 'everything on loopback: embedded broker, DNS, two simulated nodes, a receiver'
 
-const HELP = `Usage: daneel demo [--json]
+const HELP = `Usage: daneel demo [--json] [--count N] [--duration SECONDS] [--interval SECONDS] [--verbose]
 
-Creates a throw-away P-256 key and self-signed certificate in a temporary directory,
-prints the DANE-EE TLSA record (3 1 1) binding it, removes the directory and exits 0.
+Runs the whole system on loopback in this one process, with nothing to set up:
+  - an MQTT broker (aedes) on 127.0.0.1 at a free port;
+  - an authoritative DNS server (UDP and TCP, 127.0.0.1, free port) serving the zone daneel.test, freshly signed
+    (ECDSA P-256) with the identities' TLSA records; its DS is the resolver's trust anchor (DNSSEC_TRUST_ANCHORS);
+  - two simulated air-quality nodes running the real device runtime, their PMS5003 / SDS011 / MH-Z19B sensors
+    played by emulators that speak the chips' serial protocols, sealing readings (ES256 JWS in an ECDH-ES JWE)
+    to the receiver's name;
+  - a receiver that looks each sender up in DNS (DNSSEC-validated), opens and verifies every message and prints it.
+Keys, zone and state live in a temporary directory, removed on exit. Ctrl-C stops it cleanly.
 
-  --json   print the record as one JSON object`
+  --json              one JSON object per verified message (from, claims, auth, receivedAt) instead of text
+  --count N           stop after N verified readings
+  --duration SECONDS  stop after this long
+  --interval SECONDS  seconds between readings per sensor (default 2)
+  --verbose           log the nodes' and servers' activity to stderr`
+
+const ZONE = 'daneel.test'
+const NODES = [
+  { name: `node1.airquality._device.${ZONE}`, particulate: 'pms5003' as const, air: new Air(9, 620) },
+  { name: `node2.airquality._device.${ZONE}`, particulate: 'sds011' as const, air: new Air(21, 940) },
+]
+const RECEIVER = `receiver._device.${ZONE}`
+
+function positive(value: string | undefined, flag: string, integer: boolean): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new DaneelError('ERR_USAGE', `${flag} must be a positive ${integer ? 'whole ' : ''}number, not '${value}'`)
+  return n
+}
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommand(argv, { json: { type: 'boolean' } }, HELP)
+  const parsed = parseCommand(argv, {
+    json: { type: 'boolean' }, count: { type: 'string' }, duration: { type: 'string' }, interval: { type: 'string' }, verbose: { type: 'boolean' },
+  }, HELP)
   if (parsed === undefined) return 0
-  const name = 'demo-node.example.test'
+  const json = parsed.values.json === true
+  const count = positive(parsed.values.count, '--count', true)
+  const duration = positive(parsed.values.duration, '--duration', false)
+  const interval = positive(parsed.values.interval, '--interval', false) ?? 2
+  const log = createLogger({ name: 'demo', level: parsed.values.verbose === true ? 'debug' : 'warn' })
+  const out = (line: string): void => {
+    process.stdout.write(`${line}\n`)
+  }
+  const note = (line: string): void => {
+    if (!json) process.stderr.write(`${line}\n`)
+  }
+
   const dir = mkdtempSync(join(tmpdir(), 'daneel-demo-'))
+  const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })]
+  let finish: (code: number) => void = () => {}
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve
+  })
+  const onSignal = (): void => finish(0)
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
   try {
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    const keyPath = join(dir, `${name}.key.pem`)
-    writeFileSync(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 })
-    const crtPath = join(dir, `${name}.crt.pem`)
-    const res = spawnSync('openssl', ['req', '-new', '-x509', '-key', keyPath, '-out', crtPath, '-days', '1', '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`], { encoding: 'utf8' })
-    if (res.status !== 0) throw new DaneelError('ERR_IO', `openssl could not create the certificate: ${res.stderr ?? res.error?.message ?? ''}`.trim())
-    const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' })
-    const digest = createHash('sha256').update(spki).digest('hex')
-    if (parsed.values.json === true) {
-      process.stdout.write(`${JSON.stringify({ name, usage: 3, selector: 1, matchingType: 1, data: digest })}\n`)
-    } else {
-      process.stdout.write(`throw-away identity ${name} (key and certificate in ${dir}, removed on exit)\n`)
-      process.stdout.write(`${name}. IN TLSA 3 1 1 ${digest}\n`)
+    // 1. Identities (P-256 keys, self-signed certificates) and their TLSA records: 3 1 0, the full SPKI, which
+    //    is what a peer needs to encrypt to the name (MISSION "TLSA").
+    const cryptoPath = join(dir, 'crypto')
+    const records: ZoneRecord[] = []
+    for (const name of [...NODES.map((n) => n.name), RECEIVER]) {
+      const id = createIdentity({ cryptoPath, daneId: name })
+      if (id.cert === undefined) throw new DaneelError('ERR_IDENTITY_MISSING', `no certificate for ${name}`)
+      const rec = makeTlsaRecord(id.cert, 3, 1, 0)
+      records.push({ name, type: TYPE.TLSA, rdata: encodeTlsaRdata(rec) })
+      note(`identity  ${formatTlsaZoneLine(name, rec, 300).slice(0, 110)}...`)
     }
-    return 0
+    // 2. The signed zone, its server and its trust anchor, exactly as a DNSSEC_TRUST_ANCHORS file.
+    const zone = signZone(ZONE, records)
+    const dns = await startDnsServer(zone)
+    cleanups.push(() => dns.close())
+    const anchors = join(dir, 'trust-anchors.txt')
+    writeFileSync(anchors, zone.trustAnchor)
+    note(`dns       ${ZONE} signed (ECDSA P-256, key tag ${zone.keyTag}), served on ${dns.address}; anchor: ${zone.trustAnchor.trim()}`)
+    const resolver = createResolver({ servers: [dns.address], clock: systemClock, trustAnchors: loadTrustAnchors(anchors) })
+    // 3. The broker.
+    const broker = await startBroker()
+    cleanups.push(() => broker.close())
+    note(`mqtt      aedes broker on ${broker.url}`)
+    // 4. The receiver first, so no reading is published before anyone subscribed.
+    const provider = getProvider('node')
+    const directory = createPeerDirectory({ resolver, clock: systemClock, noDnssec: false, log })
+    const readingsBySender = new Map<string, number>()
+    let readings = 0
+    let rejected = 0
+    const receiver = startReceiver({
+      name: RECEIVER, key: loadIdentity(cryptoPath, RECEIVER).privateKey, provider, directory, trustedDomains: [ZONE],
+      mqttUrl: broker.url, clock: systemClock,
+      onMessage: (msg: OpenedMessage, receivedAt: number) => {
+        const isReading = msg.claims !== undefined && typeof msg.claims.values === 'object'
+        if (count !== undefined && readings >= count) return
+        if (isReading) {
+          readings++
+          readingsBySender.set(msg.from, (readingsBySender.get(msg.from) ?? 0) + 1)
+        }
+        out(json ? JSON.stringify({ from: msg.from, claims: msg.claims, auth: msg.auth, receivedAt: new Date(receivedAt).toISOString() }) : formatLine(msg, receivedAt))
+        if (count !== undefined && readings >= count) finish(0)
+      },
+      onReject: (code) => {
+        rejected++
+        log.warn('message rejected', { code })
+      },
+    })
+    cleanups.push(() => receiver.close())
+    await receiver.ready
+    note(`receiver  ${RECEIVER} subscribed; trusting senders under ${ZONE}`)
+    // 5. The nodes: the real runtime, each with its own config file, state directory and outbox.
+    const nodes: DemoNode[] = []
+    cleanups.push(async () => {
+      for (const n of nodes) await n.stop()
+    })
+    for (const spec of NODES) {
+      nodes.push(await startNode(spec, { dir, cryptoPath, recipient: RECEIVER, mqttUrl: broker.url, dns: dns.address, anchors, tlsa: resolver, log, intervalSeconds: interval }))
+      note(`node      ${spec.name}: ${spec.particulate} + mhz19b, a reading every ${interval} s per sensor`)
+    }
+    note(json ? '' : `\nverified readings (Ctrl-C to stop):`)
+    if (duration !== undefined) setTimeout(() => finish(0), duration * 1000).unref()
+    const code = await finished
+    note(`\n${readings} readings verified (${[...readingsBySender].map(([k, v]) => `${k.split('.')[0]} ${v}`).join(', ')}), ${rejected} rejected`)
+    return code
   } finally {
-    rmSync(dir, { recursive: true, force: true })
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    // Reverse order: nodes drain first, then the receiver, broker and DNS stop, then the temp dir goes.
+    for (const c of cleanups.reverse()) {
+      try {
+        await c()
+      } catch (err) {
+        log.warn('cleanup step failed', { error: String(err) })
+      }
+    }
   }
 }

@@ -1,0 +1,130 @@
+/** bench/device: heap allocated per reading (frame in, seal, outbox, publish), a 1,000,000-reading soak, start to first publication; against jose + MQTT.js. */
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { daneelPipeline, josePipeline, measureAllocated, type Pipeline } from './device-pipeline.js'
+import { measureStartup } from './device-startup.js'
+
+/** The systemd unit's flags (systemd/daneel.service ExecStart); --expose-gc only so the soak can sample settled heap. */
+export const UNIT_FLAGS = ['--max-old-space-size=48', '--max-semi-space-size=1']
+const self = fileURLToPath(import.meta.url)
+const mb = (n: number): number => Math.round((n / 1048576) * 10) / 10
+
+interface Row { measure: string; impl: string; value: number; unit: string; note: string }
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0))
+    })
+  })
+}
+
+/** Mosquitto (the broker a fleet would use) in its own process, so its allocations are not counted as ours. */
+async function startMosquitto(dir: string): Promise<{ url: string; stop: () => void }> {
+  const port = await freePort()
+  const conf = join(dir, 'mosquitto.conf')
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 20\nmax_queued_messages 100000\n`)
+  const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' })
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 50))
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createServer()
+      s.once('error', () => resolve(true)) // port taken: mosquitto is listening
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)))
+    })
+    if (ok) break
+  }
+  return { url: `mqtt://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') }
+}
+
+/** Child side: one measurement in a process started with the unit's flags; prints one JSON line. */
+async function child(kind: string, impl: string, n: number, url: string): Promise<void> {
+  const make = impl === 'jose' ? josePipeline : daneelPipeline
+  const p: Pipeline = await make(url)
+  await p.run(2000) // warm-up: JIT, buffers, connection
+  if (kind === 'steady') {
+    const t0 = performance.now()
+    const bytes = await measureAllocated(() => p.run(n))
+    const secs = (performance.now() - t0) / 1000
+    process.stdout.write(`${JSON.stringify({ bytesPerReading: bytes / n, perSecond: n / secs })}\n`)
+  } else {
+    const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
+    const samples: Array<{ at: number; heapUsed: number; rss: number }> = []
+    gc()
+    const settledStart = process.memoryUsage().heapUsed
+    const t0 = performance.now()
+    await p.run(n, (done) => {
+      const m = process.memoryUsage()
+      samples.push({ at: done, heapUsed: m.heapUsed, rss: m.rss })
+    })
+    const secs = (performance.now() - t0) / 1000
+    gc()
+    const settledEnd = process.memoryUsage().heapUsed
+    const end = process.memoryUsage()
+    samples.push({ at: n, heapUsed: end.heapUsed, rss: end.rss })
+    process.stdout.write(`${JSON.stringify({ perSecond: n / secs, settledStart, settledEnd, maxHeap: Math.max(...samples.map((s) => s.heapUsed)), maxRss: Math.max(...samples.map((s) => s.rss)), samples })}\n`)
+  }
+  await p.close()
+}
+
+function runChild(kind: string, impl: string, n: number, url: string): Record<string, number> {
+  const r = spawnSync(process.execPath, [...UNIT_FLAGS, '--expose-gc', self, '--child', kind, '--impl', impl, '--n', String(n), '--url', url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  const line = r.stdout.trim().split('\n').pop() ?? ''
+  try {
+    return JSON.parse(line) as Record<string, number>
+  } catch {
+    throw new Error(`child ${kind}/${impl} failed (status ${r.status}): ${r.stderr.slice(-2000)}`)
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, child: { type: 'string' }, impl: { type: 'string' }, n: { type: 'string' }, url: { type: 'string' }, steady: { type: 'string' }, soak: { type: 'string' }, 'no-startup': { type: 'boolean' } } })
+  if (values.child !== undefined) return child(values.child, values.impl ?? 'daneel', Number(values.n), values.url ?? '')
+  const steady = Number(values.steady ?? 20_000)
+  const soak = Number(values.soak ?? 1_000_000)
+  const dir = mkdtempSync(join(tmpdir(), 'daneel-bench-'))
+  const broker = await startMosquitto(dir)
+  const rows: Row[] = []
+  try {
+    for (const impl of ['daneel', 'jose']) {
+      const r = runChild('steady', impl, steady, broker.url)
+      const label = impl === 'daneel' ? 'daneel (driver, loop, createSealer, disk outbox, OutboxSender, QoS 1)' : 'peer: same driver, jose CompactSign+CompactEncrypt, MQTT.js own store, QoS 1'
+      rows.push({ measure: 'allocated per reading', impl: label, value: Math.round(r.bytesPerReading as number), unit: 'bytes', note: `goal <= 16384; ${steady} readings` })
+      rows.push({ measure: 'throughput', impl: label, value: Math.round(r.perSecond as number), unit: 'readings/s', note: 'full speed, P-256, loopback Mosquitto' })
+    }
+    if (soak > 0) {
+      const s = runChild('soak', 'daneel', soak, broker.url)
+      rows.push({ measure: `soak ${soak} readings: heap after GC, start -> end`, impl: 'daneel', value: mb((s.settledEnd as number) - (s.settledStart as number)), unit: 'MB growth', note: `${mb(s.settledStart as number)} -> ${mb(s.settledEnd as number)} MB` })
+      rows.push({ measure: `soak ${soak} readings: max heap used`, impl: 'daneel', value: mb(s.maxHeap as number), unit: 'MB', note: `flags ${UNIT_FLAGS.join(' ')}` })
+      rows.push({ measure: `soak ${soak} readings: max RSS`, impl: 'daneel', value: mb(s.maxRss as number), unit: 'MB', note: 'goal <= 64' })
+      rows.push({ measure: `soak ${soak} readings: throughput`, impl: 'daneel', value: Math.round(s.perSecond as number), unit: 'readings/s', note: '' })
+    }
+    if (values['no-startup'] !== true) {
+      const root = join(dirname(self), '..', '..')
+      for (const st of await measureStartup(root, broker.url, dir, UNIT_FLAGS)) rows.push(st)
+    }
+  } finally {
+    broker.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+  if (values.json === true) {
+    for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`)
+    return
+  }
+  const w = [Math.max(...rows.map((r) => r.measure.length)), Math.max(...rows.map((r) => r.impl.length))]
+  process.stdout.write(`${'measure'.padEnd(w[0] as number)}  ${'implementation'.padEnd(w[1] as number)}  ${'value'.padStart(10)}  unit        note\n`)
+  for (const r of rows) process.stdout.write(`${r.measure.padEnd(w[0] as number)}  ${r.impl.padEnd(w[1] as number)}  ${String(r.value).padStart(10)}  ${r.unit.padEnd(10)}  ${r.note}\n`)
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench/device: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  process.exitCode = 1
+})
