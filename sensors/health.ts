@@ -80,7 +80,15 @@ export class SensorHealth {
 /** A fresh status object for a driver. */
 export function newStatus(id: string, model: string): SensorStatus {
   return {
-    id, model, health: 'ok', state: 'stopped', lastFault: null, consecutiveFaults: 0, frames: 0, faults: 0,
-    lastReadingMs: Number.NaN, retryAtMs: Number.NaN,
+    id,
+    model,
+    health: 'ok',
+    state: 'stopped',
+    lastFault: null,
+    consecutiveFaults: 0,
+    frames: 0,
+    faults: 0,
+    lastReadingMs: Number.NaN,
+    retryAtMs: Number.NaN,
   }
 }

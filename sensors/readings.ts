@@ -44,8 +44,25 @@ export class Readings {
 
 /** The names of every field, in publication order (iterate this instead of Object.keys: no array per tick). */
 export const READING_KEYS = [
-  'pm1', 'pm25', 'pm10', 'pm1Cf1', 'pm25Cf1', 'pm10Cf1', 'n03', 'n05', 'n1', 'n25', 'n5', 'n10',
-  'co2', 'temperature', 'humidity', 'pressure', 'gasResistance', 'lowRatio', 'particles',
+  'pm1',
+  'pm25',
+  'pm10',
+  'pm1Cf1',
+  'pm25Cf1',
+  'pm10Cf1',
+  'n03',
+  'n05',
+  'n1',
+  'n25',
+  'n5',
+  'n10',
+  'co2',
+  'temperature',
+  'humidity',
+  'pressure',
+  'gasResistance',
+  'lowRatio',
+  'particles',
 ] as const
 
 export type ReadingKey = (typeof READING_KEYS)[number]

@@ -1,6 +1,6 @@
 /** The shared binding of every UART sensor: framing, warm-up, polling, timeouts and health around a chip's decoder. */
 import type { SampleResult, SensorDriver, SensorFault, SensorStatus } from './driver.js'
-import { FrameScanner, type FrameFormat, type FrameSink } from './frame-scanner.js'
+import { type FrameFormat, FrameScanner, type FrameSink } from './frame-scanner.js'
 import type { DataListener, ErrorListener, TimerClock, Uart } from './hal.js'
 import { type HealthOptions, newStatus, SensorHealth } from './health.js'
 import type { ReadingFields } from './readings.js'
@@ -39,7 +39,14 @@ export abstract class UartSensor implements SensorDriver, FrameSink {
   private readonly dataListener: DataListener
   private readonly errorListener: ErrorListener
 
-  constructor(uart: Uart, clock: TimerClock, format: FrameFormat, model: string, opts: UartSensorOptions, defaults: { warmupMs: number; timeoutMs: number }) {
+  constructor(
+    uart: Uart,
+    clock: TimerClock,
+    format: FrameFormat,
+    model: string,
+    opts: UartSensorOptions,
+    defaults: { warmupMs: number; timeoutMs: number },
+  ) {
     this.id = opts.id
     this.uart = uart
     this.clock = clock

@@ -26,19 +26,22 @@ export function translateGpioError(err: unknown, op: GpioOp, m: GpioMapping | nu
       break
     case 'EACCES':
     case 'EPERM':
-      why = op === 'watch'
-        ? `${pin}: cannot watch edges (${code}): the value file does not support interrupts`
-        : `${pin}: permission denied (${code}): run as a member of the gpio group (Pi OS udev rules); right after export the rules may not have applied yet, retry`
+      why =
+        op === 'watch'
+          ? `${pin}: cannot watch edges (${code}): the value file does not support interrupts`
+          : `${pin}: permission denied (${code}): run as a member of the gpio group (Pi OS udev rules); right after export the rules may not have applied yet, retry`
       break
     case 'ENOENT':
       why = `${pin}: sysfs GPIO not found (ENOENT): this kernel has no /sys/class/gpio (CONFIG_GPIO_SYSFS off) or it is not mounted in this container`
       break
     case 'ERR_MODULE_NOT_FOUND':
     case 'MODULE_NOT_FOUND':
-      why = 'the optional dependency onoff is not installed (npm install onoff; its epoll addon needs g++, python3 and Node headers on the device)'
+      why =
+        'the optional dependency onoff is not installed (npm install onoff; its epoll addon needs g++, python3 and Node headers on the device)'
       break
     case 'ERR_DLOPEN_FAILED':
-      why = 'onoff\'s native epoll addon failed to load (an "invalid ELF header" means node_modules was copied from another architecture: reinstall on the device)'
+      why =
+        'onoff\'s native epoll addon failed to load (an "invalid ELF header" means node_modules was copied from another architecture: reinstall on the device)'
       break
     default:
       why = `${pin}: ${op} failed: ${(err as Error | null)?.message ?? String(err)}`

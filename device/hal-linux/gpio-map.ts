@@ -37,7 +37,9 @@ export function listGpioChips(root: string = DEFAULT_SYSFS_GPIO_ROOT): GpioChip[
   try {
     names = readdirSync(root).filter((n) => /^gpiochip\d+$/.test(n))
   } catch (err) {
-    throw new DaneelError('ERR_GPIO', `sysfs GPIO is not available at ${root} (kernel without CONFIG_GPIO_SYSFS, or /sys not mounted)`, { cause: err })
+    throw new DaneelError('ERR_GPIO', `sysfs GPIO is not available at ${root} (kernel without CONFIG_GPIO_SYSFS, or /sys not mounted)`, {
+      cause: err,
+    })
   }
   const chips: GpioChip[] = []
   for (const name of names) {
@@ -74,6 +76,7 @@ export function mapBcmToSysfs(bcm: number, root: string = DEFAULT_SYSFS_GPIO_ROO
     const seen = chips.map((c) => `${c.name} [${c.label}] base ${c.base} ngpio ${c.ngpio}`).join('; ') || 'none'
     throw new DaneelError('ERR_GPIO', `no Raspberry Pi pin controller (pinctrl-*) under ${root}; chips: ${seen}`)
   }
-  if (bcm >= chip.ngpio) throw new DaneelError('ERR_GPIO', `BCM ${bcm} is out of range: ${chip.name} [${chip.label}] has ${chip.ngpio} lines`)
+  if (bcm >= chip.ngpio)
+    throw new DaneelError('ERR_GPIO', `BCM ${bcm} is out of range: ${chip.name} [${chip.label}] has ${chip.ngpio} lines`)
   return { bcm, sysfs: chip.base + bcm, chip }
 }

@@ -1,6 +1,7 @@
 /** The Linux Gpio: a BCM pin mapped to its sysfs number, exported and watched through onoff (loaded lazily). */
-import { DaneelError } from '../../src/errors.js'
+
 import type { EdgeListener, EdgeMode, Gpio, Level } from '../../sensors/hal.js'
+import { DaneelError } from '../../src/errors.js'
 import { translateGpioError } from './gpio-errors.js'
 import { DEFAULT_SYSFS_GPIO_ROOT, type GpioMapping, mapBcmToSysfs } from './gpio-map.js'
 

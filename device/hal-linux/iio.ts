@@ -2,8 +2,8 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
-import { DaneelError } from '../../src/errors.js'
 import type { Iio } from '../../sensors/hal.js'
+import { DaneelError } from '../../src/errors.js'
 
 export const DEFAULT_IIO_ROOT = '/sys/bus/iio/devices'
 
@@ -42,7 +42,9 @@ export function openIio(spec: string, root: string = DEFAULT_IIO_ROOT): LinuxIio
 export function findIio(names: readonly string[], root: string = DEFAULT_IIO_ROOT): LinuxIio | undefined {
   let entries: string[]
   try {
-    entries = readdirSync(root).filter((e) => e.startsWith('iio:device')).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+    entries = readdirSync(root)
+      .filter((e) => e.startsWith('iio:device'))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
   } catch {
     return undefined
   }

@@ -2,8 +2,8 @@
 import { execFile } from 'node:child_process'
 import { closeSync, constants, openSync } from 'node:fs'
 import { isatty, ReadStream, WriteStream } from 'node:tty'
-import { DaneelError } from '../../src/errors.js'
 import type { DataListener, ErrorListener, Uart } from '../../sensors/hal.js'
+import { DaneelError } from '../../src/errors.js'
 
 /*
  * Why stty and not `serialport`: every sensor here is 9600 8N1 with no flow control, which `stty` (coreutils, on every
@@ -17,7 +17,22 @@ import type { DataListener, ErrorListener, Uart } from '../../sensors/hal.js'
 const SPEEDS = new Set([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600])
 
 /** raw 8N1, no echo, no software or hardware flow control, ignore modem control lines, enable the receiver. */
-const STTY_FLAGS = ['raw', '-echo', '-echoe', '-echok', '-echoctl', '-echoke', '-ixon', '-ixoff', '-crtscts', 'cs8', '-cstopb', '-parenb', 'clocal', 'cread']
+const STTY_FLAGS = [
+  'raw',
+  '-echo',
+  '-echoe',
+  '-echok',
+  '-echoctl',
+  '-echoke',
+  '-ixon',
+  '-ixoff',
+  '-crtscts',
+  'cs8',
+  '-cstopb',
+  '-parenb',
+  'clocal',
+  'cread',
+]
 
 export interface UartOptions {
   /** Line speed (default 9600, what every supported sensor speaks). */
@@ -28,9 +43,12 @@ export interface UartOptions {
 
 function explain(path: string, err: NodeJS.ErrnoException): DaneelError {
   const why =
-    err.code === 'ENOENT' ? 'no such device (is the UART enabled: enable_uart=1, dtoverlay; is the USB adapter plugged in?)'
-      : err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied (add the user to the dialout group)'
-        : err.code === 'EBUSY' ? 'device busy (a serial console or getty holds it: remove console=serial0 from cmdline.txt)'
+    err.code === 'ENOENT'
+      ? 'no such device (is the UART enabled: enable_uart=1, dtoverlay; is the USB adapter plugged in?)'
+      : err.code === 'EACCES' || err.code === 'EPERM'
+        ? 'permission denied (add the user to the dialout group)'
+        : err.code === 'EBUSY'
+          ? 'device busy (a serial console or getty holds it: remove console=serial0 from cmdline.txt)'
           : err.message
   return new DaneelError('ERR_UART', `cannot open ${path}: ${why}`, { cause: err })
 }

@@ -3,9 +3,7 @@ import type { DriverState, SampleResult, SensorDriver, SensorStatus } from '../d
 import type { Iio, TimerClock, TimerHandle } from '../hal.js'
 import { type HealthOptions, newStatus, SensorHealth } from '../health.js'
 import type { ReadingFields } from '../readings.js'
-import {
-  bmePlausible, type IioChip, iioHumidityPct, iioPressureHpa, iioTemperatureC, isIioChip, parseIioNumber,
-} from './iio-values.js'
+import { bmePlausible, type IioChip, iioHumidityPct, iioPressureHpa, iioTemperatureC, isIioChip, parseIioNumber } from './iio-values.js'
 
 export interface Bme280Options extends HealthOptions {
   id: string

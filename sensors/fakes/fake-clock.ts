@@ -41,7 +41,8 @@ export class FakeClock implements TimerClock {
     const end = this.now + ms
     for (;;) {
       let next: Timer | undefined
-      for (const t of this.timers) if (t.at <= end && (next === undefined || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t
+      for (const t of this.timers)
+        if (t.at <= end && (next === undefined || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t
       if (next === undefined) break
       this.timers.splice(this.timers.indexOf(next), 1)
       this.now = Math.max(this.now, next.at)

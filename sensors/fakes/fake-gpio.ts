@@ -38,7 +38,8 @@ export class FakeGpio implements Gpio {
     if (level === this.level) return
     this.level = level
     if (this.listener === null) return
-    if (this.edge === 'both' || (this.edge === 'rising' && level === 1) || (this.edge === 'falling' && level === 0)) this.listener(level, timeUs)
+    if (this.edge === 'both' || (this.edge === 'rising' && level === 1) || (this.edge === 'falling' && level === 0))
+      this.listener(level, timeUs)
   }
 
   /** Play a train of low pulses: each [startUs, durationUs] drives the pin low then high again. */

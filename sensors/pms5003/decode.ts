@@ -87,7 +87,9 @@ export function decodePms5003(bytes: Uint8Array): PmsDecoded {
   const detail =
     fault === 'E_CHECKSUM'
       ? `checksum ${u16(bytes, 30)} != ${pmsChecksum(bytes, 0, 30)}`
-      : fault === 'E_HEADER' ? 'frame does not start with 0x42 0x4D' : `frame of ${bytes.length} bytes, length field ${bytes.length >= 4 ? u16(bytes, 2) : '?'}`
+      : fault === 'E_HEADER'
+        ? 'frame does not start with 0x42 0x4D'
+        : `frame of ${bytes.length} bytes, length field ${bytes.length >= 4 ? u16(bytes, 2) : '?'}`
   return { ok: false, code: fault, detail }
 }
 

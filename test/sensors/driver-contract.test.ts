@@ -51,26 +51,55 @@ const RIGS: Record<string, () => Rig> = {
     const uart = new FakeUart()
     let chip = new Pms5003Emulator(uart, clock, { periodMs: 1000 })
     const driver = new Pms5003(uart, clock, { id: 'pm', timeoutMs: 5000 })
-    return { driver, clock, fields: ['pm1', 'pm25', 'pm10', 'pm1Cf1', 'pm25Cf1', 'pm10Cf1', 'n03', 'n05', 'n1', 'n25', 'n5', 'n10'], warmupMs: 30_000,
-      run: stepper(clock), breakIt: () => chip.close(),
+    return {
+      driver,
+      clock,
+      fields: ['pm1', 'pm25', 'pm10', 'pm1Cf1', 'pm25Cf1', 'pm10Cf1', 'n03', 'n05', 'n1', 'n25', 'n5', 'n10'],
+      warmupMs: 30_000,
+      run: stepper(clock),
+      breakIt: () => chip.close(),
       // Power comes back asleep: only the driver's retry (wake + mode) brings it back.
-      fixIt: () => { chip = new Pms5003Emulator(uart, clock, { periodMs: 1000, asleep: true }) }, cleanup: () => chip.close() }
+      fixIt: () => {
+        chip = new Pms5003Emulator(uart, clock, { periodMs: 1000, asleep: true })
+      },
+      cleanup: () => chip.close(),
+    }
   },
   sds011: () => {
     const clock = new FakeClock()
     const uart = new FakeUart()
     let chip = new Sds011Emulator(uart, clock)
     const driver = new Sds011(uart, clock, { id: 'sds', mode: 'passive', timeoutMs: 5000 })
-    return { driver, clock, fields: ['pm25', 'pm10'], warmupMs: 30_000, run: stepper(clock),
-      breakIt: () => chip.close(), fixIt: () => { chip = new Sds011Emulator(uart, clock, { asleep: true }) }, cleanup: () => chip.close() }
+    return {
+      driver,
+      clock,
+      fields: ['pm25', 'pm10'],
+      warmupMs: 30_000,
+      run: stepper(clock),
+      breakIt: () => chip.close(),
+      fixIt: () => {
+        chip = new Sds011Emulator(uart, clock, { asleep: true })
+      },
+      cleanup: () => chip.close(),
+    }
   },
   mhz19b: () => {
     const clock = new FakeClock()
     const uart = new FakeUart()
     let chip = new Mhz19bEmulator(uart, clock)
     const driver = new Mhz19b(uart, clock, { id: 'co2', timeoutMs: 5000 })
-    return { driver, clock, fields: ['co2'], warmupMs: 180_000, run: stepper(clock),
-      breakIt: () => chip.close(), fixIt: () => { chip = new Mhz19bEmulator(uart, clock) }, cleanup: () => chip.close() }
+    return {
+      driver,
+      clock,
+      fields: ['co2'],
+      warmupMs: 180_000,
+      run: stepper(clock),
+      breakIt: () => chip.close(),
+      fixIt: () => {
+        chip = new Mhz19bEmulator(uart, clock)
+      },
+      cleanup: () => chip.close(),
+    }
   },
   ppd42ns: () => {
     const clock = new FakeClock()
@@ -78,18 +107,44 @@ const RIGS: Record<string, () => Rig> = {
     let stuck = false
     // The chip: a 20 ms LOW pulse every 700 ms, unless "broken" (output stuck LOW).
     const driver = new Ppd42ns(gpio, clock, { id: 'dust', windowMs: 3000 })
-    return { driver, clock, fields: ['lowRatio', 'particles'], warmupMs: 60_000,
-      run: stepper(clock, (t) => { if (!stuck && t % 700 === 0) gpio.playLowPulses([[t * 1000, 20_000]]) }),
-      breakIt: () => { stuck = true; gpio.set(0, clock.nowMs() * 1000) },
-      fixIt: () => { stuck = false; gpio.set(1, clock.nowMs() * 1000) }, cleanup: () => {} }
+    return {
+      driver,
+      clock,
+      fields: ['lowRatio', 'particles'],
+      warmupMs: 60_000,
+      run: stepper(clock, (t) => {
+        if (!stuck && t % 700 === 0) gpio.playLowPulses([[t * 1000, 20_000]])
+      }),
+      breakIt: () => {
+        stuck = true
+        gpio.set(0, clock.nowMs() * 1000)
+      },
+      fixIt: () => {
+        stuck = false
+        gpio.set(1, clock.nowMs() * 1000)
+      },
+      cleanup: () => {},
+    }
   },
   bme280: () => {
     const clock = new FakeClock()
-    const iio = new FakeIio('bme280', { in_temp_input: '23450\n', in_pressure_input: '100.904531250\n', in_humidityrelative_input: '45123\n' })
+    const iio = new FakeIio('bme280', {
+      in_temp_input: '23450\n',
+      in_pressure_input: '100.904531250\n',
+      in_humidityrelative_input: '45123\n',
+    })
     const driver = new Bme280(iio, clock, { id: 'climate', pollMs: 1000 })
     const eio = Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })
-    return { driver, clock, fields: ['temperature', 'pressure', 'humidity'], warmupMs: 0, run: stepper(clock),
-      breakIt: () => iio.attrs.set('in_temp_input', eio), fixIt: () => iio.attrs.set('in_temp_input', '23450\n'), cleanup: () => {} }
+    return {
+      driver,
+      clock,
+      fields: ['temperature', 'pressure', 'humidity'],
+      warmupMs: 0,
+      run: stepper(clock),
+      breakIt: () => iio.attrs.set('in_temp_input', eio),
+      fixIt: () => iio.attrs.set('in_temp_input', '23450\n'),
+      cleanup: () => {},
+    }
   },
 }
 

@@ -42,7 +42,7 @@ const PROTOCOLS: Array<{ name: string; format: FrameFormat; frames: Uint8Array[]
 test('the 0x42-before-0x42 0x4D trap: a frame whose checksum ends in 0x42, then the next frame', () => {
   // A real-shaped frame whose checksum is 0x0142 (idle counts, adafruit/Adafruit_PM25AQI#22): its last byte 0x42
   // directly precedes the next frame's 0x42 0x4D. Lose the first frame's head so the scanner meets the trap cold.
-  const trap = hex('424d001c' + '0000'.repeat(12) + '9700' + '0000')
+  const trap = hex(`424d001c${'0000'.repeat(12)}97000000`)
   let sum = 0
   for (let i = 0; i < 30; i++) sum += trap[i] as number
   // Fill payload so the checksum is exactly 0x0142.
@@ -74,7 +74,10 @@ for (const { name, format, frames } of PROTOCOLS) {
       const out = run(format, [stream.subarray(0, cut), stream.subarray(cut)])
       assert.equal(out.frames.length, frames.length, `cut at ${cut}`)
     }
-    const byteByByte = run(format, Array.from(stream, (b) => Uint8Array.of(b)))
+    const byteByByte = run(
+      format,
+      Array.from(stream, (b) => Uint8Array.of(b)),
+    )
     assert.equal(byteByByte.frames.length, frames.length)
   })
 
@@ -86,50 +89,54 @@ for (const { name, format, frames } of PROTOCOLS) {
       fc.record({ kind: fc.constant('truncated' as const), i: fc.nat(frames.length - 1), keep: fc.nat(64) }),
     )
     fc.assert(
-      fc.property(fc.array(segment, { maxLength: 12 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 }), (segs, cuts) => {
-        const parts: Uint8Array[] = []
-        // Which intact frames must come out: every one not directly preceded by damage ("within one frame").
-        const required: Array<{ hex: string; mustSee: boolean }> = []
-        let damaged = false
-        for (const s of segs) {
-          if (s.kind === 'frame') {
-            const f = frames[s.i] as Uint8Array
-            parts.push(f)
-            required.push({ hex: Buffer.from(f).toString('hex'), mustSee: !damaged })
-            damaged = false
-          } else if (s.kind === 'noise') {
-            parts.push(s.bytes)
-            if (s.bytes.length > 0) damaged = true
-          } else if (s.kind === 'dropped') {
-            const f = frames[s.i] as Uint8Array
-            const at = s.at % f.length
-            parts.push(concat([f.subarray(0, at), f.subarray(Math.min(f.length, at + s.n))]))
-            damaged = true
-          } else {
-            const f = frames[s.i] as Uint8Array
-            parts.push(f.subarray(0, s.keep % f.length))
-            damaged = true
+      fc.property(
+        fc.array(segment, { maxLength: 12 }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 }),
+        (segs, cuts) => {
+          const parts: Uint8Array[] = []
+          // Which intact frames must come out: every one not directly preceded by damage ("within one frame").
+          const required: Array<{ hex: string; mustSee: boolean }> = []
+          let damaged = false
+          for (const s of segs) {
+            if (s.kind === 'frame') {
+              const f = frames[s.i] as Uint8Array
+              parts.push(f)
+              required.push({ hex: Buffer.from(f).toString('hex'), mustSee: !damaged })
+              damaged = false
+            } else if (s.kind === 'noise') {
+              parts.push(s.bytes)
+              if (s.bytes.length > 0) damaged = true
+            } else if (s.kind === 'dropped') {
+              const f = frames[s.i] as Uint8Array
+              const at = s.at % f.length
+              parts.push(concat([f.subarray(0, at), f.subarray(Math.min(f.length, at + s.n))]))
+              damaged = true
+            } else {
+              const f = frames[s.i] as Uint8Array
+              parts.push(f.subarray(0, s.keep % f.length))
+              damaged = true
+            }
           }
-        }
-        const stream = concat(parts)
-        const chunks: Uint8Array[] = []
-        let off = 0
-        for (let k = 0; off < stream.length; k++) {
-          const n = cuts[k % cuts.length] as number
-          chunks.push(stream.subarray(off, off + n))
-          off += n
-        }
-        const out = run(format, chunks)
-        // Every emitted frame is a valid frame of this protocol; every required intact frame came out, in order.
-        let j = 0
-        for (const r of required) {
-          if (!r.mustSee) continue
-          const found = out.frames.indexOf(r.hex, j)
-          assert.ok(found >= 0, `missed an intact frame ${r.hex}`)
-          j = found + 1
-        }
-        for (const f of out.frames) assert.equal(format.verify(hex(f), f.length / 2), null)
-      }),
+          const stream = concat(parts)
+          const chunks: Uint8Array[] = []
+          let off = 0
+          for (let k = 0; off < stream.length; k++) {
+            const n = cuts[k % cuts.length] as number
+            chunks.push(stream.subarray(off, off + n))
+            off += n
+          }
+          const out = run(format, chunks)
+          // Every emitted frame is a valid frame of this protocol; every required intact frame came out, in order.
+          let j = 0
+          for (const r of required) {
+            if (!r.mustSee) continue
+            const found = out.frames.indexOf(r.hex, j)
+            assert.ok(found >= 0, `missed an intact frame ${r.hex}`)
+            j = found + 1
+          }
+          for (const f of out.frames) assert.equal(format.verify(hex(f), f.length / 2), null)
+        },
+      ),
       { numRuns: 400 },
     )
   })

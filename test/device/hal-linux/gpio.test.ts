@@ -3,14 +3,19 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { LinuxGpio, type OnoffGpio, type OnoffModule, openGpio } from '../../../device/hal-linux/gpio.js'
+import { type LinuxGpio, type OnoffGpio, type OnoffModule, openGpio } from '../../../device/hal-linux/gpio.js'
 import { translateGpioError } from '../../../device/hal-linux/gpio-errors.js'
 import { listGpioChips, mapBcmToSysfs } from '../../../device/hal-linux/gpio-map.js'
 import type { Level } from '../../../sensors/hal.js'
 import { isDaneelError } from '../../../src/errors.js'
 import { fixturePath, makeTempDir } from '../../helpers/paths.js'
 
-interface Chip { dir: string; label: string; base: number; ngpio: number }
+interface Chip {
+  dir: string
+  label: string
+  base: number
+  ngpio: number
+}
 const fx = JSON.parse(readFileSync(fixturePath('sensors/gpio-trees.json'), 'utf8')) as { trees: Record<string, Chip[]> }
 const tmp = makeTempDir('daneel-gpio-')
 after(() => tmp.cleanup())
@@ -74,7 +79,10 @@ function fakeOnoff(root: string, opts: { busy?: number[]; denied?: number[] } = 
 }
 
 test('BCM 17 maps to 17 (Pi 4, base 0), 529 (Pi 4, base 512), 588 (Pi 5, gpiochip571), 17 (Pi 3)', () => {
-  assert.deepEqual([tree('pi4-base0'), tree('pi4-base512'), tree('pi5'), tree('pi3')].map((r) => mapBcmToSysfs(17, r).sysfs), [17, 529, 588, 17])
+  assert.deepEqual(
+    [tree('pi4-base0'), tree('pi4-base512'), tree('pi5'), tree('pi3')].map((r) => mapBcmToSysfs(17, r).sysfs),
+    [17, 529, 588, 17],
+  )
   const m = mapBcmToSysfs(4, tree('pi5'))
   assert.equal(m.chip.name, 'gpiochip571')
   assert.equal(m.chip.label, 'pinctrl-rp1')
@@ -85,10 +93,22 @@ test('BCM 17 maps to 17 (Pi 4, base 0), 529 (Pi 4, base 512), 588 (Pi 5, gpiochi
 
 test('range and absence: lines past ngpio, no pin controller, no sysfs at all are ERR_GPIO', () => {
   assert.equal(mapBcmToSysfs(57, tree('pi4-base512')).sysfs, 569)
-  assert.throws(() => mapBcmToSysfs(54, tree('pi5')), (e) => isDaneelError(e, 'ERR_GPIO') && /has 54 lines/.test(e.message))
-  assert.throws(() => mapBcmToSysfs(-1, tree('pi5')), (e) => isDaneelError(e, 'ERR_GPIO'))
-  assert.throws(() => mapBcmToSysfs(2, tree('no-pinctrl')), (e) => isDaneelError(e, 'ERR_GPIO') && /gpio-mockup-A/.test(e.message))
-  assert.throws(() => mapBcmToSysfs(2, join(tmp.dir, 'absent')), (e) => isDaneelError(e, 'ERR_GPIO') && /not available/.test(e.message))
+  assert.throws(
+    () => mapBcmToSysfs(54, tree('pi5')),
+    (e) => isDaneelError(e, 'ERR_GPIO') && /has 54 lines/.test(e.message),
+  )
+  assert.throws(
+    () => mapBcmToSysfs(-1, tree('pi5')),
+    (e) => isDaneelError(e, 'ERR_GPIO'),
+  )
+  assert.throws(
+    () => mapBcmToSysfs(2, tree('no-pinctrl')),
+    (e) => isDaneelError(e, 'ERR_GPIO') && /gpio-mockup-A/.test(e.message),
+  )
+  assert.throws(
+    () => mapBcmToSysfs(2, join(tmp.dir, 'absent')),
+    (e) => isDaneelError(e, 'ERR_GPIO') && /not available/.test(e.message),
+  )
 })
 
 test('openGpio exports the mapped number; the naive base-0 number is what the Pi 5 kernel rejects with EINVAL', async () => {
@@ -103,13 +123,19 @@ test('openGpio exports the mapped number; the naive base-0 number is what the Pi
   assert.equal(pins[0]?.unexported, true)
   // What onoff users hit: exporting 17 on a 6.6+ kernel.
   const Naive = (await loader()).Gpio
-  assert.throws(() => new Naive(17, 'in', 'both'), (e: NodeJS.ErrnoException) => e.code === 'EINVAL')
+  assert.throws(
+    () => new Naive(17, 'in', 'both'),
+    (e: NodeJS.ErrnoException) => e.code === 'EINVAL',
+  )
 })
 
 test('EINVAL, EBUSY and EACCES at export become ERR_GPIO saying what to do', async () => {
   const root = tree('pi4-base512')
   const { loader } = fakeOnoff(root, { busy: [512 + 18], denied: [512 + 27] })
-  await assert.rejects(openGpio(18, { sysfsRoot: root, loader }), (e) => isDaneelError(e, 'ERR_GPIO') && /EBUSY/.test(e.message) && /overlay/.test(e.message) && /sysfs 530/.test(e.message))
+  await assert.rejects(
+    openGpio(18, { sysfsRoot: root, loader }),
+    (e) => isDaneelError(e, 'ERR_GPIO') && /EBUSY/.test(e.message) && /overlay/.test(e.message) && /sysfs 530/.test(e.message),
+  )
   await assert.rejects(openGpio(27, { sysfsRoot: root, loader }), (e) => isDaneelError(e, 'ERR_GPIO') && /gpio group/.test(e.message))
   // A tree that claims more lines than the kernel has (stale or wrong): the kernel's EINVAL is explained.
   const lying = join(tmp.dir, 'lying')
@@ -129,7 +155,10 @@ test('the real onoff is imported lazily; on this machine (no /sys/class/gpio) it
   await assert.rejects(openGpio(17, { sysfsRoot: root }), (e) => isDaneelError(e, 'ERR_GPIO') && /ENOENT|not found/.test(e.message))
   // When onoff is missing, the error says it is an optional dependency (a real failed dynamic import).
   const missing = async (): Promise<OnoffModule> => (await import(`${'onoff-not-installed'}`)) as OnoffModule
-  await assert.rejects(openGpio(17, { sysfsRoot: root, loader: missing }), (e) => isDaneelError(e, 'ERR_GPIO') && /optional dependency onoff/.test(e.message))
+  await assert.rejects(
+    openGpio(17, { sysfsRoot: root, loader: missing }),
+    (e) => isDaneelError(e, 'ERR_GPIO') && /optional dependency onoff/.test(e.message),
+  )
 })
 
 test('edges are forwarded with microsecond timestamps; unwatch stops them; watch errors are kept', async () => {
@@ -142,7 +171,10 @@ test('edges are forwarded with microsecond timestamps; unwatch stops them; watch
   const t0 = performance.now() * 1000
   pin?.cb?.(null, 0)
   pin?.cb?.(null, 1)
-  assert.deepEqual(seen.map((s) => s[0]), [0, 1])
+  assert.deepEqual(
+    seen.map((s) => s[0]),
+    [0, 1],
+  )
   assert.ok((seen[0]?.[1] as number) >= t0 && (seen[1]?.[1] as number) >= (seen[0]?.[1] as number))
   pin?.cb?.(errno('EPERM', -1, 'epoll_ctl'), 0)
   assert.equal(gpio.lastError?.code, 'ERR_GPIO')

@@ -24,9 +24,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export async function startPtyPair(dir: string): Promise<PtyPair> {
   const device = join(dir, 'ttyDEV')
   const sensor = join(dir, 'ttySENSOR')
-  const proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${sensor}`], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${sensor}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   let log = ''
-  proc.stderr?.on('data', (d: Buffer) => { log += d.toString() })
+  proc.stderr?.on('data', (d: Buffer) => {
+    log += d.toString()
+  })
   const t0 = Date.now()
   // socat logs "starting data transfer loop" once both ptys exist.
   while (!(existsSync(device) && existsSync(sensor) && log.includes('starting data transfer loop'))) {
@@ -40,10 +44,14 @@ export async function startPtyPair(dir: string): Promise<PtyPair> {
   const wfd = openSync(sensor, constants.O_WRONLY | constants.O_NOCTTY)
   const rs = new ReadStream(rfd)
   let got = Buffer.alloc(0)
-  rs.on('data', (d: Buffer) => { got = Buffer.concat([got, d]) })
+  rs.on('data', (d: Buffer) => {
+    got = Buffer.concat([got, d])
+  })
   rs.on('error', () => {})
   return {
-    device, sensor, proc,
+    device,
+    sensor,
+    proc,
     received: () => got,
     async until(pred, ms = 5000) {
       const start = Date.now()
@@ -59,7 +67,9 @@ export async function startPtyPair(dir: string): Promise<PtyPair> {
     },
     async stop() {
       rs.destroy()
-      try { closeSync(wfd) } catch {}
+      try {
+        closeSync(wfd)
+      } catch {}
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r))
         proc.kill('SIGTERM')

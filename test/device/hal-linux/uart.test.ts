@@ -4,12 +4,12 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { LinuxUart, openUart } from '../../../device/hal-linux/uart.js'
+import { type LinuxUart, openUart } from '../../../device/hal-linux/uart.js'
 import { systemTimerClock } from '../../../sensors/hal.js'
 import { Mhz19b } from '../../../sensors/mhz19/mhz19b.js'
 import { Pms5003 } from '../../../sensors/pms5003/pms5003.js'
-import { Sds011 } from '../../../sensors/sds011/sds011.js'
 import { Readings } from '../../../sensors/readings.js'
+import { Sds011 } from '../../../sensors/sds011/sds011.js'
 import { isDaneelError } from '../../../src/errors.js'
 import { fixturePath, makeTempDir } from '../../helpers/paths.js'
 import { type PtyPair, startPtyPair } from './pty-pair.js'
@@ -45,7 +45,9 @@ test('all 256 byte values pass unchanged in both directions (raw 8N1: no CR/LF m
   }
   const all = Uint8Array.from({ length: 256 }, (_, i) => i)
   let got = Buffer.alloc(0)
-  uart.onData((c) => { got = Buffer.concat([got, c]) })
+  uart.onData((c) => {
+    got = Buffer.concat([got, c])
+  })
   p.send(all)
   const t0 = Date.now()
   while (got.length < 256 && Date.now() - t0 < 5000) await sleep(10)
@@ -84,7 +86,7 @@ test('PMS5003 over the pty: commands arrive, noisy split frames decode, sleep on
   assert.equal(out.pm25, 8)
   assert.equal(out.n03, 210)
   p.send(frames[9] as string)
-  while ((r = pms.sample(out)) !== 'fresh' && Date.now() - t0 < 5000) await sleep(10)
+  assert.equal(await fresh(pms, out), 'fresh')
   assert.equal(out.pm25, 5)
   pms.stop()
   await p.until((b) => b.toString('hex').endsWith(cmds.sleep))
@@ -134,7 +136,7 @@ test('MH-Z19B over the pty: ABC off, read command, captured reply decoded', asyn
   co2.sample(out)
   await p.until((b) => b.toString('hex').endsWith(fx.commands.read))
   // The reply split across two writes, after a stray 0xFF.
-  p.send('ff' + fx.frames[9].slice(0, 6))
+  p.send(`ff${fx.frames[9].slice(0, 6)}`)
   await sleep(20)
   p.send(fx.frames[9].slice(6))
   assert.equal(await fresh(co2, out), 'fresh')

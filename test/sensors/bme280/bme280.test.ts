@@ -22,7 +22,13 @@ async function settle(): Promise<void> {
 // Texts as the kernel prints them ("%d.%09u" for fractions): bmp280-core.c divides Q24.8 Pa by 256000 (kPa) and
 // prints humidity as comp*1000/1024 (milli-%RH); bme680_core.c prints Pa/1000 (kPa) and milli-%/1000 (%RH).
 const BME280_TEXT = { name: 'bme280', in_temp_input: '23450\n', in_pressure_input: '100.904531250\n', in_humidityrelative_input: '45123\n' }
-const BME680_TEXT = { name: 'bme680', in_temp_input: '21870\n', in_pressure_input: '99.711800000\n', in_humidityrelative_input: '62.314000000\n', in_resistance_input: '127345\n' }
+const BME680_TEXT = {
+  name: 'bme680',
+  in_temp_input: '21870\n',
+  in_pressure_input: '99.711800000\n',
+  in_humidityrelative_input: '62.314000000\n',
+  in_resistance_input: '127345\n',
+}
 
 test('units: strict parsing; pressure in kPa or (old bme680 kernels) hPa; humidity milli-% (bmp280) vs % (bme680)', () => {
   assert.equal(parseIioNumber('100.904531250\n'), 100.90453125)
@@ -43,7 +49,10 @@ test('BME280 on a temp-dir IIO tree: found by name, polled on its timer, values 
   const iio = findIio(['bme280', 'bme680'], root)
   assert.equal(iio?.name, 'bme280')
   assert.equal(openIio('iio:device1', root).name, 'bme280')
-  assert.throws(() => openIio('iio:device9', root), (e) => isDaneelError(e, 'ERR_SENSOR'))
+  assert.throws(
+    () => openIio('iio:device9', root),
+    (e) => isDaneelError(e, 'ERR_SENSOR'),
+  )
   const clock = new FakeClock()
   const bme = new Bme280(iio as NonNullable<typeof iio>, clock, { id: 'climate' })
   const out = new Readings()

@@ -5,9 +5,7 @@ import { test } from 'node:test'
 import { FakeClock } from '../../../sensors/fakes/fake-clock.js'
 import { FakeUart } from '../../../sensors/fakes/fake-uart.js'
 import { encodeMhzReading, Mhz19bEmulator } from '../../../sensors/fakes/mhz19b-emulator.js'
-import {
-  MHZ_CMD_ABC_OFF, MHZ_CMD_ABC_ON, MHZ_CMD_READ, MHZ_CMD_ZERO, mhzCmdRange, mhzCmdSpan,
-} from '../../../sensors/mhz19/commands.js'
+import { MHZ_CMD_ABC_OFF, MHZ_CMD_ABC_ON, MHZ_CMD_READ, MHZ_CMD_ZERO, mhzCmdRange, mhzCmdSpan } from '../../../sensors/mhz19/commands.js'
 import { decodeMhz19, mhzChecksum } from '../../../sensors/mhz19/decode.js'
 import { Mhz19b } from '../../../sensors/mhz19/mhz19b.js'
 import { Readings } from '../../../sensors/readings.js'
@@ -17,7 +15,7 @@ const fx = JSON.parse(readFileSync(fixturePath('sensors/mhz19b.json'), 'utf8'))
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'))
 const h = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
-test('captured frames decode to PyPMS\'s CO₂ values; the first is 636 ppm at TT 0x42 = 26 °C', () => {
+test("captured frames decode to PyPMS's CO₂ values; the first is 636 ppm at TT 0x42 = 26 °C", () => {
   fx.frames.forEach((f: string, i: number) => {
     const d = decodeMhz19(hex(f))
     assert.ok(d.ok, f)
@@ -35,7 +33,7 @@ test('negative cases are values with the right code', () => {
   }
 })
 
-test('command bytes equal the manual\'s (hardware.md 2.3)', () => {
+test("command bytes equal the manual's (hardware.md 2.3)", () => {
   assert.equal(h(MHZ_CMD_READ), fx.commands.read)
   assert.equal(h(MHZ_CMD_ZERO), fx.commands.zero)
   assert.equal(h(mhzCmdSpan(2000)), fx.commands.span2000)
@@ -45,7 +43,7 @@ test('command bytes equal the manual\'s (hardware.md 2.3)', () => {
   assert.equal(h(mhzCmdRange(2000)), fx.commands.range2000)
 })
 
-test('checksum: the masked two\'s complement is 0 (not PyPMS\'s 256) when bytes 1..7 sum to 0 mod 256', () => {
+test("checksum: the masked two's complement is 0 (not PyPMS's 256) when bytes 1..7 sum to 0 mod 256", () => {
   const f = Uint8Array.of(0xff, 0x86, 0x00, 0x80, 0x80, 0, 0, 0, 0) // 0x86 + 0x80 + 0x80 = 0x186 → sum & 0xFF = 0x86
   assert.equal(mhzChecksum(f, 0), 0x7a)
   const z = Uint8Array.of(0xff, 0x86, 0x7a, 0, 0, 0, 0, 0, 0) // 0x86 + 0x7a = 0x100

@@ -3,9 +3,13 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import {
-  PMS_CMD_MODE_ACTIVE, PMS_CMD_MODE_PASSIVE, PMS_CMD_PASSIVE_READ, PMS_CMD_SLEEP, PMS_CMD_WAKE,
+  PMS_CMD_MODE_ACTIVE,
+  PMS_CMD_MODE_PASSIVE,
+  PMS_CMD_PASSIVE_READ,
+  PMS_CMD_SLEEP,
+  PMS_CMD_WAKE,
 } from '../../../sensors/pms5003/commands.js'
-import { decodePms5003, pmsConsistent, PmsFrame } from '../../../sensors/pms5003/decode.js'
+import { decodePms5003, PmsFrame, pmsConsistent } from '../../../sensors/pms5003/decode.js'
 import { fixturePath } from '../../helpers/paths.js'
 
 const fx = JSON.parse(readFileSync(fixturePath('sensors/pms5003.json'), 'utf8'))
@@ -68,7 +72,7 @@ test('consistency: PM10 with no particle counted is rejected (PyPMS rule)', () =
   assert.equal(pmsConsistent(f), true)
 })
 
-test('command bytes equal the manual\'s (hardware.md 2.1 table)', () => {
+test("command bytes equal the manual's (hardware.md 2.1 table)", () => {
   const h = (b: Uint8Array): string => Buffer.from(b).toString('hex')
   assert.equal(h(PMS_CMD_PASSIVE_READ), fx.commands.passiveRead)
   assert.equal(h(PMS_CMD_MODE_PASSIVE), fx.commands.modePassive)

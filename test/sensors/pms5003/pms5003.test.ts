@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { FakeClock } from '../../../sensors/fakes/fake-clock.js'
 import { FakeUart } from '../../../sensors/fakes/fake-uart.js'
-import { encodePmsFrame, Pms5003Emulator, PMS_CAPTURED_FRAME_HEX } from '../../../sensors/fakes/pms5003-emulator.js'
+import { encodePmsFrame, PMS_CAPTURED_FRAME_HEX, Pms5003Emulator } from '../../../sensors/fakes/pms5003-emulator.js'
 import { Pms5003 } from '../../../sensors/pms5003/pms5003.js'
 import { Readings } from '../../../sensors/readings.js'
 

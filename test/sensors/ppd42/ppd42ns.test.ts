@@ -37,29 +37,32 @@ test('accumulator: sums LOW time of completed pulses; a pulse under way at start
   assert.equal(a.level, 1)
 })
 
-test('property: for any pulse train, summed LOW time equals the train\'s LOW total', () => {
+test("property: for any pulse train, summed LOW time equals the train's LOW total", () => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 100_000 })), { maxLength: 200 }), (gaps) => {
-      const g = new FakeGpio(1)
-      const a = new LowPulseAccumulator()
-      a.reset(1)
-      g.watch((l, t) => a.edge(l, t))
-      let t = 0
-      let total = 0
-      for (const [high, low] of gaps) {
-        t += high
-        g.set(0, t)
-        t += low
-        g.set(1, t)
-        total += low
-      }
-      assert.equal(a.lowUs, total)
-      assert.equal(a.pulses, gaps.length)
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 100_000 })), { maxLength: 200 }),
+      (gaps) => {
+        const g = new FakeGpio(1)
+        const a = new LowPulseAccumulator()
+        a.reset(1)
+        g.watch((l, t) => a.edge(l, t))
+        let t = 0
+        let total = 0
+        for (const [high, low] of gaps) {
+          t += high
+          g.set(0, t)
+          t += low
+          g.set(1, t)
+          total += low
+        }
+        assert.equal(a.lowUs, total)
+        assert.equal(a.pulses, gaps.length)
+      },
+    ),
   )
 })
 
-test('driver: 60 s warm-up, then one reading per 30 s window: 3% LOW time gives the curve\'s value', () => {
+test("driver: 60 s warm-up, then one reading per 30 s window: 3% LOW time gives the curve's value", () => {
   const clock = new FakeClock(0)
   const gpio = new FakeGpio(1)
   const ppd = new Ppd42ns(gpio, clock, { id: 'dust' })

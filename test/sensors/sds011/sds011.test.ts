@@ -7,7 +7,12 @@ import { FakeUart } from '../../../sensors/fakes/fake-uart.js'
 import { Sds011Emulator } from '../../../sensors/fakes/sds011-emulator.js'
 import { Readings } from '../../../sensors/readings.js'
 import {
-  SDS_CMD_MODE_ACTIVE, SDS_CMD_MODE_QUERY, SDS_CMD_QUERY, SDS_CMD_SLEEP, SDS_CMD_WAKE, sdsCmdWorkingPeriod,
+  SDS_CMD_MODE_ACTIVE,
+  SDS_CMD_MODE_QUERY,
+  SDS_CMD_QUERY,
+  SDS_CMD_SLEEP,
+  SDS_CMD_WAKE,
+  sdsCmdWorkingPeriod,
 } from '../../../sensors/sds011/commands.js'
 import { decodeSds011 } from '../../../sensors/sds011/decode.js'
 import { Sds011 } from '../../../sensors/sds011/sds011.js'
@@ -17,7 +22,7 @@ const fx = JSON.parse(readFileSync(fixturePath('sensors/sds011.json'), 'utf8'))
 const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'))
 const h = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
-test('captured frames decode to PyPMS\'s values (PM2.5 = PM10, tenths of µg/m³, little-endian)', () => {
+test("captured frames decode to PyPMS's values (PM2.5 = PM10, tenths of µg/m³, little-endian)", () => {
   fx.frames.forEach((f: string, i: number) => {
     const d = decodeSds011(hex(f))
     assert.ok(d.ok, f)
@@ -35,7 +40,7 @@ test('negative cases from PyPMS are values with the right code', () => {
   }
 })
 
-test('command bytes equal the datasheet\'s (hardware.md 2.2)', () => {
+test("command bytes equal the datasheet's (hardware.md 2.2)", () => {
   assert.equal(h(SDS_CMD_QUERY), fx.commands.query)
   assert.equal(h(SDS_CMD_MODE_QUERY), fx.commands.modeQuery)
   assert.equal(h(SDS_CMD_MODE_ACTIVE), fx.commands.modeActive)
