@@ -1,0 +1,122 @@
+/** `daneel lookup NAME`: the TLSA (or any) RRset of a name, each record parsed, its DNSSEC status and why; like dig, but validated. */
+import { X509Certificate } from 'node:crypto'
+import { parseCommand } from '../args.js'
+import { SETTINGS_HELP, SETTINGS_OPTIONS, resolveSettings } from '../settings.js'
+import { systemClock } from '../../src/clock.js'
+import { DaneelError } from '../../src/errors.js'
+import { createPeerDirectory } from '../../src/dane/discover.js'
+import { createHttpsFetcher } from '../../src/dane/https-fetch.js'
+import { createPkixCd } from '../../src/dane/pkix-cd.js'
+import { loadTrustAnchors } from '../../src/dns/dnssec/anchors.js'
+import { toName } from '../../src/dns/name.js'
+import { parseTlsa, rdataToText } from '../../src/dns/rdata.js'
+import { createResolver, systemServers } from '../../src/dns/resolver.js'
+import type { DnsAnswer } from '../../src/dns/types.js'
+import { rcodeToString, TYPE, typeFromString, typeToString, type Rr } from '../../src/dns/wire.js'
+import { hostResolverOf } from '../monitor/context.js'
+
+export const summary = 'the validated TLSA RRset of a name (secure, insecure, bogus, indeterminate)'
+
+const HELP = `Usage: daneel lookup NAME [--type TYPE] [--dns HOST:PORT] [--trust-anchors FILE] [--json]
+
+Looks NAME up (TLSA unless --type), validates the answer with DNSSEC from the trust anchors and prints the
+RRset, each record parsed, the status (secure, insecure, bogus, indeterminate) and why.
+When the zone is provably insecure (or NO_DNSSEC is set), TLSA certificates are checked by PKIX-CD.
+Exit 0 when records were found and can be trusted (secure, or authenticated by PKIX-CD); 1 otherwise
+(bogus, indeterminate, insecure without PKIX-CD, or no records, even when their absence is proven); 2 on bad input.
+
+  --type TYPE   record type (default TLSA), e.g. A, AAAA, TXT, DNSKEY, DS
+  --json        one JSON object
+  --timeout MS  per-attempt timeout (default 2000)
+
+DNSSEC=resolver (--dnssec resolver) trusts the AD bit of a resolver on loopback instead of validating here:
+weaker (the resolver and the path to it must be trusted), and refused for any non-loopback server.
+
+${SETTINGS_HELP}`
+
+const OPTIONS = { ...SETTINGS_OPTIONS, type: { type: 'string' }, json: { type: 'boolean' }, timeout: { type: 'string' } } as const
+
+const USAGE = ['PKIX-TA', 'PKIX-EE', 'DANE-TA', 'DANE-EE', 'PKIX-CD']
+const SELECTOR = ['Cert', 'SPKI']
+const MATCHING = ['Full', 'SHA2-256', 'SHA2-512']
+
+/** One record as data: its text, and for TLSA the fields named (RFC 7218) and a certificate summarised. */
+function describe(rr: Rr): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: rr.name, type: typeToString(rr.type), ttl: rr.ttl, data: rdataToText(rr) }
+  if (rr.type !== TYPE.TLSA) return out
+  try {
+    const t = parseTlsa(rr.rdata)
+    out.usage = `${t.usage} ${USAGE[t.usage] ?? '?'}`
+    out.selector = `${t.selector} ${SELECTOR[t.selector] ?? '?'}`
+    out.matchingType = `${t.matchingType} ${MATCHING[t.matchingType] ?? '?'}`
+    if (t.selector === 0 && t.matchingType === 0) {
+      const x = new X509Certificate(t.data)
+      out.certificate = { subject: x.subject, issuer: x.issuer, subjectAltName: x.subjectAltName ?? null, validFrom: x.validFrom, validTo: x.validTo, keyType: x.publicKey.asymmetricKeyType }
+    }
+  } catch (err) {
+    out.error = `unparsable: ${(err as Error).message}`
+  }
+  return out
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, OPTIONS, HELP)
+  if (parsed === undefined) return 0
+  const v = parsed.values
+  if (parsed.positionals.length !== 1) throw new DaneelError('ERR_USAGE', `give exactly one NAME\n${HELP}`)
+  const name = toName(parsed.positionals[0] as string)
+  const type = typeFromString(v.type ?? 'TLSA')
+  const timeoutMs = v.timeout === undefined ? 2000 : Number(v.timeout)
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) throw new DaneelError('ERR_USAGE', `--timeout takes 1..60000 ms, not '${v.timeout}'`)
+  const settings = resolveSettings(v, process.env)
+  const clock = systemClock
+  const resolver = createResolver({
+    servers: settings.dnsServers ?? systemServers(),
+    clock,
+    trustAnchors: loadTrustAnchors(settings.trustAnchorsFile),
+    mode: settings.dnssecMode,
+    timeoutMs,
+  })
+  const answer: DnsAnswer = await resolver.query(name, type)
+  // A proven NXDOMAIN/NODATA is a trustworthy answer, but nothing to use: exit 1 (scripts ask "is there a trusted RRset?").
+  let trusted = answer.status === 'secure' && !settings.noDnssec && answer.rrset.length > 0
+  let pkixCd: Record<string, unknown> | undefined
+  // PKIX-CD only for a provably insecure TLSA answer (or NO_DNSSEC); bogus and indeterminate fail closed.
+  if (type === TYPE.TLSA && answer.rrset.length > 0 && (answer.status === 'insecure' || (settings.noDnssec && answer.status !== 'bogus' && answer.status !== 'indeterminate'))) {
+    const fetchCa = createHttpsFetcher({ resolveHost: hostResolverOf(resolver) })
+    const dir = createPeerDirectory({ resolver, clock, noDnssec: settings.noDnssec, pkixCd: createPkixCd({ clock, fetchCa }) })
+    try {
+      const peer = await dir.lookup(name)
+      trusted = peer.auth === 'pkix-cd'
+      pkixCd = { ok: trusted, auth: peer.auth }
+    } catch (err) {
+      trusted = false
+      pkixCd = { ok: false, error: (err as Error).message }
+    }
+  }
+  const records = answer.rrset.map(describe)
+  const doc = {
+    name, type: typeToString(type), status: answer.status, reason: answer.reason, trusted,
+    rcode: rcodeToString(answer.rcode), negative: answer.negative ?? null, ttl: answer.ttl,
+    server: answer.server ?? null, transport: answer.tcp === true ? 'tcp' : 'udp', source: answer.source,
+    mode: settings.dnssecMode, cnames: answer.cnames.map(describe), records, ...(pkixCd === undefined ? {} : { pkixCd }),
+  }
+  if (v.json === true) {
+    process.stdout.write(`${JSON.stringify(doc)}\n`)
+  } else {
+    const lines = [`${name} ${typeToString(type)}: ${answer.status}${trusted ? ' (trusted)' : ''}`, `  why: ${answer.reason}`]
+    for (const c of answer.cnames) lines.push(`  ${c.name} CNAME ${rdataToText(c)}`)
+    if (answer.negative !== undefined) lines.push(`  ${answer.negative === 'nxdomain' ? 'NXDOMAIN: the name does not exist' : 'NODATA: no records of this type'}`)
+    for (const r of records) {
+      lines.push(`  ${String(r.name)} ${String(r.ttl)} ${String(r.type)} ${String(r.data).length > 90 ? `${String(r.data).slice(0, 87)}...` : String(r.data)}`)
+      if (r.usage !== undefined) lines.push(`    usage ${String(r.usage)}, selector ${String(r.selector)}, matching ${String(r.matchingType)}`)
+      const cert = r.certificate as { subject: string; subjectAltName: string | null; validTo: string } | undefined
+      if (cert !== undefined) lines.push(`    certificate ${cert.subject.replace(/\n/g, ', ')}; ${cert.subjectAltName ?? 'no SAN'}; valid to ${cert.validTo}`)
+      if (r.error !== undefined) lines.push(`    ${String(r.error)}`)
+    }
+    if (pkixCd !== undefined) lines.push(`  PKIX-CD: ${pkixCd.ok === true ? 'certificate chain authenticated' : `failed: ${String(pkixCd.error)}`}`)
+    lines.push(`  via ${answer.server ?? '?'} (${answer.tcp === true ? 'tcp' : 'udp'}, ${answer.source}), ttl ${answer.ttl} s, mode ${settings.dnssecMode}`)
+    process.stdout.write(`${lines.join('\n')}\n`)
+  }
+  return trusted ? 0 : 1
+}
