@@ -10,7 +10,7 @@ set -eu
 : "${KEY_TYPE:=p256}"
 : "${NODE_OPTIONS_DANEEL:=--max-old-space-size=48 --max-semi-space-size=1}"
 export CRYPTO_PATH
-APP=/opt/daneel
+APP="${DANEEL_APP:-/opt/daneel}"
 
 if [ -z "${DANE_ID:-${IDENTITY_NAME:-}}" ]; then
   echo "daneel: set DANE_ID (the device identity name, e.g. node1.airquality._device.example.com) in the fleet or device variables" >&2

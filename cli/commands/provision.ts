@@ -56,7 +56,7 @@ function settingsFromEnv(env: NodeJS.ProcessEnv): EnvSettings {
 }
 
 /** Checks a would-be configuration with the same rules every command applies to its environment. */
-function validate(settings: EnvSettings): void {
+export function validateSettings(settings: EnvSettings): void {
   const s = resolveSettings({}, { ...settings } as NodeJS.ProcessEnv)
   if (s.daneId !== undefined && !/^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)+$/.test(s.daneId)) {
     throw new DaneelError('ERR_NAME_INVALID', `DANE_ID '${s.daneId}' is not a DNS name`)
@@ -92,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
     })
   }
 
-  const session = new ProvisionSession({ cryptoPath: settings.cryptoPath, uid: settings.appUid, identity, validate })
+  const session = new ProvisionSession({ cryptoPath: settings.cryptoPath, uid: settings.appUid, identity, validate: validateSettings })
   const idleMs = positiveInt('--idle-timeout', v['idle-timeout'], 600) * 1000
   let io: LineIo
   if (v.serial !== undefined) io = openSerial(v.serial, positiveInt('--baud', v.baud, 115200))
