@@ -65,7 +65,10 @@ export async function run(argv: string[]): Promise<number> {
   const count = positive(parsed.values.count, '--count', true)
   const duration = positive(parsed.values.duration, '--duration', false)
   const interval = positive(parsed.values.interval, '--interval', false) ?? 2
-  const log = createLogger({ name: 'demo', level: parsed.values.verbose === true ? 'debug' : 'warn' })
+  const verbose = parsed.values.verbose === true
+  const log = createLogger({ name: 'demo', level: verbose ? 'debug' : 'warn' })
+  // The nodes' own warnings (a dropped connection while everything shuts down) are noise in a demo unless asked for.
+  const nodeLog = createLogger({ name: 'node', level: verbose ? 'debug' : 'error' })
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`)
   }
@@ -80,6 +83,9 @@ export async function run(argv: string[]): Promise<number> {
     finish = resolve
   })
   const onSignal = (): void => finish(0)
+  // Once stopping, messages still arriving while the nodes drain are not printed (--count means exactly N).
+  let stopped = false
+  let summary = (): void => {}
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
@@ -117,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
       mqttUrl: broker.url, clock: systemClock,
       onMessage: (msg: OpenedMessage, receivedAt: number) => {
         const isReading = msg.claims !== undefined && typeof msg.claims.values === 'object'
-        if (count !== undefined && readings >= count) return
+        if (stopped || (count !== undefined && readings >= count)) return
         if (isReading) {
           readings++
           readingsBySender.set(msg.from, (readingsBySender.get(msg.from) ?? 0) + 1)
@@ -139,13 +145,14 @@ export async function run(argv: string[]): Promise<number> {
       for (const n of nodes) await n.stop()
     })
     for (const spec of NODES) {
-      nodes.push(await startNode(spec, { dir, cryptoPath, recipient: RECEIVER, mqttUrl: broker.url, dns: dns.address, anchors, tlsa: resolver, log, intervalSeconds: interval }))
+      nodes.push(await startNode(spec, { dir, cryptoPath, recipient: RECEIVER, mqttUrl: broker.url, dns: dns.address, anchors, tlsa: resolver, log: nodeLog, intervalSeconds: interval }))
       note(`node      ${spec.name}: ${spec.particulate} + mhz19b, a reading every ${interval} s per sensor`)
     }
     note(json ? '' : `\nverified readings (Ctrl-C to stop):`)
     if (duration !== undefined) setTimeout(() => finish(0), duration * 1000).unref()
     const code = await finished
-    note(`\n${readings} readings verified (${[...readingsBySender].map(([k, v]) => `${k.split('.')[0]} ${v}`).join(', ')}), ${rejected} rejected`)
+    stopped = true
+    summary = () => note(`\n${readings} readings verified (${[...readingsBySender].map(([k, v]) => `${k.split('.')[0]} ${v}`).join(', ')}), ${rejected} rejected`)
     return code
   } finally {
     process.off('SIGINT', onSignal)
@@ -158,5 +165,6 @@ export async function run(argv: string[]): Promise<number> {
         log.warn('cleanup step failed', { error: String(err) })
       }
     }
+    summary()
   }
 }
