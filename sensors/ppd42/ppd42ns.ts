@@ -93,7 +93,16 @@ export class Ppd42ns implements SensorDriver {
     const elapsed = now - this.windowStartMs
     if (elapsed < this.windowMs) return 'none'
     const acc = this.acc
-    const stuckLow = acc.edges === 0 && acc.level === 0
+    let level: 0 | 1
+    try {
+      level = this.gpio.read() // also notices a dead edge source (LinuxGpio read error, gpiomon exited)
+    } catch {
+      acc.take()
+      this.windowStartMs = now
+      this.health.fault('E_IO')
+      return this.status.state === 'backoff' ? 'backoff' : 'fault'
+    }
+    const stuckLow = acc.edges === 0 && level === 0
     const ratio = Math.min(100, acc.lowUs / (elapsed * 10)) // µs / (ms × 10) = percent (Seeed demo)
     acc.take()
     this.windowStartMs = now

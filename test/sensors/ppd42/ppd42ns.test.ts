@@ -103,3 +103,16 @@ test('driver: a window stuck LOW with no edge is E_RANGE; clean air (no pulses, 
   assert.equal(ppd.sample(out), 'fault')
   assert.equal(ppd.status.lastFault, 'E_RANGE')
 })
+
+test('driver: an edge source that died (read throws) is E_IO at the end of the window', () => {
+  const clock = new FakeClock(0)
+  const gpio = new FakeGpio(1)
+  const ppd = new Ppd42ns(gpio, clock, { id: 'dust', warmupMs: 0, windowMs: 1000 })
+  ppd.start()
+  gpio.read = () => {
+    throw new Error('gpiomon exited')
+  }
+  clock.advance(1000)
+  assert.equal(ppd.sample(new Readings()), 'fault')
+  assert.equal(ppd.status.lastFault, 'E_IO')
+})
