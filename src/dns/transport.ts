@@ -2,7 +2,7 @@
 import { createSocket } from 'node:dgram'
 import { connect, isIP } from 'node:net'
 import { DaneelError } from '../errors.js'
-import { decodeMessage, type Question } from './wire.js'
+import { readName, type Question } from './wire.js'
 
 export interface ServerAddress {
   host: string
@@ -50,11 +50,15 @@ export const formatServer = (a: ServerAddress): string => (a.family === 6 ? `[${
 /** True when the bytes are a reply to this query: QR set, same ID, same single question (name case-insensitive). */
 export function matchesQuery(reply: Uint8Array, id: number, q: Question): boolean {
   if (reply.length < 12) return false
-  if (((reply[0] as number) << 8 | (reply[1] as number)) !== id || ((reply[2] as number) & 0x80) === 0) return false
+  if ((((reply[0] as number) << 8) | (reply[1] as number)) !== id || ((reply[2] as number) & 0x80) === 0) return false
+  if ((((reply[4] as number) << 8) | (reply[5] as number)) !== 1) return false
   try {
-    const m = decodeMessage(reply)
-    const rq = m.questions[0]
-    return m.questions.length === 1 && rq !== undefined && rq.name === q.name && rq.type === q.type && rq.class === q.class
+    // Only the question is read here; the full decode happens once, later.
+    const n = readName(reply, 12)
+    if (n.end + 4 > reply.length) return false
+    const type = ((reply[n.end] as number) << 8) | (reply[n.end + 1] as number)
+    const klass = ((reply[n.end + 2] as number) << 8) | (reply[n.end + 3] as number)
+    return n.name === q.name && type === q.type && klass === q.class
   } catch {
     return false
   }
