@@ -8,10 +8,12 @@ WORKDIR /src
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The sources go in before `npm ci`: its `prepare` script runs tsc, and epoll's install script compiles the addon
+# here, on the target architecture (a node_modules copied from another arch fails with "invalid ELF header").
 COPY . .
-# tsc to build/, then esbuild to dist/ (daneel.js: the CLI; daneel-device.js: the runtime; package.json: type module), natives external.
+RUN npm ci --no-audit --no-fund
+# tsc to build/, then esbuild to dist/ (daneel.js: the CLI; daneel-device.js: the runtime; package.json: type
+# module), natives external; it prints the bundle sizes and cold-start times into the build log.
 RUN npm run build \
   && mkdir -p /out/node_modules \
   && cp -r dist/. /out/ \
