@@ -1,0 +1,157 @@
+/** bench:seal — seals/s, opens/s, bytes on the wire and heap allocated per seal: our node and noble providers against jose. */
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { PerformanceObserver } from 'node:perf_hooks'
+import * as jose from 'jose'
+import { fixedClock } from '../src/clock.js'
+import { getProvider } from '../src/crypto/get-provider.js'
+import { createOpener } from '../src/message/open.js'
+import { createReplayWindow } from '../src/message/replay.js'
+import { createSealer } from '../src/message/seal.js'
+
+// The 79-byte reading of the issue, and 35-character identity names.
+const READING_TEXT = '{"pm25":12.3,"pm10":20.1,"co2":612,"t":21.4,"rh":40.2,"ts":1764100000,"seq":42}'
+const READING = JSON.parse(READING_TEXT) as Record<string, number>
+const SENDER = 'c90a0d441683.aq._device.example.com'
+const RECIPIENT = 'b5e1f0a2c3d4.gw._device.example.com'
+const NOW = 1764100000_000
+const json = process.argv.includes('--json')
+const seconds = Number(process.env.BENCH_SECONDS ?? '0.6')
+// Interleaved rounds, best of each: the machine is shared, and a slow moment should not decide a ratio.
+const rounds = Number(process.env.BENCH_ROUNDS ?? '3')
+
+// Heap allocation per seal: force a GC, then run a batch of seals with no GC inside it (a gc observer tells;
+// the batch halves until none happened) and add up what the young generation and ArrayBuffer memory grew by
+// (Buffers live outside the V8 heap). `--expose-gc` is set at run time, so `npm run bench:seal` needs no flag.
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+let gcCount = 0
+new PerformanceObserver((list) => {
+  gcCount += list.getEntries().length
+}).observe({ entryTypes: ['gc'] })
+const settle = () => new Promise((r) => setTimeout(r, 30))
+function young(): number {
+  let n = process.memoryUsage().arrayBuffers
+  for (const sp of getHeapSpaceStatistics()) if (sp.space_name === 'new_space' || sp.space_name === 'new_large_object_space') n += sp.space_used_size
+  return n
+}
+
+async function bytesPerSeal(seal: () => unknown | Promise<unknown>): Promise<number> {
+  for (let batch = 64; batch >= 1; batch = Math.floor(batch / 2)) {
+    gc()
+    await settle()
+    const before = gcCount
+    const h0 = young()
+    for (let i = 0; i < batch; i++) await seal()
+    const h1 = young()
+    await settle()
+    if (gcCount === before && h1 > h0) return (h1 - h0) / batch
+  }
+  return Number.NaN
+}
+
+async function rate(fn: (i: number) => unknown | Promise<unknown>, start: number, limit = Number.POSITIVE_INFINITY): Promise<{ perSecond: number; next: number }> {
+  // As many calls as fit in the time budget; `fn` gets a running index, so a pool of distinct messages is
+  // opened once each (a second open would be a replay).
+  let k = start
+  const t0 = process.hrtime.bigint()
+  let n = 0
+  const stop = t0 + BigInt(Math.round(seconds * 1e9))
+  while (k < limit && (n & 7 || process.hrtime.bigint() < stop)) {
+    await fn(k++)
+    n++
+  }
+  return { perSecond: n / (Number(process.hrtime.bigint() - t0) / 1e9), next: k }
+}
+
+interface Row { impl: string; seals_per_s: number; opens_per_s: number; wire_bytes: number; heap_bytes_per_seal: number }
+interface Driver { impl: string; seal: (seq: number) => string | Promise<string>; makeOpen: () => (message: string) => Promise<unknown> }
+
+const sender = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+const recipient = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+const spki = (k: KeyObject) => new Uint8Array(k.export({ format: 'der', type: 'spki' }))
+const senderSpki = spki(sender.publicKey)
+const recipientSpki = spki(recipient.publicKey)
+
+function ours(name: 'node' | 'noble'): Driver {
+  const provider = getProvider(name)
+  const sealer = createSealer({ provider, senderName: SENDER, senderKey: sender.privateKey, recipientName: RECIPIENT, recipientSpki })
+  return {
+    impl: `daneel ${name}`,
+    seal: (seq) => sealer.seal(seq === 42 ? READING : { ...READING, seq }, { now: NOW, seq }),
+    makeOpen() {
+      const opener = createOpener({
+        provider, recipientName: RECIPIENT, recipientKey: recipient.privateKey, trustedDomains: ['example.com'], clock: fixedClock(NOW),
+        replay: createReplayWindow({ window: 65536 }), resolveSender: async () => ({ spki: senderSpki, auth: 'dnssec' }),
+      })
+      return (m) => opener.open(m)
+    },
+  }
+}
+
+function viaJose(): Driver {
+  const x5u = `dns://${SENDER}?type=TLSA`
+  const enc = new TextEncoder()
+  const dec = new TextDecoder()
+  return {
+    impl: 'jose 6.2 (node)',
+    async seal(seq) {
+      const jwt = await new jose.SignJWT({ ...READING, seq }).setProtectedHeader({ alg: 'ES256', x5u }).setAudience(RECIPIENT).setIssuedAt(NOW / 1000).sign(sender.privateKey)
+      return new jose.CompactEncrypt(enc.encode(jwt)).setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM', cty: 'JWT' }).encrypt(recipient.publicKey)
+    },
+    makeOpen() {
+      const replay = createReplayWindow({ window: 65536 })
+      // The same checks as our opener: allow-lists, decrypt, verify, audience and time, sender name, replay.
+      return async (m) => {
+        const { plaintext } = await jose.compactDecrypt(m, recipient.privateKey, { keyManagementAlgorithms: ['ECDH-ES'], contentEncryptionAlgorithms: ['A256GCM'] })
+        const { payload, protectedHeader } = await jose.jwtVerify(dec.decode(plaintext), sender.publicKey, { algorithms: ['ES256'], audience: RECIPIENT, maxTokenAge: 600, clockTolerance: 60, currentDate: new Date(NOW) })
+        if (protectedHeader.x5u !== x5u || !replay.check(SENDER, payload.seq as number)) throw new Error('rejected')
+      }
+    },
+  }
+}
+
+const drivers = [ours('node'), ours('noble'), viaJose()]
+const results = new Map<string, Row>()
+const pools = new Map<string, { messages: string[]; next: number; open: (m: string) => Promise<unknown> }>()
+for (const d of drivers) {
+  for (let i = 0; i < 30; i++) await d.seal(42) // warm-up (JIT)
+  const wire = (await d.seal(42)).length
+  results.set(d.impl, { impl: d.impl, seals_per_s: 0, opens_per_s: 0, wire_bytes: wire, heap_bytes_per_seal: await bytesPerSeal(() => d.seal(42)) })
+}
+for (let round = 0; round < rounds; round++) {
+  for (const d of drivers) {
+    const row = results.get(d.impl) as Row
+    row.seals_per_s = Math.max(row.seals_per_s, (await rate(() => d.seal(42), 0)).perSecond)
+    let pool = pools.get(d.impl)
+    if (pool === undefined) {
+      // Distinct messages (seq 0, 1, ...), enough for every round at twice the sealing rate.
+      const size = Math.min(60000, Math.ceil(row.seals_per_s * seconds * rounds * 3) + 100)
+      const messages: string[] = []
+      for (let i = 0; i < size; i++) messages.push(await d.seal(i))
+      pool = { messages, next: 0, open: d.makeOpen() }
+      pools.set(d.impl, pool)
+      for (let i = 0; i < 30; i++) await pool.open(pool.messages[pool.next++] as string)
+    }
+    const p = pool
+    const r = await rate((i) => p.open(p.messages[i] as string), p.next, p.messages.length)
+    p.next = r.next
+    row.opens_per_s = Math.max(row.opens_per_s, r.perSecond)
+  }
+}
+
+const rows = [...results.values()]
+const joseRow = rows[2] as Row
+if (json) {
+  for (const r of rows) process.stdout.write(`${JSON.stringify({ bench: 'seal', ...r, seals_vs_jose: r.seals_per_s / joseRow.seals_per_s, opens_vs_jose: r.opens_per_s / joseRow.opens_per_s })}\n`)
+} else {
+  const f = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a')
+  const lines = [
+    `bench:seal  reading ${READING_TEXT.length} bytes, names ${SENDER.length} chars, P-256 compact profile, one message at a time, node ${process.version}`,
+    '| implementation | seals/s | opens/s | seals vs jose | opens vs jose | bytes on the wire | heap bytes per seal |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.impl} | ${f(r.seals_per_s)} | ${f(r.opens_per_s)} | ${(r.seals_per_s / joseRow.seals_per_s).toFixed(2)}x | ${(r.opens_per_s / joseRow.opens_per_s).toFixed(2)}x | ${r.wire_bytes} | ${f(r.heap_bytes_per_seal)} |`),
+  ]
+  process.stdout.write(`${lines.join('\n')}\n`)
+}
