@@ -4,16 +4,16 @@ import { sdsChecksum } from '../sds011/decode.js'
 import type { FakeUart } from './fake-uart.js'
 
 /** Encode a data frame (PM in µg/m³, one decimal) as the chip sends it. */
-export function encodeSdsFrame(pm25: number, pm10: number, deviceId = 0xd958): Uint8Array {
+export function encodeSdsFrame(pm25: number, pm10: number, deviceId = 0x58d9): Uint8Array {
   const a = Math.round(pm25 * 10)
   const b = Math.round(pm10 * 10)
-  const f = Uint8Array.of(0xaa, 0xc0, a & 0xff, a >> 8, b & 0xff, b >> 8, deviceId & 0xff, deviceId >> 8, 0, 0xab)
+  const f = Uint8Array.of(0xaa, 0xc0, a & 0xff, a >> 8, b & 0xff, b >> 8, deviceId >> 8, deviceId & 0xff, 0, 0xab)
   f[8] = sdsChecksum(f, 2, 8)
   return f
 }
 
 function reply(cmd: number, d1: number, d2: number, deviceId: number): Uint8Array {
-  const f = Uint8Array.of(0xaa, 0xc5, cmd, d1, d2, 0, deviceId & 0xff, deviceId >> 8, 0, 0xab)
+  const f = Uint8Array.of(0xaa, 0xc5, cmd, d1, d2, 0, deviceId >> 8, deviceId & 0xff, 0, 0xab)
   f[8] = sdsChecksum(f, 2, 8)
   return f
 }
@@ -26,7 +26,7 @@ export interface SdsEmulatorOptions {
   asleep?: boolean
 }
 
-/** PyPMS tests/captured_data/SDS01x.hexdump, first frame: PM2.5 = PM10 = 0.6, id 0xd958. */
+/** PyPMS tests/captured_data/SDS01x.hexdump, first frame: PM2.5 = PM10 = 0.6, id 0x58d9. */
 export const SDS_CAPTURED_FRAME_HEX = 'aac00600060058d93dab'
 
 export class Sds011Emulator {
@@ -82,12 +82,12 @@ export class Sds011Emulator {
     const val = b[4] as number
     if (id === 0x06) {
       if (set) this.awake = val === 1
-      this.send(reply(0x06, b[3] as number, this.awake ? 1 : 0, 0xd958))
+      this.send(reply(0x06, b[3] as number, this.awake ? 1 : 0, 0x58d9))
     } else if (!this.awake) {
       return
     } else if (id === 0x02) {
       if (set) this.mode = val === 1 ? 'query' : 'active'
-      this.send(reply(0x02, b[3] as number, this.mode === 'query' ? 1 : 0, 0xd958))
+      this.send(reply(0x02, b[3] as number, this.mode === 'query' ? 1 : 0, 0x58d9))
     } else if (id === 0x04) {
       this.send(this.next())
     }

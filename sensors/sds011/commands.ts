@@ -8,8 +8,8 @@ export function sdsCommand(id: number, data: readonly number[], deviceId = 0xfff
   b[1] = 0xb4
   b[2] = id
   for (let i = 0; i < data.length && i < 12; i++) b[3 + i] = data[i] as number
-  b[15] = deviceId & 0xff
-  b[16] = (deviceId >> 8) & 0xff
+  b[15] = (deviceId >> 8) & 0xff // wire order, as the datasheet writes ids (A160 → A1 60)
+  b[16] = deviceId & 0xff
   b[17] = sdsChecksum(b, 2, 17)
   b[18] = 0xab
   return b

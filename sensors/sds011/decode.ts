@@ -4,8 +4,9 @@ import { type FrameFormat, NEED_MORE, NOT_A_START } from '../frame-scanner.js'
 
 /*
  * Wire rules (Nova SDS011 datasheet v1.3, via ricki-z/SDS011#14; PyPMS novafitness/sds01x.py):
- *   0 0xAA | 1 0xC0 data or 0xC5 command reply | 2-3 PM2.5×10 LE | 4-5 PM10×10 LE | 6-7 device id LE
- *   | 8 checksum = sum(bytes 2..7) & 0xFF | 9 0xAB.
+ *   0 0xAA | 1 0xC0 data or 0xC5 command reply | 2-3 PM2.5×10 LE | 4-5 PM10×10 LE | 6-7 device id
+ *   | 8 checksum = sum(bytes 2..7) & 0xFF | 9 0xAB. The datasheet writes the id in wire order (bytes A1 60 = "ID A160"),
+ *   so deviceId = byte6 << 8 | byte7.
  * In a 0xC5 reply, byte 2 echoes the command id (2 mode, 6 sleep/work, 7 firmware, 8 period).
  */
 export const SDS_FRAME_LENGTH = 10
@@ -48,7 +49,7 @@ export function decodeSds011Into(b: Uint8Array, off: number, len: number, out: S
   const fault = checkSds011Frame(b, off, len)
   if (fault !== null) return fault
   out.type = b[off + 1] as number
-  out.deviceId = le16(b, off + 6)
+  out.deviceId = ((b[off + 6] as number) << 8) | (b[off + 7] as number)
   if (out.type === SDS_DATA) {
     out.pm25 = le16(b, off + 2) / 10
     out.pm10 = le16(b, off + 4) / 10

@@ -13,6 +13,7 @@ import {
   SDS_CMD_SLEEP,
   SDS_CMD_WAKE,
   sdsCmdWorkingPeriod,
+  sdsCommand,
 } from '../../../sensors/sds011/commands.js'
 import { decodeSds011 } from '../../../sensors/sds011/decode.js'
 import { Sds011 } from '../../../sensors/sds011/sds011.js'
@@ -30,6 +31,15 @@ test("captured frames decode to PyPMS's values (PM2.5 = PM10, tenths of µg/m³,
     assert.equal(d.pm10, fx.expected[i].pm10)
     assert.equal(d.deviceId, fx.expected[i].deviceId)
   })
+})
+
+test("the datasheet's worked example: ID A160, PM2.5 123.6, PM10 261.8", () => {
+  const d = decodeSds011(hex(fx.datasheet.hex))
+  assert.ok(d.ok)
+  assert.equal(d.pm25, fx.datasheet.pm25)
+  assert.equal(d.pm10, fx.datasheet.pm10)
+  assert.equal(d.deviceId, fx.datasheet.deviceId)
+  assert.equal(h(sdsCommand(0x04, [], 0xa160)).slice(30, 34), 'a160', 'commands carry the id in the same order')
 })
 
 test('negative cases from PyPMS are values with the right code', () => {
