@@ -37,7 +37,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** One UDP SOA query to 127.0.0.1:port; the serial, or undefined on timeout/garbage/no SOA. */
-export function soaSerial(port: number, zone: string, timeoutMs = 300): Promise<number | undefined> {
+export function soaSerial(port: number, zone: string, timeoutMs = 300, recursionDesired = false): Promise<number | undefined> {
   return new Promise((resolve) => {
     const sock = createSocket('udp4')
     const id = randomInt(0, 65536)
@@ -58,7 +58,7 @@ export function soaSerial(port: number, zone: string, timeoutMs = 300): Promise<
         done(undefined)
       }
     })
-    const q = dnsPacket.encode({ type: 'query', id, flags: 0, questions: [{ type: 'SOA', name: zone === '.' ? '.' : zone.replace(/\.$/, '') }] })
+    const q = dnsPacket.encode({ type: 'query', id, flags: recursionDesired ? dnsPacket.RECURSION_DESIRED : 0, questions: [{ type: 'SOA', name: zone === '.' ? '.' : zone.replace(/\.$/, '') }] })
     sock.send(q, port, '127.0.0.1')
   })
 }

@@ -1,0 +1,51 @@
+/** Through a real validating Unbound on loopback: DNSSEC=resolver trusts its AD bit; our own validation works through it (CD set). */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { systemClock } from '../../../src/clock.js'
+import { loadTrustAnchors } from '../../../src/dns/dnssec/anchors.js'
+import { createResolver } from '../../../src/dns/resolver.js'
+import { isDaneelError } from '../../../src/errors.js'
+import { startDnsLab, type DnsLab } from '../../helpers/dns-lab.js'
+import { startUnbound, type LabUnbound } from '../../helpers/dns-lab/unbound.js'
+
+describe('behind a validating Unbound', () => {
+  let lab: DnsLab
+  let ub: LabUnbound
+  before(async () => {
+    lab = await startDnsLab()
+    ub = await startUnbound(lab)
+  })
+  after(async () => {
+    await ub?.stop()
+    await lab?.stop()
+  })
+
+  it('DNSSEC=resolver: secure with AD, insecure without, bogus answers never reach us (SERVFAIL → ERR_DNS_SERVFAIL)', async () => {
+    const r = createResolver({ servers: [ub.server], clock: systemClock, trustAnchors: [], mode: 'resolver', retries: 0 })
+    const sec = await r.lookupTlsa('dev1._device.example.test')
+    assert.equal(sec.status, 'secure')
+    assert.equal(sec.records.length, 2)
+    assert.equal((await r.lookupTlsa('dev1._device.insecure.test')).status, 'insecure')
+    await assert.rejects(r.query('tampered._device.example.test', 52), (e) => isDaneelError(e, 'ERR_DNS_SERVFAIL'))
+  })
+
+  it('validate mode through the recursive resolver (CD set): the same verdicts as against the authoritative server', async () => {
+    const r = createResolver({ servers: [ub.server], clock: systemClock, trustAnchors: loadTrustAnchors(lab.trustAnchorsFile) })
+    const cases: Array<[string, number, string]> = [
+      ['dev1._device.example.test', 52, 'secure'],
+      ['dev2._device.rsa.test', 52, 'secure'],
+      ['dev1._device.ed.test', 52, 'secure'],
+      ['tampered._device.example.test', 52, 'bogus'],
+      ['expired._device.example.test', 52, 'bogus'],
+      ['dev1._device.badds.test', 52, 'bogus'],
+      ['dev1._device.insecure.test', 52, 'insecure'],
+      ['nx._device.rsa.test', 52, 'secure'],
+      ['x.wild._device.example.test', 52, 'secure'],
+      ['alias._device.example.test', 52, 'secure'],
+    ]
+    for (const [name, type, want] of cases) {
+      const a = await r.query(name, type)
+      assert.equal(a.status, want, `${name}: ${a.reason}`)
+    }
+  })
+})
