@@ -5,9 +5,9 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import type { SensorFault } from '../../sensors/driver.js'
 import { type FrameFormat, FrameScanner, type FrameSink } from '../../sensors/frame-scanner.js'
-import { mhz19FrameFormat } from '../../sensors/mhz19/decode.js'
-import { pmsFrameFormat } from '../../sensors/pms5003/decode.js'
-import { sds011FrameFormat } from '../../sensors/sds011/decode.js'
+import { decodeMhz19, mhz19FrameFormat } from '../../sensors/mhz19/decode.js'
+import { decodePms5003, pmsFrameFormat } from '../../sensors/pms5003/decode.js'
+import { decodeSds011, sds011FrameFormat } from '../../sensors/sds011/decode.js'
 import { fixturePath } from '../helpers/paths.js'
 
 const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'))
@@ -141,3 +141,15 @@ for (const { name, format, frames } of PROTOCOLS) {
     )
   })
 }
+
+test('decoders: any bytes give a value (ok or a fault code), never an exception', () => {
+  const codes = new Set(['E_CHECKSUM', 'E_LENGTH', 'E_HEADER', 'E_TAIL'])
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 48 }), (b) => {
+      for (const d of [decodePms5003(b), decodeSds011(b), decodeMhz19(b)]) {
+        if (!d.ok) assert.ok(codes.has(d.code), d.code)
+      }
+    }),
+    { numRuns: 2000 },
+  )
+})
