@@ -1,11 +1,11 @@
 /** The identity on disk (MISSION "Files"): ${CRYPTO_PATH}/${DANE_ID}.key.pem (0600, APP_UID), .crt.pem, .csr.pem. */
 import type { KeyObject } from 'node:crypto'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { parseIdentityName } from '../dane/names.js'
 import { certificateMatchesName } from '../dane/cert-name.js'
 import { DaneelError } from '../errors.js'
-import { ensureDir, writeFileAtomic } from '../fsutil.js'
+import { writeFileAtomic } from '../fsutil.js'
 import { buildSelfSignedCertificate } from '../x509/build.js'
 import { type Certificate, parseCertificate } from '../x509/cert.js'
 import { buildCsr } from '../x509/csr.js'
@@ -73,7 +73,7 @@ export function createIdentity(opts: CreateIdentityOptions): CreateIdentityResul
   if (opts.csr === true) csrDer = buildCsr({ name, key: privateKey, ca })
   else cert = parseCertificate(buildSelfSignedCertificate({ name, key: privateKey, ca, ...(opts.days === undefined ? {} : { days: opts.days }), ...(opts.now === undefined ? {} : { now: opts.now }) }))
 
-  ensureDir(opts.cryptoPath)
+  makeDirs(opts.cryptoPath)
   const hadKey = existsSync(paths.key)
   writeFileAtomic(paths.key, keyPem, { mode: 0o600, uid: opts.uid })
   try {
@@ -154,4 +154,23 @@ function loadIdentityKeyOnly(cryptoPath: string, daneId: string): { name: string
   const paths = identityPaths(cryptoPath, name)
   if (!existsSync(paths.key)) throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
   return { name, paths, privateKey: loadPrivateKey(readText(paths.key)) }
+}
+
+/**
+ * mkdir -p without `recursive: true`: Node 20's recursive mkdirSync spins forever under /proc (measured: a
+ * `--crypto-path /proc/x` create never returned), so we create each missing ancestor ourselves.
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = []
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    missing.unshift(d)
+    if (dirname(d) === d) break
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d, { mode: 0o755 })
+    } catch (err) {
+      throw new DaneelError('ERR_IO', `cannot create ${d}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+    }
+  }
 }

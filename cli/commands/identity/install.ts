@@ -1,0 +1,44 @@
+/** `daneel identity install CERT`: install a CA-signed certificate after checking it carries our key and our name. */
+import { readFileSync } from 'node:fs'
+import { formatTlsaZoneLine, makeTlsaRecord } from '../../../src/dane/tlsa.js'
+import { DaneelError } from '../../../src/errors.js'
+import { defaultTlsaParams } from '../../../src/identity/present.js'
+import { installCertificate } from '../../../src/identity/store.js'
+import { parseCommand } from '../../args.js'
+import { SETTINGS_HELP, SETTINGS_OPTIONS, requireDaneId, resolveSettings } from '../../settings.js'
+
+export const summary = 'install a CA-signed certificate for this identity (checks key and name)'
+
+const HELP = `Usage: daneel identity install CERT.pem [--json]
+
+Installs CERT.pem (PEM; '-' reads stdin) as CRYPTO_PATH/DANE_ID.crt.pem, after checking that it carries the
+identity's public key and names the identity (SAN dNSName). Chain certificates after the first are kept.
+Nothing is written when a check fails. Prints the TLSA record to publish.
+
+${SETTINGS_HELP}`
+
+const OPTIONS = { ...SETTINGS_OPTIONS, json: { type: 'boolean' } } as const
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseCommand(argv, OPTIONS, HELP)
+  if (args === undefined) return 0
+  const [file, extra] = args.positionals
+  if (file === undefined || extra !== undefined) throw new DaneelError('ERR_USAGE', `give exactly one certificate file\n${HELP}`)
+  const settings = resolveSettings(args.values, process.env)
+  const name = requireDaneId(settings)
+  let pem: string
+  try {
+    pem = readFileSync(file === '-' ? 0 : file, 'utf8')
+  } catch (err) {
+    throw new DaneelError('ERR_IO', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+  }
+  const res = installCertificate(settings.cryptoPath, name, pem, { uid: settings.appUid })
+  const p = defaultTlsaParams(settings.noDnssec)
+  const line = formatTlsaZoneLine(name, makeTlsaRecord(res.cert, p.usage, p.selector, p.matchingType))
+  if (args.values.json === true) {
+    process.stdout.write(`${JSON.stringify({ installed: true, replaced: res.replaced, name, subject: res.cert.subject, issuer: res.cert.issuer, notAfter: new Date(res.cert.notAfter).toISOString(), chain: res.chain.length, tlsa: line })}\n`)
+  } else {
+    process.stdout.write(`installed certificate for ${name} (issuer ${res.cert.issuer || '(empty)'}, until ${new Date(res.cert.notAfter).toISOString()})${res.replaced ? ', replacing the previous one' : ''}\npublish:\n${line}\n`)
+  }
+  return 0
+}

@@ -1,0 +1,92 @@
+/** `daneel identity tlsa`: the TLSA record to publish for this identity (or --cert FILE), in the form asked for. */
+import { readFileSync } from 'node:fs'
+import { formatTlsaRdata, formatTlsaZoneLine, isTlsaMatchingType, isTlsaSelector, isTlsaUsage, MATCHING_NAMES, makeTlsaRecord, SELECTOR_NAMES, USAGE_NAMES } from '../../../src/dane/tlsa.js'
+import { DaneelError } from '../../../src/errors.js'
+import { defaultTlsaParams } from '../../../src/identity/present.js'
+import { loadIdentity } from '../../../src/identity/store.js'
+import { type Certificate, parseCertificate } from '../../../src/x509/cert.js'
+import { toHex } from '../../../src/x509/hex.js'
+import { pemDecode } from '../../../src/x509/pem.js'
+import { parseCommand } from '../../args.js'
+import { SETTINGS_HELP, SETTINGS_OPTIONS, requireDaneId, resolveSettings } from '../../settings.js'
+
+export const summary = 'print the TLSA record to publish (zone-file line, --rdata, --json)'
+
+const HELP = `Usage: daneel identity tlsa [--usage U] [--selector S] [--matching M] [--ttl N] [--rdata | --json] [--cert FILE]
+
+Prints the TLSA record of the identity's certificate as a zone-file line:
+  NAME. 3600 IN TLSA 3 0 0 HEX
+Default 3 0 0 (DANE-EE, full certificate: peers fetch the key from DNS); 4 0 0 with NO_DNSSEC (PKIX-CD).
+
+  --usage U      0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE, 4 PKIX-CD (number or RFC 7218 name)
+  --selector S   0 Cert (full certificate), 1 SPKI (public key only)
+  --matching M   0 Full, 1 SHA2-256, 2 SHA2-512
+  --ttl N        TTL of the zone-file line (default 3600)
+  --rdata        print only "U S M HEX" (what dig shows, what openssl -dane_tlsa_rrdata takes)
+  --json         print one JSON object
+  --cert FILE    use this certificate (PEM or DER) instead of the identity's
+
+${SETTINGS_HELP}`
+
+const OPTIONS = {
+  ...SETTINGS_OPTIONS,
+  usage: { type: 'string' },
+  selector: { type: 'string' },
+  matching: { type: 'string' },
+  ttl: { type: 'string' },
+  rdata: { type: 'boolean' },
+  json: { type: 'boolean' },
+  cert: { type: 'string' },
+} as const
+
+function field(raw: string | undefined, fallback: number, names: Readonly<Record<number, string>>, flag: string, ok: (n: number) => boolean): number {
+  if (raw === undefined) return fallback
+  let n = /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN
+  for (const [k, v] of Object.entries(names)) if (v.toLowerCase() === raw.toLowerCase()) n = Number(k)
+  if (Number.isNaN(n)) throw new DaneelError('ERR_USAGE', `${flag} '${raw}' is not a number or a known name`)
+  if (!ok(n)) throw new DaneelError('ERR_TLSA_UNSUPPORTED', `unknown TLSA ${flag.slice(2)} ${n} (known: ${Object.entries(names).map(([k, v]) => `${k} ${v}`).join(', ')})`)
+  return n
+}
+
+function readCertFile(path: string): Certificate {
+  let buf: Buffer
+  try {
+    buf = readFileSync(path)
+  } catch (err) {
+    throw new DaneelError('ERR_IO', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+  }
+  const text = buf.toString('latin1')
+  return parseCertificate(text.includes('-----BEGIN') ? (pemDecode(text, 'CERTIFICATE')[0] as Uint8Array) : new Uint8Array(buf))
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseCommand(argv, OPTIONS, HELP)
+  if (args === undefined) return 0
+  if (args.positionals.length > 0) throw new DaneelError('ERR_USAGE', `unexpected argument '${args.positionals[0]}'\n${HELP}`)
+  if (args.values.rdata === true && args.values.json === true) throw new DaneelError('ERR_USAGE', '--rdata and --json exclude each other')
+  const settings = resolveSettings(args.values, process.env)
+  const d = defaultTlsaParams(settings.noDnssec)
+  // flags are checked before any file is read, so a bad flag is a usage error whatever the disk holds
+  const usage = field(args.values.usage, d.usage, USAGE_NAMES, '--usage', isTlsaUsage)
+  const selector = field(args.values.selector, d.selector, SELECTOR_NAMES, '--selector', isTlsaSelector)
+  const matching = field(args.values.matching, d.matchingType, MATCHING_NAMES, '--matching', isTlsaMatchingType)
+  const ttlRaw = args.values.ttl ?? '3600'
+  if (!/^\d{1,10}$/.test(ttlRaw) || Number(ttlRaw) > 2147483647) throw new DaneelError('ERR_USAGE', `--ttl must be 0-2147483647, not '${ttlRaw}'`)
+  let name: string
+  let cert: Certificate
+  if (args.values.cert !== undefined) {
+    cert = readCertFile(args.values.cert)
+    name = settings.daneId ?? cert.dnsNames[0] ?? cert.subjectCN ?? 'unnamed'
+  } else {
+    const id = loadIdentity(settings.cryptoPath, requireDaneId(settings))
+    if (id.cert === undefined) throw new DaneelError('ERR_IDENTITY_MISSING', `identity ${id.name} has no certificate yet (install the CA-signed one: daneel identity install CERT)`)
+    name = id.name
+    cert = id.cert
+  }
+  const rec = makeTlsaRecord(cert, usage as 0, selector as 0, matching as 0)
+  if (args.values.rdata === true) process.stdout.write(`${formatTlsaRdata(rec)}\n`)
+  else if (args.values.json === true) {
+    process.stdout.write(`${JSON.stringify({ name, ttl: Number(ttlRaw), usage: rec.usage, selector: rec.selector, matchingType: rec.matchingType, data: toHex(rec.data), rdata: formatTlsaRdata(rec), zoneLine: formatTlsaZoneLine(name, rec, Number(ttlRaw)) })}\n`)
+  } else process.stdout.write(`${formatTlsaZoneLine(name, rec, Number(ttlRaw))}\n`)
+  return 0
+}
