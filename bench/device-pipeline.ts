@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GCProfiler } from 'node:v8'
-import { CompactEncrypt, CompactSign } from 'jose'
 import mqtt from 'mqtt'
 import { DeviceLoop } from '../device/loop.js'
 import { MqttLink } from '../device/mqtt.js'
@@ -110,6 +109,8 @@ export async function daneelPipeline(mqttUrl: string): Promise<Pipeline> {
 
 /** The peer: the same frames decoded by the same driver, sealed with jose (ES256 JWS in ECDH-ES JWE), published by MQTT.js with its own store. */
 export async function josePipeline(mqttUrl: string): Promise<Pipeline> {
+  // Loaded only here, so the soak's RSS is that of what a device loads.
+  const { CompactEncrypt, CompactSign } = await import('jose')
   const { senderKey, recipientPub } = keys()
   const clock = new FakeClock(0)
   const uart = new FakeUart()

@@ -1,6 +1,6 @@
 /** bench/device's start-up measure: spawn the device runtime (bundle and unbundled) with the unit's flags, time to its first published reading. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, openSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { startDnsServer } from '../cli/demo/dns-server.js'
@@ -76,6 +76,13 @@ export async function measureStartup(root: string, mqttUrl: string, dir: string,
         const exited = new Promise<void>((r) => child.once('exit', () => r()))
         const t1 = await Promise.race([got, exited.then(() => Number.NaN), sleep(30_000).then(() => Number.NaN)])
         onMessage = undefined
+        if (run === 0 && !Number.isNaN(t1)) {
+          // The running runtime's memory after 10 s of readings every 50 ms (VmRSS now, VmHWM its peak).
+          await sleep(10_000)
+          const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
+          const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN)
+          rows.push({ measure: 'running runtime RSS after 10 s (peak)', impl: e.impl, value: Math.round(kb('VmRSS') / 102.4) / 10, unit: 'MB', note: `peak ${Math.round(kb('VmHWM') / 102.4) / 10} MB; goal <= 64; flags ${flags.join(' ')}` })
+        }
         child.kill('SIGTERM')
         await Promise.race([exited, sleep(5000)])
         if (Number.isNaN(t1)) throw new Error(`${e.impl} published nothing: ${stderr.slice(-1500)}`)

@@ -5,8 +5,8 @@ import { parseArgs } from 'node:util'
 import { resolveSettings, requireDaneId, SETTINGS_HELP, SETTINGS_OPTIONS, type Settings } from '../cli/settings.js'
 import { systemClock, type Clock } from '../src/clock.js'
 import { getProvider } from '../src/crypto/get-provider.js'
-import { createPeerDirectory, type TlsaSource } from '../src/dane/discover.js'
-import { DaneelError, INPUT_ERROR_CODES } from '../src/errors.js'
+import { createPeerDirectory, type PeerDirectory, type PeerIdentity, type TlsaSource } from '../src/dane/discover.js'
+import { DaneelError, INPUT_ERROR_CODES, isDaneelError } from '../src/errors.js'
 import { createLogger, type Logger } from '../src/log.js'
 import { loadIdentity } from '../src/identity/store.js'
 import { createSealer } from '../src/message/seal.js'
@@ -48,6 +48,32 @@ export interface DeviceDeps {
 }
 
 
+/** Failures that go away by themselves (DNS down at boot, clock not yet synced): worth waiting for at start-up. */
+const TRANSIENT: ReadonlySet<string> = new Set(['ERR_DNS_TIMEOUT', 'ERR_DNS_SERVFAIL', 'ERR_DNSSEC_INDETERMINATE', 'ERR_CLOCK_UNSYNCED', 'ERR_PKIXCD_FETCH'])
+
+/**
+ * A recipient's key. At start-up a transient failure is retried with jittered backoff (1 s doubling to 60 s, logged
+ * once per distinct reason) instead of exiting, so a node that boots before its network does not crash-loop; a
+ * permanent one (no TLSA record, bogus DNSSEC) fails at once with its code. On reload nothing is retried: the
+ * running config stays.
+ */
+async function lookupPeer(directory: PeerDirectory, name: string, log: Logger, retry: boolean): Promise<PeerIdentity> {
+  let delay = 1000
+  let last = ''
+  for (;;) {
+    try {
+      return await directory.lookup(name)
+    } catch (err) {
+      if (!retry || !isDaneelError(err) || !TRANSIENT.has(err.code)) throw err
+      const why = `${err.code}: ${err.message}`
+      if (why !== last) log.warn(`cannot look up recipient ${name} yet; retrying`, { error: why })
+      last = why
+      await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random() / 2)))
+      delay = Math.min(60_000, delay * 2)
+    }
+  }
+}
+
 /** Starts the runtime for one config file. The caller installs signals (installSignals) or stops it itself. */
 export async function startDeviceFromConfig(settings: Settings, configPath: string, deps: DeviceDeps): Promise<RunningDevice> {
   const log = deps.log ?? createLogger({ name: 'device' })
@@ -75,8 +101,9 @@ export async function startDeviceFromConfig(settings: Settings, configPath: stri
     poll.unref()
   }
   link.start()
+  let started = false
   try {
-    return await startDevice({
+    const dev = await startDevice({
       sender,
       config,
       outbox,
@@ -87,12 +114,14 @@ export async function startDeviceFromConfig(settings: Settings, configPath: stri
       log,
       openSensors: (c: DeviceConfig) => openSensors(c, deps.hal, timers, (id, err) => log.warn(`sensor ${id}: bus not available; retrying with backoff`, { error: err instanceof Error ? err.message : String(err) })),
       sealerFor: async (name: string, c: DeviceConfig) => {
-        const peer = await directory.lookup(name)
+        const peer = await lookupPeer(directory, name, log, !started)
         return createSealer({ provider, senderName: sender, senderKey, recipientName: name, recipientSpki: peer.spki, profile: c.profile })
       },
       reloadConfig: () => loadConfig(configPath),
       ...(deps.onClosed === undefined ? {} : { onClosed: deps.onClosed }),
     })
+    started = true
+    return dev
   } catch (err) {
     await link.stop().catch(() => {})
     sequence.close()

@@ -111,15 +111,15 @@ function respond(zone: SignedZone, bytes: Uint8Array, limitFor: (m: Message) => 
   return encodeResponse(query, answerQuestion(zone, q, query.edns?.dnssecOk === true), limitFor(query))
 }
 
-/** Starts the server on a free port (UDP and TCP share it; retried if the TCP side of a UDP port is taken). */
-export async function startDnsServer(initial: SignedZone, host = '127.0.0.1'): Promise<DemoDnsServer> {
+/** Starts the server on a free port, or `fixedPort` (UDP and TCP share it; a free port is retried if its TCP side is taken). */
+export async function startDnsServer(initial: SignedZone, host = '127.0.0.1', fixedPort = 0): Promise<DemoDnsServer> {
   let zone = initial
   let queries = 0
   for (let attempt = 0; ; attempt++) {
     const udp: UdpSocket = createSocket('udp4')
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject)
-      udp.bind(0, host, () => resolve())
+      udp.bind(fixedPort, host, () => resolve())
     })
     const port = udp.address().port
     const conns = new Set<Socket>()
@@ -146,7 +146,7 @@ export async function startDnsServer(initial: SignedZone, host = '127.0.0.1'): P
     })
     if (!ok) {
       udp.close()
-      if (attempt >= 20) throw new Error('no free port for the demo DNS server')
+      if (attempt >= 20 || fixedPort !== 0) throw new Error(`no free port for the demo DNS server${fixedPort !== 0 ? ` (${fixedPort} taken)` : ''}`)
       continue
     }
     udp.on('message', (msg, rinfo) => {

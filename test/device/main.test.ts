@@ -1,12 +1,14 @@
 /** `node build/device/main.js --config FILE` end to end: real pty (socat), real Mosquitto, signed DNS; readings opened, SIGHUP, SIGTERM, restart. */
-import { after, before, test } from 'node:test'
+
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { after, before, test } from 'node:test'
 import mqtt, { type MqttClient } from 'mqtt'
-import { startDnsServer, type DemoDnsServer } from '../../cli/demo/dns-server.js'
+import { type DemoDnsServer, startDnsServer } from '../../cli/demo/dns-server.js'
 import { signZone } from '../../cli/demo/zone.js'
+import { encodePmsFrame } from '../../sensors/fakes/pms5003-emulator.js'
 import { systemClock } from '../../src/clock.js'
 import { getProvider } from '../../src/crypto/get-provider.js'
 import { createPeerDirectory } from '../../src/dane/discover.js'
@@ -17,8 +19,7 @@ import { TYPE } from '../../src/dns/wire.js'
 import { createIdentity, loadIdentity } from '../../src/identity/store.js'
 import { createOpener, type Opener } from '../../src/message/open.js'
 import { createReplayWindow } from '../../src/message/replay.js'
-import { encodePmsFrame } from '../../sensors/fakes/pms5003-emulator.js'
-import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js'
+import { type Mosquitto, startMosquitto } from '../helpers/mosquitto.js'
 import { makeTempDir, repoPath } from '../helpers/paths.js'
 
 const SENDER = 'n1.airquality._device.main.test'
@@ -41,7 +42,18 @@ const got: Array<{ to: string; claims: Record<string, any> }> = []
 const children = new Set<ChildProcess>()
 
 const writeConfig = (recipients: string[], extra: Record<string, unknown> = {}) =>
-  writeFileSync(config, JSON.stringify({ version: 1, recipients, intervalSeconds: 0.2, statusIntervalSeconds: 0, drainSeconds: 3, sensors: [{ id: 'pm', type: 'pms5003', port: ttyA, warmupSeconds: 0 }], ...extra }))
+  writeFileSync(
+    config,
+    JSON.stringify({
+      version: 1,
+      recipients,
+      intervalSeconds: 0.2,
+      statusIntervalSeconds: 0,
+      drainSeconds: 3,
+      sensors: [{ id: 'pm', type: 'pms5003', port: ttyA, warmupSeconds: 0 }],
+      ...extra,
+    }),
+  )
 
 before(async () => {
   const records = [SENDER, GW1, GW2].map((name) => {
@@ -59,23 +71,60 @@ before(async () => {
   feeder = setInterval(() => {
     pm = (pm % 40) + 1
     try {
-      writeSync(ttyFd, encodePmsFrame({ pm1Cf1: pm, pm25Cf1: pm, pm10Cf1: pm, pm1: pm, pm25: pm, pm10: pm + 3, n03: pm * 26, n05: 9, n1: 5, n25: 1, n5: 0, n10: 0 }))
+      writeSync(
+        ttyFd,
+        encodePmsFrame({
+          pm1Cf1: pm,
+          pm25Cf1: pm,
+          pm10Cf1: pm,
+          pm1: pm,
+          pm25: pm,
+          pm10: pm + 3,
+          n03: pm * 26,
+          n05: 9,
+          n1: 5,
+          n25: 1,
+          n5: 0,
+          n10: 0,
+        }),
+      )
     } catch {
       // the pty's buffer is full while nobody reads: drop, like a real line
     }
   }, 100)
-  const resolver = createResolver({ servers: [dns.address], clock: systemClock, trustAnchors: loadTrustAnchors(join(tmp.dir, 'anchors.txt')) })
+  const resolver = createResolver({
+    servers: [dns.address],
+    clock: systemClock,
+    trustAnchors: loadTrustAnchors(join(tmp.dir, 'anchors.txt')),
+  })
   const directory = createPeerDirectory({ resolver, clock: systemClock, noDnssec: false })
   for (const gw of [GW1, GW2]) {
-    openers.set(gw, createOpener({
-      provider: getProvider('node'), recipientName: gw, recipientKey: loadIdentity(crypto, gw).privateKey, trustedDomains: ['main.test'],
-      resolveSender: async (n) => { const p = await directory.lookup(n); return { spki: p.spki, auth: p.auth } }, clock: systemClock, replay: createReplayWindow(),
-    }))
+    openers.set(
+      gw,
+      createOpener({
+        provider: getProvider('node'),
+        recipientName: gw,
+        recipientKey: loadIdentity(crypto, gw).privateKey,
+        trustedDomains: ['main.test'],
+        resolveSender: async (n) => {
+          const p = await directory.lookup(n)
+          return { spki: p.spki, auth: p.auth }
+        },
+        clock: systemClock,
+        replay: createReplayWindow(),
+      }),
+    )
   }
   sub = mqtt.connect(broker.url, { clientId: `main-test-${process.pid}` })
   await new Promise<void>((r) => sub.once('connect', () => sub.subscribe([GW1, GW2], { qos: 1 }, () => r())))
   sub.on('message', (topic, payload) => {
-    void openers.get(topic)!.open(payload).then((m) => got.push({ to: topic, claims: m.claims as Record<string, any> }), () => got.push({ to: topic, claims: { rejected: true } }))
+    void openers
+      .get(topic)!
+      .open(payload)
+      .then(
+        (m) => got.push({ to: topic, claims: m.claims as Record<string, any> }),
+        () => got.push({ to: topic, claims: { rejected: true } }),
+      )
   })
 })
 
@@ -91,14 +140,34 @@ after(async () => {
 })
 
 function startRuntime(): { child: ChildProcess; stderr: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--max-old-space-size=48', '--max-semi-space-size=1', repoPath('build/device/main.js'), '--config', config], {
-    env: { PATH: process.env.PATH, DANE_ID: SENDER, CRYPTO_PATH: crypto, DANEEL_STATE: state, MQTT_URL: broker.url, DNS_SERVER: dns.address, DNSSEC_TRUST_ANCHORS: join(tmp.dir, 'anchors.txt'), LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--max-old-space-size=48', '--max-semi-space-size=1', repoPath('build/device/main.js'), '--config', config],
+    {
+      env: {
+        PATH: process.env.PATH,
+        DANE_ID: SENDER,
+        CRYPTO_PATH: crypto,
+        DANEEL_STATE: state,
+        MQTT_URL: broker.url,
+        DNS_SERVER: dns.address,
+        DNSSEC_TRUST_ANCHORS: join(tmp.dir, 'anchors.txt'),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  )
   children.add(child)
   let err = ''
-  child.stderr!.on('data', (d: Buffer) => { err += d })
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => { children.delete(child); r(code) }))
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d
+  })
+  const exit = new Promise<number | null>((r) =>
+    child.once('exit', (code) => {
+      children.delete(child)
+      r(code)
+    }),
+  )
   return { child, stderr: () => err, exit }
 }
 
@@ -152,11 +221,46 @@ test('the runtime publishes sealed readings; SIGHUP reloads (bad config kept); S
   assert.equal(await rt2.exit, 0)
 })
 
+test('DNS down at boot: the runtime waits for it (transient errors retried) instead of crash-looping, then publishes', async () => {
+  // A port that answers nothing: take one from a server, then close it.
+  const probe = await startDnsServer(signZone('main.test', []))
+  const port = probe.port
+  await probe.close()
+  const zone = signZone('main.test', [SENDER, GW1].map((name) => ({ name, type: TYPE.TLSA, rdata: encodeTlsaRdata(makeTlsaRecord(loadIdentity(crypto, name).cert!, 3, 1, 0)) })))
+  writeFileSync(join(tmp.dir, 'anchors2.txt'), zone.trustAnchor)
+  writeConfig([GW1])
+  const child = spawn(process.execPath, [repoPath('build/device/main.js'), '--config', config], {
+    env: { PATH: process.env.PATH, DANE_ID: SENDER, CRYPTO_PATH: crypto, DANEEL_STATE: state, MQTT_URL: broker.url, DNS_SERVER: `127.0.0.1:${port}`, DNSSEC_TRUST_ANCHORS: join(tmp.dir, 'anchors2.txt') },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  children.add(child)
+  let err = ''
+  child.stderr!.on('data', (d: Buffer) => { err += d })
+  const exit = new Promise<number | null>((r) => child.once('exit', (code) => { children.delete(child); r(code) }))
+  await until(() => /cannot look up recipient .* yet; retrying/.test(err), 20_000, `a retry warning\n${err}`)
+  assert.equal(child.exitCode, null, 'still running')
+  const late = await startDnsServer(zone, '127.0.0.1', port)
+  try {
+    const n = got.length
+    await until(() => got.length > n, 60_000, `readings once DNS is up\n${err}`)
+    child.kill('SIGTERM')
+    assert.equal(await exit, 0)
+    assert.equal(err.split('retrying').length - 1, 1, 'the same reason is logged once')
+  } finally {
+    await late.close()
+  }
+})
+
 test('usage and config errors exit 2 with the reason', async () => {
   const run = async (args: string[], env: Record<string, string> = {}) => {
-    const child = spawn(process.execPath, [repoPath('build/device/main.js'), ...args], { env: { PATH: process.env.PATH, DANE_ID: SENDER, CRYPTO_PATH: crypto, DANEEL_STATE: state, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(process.execPath, [repoPath('build/device/main.js'), ...args], {
+      env: { PATH: process.env.PATH, DANE_ID: SENDER, CRYPTO_PATH: crypto, DANEEL_STATE: state, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
     let err = ''
-    child.stderr!.on('data', (d: Buffer) => { err += d })
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d
+    })
     const code = await new Promise<number | null>((r) => child.once('exit', r))
     return { code, err }
   }
