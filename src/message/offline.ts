@@ -1,6 +1,7 @@
 /** Offline sender resolution: certificates given on the command line (`--cert`), matched to the signed x5u name. */
 import { DaneelError } from '../errors.js'
 import { parseCertificate } from '../x509/cert.js'
+import { pemDecode } from '../x509/pem.js'
 import type { ResolvedSender } from './open.js'
 import { normalizeName } from './x5u.js'
 
@@ -24,4 +25,20 @@ export function certificateResolver(certsDer: readonly Uint8Array[]): { resolve:
       return { spki, auth: 'offline' }
     },
   }
+}
+
+/** The certificates in a file's bytes: one or more PEM CERTIFICATE blocks, or a single DER certificate. */
+export function certificatesFromBytes(bytes: Uint8Array): Uint8Array[] {
+  if (bytes[0] === 0x30) return [bytes]
+  return pemDecode(Buffer.from(bytes).toString('utf8'), 'CERTIFICATE')
+}
+
+/** The SPKI of a recipient's certificate, which must name the recipient (ERR_CERT_NAME_MISMATCH otherwise). */
+export function recipientSpkiFromCertificate(der: Uint8Array, recipient: string): Uint8Array {
+  const cert = parseCertificate(der)
+  const want = normalizeName(recipient)
+  if (!cert.dnsNames.some((n) => normalizeName(n) === want)) {
+    throw new DaneelError('ERR_CERT_NAME_MISMATCH', `the certificate does not name ${want} (it names ${cert.dnsNames.join(', ') || 'nothing'})`)
+  }
+  return cert.spkiDer
 }

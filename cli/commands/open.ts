@@ -1,0 +1,97 @@
+/** `daneel open`: open one sealed message from stdin, strictly, and print who sent it and what it says as JSON. */
+import { join } from 'node:path'
+import { parseCommand } from '../args.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
+import { systemClock } from '../../src/clock.js'
+import { getProvider } from '../../src/crypto/get-provider.js'
+import { DaneelError, isDaneelError } from '../../src/errors.js'
+import { certificateResolver, certificatesFromBytes } from '../../src/message/offline.js'
+import { createOpener } from '../../src/message/open.js'
+import { createReplayWindow } from '../../src/message/replay.js'
+import { loadPrivateKey } from '../../src/x509/keys.js'
+import { readFileOrFail, readStdin } from './seal.js'
+
+export const summary = 'open a sealed message from stdin and print what it says and who sent it'
+
+const HELP = `Usage: daneel open --cert FILE [--key FILE] [options] < message
+
+Decrypts a sealed message addressed to us (DANE_ID), checks the sender's signature, trusted domain, audience,
+time and sequence, and prints one JSON object: from, claims (or payload), auth, profile, serialization.
+Exit 0 when the message is authentic; 1 when it is rejected (the error code is printed); 2 on bad usage.
+
+  --cert FILE        the sender's certificate (PEM or DER; repeat, or put several in one file); the sender
+                     named by the signed x5u must be a name in one of them. Needed until DNS discovery is
+                     wired into this command. (--sender-cert is the same flag.)
+  --key FILE         our private key (default CRYPTO_PATH/DANE_ID.key.pem)
+  --max-age SECONDS  oldest accepted message (default 600)
+  --max-skew SECONDS how far in the future a message may be dated (default 60)
+  --allow-unbound    accept valimail payloads without claims (the original system's; no time or audience check)
+
+TRUSTED_DOMAINS (--trusted-domains) defaults, in this offline mode, to the names in the given certificates.
+
+${SETTINGS_HELP}`
+
+const OPTIONS = {
+  ...SETTINGS_OPTIONS,
+  cert: { type: 'string', multiple: true },
+  'sender-cert': { type: 'string', multiple: true },
+  key: { type: 'string' },
+  'max-age': { type: 'string' },
+  'max-skew': { type: 'string' },
+  'allow-unbound': { type: 'boolean' },
+} as const
+
+function seconds(value: string | undefined, flag: string, dflt: number): number {
+  if (value === undefined) return dflt * 1000
+  if (!/^\d{1,9}$/.test(value)) throw new DaneelError('ERR_USAGE', `${flag} must be a whole number of seconds, not '${value}'`)
+  return Number(value) * 1000
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, OPTIONS, HELP)
+  if (parsed === undefined) return 0
+  const { values } = parsed
+  if (parsed.positionals.length > 0) throw new DaneelError('ERR_USAGE', `unexpected argument '${parsed.positionals[0]}'\n${HELP}`)
+  const settings = resolveSettings(values, process.env)
+  const me = requireDaneId(settings)
+  const certFiles = [...(values.cert ?? []), ...(values['sender-cert'] ?? [])]
+  if (certFiles.length === 0) throw new DaneelError('ERR_USAGE', 'open needs --cert FILE (the sender\'s certificate): DNS discovery is not wired into this command yet')
+  const resolver = certificateResolver(certFiles.flatMap((f) => certificatesFromBytes(readFileOrFail(f, 'certificate'))))
+  const keyPath = values.key ?? join(settings.cryptoPath, `${me}.key.pem`)
+  const recipientKey = loadPrivateKey(readFileOrFail(keyPath, 'private key').toString('utf8'))
+  const opener = createOpener({
+    provider: getProvider(settings.cryptoProvider),
+    recipientName: me,
+    recipientKey,
+    resolveSender: resolver.resolve,
+    trustedDomains: settings.trustedDomains.length > 0 ? settings.trustedDomains : resolver.names,
+    maxMessageSize: settings.maxMessageSize,
+    clock: systemClock,
+    maxAgeMs: seconds(values['max-age'], '--max-age', 600),
+    maxSkewMs: seconds(values['max-skew'], '--max-skew', 60),
+    // One message per run: an in-memory window is all a one-shot command can keep (`daneel listen` keeps a durable one).
+    replay: createReplayWindow(),
+    allowUnbound: values['allow-unbound'] === true,
+  })
+  // Read one byte past the cap so an oversized message is reported as such by the opener.
+  const input = (await readStdin(settings.maxMessageSize + 2)).toString('latin1').replace(/\r?\n$/, '')
+  try {
+    const m = await opener.open(input)
+    const out: Record<string, unknown> = { from: m.from }
+    if (m.claims !== undefined) out.claims = m.claims
+    if (m.payload !== undefined) {
+      out.payload = Buffer.from(m.payload).toString('base64url')
+      const text = Buffer.from(m.payload).toString('utf8')
+      if (!text.includes('\uFFFD')) out.payloadText = text
+    }
+    Object.assign(out, { auth: m.auth, profile: m.profile, serialization: m.serialization })
+    process.stdout.write(`${JSON.stringify(out)}\n`)
+    return 0
+  } catch (err) {
+    // A rejected message is a failed check (exit 1) whatever its code, even one that reads as an input error.
+    if (!isDaneelError(err)) throw err
+    process.stderr.write(`daneel: rejected: ${err.message} [${err.code}]\n`)
+    if (process.env.DANEEL_DEBUG === '1' && err.cause !== undefined) process.stderr.write(`  cause: ${String(err.cause)}\n`)
+    return 1
+  }
+}

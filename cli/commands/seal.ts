@@ -1,0 +1,130 @@
+/** `daneel seal --to NAME`: seal stdin (a JSON reading or bytes) to a recipient as a nested JWT, and print it. */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseCommand } from '../args.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
+import { getProvider } from '../../src/crypto/get-provider.js'
+import { DaneelError } from '../../src/errors.js'
+import { certificatesFromBytes, recipientSpkiFromCertificate } from '../../src/message/offline.js'
+import { createSealer } from '../../src/message/seal.js'
+import { loadPrivateKey } from '../../src/x509/keys.js'
+import { openSequence, sequencePath } from '../../device/sequence.js'
+
+export const summary = 'seal stdin to a recipient (JWS inside JWE) and write it to stdout'
+
+const HELP = `Usage: daneel seal --to NAME --cert FILE [--key FILE] [--profile compact|valimail] [options] < reading
+
+Signs stdin with our key (DANE_ID's) and encrypts it to NAME, writing one sealed message to stdout.
+A JSON object on stdin is sealed as a reading (its members become claims beside aud, iat and seq);
+anything else is sealed as bytes (the "b" claim), or with --raw (valimail only) as the bare payload.
+
+  --to NAME            the recipient's identity name (required)
+  --cert FILE          the recipient's certificate (PEM or DER); it must name NAME. Needed until DNS
+                       discovery is wired into this command.
+  --key FILE           our private key (default CRYPTO_PATH/DANE_ID.key.pem)
+  --profile P          compact (ES256/EdDSA + ECDH-ES/A256GCM) or valimail (RS256 + RSA-OAEP-256/A256CBC-HS512);
+                       default: by the recipient's key
+  --serialization S    compact or json (flattened JSON); default: the profile's
+  --seq N              sequence number (default: the next from DANEEL_STATE, kept across runs)
+  --iss                add an iss claim (the signed x5u already names us)
+  --recipient-x5u      put the recipient's x5u in the JWE header (always there in valimail)
+  --raw                valimail: sign stdin as it is, with no claims (for the original system's receivers)
+
+${SETTINGS_HELP}`
+
+const OPTIONS = {
+  ...SETTINGS_OPTIONS,
+  to: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  profile: { type: 'string' },
+  serialization: { type: 'string' },
+  seq: { type: 'string' },
+  iss: { type: 'boolean' },
+  'recipient-x5u': { type: 'boolean' },
+  raw: { type: 'boolean' },
+} as const
+
+/** The largest reading we read from stdin: the sealed message must still fit MAX_MESSAGE_SIZE. */
+const MAX_STDIN = 1024 * 1024
+
+export async function readStdin(limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length
+    if (size > limit) throw new DaneelError('ERR_MESSAGE_TOO_LARGE', `stdin is larger than ${limit} bytes`)
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks)
+}
+
+export function readFileOrFail(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (err) {
+    throw new DaneelError('ERR_IO', `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err })
+  }
+}
+
+function pick<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined {
+  if (value === undefined) return undefined
+  if (!(allowed as readonly string[]).includes(value)) throw new DaneelError('ERR_USAGE', `${flag} must be ${allowed.join(' or ')}, not '${value}'`)
+  return value as T
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, OPTIONS, HELP)
+  if (parsed === undefined) return 0
+  const { values } = parsed
+  if (parsed.positionals.length > 0) throw new DaneelError('ERR_USAGE', `unexpected argument '${parsed.positionals[0]}'\n${HELP}`)
+  const settings = resolveSettings(values, process.env)
+  const sender = requireDaneId(settings)
+  if (values.to === undefined) throw new DaneelError('ERR_USAGE', `--to NAME is required\n${HELP}`)
+  if (values.cert === undefined) throw new DaneelError('ERR_USAGE', 'seal needs --cert FILE (the recipient\'s certificate): DNS discovery is not wired into this command yet')
+  const profile = pick(values.profile, ['compact', 'valimail'] as const, '--profile')
+  const serialization = pick(values.serialization, ['compact', 'json'] as const, '--serialization')
+  const [certDer] = certificatesFromBytes(readFileOrFail(values.cert, 'certificate'))
+  const recipientSpki = recipientSpkiFromCertificate(certDer as Uint8Array, values.to)
+  const keyPath = values.key ?? join(settings.cryptoPath, `${sender}.key.pem`)
+  const senderKey = loadPrivateKey(readFileOrFail(keyPath, 'private key').toString('utf8'))
+  const sealer = createSealer({
+    provider: getProvider(settings.cryptoProvider),
+    senderName: sender,
+    senderKey,
+    recipientName: values.to,
+    recipientSpki,
+    ...(profile === undefined ? {} : { profile }),
+    ...(serialization === undefined ? {} : { serialization }),
+    includeIss: values.iss === true,
+    recipientX5u: values['recipient-x5u'] === true,
+    raw: values.raw === true,
+  })
+  const input = await readStdin(MAX_STDIN)
+  let reading: object | Uint8Array = new Uint8Array(input)
+  if (values.raw !== true) {
+    try {
+      const v: unknown = JSON.parse(input.toString('utf8'))
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) reading = v
+    } catch {
+      // not JSON: sealed as bytes
+    }
+  }
+  let seq: number
+  if (values.seq !== undefined) {
+    if (!/^\d{1,15}$/.test(values.seq)) throw new DaneelError('ERR_USAGE', `--seq must be a whole number, not '${values.seq}'`)
+    seq = Number(values.seq)
+  } else {
+    // The sender's own counter in DANEEL_STATE (shared with the device runtime), so a one-shot seal is never
+    // taken for a replay of an earlier one.
+    const store = openSequence(sequencePath(settings.stateDir, sender), 1)
+    seq = store.next()
+    store.close()
+  }
+  const sealed = sealer.seal(reading, { now: Date.now(), seq })
+  if (Buffer.byteLength(sealed) > settings.maxMessageSize) {
+    throw new DaneelError('ERR_MESSAGE_TOO_LARGE', `the sealed message is ${Buffer.byteLength(sealed)} bytes, over MAX_MESSAGE_SIZE ${settings.maxMessageSize}`)
+  }
+  process.stdout.write(`${sealed}\n`)
+  return 0
+}

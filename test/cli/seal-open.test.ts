@@ -1,0 +1,108 @@
+/** `daneel seal` and `daneel open` end to end, with identities made by openssl in a temp dir (no DNS: --cert). */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { cliPath, makeTempDir } from '../helpers/paths.js'
+
+const tmp = makeTempDir('daneel-seal-cli-')
+after(() => tmp.cleanup())
+
+const A = 'c90a0d441683.airquality._device.example.com'
+const B = 'gateway01.airquality._device.example.com'
+const KEYS: Record<string, string[]> = {
+  p256: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+  ed25519: ['-newkey', 'ed25519'],
+  rsa: ['-newkey', 'rsa:2048'],
+}
+const file = (type: string, name: string, ext: string) => join(tmp.dir, `${type}.${name}.${ext}`)
+
+function openssl(args: string[]): void {
+  const r = spawnSync('openssl', args, { encoding: 'utf8' })
+  assert.equal(r.status, 0, r.stderr)
+}
+
+function daneel(args: string[], input: string, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [cliPath, ...args], { input, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', CI: 'true', ...env } })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+before(() => {
+  for (const type of Object.keys(KEYS)) {
+    for (const name of [A, B]) {
+      openssl(['req', '-x509', ...(KEYS[type] as string[]), '-nodes', '-keyout', file(type, name, 'key.pem'), '-out', file(type, name, 'crt.pem'), '-days', '30', '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`])
+    }
+  }
+})
+
+const READING = '{"pm25":12.3,"pm10":20.1,"co2":612,"t":21.4,"rh":40.2,"ts":1764100000}'
+const seal = (type: string, extra: string[] = []) =>
+  daneel(['seal', '--to', B, '--cert', file(type, B, 'crt.pem'), '--key', file(type, A, 'key.pem'), '--dane-id', A, '--state', join(tmp.dir, `state-${type}`), ...extra], READING)
+const open = (type: string, message: string, extra: string[] = []) =>
+  daneel(['open', '--cert', file(type, A, 'crt.pem'), '--key', file(type, B, 'key.pem'), '--dane-id', B, ...extra], message)
+
+describe('daneel seal | daneel open', () => {
+  for (const [type, profile] of [['p256', 'compact'], ['ed25519', 'compact'], ['rsa', 'valimail']] as const) {
+    for (const serialization of ['compact', 'json']) {
+      it(`${profile} profile with ${type} keys, ${serialization} serialization`, () => {
+        const s = seal(type, ['--serialization', serialization])
+        assert.equal(s.status, 0, s.stderr)
+        const o = open(type, s.stdout)
+        assert.equal(o.status, 0, o.stderr)
+        const out = JSON.parse(o.stdout)
+        assert.equal(out.from, A)
+        assert.equal(out.profile, profile)
+        assert.equal(out.serialization, serialization)
+        assert.equal(out.auth, 'offline')
+        assert.equal(out.claims.aud, B)
+        assert.equal(out.claims.pm25, 12.3)
+      })
+    }
+  }
+  it('numbers messages from the state directory, so the next seal is not a replay', () => {
+    const first = JSON.parse(open('p256', seal('p256', ['--state', join(tmp.dir, 'seq')]).stdout).stdout)
+    const second = JSON.parse(open('p256', seal('p256', ['--state', join(tmp.dir, 'seq')]).stdout).stdout)
+    assert.equal(second.claims.seq, first.claims.seq + 1)
+  })
+  it('bytes that are not a JSON object travel as a payload', () => {
+    const s = daneel(['seal', '--to', B, '--cert', file('p256', B, 'crt.pem'), '--key', file('p256', A, 'key.pem'), '--dane-id', A, '--seq', '5'], 'hello, world')
+    const o = JSON.parse(open('p256', s.stdout).stdout)
+    assert.equal(o.payloadText, 'hello, world')
+  })
+  it('rejects a tampered message with exit 1 and its code', () => {
+    const s = seal('p256').stdout.trim()
+    const i = s.length - 30
+    const o = open('p256', s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1))
+    assert.equal(o.status, 1)
+    assert.match(o.stderr, /\[ERR_JWE_DECRYPT\]/)
+  })
+  it('rejects a sender outside the trusted domains, and one whose certificate names someone else', () => {
+    const s = seal('p256').stdout
+    const untrusted = open('p256', s, ['--trusted-domains', 'example.org'])
+    assert.equal(untrusted.status, 1)
+    assert.match(untrusted.stderr, /\[ERR_SENDER_UNTRUSTED\]/)
+    const wrong = daneel(['open', '--cert', file('p256', B, 'crt.pem'), '--key', file('p256', B, 'key.pem'), '--dane-id', B, '--trusted-domains', 'example.com'], s)
+    assert.equal(wrong.status, 1)
+    assert.match(wrong.stderr, /\[ERR_JWS_SENDER\]/)
+  })
+  it('without --cert, seal and open fail with a usage error naming --cert', () => {
+    const s = daneel(['seal', '--to', B, '--dane-id', A], READING)
+    assert.equal(s.status, 2)
+    assert.match(s.stderr, /--cert/)
+    const o = daneel(['open', '--dane-id', B], 'x')
+    assert.equal(o.status, 2)
+    assert.match(o.stderr, /--cert/)
+  })
+  it('refuses a recipient certificate that does not name the recipient', () => {
+    const s = daneel(['seal', '--to', B, '--cert', file('p256', A, 'crt.pem'), '--key', file('p256', A, 'key.pem'), '--dane-id', A, '--seq', '1'], READING)
+    assert.equal(s.status, 2)
+    assert.match(s.stderr, /ERR_CERT_NAME_MISMATCH/)
+  })
+  it('works with the noble provider too (DANEEL_CRYPTO=noble)', () => {
+    const s = daneel(['seal', '--to', B, '--cert', file('p256', B, 'crt.pem'), '--key', file('p256', A, 'key.pem'), '--dane-id', A, '--seq', '9'], READING, { DANEEL_CRYPTO: 'noble' })
+    assert.equal(s.status, 0, s.stderr)
+    const o = daneel(['open', '--cert', file('p256', A, 'crt.pem'), '--key', file('p256', B, 'key.pem'), '--dane-id', B], s.stdout, { DANEEL_CRYPTO: 'noble' })
+    assert.equal(o.status, 0, o.stderr)
+    assert.equal(JSON.parse(o.stdout).claims.seq, 9)
+  })
+})
