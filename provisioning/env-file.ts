@@ -72,7 +72,9 @@ export function formatEnvFile(settings: EnvSettings): string {
   for (const key of SETTABLE_KEYS) {
     const v = settings[key]
     if (v === undefined) continue
-    lines.push(`${key}="${checkValue(key, v).replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('$', '\\$').replaceAll('`', '\\`')}"`)
+    lines.push(
+      `${key}="${checkValue(key, v).replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('$', '\\$').replaceAll('`', '\\`')}"`,
+    )
   }
   return `${lines.join('\n')}\n`
 }

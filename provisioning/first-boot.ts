@@ -1,10 +1,11 @@
 /** Unattended first boot (the Balena block, `daneel provision --first-boot`): create the identity if missing, say what to publish, wait until DNS matches. */
+
+import { existsSync, readFileSync } from 'node:fs'
 import { DaneelError } from '../src/errors.js'
 import { ensureDir } from '../src/fsutil.js'
 import type { EnvSettings } from './env-file.js'
 import type { IdentityOps } from './session.js'
 import { identityPaths, isFinished, type KeyType, markFinished } from './state.js'
-import { existsSync, readFileSync } from 'node:fs'
 
 export interface FirstBootOptions {
   cryptoPath: string

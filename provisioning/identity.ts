@@ -1,8 +1,8 @@
 /** The real identity operations behind provisioning: src/identity/store for files, `daneel identity check` for DNS. */
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { pkixCdUrl } from '../src/dane/pkix-cd.js'
 import { viewCertificate } from '../src/dane/cert-view.js'
+import { pkixCdUrl } from '../src/dane/pkix-cd.js'
 import { formatTlsaZoneLine, makeTlsaRecord } from '../src/dane/tlsa.js'
 import { DaneelError } from '../src/errors.js'
 import { createIdentity, installCertificate } from '../src/identity/store.js'
@@ -41,7 +41,11 @@ function envFor(cryptoPath: string, settings: EnvSettings): NodeJS.ProcessEnv {
 
 /** Runs the CLI as a child and collects its output lines (stdout and stderr), never the key: the CLI never prints it. */
 export function runCli(
-  cli: string[], args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, onLine?: (line: string) => void,
+  cli: string[],
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  onLine?: (line: string) => void,
 ): Promise<{ code: number; lines: string[] }> {
   return new Promise((resolve) => {
     const [cmd = process.execPath, ...pre] = cli
@@ -65,7 +69,13 @@ export function runCli(
     child.on('close', (code) => {
       if (timer !== undefined) clearTimeout(timer)
       if (onLine !== undefined && partial.trim() !== '') onLine(partial.trimEnd())
-      resolve({ code: code ?? 1, lines: out.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '') })
+      resolve({
+        code: code ?? 1,
+        lines: out
+          .split('\n')
+          .map((l) => l.trimEnd())
+          .filter((l) => l !== ''),
+      })
     })
   })
 }

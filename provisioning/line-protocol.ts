@@ -1,7 +1,7 @@
 /** The provisioning line protocol: bytes to lines (a person's terminal or a script), commands or JSON lines to requests, replies back. */
 import { DaneelError } from '../src/errors.js'
-import type { KeyType } from './state.js'
 import type { Reply, Request } from './session.js'
+import type { KeyType } from './state.js'
 
 /*
  * Wire rules:
@@ -149,12 +149,22 @@ export function parseJsonRequest(line: string): { id: unknown; req: Request } {
       return { id, req: { op: 'set', values: { [key]: value } } }
     }
     case 'unset': {
-      const keys = Array.isArray(m.keys) ? m.keys.filter((k): k is string => typeof k === 'string') : [str('key')].filter((k): k is string => k !== undefined)
+      const keys = Array.isArray(m.keys)
+        ? m.keys.filter((k): k is string => typeof k === 'string')
+        : [str('key')].filter((k): k is string => k !== undefined)
       if (keys.length === 0) throw usage('unset needs "key" or "keys"')
       return { id, req: { op: 'unset', keys } }
     }
     case 'create':
-      return { id, req: { op: 'create', ...(m.keyType === undefined ? {} : { keyType: keyTypeOf(m.keyType) }), csr: m.csr === true, force: m.force === true } }
+      return {
+        id,
+        req: {
+          op: 'create',
+          ...(m.keyType === undefined ? {} : { keyType: keyTypeOf(m.keyType) }),
+          csr: m.csr === true,
+          force: m.force === true,
+        },
+      }
     case 'install': {
       const pem = str('pem')
       if (pem === undefined) throw usage('install needs "pem"')

@@ -72,6 +72,12 @@ export function runConsole(io: LineIo, session: ProvisionSession, opts: ConsoleO
   let ended = false
   let inputEnded = false
   let idle: NodeJS.Timeout | undefined
+  // A JSON reply must be a line of its own: after a prompt (no newline yet) it starts with CR LF.
+  let atPrompt = false
+  const out = (text: string): void => {
+    io.write(atPrompt && text.startsWith('{') ? `\r\n${text}` : text)
+    atPrompt = text.endsWith(PROMPT)
+  }
 
   return new Promise<ConsoleEnd>((resolve) => {
     const finish = (how: ConsoleEnd): void => {
@@ -83,7 +89,7 @@ export function runConsole(io: LineIo, session: ProvisionSession, opts: ConsoleO
     }
     const reply = async (json: boolean, id: unknown, req: Request): Promise<boolean> => {
       const r: Reply = await session.handle(req)
-      io.write(json ? formatJsonReply(id, r) : `${formatTextReply(r)}${r.end === true ? '' : PROMPT}`)
+      out(json ? formatJsonReply(id, r) : `${formatTextReply(r)}${r.end === true ? '' : PROMPT}`)
       if (r.end === true) finish(req.op === 'finish' ? 'finished' : 'quit')
       return r.end === true
     }
@@ -91,14 +97,14 @@ export function runConsole(io: LineIo, session: ProvisionSession, opts: ConsoleO
       if (pem !== undefined) {
         if (line.trim().toLowerCase() === 'abort') {
           pem = undefined
-          io.write(`install aborted\r\n${PROMPT}`)
+          out(`install aborted\r\n${PROMPT}`)
           return
         }
         if (line.trim() === '' && pem.length === 0) return
         pem.push(line.trim())
         if (pem.join('\n').length > MAX_PEM) {
           pem = undefined
-          io.write(`error ERR_PEM_INVALID: certificate too long\r\n${PROMPT}`)
+          out(`error ERR_PEM_INVALID: certificate too long\r\n${PROMPT}`)
         } else if (PEM_END.test(line.trim())) {
           const text = `${pem.join('\n')}\n`
           pem = undefined
@@ -115,16 +121,16 @@ export function runConsole(io: LineIo, session: ProvisionSession, opts: ConsoleO
       } catch (err) {
         const e = err instanceof DaneelError ? err : new DaneelError('ERR_USAGE', 'bad request')
         const r: Reply = { ok: false, error: { code: e.code, message: e.message } }
-        io.write(json ? formatJsonReply(id, r) : `${formatTextReply(r)}${PROMPT}`)
+        out(json ? formatJsonReply(id, r) : `${formatTextReply(r)}${PROMPT}`)
         return
       }
       if (req === undefined) {
-        io.write(PROMPT)
+        out(PROMPT)
         return
       }
       if (req.op === 'install-begin') {
         pem = []
-        io.write('paste the certificate (PEM); it ends at -----END CERTIFICATE----- (abort to cancel)\r\n')
+        out('paste the certificate (PEM); it ends at -----END CERTIFICATE----- (abort to cancel)\r\n')
         return
       }
       await reply(json, id, req)
@@ -140,7 +146,7 @@ export function runConsole(io: LineIo, session: ProvisionSession, opts: ConsoleO
       if (opts.idleMs === undefined || opts.idleMs <= 0) return
       if (idle !== undefined) clearTimeout(idle)
       idle = setTimeout(() => {
-        if (pem !== undefined) io.write(`\r\ninstall timed out; type install to paste again\r\n${PROMPT}`)
+        if (pem !== undefined) out(`\r\ninstall timed out; type install to paste again\r\n${PROMPT}`)
         pem = undefined
         splitter.reset()
       }, opts.idleMs)
@@ -150,7 +156,7 @@ export function runConsole(io: LineIo, session: ProvisionSession, opts: ConsoleO
       armIdle()
       for (const ev of splitter.feed(chunk)) {
         if ('line' in ev) queue.push(ev.line)
-        else io.write(formatTextReply({ ok: false, error: { code: 'ERR_USAGE', message: 'line too long; dropped' } }))
+        else out(formatTextReply({ ok: false, error: { code: 'ERR_USAGE', message: 'line too long; dropped' } }))
       }
       void pump()
     }
@@ -163,6 +169,6 @@ export function runConsole(io: LineIo, session: ProvisionSession, opts: ConsoleO
     io.input.once('end', onEnd)
     io.input.once('close', onEnd)
     io.input.once('error', onEnd)
-    io.write(`${opts.banner ?? 'daneel provisioning: type help (scripts: JSON lines, {"op":"hello"})'}\r\n${PROMPT}`)
+    out(`${opts.banner ?? 'daneel provisioning: type help (scripts: JSON lines, {"op":"hello"})'}\r\n${PROMPT}`)
   })
 }

@@ -1,10 +1,21 @@
 /** The provisioning state machine: one request in, one reply out; every step persists atomically before it replies. */
+import { createHash, createPublicKey } from 'node:crypto'
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { DaneelError, isDaneelError } from '../src/errors.js'
 import { ensureDir, fsyncDir } from '../src/fsutil.js'
 import { checkValue, type EnvSettings, readEnvFile, redactValue, settableKey, writeEnvFile } from './env-file.js'
-import { ENV_FILE, type KeyType, type ProvisionStatus, certFingerprint, identityPaths, markFinished, readRecord, readStatus, writeRecord } from './state.js'
+import {
+  certFingerprint,
+  ENV_FILE,
+  identityPaths,
+  type KeyType,
+  markFinished,
+  type ProvisionStatus,
+  readRecord,
+  readStatus,
+  writeRecord,
+} from './state.js'
 
 /** A request, whichever way it arrived (typed text or a JSON line). */
 export type Request =
@@ -29,14 +40,27 @@ export interface Reply {
 
 /** The identity operations the session drives (provisioning/identity.ts wires the real ones). */
 export interface IdentityOps {
-  create(o: { cryptoPath: string; daneId: string; keyType: KeyType; csr: boolean; noDnssec: boolean; uid: number | undefined; force: boolean }): Promise<void>
+  create(o: {
+    cryptoPath: string
+    daneId: string
+    keyType: KeyType
+    csr: boolean
+    noDnssec: boolean
+    uid: number | undefined
+    force: boolean
+  }): Promise<void>
   /** Zone-file lines to publish for the installed certificate. */
   tlsa(o: { cryptoPath: string; daneId: string; noDnssec: boolean }): Promise<string[]>
   /** Where the CA certificate must be served in NO_DNSSEC mode (PKIX-CD), if that mode is on. */
   pkixCdUrl(o: { cryptoPath: string; daneId: string }): Promise<string | undefined>
   install(o: { cryptoPath: string; daneId: string; pem: string; uid: number | undefined }): Promise<void>
   /** Runs the DNS self-check with these settings; ok when the published identity matches. */
-  check(o: { cryptoPath: string; settings: EnvSettings; wait: boolean; onLine?: (line: string) => void }): Promise<{ ok: boolean; lines: string[] }>
+  check(o: {
+    cryptoPath: string
+    settings: EnvSettings
+    wait: boolean
+    onLine?: (line: string) => void
+  }): Promise<{ ok: boolean; lines: string[] }>
 }
 
 export interface SessionOptions {
@@ -64,6 +88,23 @@ export const HELP_LINES = [
   'JSON lines: {"id":1,"op":"status"}, {"op":"set","values":{"DANE_ID":"..."}}, {"op":"install","pem":"..."}',
 ]
 
+/** The protocol's name and version, in hello/status replies, so a script can tell what it talks to. */
+export const PROTOCOL = 'daneel-provision/1'
+
+/**
+ * SHA-256 of the public key (SubjectPublicKeyInfo DER), hex: lets the operator confirm which key a published record
+ * belongs to. Derived from the key file; the private key itself never leaves this function.
+ */
+function keyThumbprint(cryptoPath: string, daneId: string | undefined): string | undefined {
+  if (daneId === undefined || daneId === '') return undefined
+  try {
+    const spki = createPublicKey(readFileSync(identityPaths(cryptoPath, daneId).key)).export({ type: 'spki', format: 'der' })
+    return createHash('sha256').update(spki).digest('hex')
+  } catch {
+    return undefined
+  }
+}
+
 /** Public view of the status: settings with credentials redacted. */
 function statusResult(s: ProvisionStatus): Record<string, unknown> {
   const settings: Record<string, string> = {}
@@ -74,7 +115,13 @@ function statusResult(s: ProvisionStatus): Record<string, unknown> {
 function statusLines(s: ProvisionStatus): string[] {
   const r = statusResult(s)
   const lines = Object.entries(r.settings as Record<string, string>).map(([k, v]) => `  ${k}=${v}`)
-  return [`identity: ${s.identity}${s.record.keyType === undefined ? '' : ` (${s.record.keyType})`}`, `dns check: ${s.dnsChecked ? 'passed' : 'not passed'}`, 'settings:', ...lines, `next: ${s.next}`]
+  return [
+    `identity: ${s.identity}${s.record.keyType === undefined ? '' : ` (${s.record.keyType})`}`,
+    `dns check: ${s.dnsChecked ? 'passed' : 'not passed'}`,
+    'settings:',
+    ...lines,
+    `next: ${s.next}`,
+  ]
 }
 
 export class ProvisionSession {
@@ -106,7 +153,13 @@ export class ProvisionSession {
       case 'hello':
       case 'status': {
         const s = this.status()
-        return { ok: true, result: { v: 1, ...statusResult(s) }, lines: statusLines(s) }
+        const thumb = keyThumbprint(cryptoPath, s.settings.DANE_ID)
+        const extra = thumb === undefined ? [] : [`key: SHA-256 of the public key ${thumb}`]
+        return {
+          ok: true,
+          result: { v: 1, protocol: PROTOCOL, ...statusResult(s), keyThumbprint: thumb ?? null },
+          lines: [...statusLines(s), ...extra],
+        }
       }
       case 'help':
         return { ok: true, lines: HELP_LINES }
@@ -195,7 +248,11 @@ export class ProvisionSession {
     const noDnssec = TRUE.test(settings.NO_DNSSEC ?? '')
     await this.#o.identity.create({ cryptoPath, daneId, keyType, csr, noDnssec, uid, force: true })
     if (csr) {
-      return { ok: true, result: { created: true, identity: 'csr' }, lines: [`created ${keyType} key and CSR for ${daneId}`, 'next: csr (send it to your CA), then install'] }
+      return {
+        ok: true,
+        result: { created: true, identity: 'csr' },
+        lines: [`created ${keyType} key and CSR for ${daneId}`, 'next: csr (send it to your CA), then install'],
+      }
     }
     return this.#tlsa([`created ${keyType} key and self-signed certificate for ${daneId}`])
   }
@@ -203,7 +260,8 @@ export class ProvisionSession {
   async #tlsa(prefix: string[] = []): Promise<Reply> {
     const { cryptoPath } = this.#o
     const { daneId, settings } = this.#requireSettings()
-    if (this.status().identity !== 'certificate') throw new DaneelError('ERR_PROVISION', 'no certificate yet: create (or install the CA-signed one) first')
+    if (this.status().identity !== 'certificate')
+      throw new DaneelError('ERR_PROVISION', 'no certificate yet: create (or install the CA-signed one) first')
     const noDnssec = TRUE.test(settings.NO_DNSSEC ?? '')
     const tlsa = await this.#o.identity.tlsa({ cryptoPath, daneId, noDnssec })
     const url = noDnssec ? await this.#o.identity.pkixCdUrl({ cryptoPath, daneId }) : undefined
@@ -221,9 +279,18 @@ export class ProvisionSession {
     const fp = certFingerprint(crt)
     const res = await this.#o.identity.check({ cryptoPath, settings, wait })
     if (res.ok && fp !== undefined) {
-      writeRecord(cryptoPath, { ...readRecord(cryptoPath), dnsCheck: { at: (this.#o.now?.() ?? new Date()).toISOString(), certSha256: fp } }, uid)
+      writeRecord(
+        cryptoPath,
+        { ...readRecord(cryptoPath), dnsCheck: { at: (this.#o.now?.() ?? new Date()).toISOString(), certSha256: fp } },
+        uid,
+      )
     }
-    return { ok: res.ok, result: { matched: res.ok }, lines: res.lines, ...(res.ok ? {} : { error: { code: 'ERR_TLSA_NO_MATCH', message: 'the published identity does not match yet' } }) }
+    return {
+      ok: res.ok,
+      result: { matched: res.ok },
+      lines: res.lines,
+      ...(res.ok ? {} : { error: { code: 'ERR_TLSA_NO_MATCH', message: 'the published identity does not match yet' } }),
+    }
   }
 
   #finish(force: boolean): Reply {

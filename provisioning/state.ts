@@ -1,8 +1,7 @@
 /** Provisioning progress: a small state file plus what is on disk, so a power cut leaves a state a rerun resumes from. */
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import { DaneelError } from '../src/errors.js'
 import { fsyncDir, writeFileAtomic } from '../src/fsutil.js'
 import { type EnvSettings, readEnvFile } from './env-file.js'
@@ -41,7 +40,11 @@ export interface ProvisionStatus {
 }
 
 export function identityPaths(cryptoPath: string, daneId: string): { key: string; crt: string; csr: string } {
-  return { key: join(cryptoPath, `${daneId}.key.pem`), crt: join(cryptoPath, `${daneId}.crt.pem`), csr: join(cryptoPath, `${daneId}.csr.pem`) }
+  return {
+    key: join(cryptoPath, `${daneId}.key.pem`),
+    crt: join(cryptoPath, `${daneId}.crt.pem`),
+    csr: join(cryptoPath, `${daneId}.csr.pem`),
+  }
 }
 
 export function readRecord(cryptoPath: string): ProvisionRecord {

@@ -2,8 +2,34 @@
 import { parse } from 'yaml'
 
 /** Compose keys balenaOS's supervisor does not accept (file format 2.4 subset; v3-only keys). */
-const UNSUPPORTED_SERVICE_KEYS = ['container_name', 'env_file', 'logging', 'cpus', 'links', 'tty', 'stdin_open', 'deploy', 'configs', 'secrets', 'extends', 'external_links', 'userns_mode', 'credential_spec', 'isolation', 'profiles']
-const DANGEROUS_LABELS = ['io.balena.features.dbus', 'io.balena.features.sysfs', 'io.balena.features.procfs', 'io.balena.features.kernel-modules', 'io.balena.features.firmware', 'io.balena.features.supervisor-api', 'io.balena.features.balena-socket', 'io.balena.features.balena-api']
+const UNSUPPORTED_SERVICE_KEYS = [
+  'container_name',
+  'env_file',
+  'logging',
+  'cpus',
+  'links',
+  'tty',
+  'stdin_open',
+  'deploy',
+  'configs',
+  'secrets',
+  'extends',
+  'external_links',
+  'userns_mode',
+  'credential_spec',
+  'isolation',
+  'profiles',
+]
+const DANGEROUS_LABELS = [
+  'io.balena.features.dbus',
+  'io.balena.features.sysfs',
+  'io.balena.features.procfs',
+  'io.balena.features.kernel-modules',
+  'io.balena.features.firmware',
+  'io.balena.features.supervisor-api',
+  'io.balena.features.balena-socket',
+  'io.balena.features.balena-api',
+]
 const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/
 
 type Obj = Record<string, unknown>
@@ -15,7 +41,8 @@ export function lintCompose(text: string, hasDockerfile: (context: string) => bo
   if (/\$\{?[A-Za-z_]/.test(text.replace(/^\s*#.*$/gm, ''))) errs.push('variable substitution is not supported')
   const doc: unknown = parse(text)
   if (!isObj(doc)) return ['not a YAML mapping']
-  if (typeof doc.version !== 'string' || !/^2(\.\d)?$/.test(doc.version)) errs.push(`version must be a 2.x string, not ${JSON.stringify(doc.version)}`)
+  if (typeof doc.version !== 'string' || !/^2(\.\d)?$/.test(doc.version))
+    errs.push(`version must be a 2.x string, not ${JSON.stringify(doc.version)}`)
   for (const k of ['configs', 'secrets']) if (k in doc) errs.push(`top-level ${k} is a v3 feature`)
   const declared = new Set(isObj(doc.volumes) ? Object.keys(doc.volumes) : [])
   if (!isObj(doc.services) || Object.keys(doc.services).length === 0) return [...errs, 'no services']
@@ -35,10 +62,12 @@ export function lintCompose(text: string, hasDockerfile: (context: string) => bo
         continue
       }
       const source = v.split(':')[0] ?? ''
-      if (source.startsWith('/') || source.startsWith('.') || source.startsWith('~')) errs.push(`${name}: bind mount ${source} is not supported`)
+      if (source.startsWith('/') || source.startsWith('.') || source.startsWith('~'))
+        errs.push(`${name}: bind mount ${source} is not supported`)
       else if (!declared.has(source)) errs.push(`${name}: volume ${source} is not declared under volumes`)
     }
-    if (svc.network_mode !== undefined && !/^(bridge|host|service:.+)$/.test(String(svc.network_mode))) errs.push(`${name}: network_mode ${String(svc.network_mode)}`)
+    if (svc.network_mode !== undefined && !/^(bridge|host|service:.+)$/.test(String(svc.network_mode)))
+      errs.push(`${name}: network_mode ${String(svc.network_mode)}`)
     if (svc.depends_on !== undefined && !Array.isArray(svc.depends_on)) errs.push(`${name}: depends_on must be the array form`)
     const labels = isObj(svc.labels) ? Object.keys(svc.labels) : []
     for (const l of labels) if (DANGEROUS_LABELS.includes(l)) errs.push(`${name}: label ${l} gives host access`)
@@ -58,16 +87,19 @@ export function lintBalenaYml(text: string): string[] {
   const data = isObj(doc.data) ? doc.data : {}
   const supported = Array.isArray(data.supportedDeviceTypes) ? data.supportedDeviceTypes : []
   if (supported.length === 0) errs.push('data.supportedDeviceTypes is required')
-  if (typeof data.defaultDeviceType !== 'string' || !supported.includes(data.defaultDeviceType)) errs.push('data.defaultDeviceType must be one of supportedDeviceTypes')
+  if (typeof data.defaultDeviceType !== 'string' || !supported.includes(data.defaultDeviceType))
+    errs.push('data.defaultDeviceType must be one of supportedDeviceTypes')
   for (const key of ['applicationEnvironmentVariables', 'applicationConfigVariables']) {
     const list = data[key]
     if (list === undefined) continue
-    if (!Array.isArray(list) || !list.every((e) => isObj(e) && Object.keys(e).length === 1)) errs.push(`data.${key} must be a list of single-key mappings`)
+    if (!Array.isArray(list) || !list.every((e) => isObj(e) && Object.keys(e).length === 1))
+      errs.push(`data.${key} must be a list of single-key mappings`)
   }
   const assets = isObj(doc.assets) ? doc.assets : {}
   for (const [k, a] of Object.entries(assets)) {
     const url = isObj(a) && isObj(a.data) ? a.data.url : undefined
-    if (!isObj(a) || a.type !== 'blob.asset' || typeof url !== 'string' || !url.startsWith('https://')) errs.push(`assets.${k} must be a blob.asset with an https URL`)
+    if (!isObj(a) || a.type !== 'blob.asset' || typeof url !== 'string' || !url.startsWith('https://'))
+      errs.push(`assets.${k} must be a blob.asset with an https URL`)
   }
   return errs
 }
@@ -75,13 +107,20 @@ export function lintBalenaYml(text: string): string[] {
 /** Problems in the Dockerfile: Node >= 20.19 base, a final non-root USER, a CMD or ENTRYPOINT, no ADD of URLs. */
 export function lintDockerfile(text: string): string[] {
   const errs: string[] = []
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
   const args = new Map<string, string>()
   for (const l of lines) {
     const m = /^ARG\s+(\w+)=(\S+)/i.exec(l)
     if (m !== null) args.set(m[1] as string, m[2] as string)
   }
-  const froms = lines.filter((l) => /^FROM\s/i.test(l)).map((l) => l.split(/\s+/)[1] ?? '').map((img) => img.replace(/\$\{(\w+)\}/g, (_, n: string) => args.get(n) ?? ''))
+  const froms = lines
+    .filter((l) => /^FROM\s/i.test(l))
+    .map((l) => l.split(/\s+/)[1] ?? '')
+    .map((img) => img.replace(/\$\{(\w+)\}/g, (_, n: string) => args.get(n) ?? ''))
   if (froms.length === 0) return ['no FROM']
   const final = froms.at(-1) as string
   const node = /^node:(\d+)(?:\.(\d+))?[^:]*$/.exec(final)
@@ -93,7 +132,10 @@ export function lintDockerfile(text: string): string[] {
     if (!/slim/.test(final)) errs.push(`final base ${final} is not a slim image`)
   }
   const finalStage = lines.slice(lines.findLastIndex((l) => /^FROM\s/i.test(l)))
-  const user = finalStage.filter((l) => /^USER\s/i.test(l)).at(-1)?.split(/\s+/)[1]
+  const user = finalStage
+    .filter((l) => /^USER\s/i.test(l))
+    .at(-1)
+    ?.split(/\s+/)[1]
   if (user === undefined || user === 'root' || user === '0') errs.push('the final stage must switch to a non-root USER')
   if (!finalStage.some((l) => /^(CMD|ENTRYPOINT)\s/i.test(l))) errs.push('no CMD or ENTRYPOINT in the final stage')
   if (lines.some((l) => /^ADD\s+https?:/i.test(l))) errs.push('ADD of a URL (unverified download)')

@@ -1,23 +1,40 @@
 /** The Balena block, checked statically (no Docker here): balena.yml, docker-compose.yml, Dockerfile, the entry script. */
-import { test } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { test } from 'node:test'
 import { parse } from 'yaml'
 import { repoPath } from '../helpers/paths.js'
 import { lintBalenaYml, lintCompose, lintDockerfile } from './balena-lint.js'
 
 const read = (p: string): string => readFileSync(repoPath(p), 'utf8')
-const hasDockerfile = (ctx: string): boolean => existsSync(join(repoPath(ctx), 'Dockerfile')) || existsSync(join(repoPath(ctx), 'Dockerfile.template'))
+const hasDockerfile = (ctx: string): boolean =>
+  existsSync(join(repoPath(ctx), 'Dockerfile')) || existsSync(join(repoPath(ctx), 'Dockerfile.template'))
 
 /** The MISSION environment contract the service must expose. */
-const MISSION_ENV = ['DANE_ID', 'CRYPTO_PATH', 'APP_UID', 'NO_DNSSEC', 'MQTT_URL', 'TRUSTED_DOMAINS', 'MAX_MESSAGE_SIZE', 'DANEEL_STATE', 'DNS_SERVER', 'DNSSEC_TRUST_ANCHORS', 'DNSSEC']
+const MISSION_ENV = [
+  'DANE_ID',
+  'CRYPTO_PATH',
+  'APP_UID',
+  'NO_DNSSEC',
+  'MQTT_URL',
+  'TRUSTED_DOMAINS',
+  'MAX_MESSAGE_SIZE',
+  'DANEEL_STATE',
+  'DNS_SERVER',
+  'DNSSEC_TRUST_ANCHORS',
+  'DNSSEC',
+]
 
 test('docker-compose.yml: the Balena subset, a named identity volume, the MISSION env vars', () => {
   const text = read('docker-compose.yml')
   assert.deepEqual(lintCompose(text, hasDockerfile), [])
-  const doc = parse(text) as { volumes: Record<string, unknown>; services: Record<string, { volumes: string[]; environment: Record<string, unknown> }> }
+  const doc = parse(text) as {
+    volumes: Record<string, unknown>
+    services: Record<string, { volumes: string[]; environment: Record<string, unknown> }>
+  }
   assert.ok('identity' in doc.volumes)
   const svc = Object.values(doc.services)[0]
   assert.ok(svc !== undefined)
@@ -37,7 +54,7 @@ test('the compose linter rejects what balenaOS rejects', () => {
     [base.replace("version: '2.4'", "version: '3.8'"), /version/],
     [base.replace('    restart: always', '    restart: always\n    container_name: x'), /container_name/],
     [base.replace('    restart: always', '    restart: always\n    privileged: true'), /privileged/],
-    [base.replace("DANE_ID: ''", 'DANE_ID: ${DANE_ID}'), /substitution/],
+    [base.replace("DANE_ID: ''", `DANE_ID: ${'$'}{DANE_ID}`), /substitution/],
     [base.replace('download-then-kill', 'x\n      io.balena.features.sysfs: 1'), /host access/],
     [base.replace('build: .', 'build: ./nowhere'), /no Dockerfile/],
   ]
@@ -49,7 +66,10 @@ test('balena.yml: required fields, semver, device types', () => {
   assert.deepEqual(lintBalenaYml(text), [])
   assert.match(lintBalenaYml(text.replace('type: sw.block', 'type: block')).join(), /type/)
   assert.match(lintBalenaYml(text.replace('version: 0.1.0', 'version: 1.0')).join(), /semver/)
-  assert.match(lintBalenaYml(text.replace('defaultDeviceType: raspberrypi4-64', 'defaultDeviceType: intel-nuc')).join(), /defaultDeviceType/)
+  assert.match(
+    lintBalenaYml(text.replace('defaultDeviceType: raspberrypi4-64', 'defaultDeviceType: intel-nuc')).join(),
+    /defaultDeviceType/,
+  )
   assert.match(lintBalenaYml(text.replace("'https://github.com", "'http://github.com")).join(), /https/)
 })
 

@@ -1,10 +1,11 @@
 /** The bundles: the device bundle keeps out provisioning/demo/broker code and fits 400 KiB; its slimmed MQTT.js still talks to Mosquitto. */
-import { test, before, after } from 'node:test'
+
 import assert from 'node:assert/strict'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { join } from 'node:path'
+import { after, before, test } from 'node:test'
 import { pathToFileURL } from 'node:url'
 import { makeTempDir, repoPath, repoRoot } from '../helpers/paths.js'
 
@@ -13,7 +14,10 @@ interface BuildConfig {
   DEVICE_FORBIDDEN: RegExp[]
   DEVICE_BUDGET: number
 }
-type EsbuildResult = { metafile: { inputs: Record<string, unknown>; outputs: Record<string, { bytes: number }> }; outputFiles: Array<{ text: string }> }
+type EsbuildResult = {
+  metafile: { inputs: Record<string, unknown>; outputs: Record<string, { bytes: number }> }
+  outputFiles: Array<{ text: string }>
+}
 type Build = (o: Record<string, unknown>) => Promise<EsbuildResult>
 
 let cfg: BuildConfig
@@ -43,7 +47,10 @@ async function startMosquitto(): Promise<void> {
     const ok = await new Promise<boolean>((resolve) => {
       const deadline = Date.now() + 5000
       const tryConnect = (): void => {
-        if (child.exitCode !== null || Date.now() > deadline) return resolve(false)
+        if (child.exitCode !== null || Date.now() > deadline) {
+          resolve(false)
+          return
+        }
         const sock = connect(port, '127.0.0.1')
         sock.once('connect', () => {
           sock.destroy()
@@ -79,16 +86,36 @@ after(async () => {
 })
 
 test('device bundle: no provisioning, demo or broker code, within the 400 KiB budget', async () => {
-  const r = await build({ ...cfg.deviceOptions, entryPoints: [repoPath('build/device/main.js')], write: false, outdir: join(tmp.dir, 'out'), absWorkingDir: repoRoot, logLevel: 'error' })
+  const r = await build({
+    ...cfg.deviceOptions,
+    entryPoints: [repoPath('build/device/main.js')],
+    write: false,
+    outdir: join(tmp.dir, 'out'),
+    absWorkingDir: repoRoot,
+    logLevel: 'error',
+  })
   const inputs = Object.keys(r.metafile.inputs)
-  assert.ok(inputs.some((p) => p.startsWith('build/device/')), 'the device code is in it')
-  assert.deepEqual(inputs.filter((p) => cfg.DEVICE_FORBIDDEN.some((re) => re.test(p))), [])
+  assert.ok(
+    inputs.some((p) => p.startsWith('build/device/')),
+    'the device code is in it',
+  )
+  assert.deepEqual(
+    inputs.filter((p) => cfg.DEVICE_FORBIDDEN.some((re) => re.test(p))),
+    [],
+  )
   assert.ok(!inputs.some((p) => /node_modules\/(readable-stream|ws|socks|@noble)\//.test(p)), 'slimmed modules are out')
   const bytes = Object.values(r.metafile.outputs).reduce((n, o) => n + o.bytes, 0)
   console.log(`# device bundle: ${(bytes / 1024).toFixed(1)} KiB minified, ${inputs.length} modules`)
   assert.ok(bytes <= cfg.DEVICE_BUDGET, `${bytes} bytes`)
   // and the check itself bites: the CLI entry pulls in provisioning and the demo
-  const cli = await build({ ...cfg.deviceOptions, entryPoints: [repoPath('build/cli/main.js')], write: false, outdir: join(tmp.dir, 'out2'), absWorkingDir: repoRoot, logLevel: 'error' })
+  const cli = await build({
+    ...cfg.deviceOptions,
+    entryPoints: [repoPath('build/cli/main.js')],
+    write: false,
+    outdir: join(tmp.dir, 'out2'),
+    absWorkingDir: repoRoot,
+    logLevel: 'error',
+  })
   assert.ok(Object.keys(cli.metafile.inputs).some((p) => cfg.DEVICE_FORBIDDEN.some((re) => re.test(p))))
 })
 
@@ -106,7 +133,14 @@ c.on('connect', () => {
 c.on('message', (t, p) => { console.log('got ' + t + ' ' + p.toString()); c.end(false, {}, () => process.exit(0)) })
 `
   const out = join(tmp.dir, 'probe.js')
-  await build({ ...cfg.deviceOptions, stdin: { contents: probe, resolveDir: repoRoot, sourcefile: 'probe.js' }, entryPoints: undefined, outdir: undefined, outfile: out, absWorkingDir: repoRoot })
+  await build({
+    ...cfg.deviceOptions,
+    stdin: { contents: probe, resolveDir: repoRoot, sourcefile: 'probe.js' },
+    entryPoints: undefined,
+    outdir: undefined,
+    outfile: out,
+    absWorkingDir: repoRoot,
+  })
   writeFileSync(join(tmp.dir, 'package.json'), '{ "type": "module" }\n')
   const ok = spawnSync(process.execPath, [out, `mqtt://127.0.0.1:${port}`], { encoding: 'utf8', timeout: 20_000 })
   assert.equal(ok.stdout.trim(), 'got daneel/probe sealed?', ok.stderr)

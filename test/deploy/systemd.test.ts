@@ -1,13 +1,16 @@
 /** systemd units: `systemd-analyze verify` with no output at all, and `systemd-analyze security --offline` ≤ 2.5 for the runtime. */
-import { test, before, after } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { after, before, test } from 'node:test'
 import { makeTempDir, repoPath } from '../helpers/paths.js'
 
 const unitsDir = repoPath('systemd')
-const units = readdirSync(unitsDir).filter((f) => /\.(service|timer)$/.test(f)).sort()
+const units = readdirSync(unitsDir)
+  .filter((f) => /\.(service|timer)$/.test(f))
+  .sort()
 let tmp: { dir: string; cleanup: () => void }
 
 before(() => {
@@ -23,7 +26,13 @@ before(() => {
 after(() => tmp.cleanup())
 
 test('the unit set is what docs/deploy.md describes', () => {
-  assert.deepEqual(units, ['daneel-monitor.service', 'daneel-monitor.timer', 'daneel-provision.service', 'daneel-retry.timer', 'daneel.service'])
+  assert.deepEqual(units, [
+    'daneel-monitor.service',
+    'daneel-monitor.timer',
+    'daneel-provision.service',
+    'daneel-retry.timer',
+    'daneel.service',
+  ])
 })
 
 test('systemd-analyze verify: every unit, no warnings (any stderr fails)', () => {
@@ -35,8 +44,14 @@ test('systemd-analyze verify: every unit, no warnings (any stderr fails)', () =>
 
 test('verify is a real check: an unknown key or a missing binary is caught', () => {
   const text = readFileSync(join(tmp.dir, 'daneel.service'), 'utf8')
-  writeFileSync(join(tmp.dir, 'broken.service'), text.replace('[Service]', '[Service]\nMemoryDenyWriteExecutes=yes').replace(/ExecStart=\S+/, 'ExecStart=/nonexistent/node'))
-  const r = spawnSync('systemd-analyze', ['verify', '--man=no', './broken.service', './daneel-provision.service', './daneel-retry.timer'], { cwd: tmp.dir, encoding: 'utf8' })
+  writeFileSync(
+    join(tmp.dir, 'broken.service'),
+    text.replace('[Service]', '[Service]\nMemoryDenyWriteExecutes=yes').replace(/ExecStart=\S+/, 'ExecStart=/nonexistent/node'),
+  )
+  const r = spawnSync('systemd-analyze', ['verify', '--man=no', './broken.service', './daneel-provision.service', './daneel-retry.timer'], {
+    cwd: tmp.dir,
+    encoding: 'utf8',
+  })
   assert.match(r.stderr, /Unknown key/)
   assert.match(r.stderr, /not executable|No such file/)
 })

@@ -1,12 +1,13 @@
 /** A person at a serial terminal: typed commands with CR, backspace, a pasted PEM, garbage, and finish force; nothing secret echoed. */
-import { test, before, after } from 'node:test'
+
 import assert from 'node:assert/strict'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { after, before, test } from 'node:test'
 import { readStatus } from '../../provisioning/state.js'
 import { cliPath, makeTempDir } from '../helpers/paths.js'
-import { HostLine, startPtyPair, type PtyPair } from './pty-line.js'
+import { HostLine, type PtyPair, startPtyPair } from './pty-line.js'
 
 const NAME = 'desk1.airquality._device.example.test'
 let tmp: { dir: string; cleanup: () => void }
@@ -29,7 +30,10 @@ after(async () => {
 
 test('typed session over the serial line, ending in finish force', async () => {
   const crypto = join(tmp.dir, 'crypto')
-  child = spawn(process.execPath, [cliPath, 'provision', '--serial', pty.device, '--crypto-path', crypto], { stdio: 'ignore', env: { ...process.env, DANE_ID: '' } })
+  child = spawn(process.execPath, [cliPath, 'provision', '--serial', pty.device, '--crypto-path', crypto], {
+    stdio: 'ignore',
+    env: { ...process.env, DANE_ID: '' },
+  })
   const exit = new Promise<number | null>((r) => child?.once('exit', (c) => r(c)))
   let at = (await line.waitFor(/daneel> /, 0)).end
   const type = async (text: string, expect: RegExp): Promise<string> => {
@@ -44,10 +48,34 @@ test('typed session over the serial line, ending in finish force', async () => {
   await type('frobnicate\r', /error ERR_USAGE: unknown command 'frobnicate'/)
   await type(`${'x'.repeat(70_000)}\r`, /error ERR_USAGE: line too long/)
   await type(`set dane-id ${NAME}\r`, /\r\nok\r\ndaneel> /)
-  assert.match(await type('set broker mqtts://operator:pw-typed-here@broker.example.test:8883\r', /\r\nok\r\ndaneel> /), /set MQTT_URL=mqtts:\/\/\*\*\*@broker\.example\.test:8883/)
-  assert.match(await type('create\r', /\r\nok\r\ndaneel> /), new RegExp(`${NAME.replaceAll('.', '\\.')}\\. 3600 IN TLSA 3 0 0 [0-9A-F]+\\r\\n`))
+  assert.match(
+    await type('set broker mqtts://operator:pw-typed-here@broker.example.test:8883\r', /\r\nok\r\ndaneel> /),
+    /set MQTT_URL=mqtts:\/\/\*\*\*@broker\.example\.test:8883/,
+  )
+  assert.match(
+    await type('create\r', /\r\nok\r\ndaneel> /),
+    new RegExp(`${NAME.replaceAll('.', '\\.')}\\. 3600 IN TLSA 3 0 0 [0-9A-F]+\\r\\n`),
+  )
   // paste a certificate that is not ours: refused, and the line stays usable
-  spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(tmp.dir, 'k'), '-out', join(tmp.dir, 'c'), '-days', '1', '-subj', `/CN=${NAME}`, '-addext', `subjectAltName=DNS:${NAME}`])
+  spawnSync('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    join(tmp.dir, 'k'),
+    '-out',
+    join(tmp.dir, 'c'),
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${NAME}`,
+    '-addext',
+    `subjectAltName=DNS:${NAME}`,
+  ])
   await type('install\r', /paste the certificate/)
   const pem = readFileSync(join(tmp.dir, 'c'), 'utf8').trim().split('\n')
   await type(`\r${pem.join('\r')}\r`, /error ERR_KEY_MISMATCH/)
@@ -57,4 +85,29 @@ test('typed session over the serial line, ending in finish force', async () => {
   assert.equal(readStatus(crypto).finished, true)
   assert.ok(!line.transcript.includes('pw-typed-here'), 'the typed password came back over the line')
   assert.ok(!line.transcript.includes(pem[1] ?? '-'), 'the pasted PEM was echoed')
+})
+
+test('--stdio: JSON lines on stdin, one JSON reply per request on stdout; quit leaves it unfinished (exit 1)', async () => {
+  const crypto = join(tmp.dir, 'crypto-stdio')
+  const r = spawnSync(process.execPath, [cliPath, 'provision', '--stdio', '--crypto-path', crypto], {
+    input: '{"id":1,"op":"hello"}\n{"id":2,"op":"set","key":"dns","value":"127.0.0.1:53"}\nnot json {\n{"id":3,"op":"quit"}\n',
+    encoding: 'utf8',
+    env: { ...process.env, DANE_ID: '' },
+  })
+  assert.equal(r.status, 1, r.stderr)
+  const replies = r.stdout
+    .split('\r\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { id: number; ok: boolean; result?: Record<string, unknown> })
+  assert.deepEqual(
+    replies.map((x) => [x.id, x.ok]),
+    [
+      [1, true],
+      [2, true],
+      [3, true],
+    ],
+  )
+  assert.equal(replies[0]?.result?.protocol, 'daneel-provision/1')
+  assert.match(r.stdout, /error ERR_USAGE: unknown command 'not'/)
+  assert.equal(readStatus(crypto).settings.DNS_SERVER, '127.0.0.1:53')
 })

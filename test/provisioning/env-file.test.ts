@@ -1,10 +1,20 @@
 /** The env file round-trips through our parser and through /bin/sh (same double-quote escapes as systemd's EnvironmentFile=). */
-import { test } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
-import { checkValue, formatEnvFile, parseEnvFile, readEnvFile, redactValue, settableKey, writeEnvFile, type EnvSettings } from '../../provisioning/env-file.js'
+import { test } from 'node:test'
+import {
+  checkValue,
+  type EnvSettings,
+  formatEnvFile,
+  parseEnvFile,
+  readEnvFile,
+  redactValue,
+  settableKey,
+  writeEnvFile,
+} from '../../provisioning/env-file.js'
 import { isDaneelError } from '../../src/errors.js'
 import { makeTempDir } from '../helpers/paths.js'
 
@@ -29,7 +39,10 @@ test('/bin/sh reads the file to the same values (the oracle for the quoting syst
     const script = `set -a; . "$1"; ${keys.map((k) => `printf '%s\\0' "$${k}"`).join('; ')}`
     const r = spawnSync('sh', ['-c', script, 'sh', path], { encoding: 'utf8', env: {} })
     assert.equal(r.status, 0, r.stderr)
-    assert.deepEqual(r.stdout.split('\0').slice(0, -1), keys.map((k) => tricky[k as keyof EnvSettings]))
+    assert.deepEqual(
+      r.stdout.split('\0').slice(0, -1),
+      keys.map((k) => tricky[k as keyof EnvSettings]),
+    )
     assert.deepEqual(readEnvFile(path), tricky)
     assert.deepEqual(readEnvFile(join(dir, 'missing.env')), {})
   } finally {
@@ -39,18 +52,34 @@ test('/bin/sh reads the file to the same values (the oracle for the quoting syst
 
 test('a value cannot smuggle in another variable or a control character', () => {
   for (const bad of ['x\nNO_DNSSEC=1', 'x\ry', 'nul\0', 'é', 'a'.repeat(1025)]) {
-    assert.throws(() => checkValue('DANE_ID', bad), (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'), JSON.stringify(bad))
-    assert.throws(() => formatEnvFile({ DANE_ID: bad }), (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'))
+    assert.throws(
+      () => checkValue('DANE_ID', bad),
+      (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
+      JSON.stringify(bad),
+    )
+    assert.throws(
+      () => formatEnvFile({ DANE_ID: bad }),
+      (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
+    )
   }
-  assert.throws(() => parseEnvFile('garbage line'), (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'))
+  assert.throws(
+    () => parseEnvFile('garbage line'),
+    (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
+  )
 })
 
 test('keys by name or alias; unknown keys are usage errors', () => {
   assert.equal(settableKey('broker'), 'MQTT_URL')
   assert.equal(settableKey('dane-id'), 'DANE_ID')
   assert.equal(settableKey('trusted_domains'), 'TRUSTED_DOMAINS')
-  assert.throws(() => settableKey('CRYPTO_PATH'), (e) => isDaneelError(e, 'ERR_USAGE'))
-  assert.throws(() => settableKey('PATH'), (e) => isDaneelError(e, 'ERR_USAGE'))
+  assert.throws(
+    () => settableKey('CRYPTO_PATH'),
+    (e) => isDaneelError(e, 'ERR_USAGE'),
+  )
+  assert.throws(
+    () => settableKey('PATH'),
+    (e) => isDaneelError(e, 'ERR_USAGE'),
+  )
 })
 
 test('credentials in the broker URL are redacted, nothing else is', () => {

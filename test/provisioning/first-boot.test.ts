@@ -1,11 +1,12 @@
 /** Unattended first boot (the Balena block): create, print the TLSA record, wait until DNS serves it, then straight through on later starts. */
-import { test, before, after } from 'node:test'
+
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { type DnsLab, startDnsLab } from '../helpers/dns-lab.js'
 import { cliPath, makeTempDir, repoPath } from '../helpers/paths.js'
-import { startDnsLab, type DnsLab } from '../helpers/dns-lab.js'
 
 const NAME = 'boot1.airquality._device.example.test'
 let tmp: { dir: string; cleanup: () => void }
@@ -70,7 +71,13 @@ test('first boot: TLSA printed, waits for DNS, then provisioned; later starts do
 
 test('NO_DNSSEC first boot prints the PKIX-CD URL; no DANE_ID is a usage error', async () => {
   const crypto = join(tmp.dir, 'crypto-nodnssec')
-  const r = start(process.execPath, [cliPath, 'provision', '--first-boot', '--no-wait', '--key-type', 'rsa2048'], { DANE_ID: 'boot2.airquality._device.example.test', CRYPTO_PATH: crypto, NO_DNSSEC: '1', DNS_SERVER: lab.server, DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile })
+  const r = start(process.execPath, [cliPath, 'provision', '--first-boot', '--no-wait', '--key-type', 'rsa2048'], {
+    DANE_ID: 'boot2.airquality._device.example.test',
+    CRYPTO_PATH: crypto,
+    NO_DNSSEC: '1',
+    DNS_SERVER: lab.server,
+    DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile,
+  })
   await r.exit
   assert.match(r.out(), /created a rsa2048 identity/)
   assert.match(r.out(), /IN TLSA 4 0 0 [0-9A-F]+/)
@@ -88,7 +95,15 @@ test('balena-start.sh: provisions from the environment, then hands over to the r
   writeFileSync(join(app, 'daneel-device.js'), `import ${JSON.stringify(repoPath('build/device/main.js'))}\n`)
   const crypto = join(tmp.dir, 'crypto-balena')
   const name = 'boot3.airquality._device.example.test'
-  const env = { DANEEL_APP: app, DANE_ID: name, CRYPTO_PATH: crypto, DNS_SERVER: lab.server, DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile, DANEEL_CONFIG: join(tmp.dir, 'none.json'), NO_DNSSEC: '' }
+  const env = {
+    DANEEL_APP: app,
+    DANE_ID: name,
+    CRYPTO_PATH: crypto,
+    DNS_SERVER: lab.server,
+    DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile,
+    DANEEL_CONFIG: join(tmp.dir, 'none.json'),
+    NO_DNSSEC: '',
+  }
   const run = start('sh', [repoPath('scripts/balena-start.sh')], env)
   await until(run, /IN TLSA (3 0 0 [0-9A-F]+)/)
   const rdata = /IN TLSA (3 0 0 [0-9A-F]+)/.exec(run.out())?.[1] as string

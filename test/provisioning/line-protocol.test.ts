@@ -1,14 +1,27 @@
 /** The line protocol: line splitting a terminal or garbage can throw at it, typed commands, JSON requests, replies. */
-import { test } from 'node:test'
+
 import assert from 'node:assert/strict'
-import { formatJsonReply, formatTextReply, LineSplitter, MAX_LINE, parseJsonRequest, parseTextCommand } from '../../provisioning/line-protocol.js'
+import { test } from 'node:test'
+import {
+  formatJsonReply,
+  formatTextReply,
+  LineSplitter,
+  MAX_LINE,
+  parseJsonRequest,
+  parseTextCommand,
+} from '../../provisioning/line-protocol.js'
 import { isDaneelError } from '../../src/errors.js'
 
 const lines = (s: LineSplitter, ...chunks: string[]): unknown[] => chunks.flatMap((c) => s.feed(Buffer.from(c, 'latin1')))
 
 test('CR, LF and CR LF each end one line, across chunk boundaries', () => {
   const s = new LineSplitter()
-  assert.deepEqual(lines(s, 'sta', 'tus\r', '\nhelp\n', 'quit\r', 'x\r\n'), [{ line: 'status' }, { line: 'help' }, { line: 'quit' }, { line: 'x' }])
+  assert.deepEqual(lines(s, 'sta', 'tus\r', '\nhelp\n', 'quit\r', 'x\r\n'), [
+    { line: 'status' },
+    { line: 'help' },
+    { line: 'quit' },
+    { line: 'x' },
+  ])
   assert.deepEqual(lines(s, '\r\n'), [{ line: '' }])
 })
 
@@ -37,17 +50,40 @@ test('typed commands', () => {
   assert.deepEqual(parseTextCommand('finish force'), { op: 'finish', force: true })
   assert.equal(parseTextCommand('   '), undefined)
   for (const bad of ['frobnicate', 'set DANE_ID', 'create ed25519', 'unset']) {
-    assert.throws(() => parseTextCommand(bad), (e) => isDaneelError(e, 'ERR_USAGE'), bad)
+    assert.throws(
+      () => parseTextCommand(bad),
+      (e) => isDaneelError(e, 'ERR_USAGE'),
+      bad,
+    )
   }
 })
 
 test('JSON requests', () => {
   assert.deepEqual(parseJsonRequest('{"id":3,"op":"status"}'), { id: 3, req: { op: 'status' } })
-  assert.deepEqual(parseJsonRequest('{"op":"set","key":"broker","value":"mqtt://h"}'), { id: null, req: { op: 'set', values: { broker: 'mqtt://h' } } })
-  assert.deepEqual(parseJsonRequest('{"id":"a","op":"create","keyType":"p256","csr":true}'), { id: 'a', req: { op: 'create', keyType: 'p256', csr: true, force: false } })
+  assert.deepEqual(parseJsonRequest('{"op":"set","key":"broker","value":"mqtt://h"}'), {
+    id: null,
+    req: { op: 'set', values: { broker: 'mqtt://h' } },
+  })
+  assert.deepEqual(parseJsonRequest('{"id":"a","op":"create","keyType":"p256","csr":true}'), {
+    id: 'a',
+    req: { op: 'create', keyType: 'p256', csr: true, force: false },
+  })
   assert.deepEqual(parseJsonRequest('{"op":"unset","keys":["DNS_SERVER"]}').req, { op: 'unset', keys: ['DNS_SERVER'] })
-  for (const bad of ['{', '[1]', 'null', '{"op":"nope"}', '{"op":"set","values":{"A":1}}', '{"op":"install"}', '{"op":"create","keyType":"dsa"}', '{"op":"set"}']) {
-    assert.throws(() => parseJsonRequest(bad), (e) => isDaneelError(e, 'ERR_USAGE'), bad)
+  for (const bad of [
+    '{',
+    '[1]',
+    'null',
+    '{"op":"nope"}',
+    '{"op":"set","values":{"A":1}}',
+    '{"op":"install"}',
+    '{"op":"create","keyType":"dsa"}',
+    '{"op":"set"}',
+  ]) {
+    assert.throws(
+      () => parseJsonRequest(bad),
+      (e) => isDaneelError(e, 'ERR_USAGE'),
+      bad,
+    )
   }
 })
 

@@ -1,5 +1,5 @@
 /** Test helper: a socat pseudo-terminal pair (the device end and the operator's end) and a line driver for the operator's end. */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, constants, existsSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import tty from 'node:tty'

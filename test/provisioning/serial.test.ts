@@ -1,14 +1,15 @@
 /** Serial provisioning end to end through a socat pty pair: JSON-lines driver, SIGKILL during every step then a rerun that finishes. */
-import { test, before, after } from 'node:test'
+
 import assert from 'node:assert/strict'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { after, before, test } from 'node:test'
 import { readStatus } from '../../provisioning/state.js'
+import { type DnsLab, startDnsLab } from '../helpers/dns-lab.js'
 import { cliPath, makeTempDir } from '../helpers/paths.js'
-import { startDnsLab, type DnsLab } from '../helpers/dns-lab.js'
-import { HostLine, startPtyPair, type PtyPair } from './pty-line.js'
+import { HostLine, type PtyPair, startPtyPair } from './pty-line.js'
 
 const ZONE = 'example.test.'
 const PASSWORD = 'hunter2-not-for-the-line'
@@ -29,7 +30,27 @@ before(async () => {
   // A test CA (openssl) that signs the devices' CSRs, as the operator's CA would.
   const ca = join(tmp.dir, 'ca')
   mkdirSync(ca)
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(ca, 'ca.key'), '-out', join(ca, 'ca.crt'), '-days', '30', '-subj', '/CN=daneel test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign'])
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    join(ca, 'ca.key'),
+    '-out',
+    join(ca, 'ca.crt'),
+    '-days',
+    '30',
+    '-subj',
+    '/CN=daneel test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+  ])
 })
 
 after(async () => {
@@ -52,8 +73,25 @@ function signCsr(csrPem: string, name: string): string {
   const csr = join(ca, `${name}.csr`)
   const ext = join(ca, `${name}.ext`)
   writeFileSync(csr, csrPem)
-  writeFileSync(ext, `subjectAltName=DNS:${name}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n`)
-  return openssl(['x509', '-req', '-in', csr, '-CA', join(ca, 'ca.crt'), '-CAkey', join(ca, 'ca.key'), '-CAcreateserial', '-days', '30', '-extfile', ext])
+  writeFileSync(
+    ext,
+    `subjectAltName=DNS:${name}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n`,
+  )
+  return openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    join(ca, 'ca.crt'),
+    '-CAkey',
+    join(ca, 'ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '30',
+    '-extfile',
+    ext,
+  ])
 }
 
 interface Scenario {
@@ -64,7 +102,8 @@ interface Scenario {
 
 function startProvisioner(s: Scenario): { child: ChildProcess; exit: Promise<number | string> } {
   const child = spawn(process.execPath, [cliPath, 'provision', '--serial', pty.device, '--crypto-path', s.crypto], {
-    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DANE_ID: '', CRYPTO_PATH: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, DANE_ID: '', CRYPTO_PATH: '' },
   })
   children.add(child)
   let stderr = ''
@@ -84,7 +123,12 @@ function startProvisioner(s: Scenario): { child: ChildProcess; exit: Promise<num
 async function drive(s: Scenario, killAt?: { step: Step; delayMs: number }): Promise<'killed' | number | string> {
   const from = line.transcript.length
   const { child, exit } = startProvisioner(s)
-  await line.waitFor(/daneel provisioning \(/, from)
+  // fail fast (with its stderr, printed on exit) if the provisioner dies before its banner
+  const early = exit.then((code) => {
+    throw new Error(`provisioner exited (${code}) before its banner`)
+  })
+  await Promise.race([line.waitFor(/daneel provisioning \(/, from), early])
+  early.catch(() => undefined)
   const send = async (step: Step, req: Record<string, unknown>): Promise<Record<string, unknown> | undefined> => {
     if (killAt?.step === step) {
       line.fire(req)
@@ -102,7 +146,16 @@ async function drive(s: Scenario, killAt?: { step: Step; delayMs: number }): Pro
     let r: Record<string, unknown> | undefined
     switch (status.next) {
       case 'set':
-        r = await send('set', { op: 'set', values: { DANE_ID: s.name, MQTT_URL: `mqtts://node:${PASSWORD}@broker.example.test:8883`, TRUSTED_DOMAINS: 'example.test', DNS_SERVER: lab.server, DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile } })
+        r = await send('set', {
+          op: 'set',
+          values: {
+            DANE_ID: s.name,
+            MQTT_URL: `mqtts://node:${PASSWORD}@broker.example.test:8883`,
+            TRUSTED_DOMAINS: 'example.test',
+            DNS_SERVER: lab.server,
+            DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile,
+          },
+        })
         break
       case 'create':
         r = await send('create', { op: 'create', keyType: s.keyType, csr: true })
@@ -116,7 +169,7 @@ async function drive(s: Scenario, killAt?: { step: Step; delayMs: number }): Pro
       case 'check': {
         const t = await send('tlsa', { op: 'tlsa' })
         if (t === undefined) return 'killed'
-        const zoneLine = ((t.result as { tlsa: string[] }).tlsa)[0] ?? ''
+        const zoneLine = (t.result as { tlsa: string[] }).tlsa[0] ?? ''
         assert.match(zoneLine, new RegExp(`^${s.name.replaceAll('.', '\\.')}\\. 3600 IN TLSA 3 0 0 [0-9A-F]+$`))
         await lab.setRecords(ZONE, `${s.name}.`, 'TLSA', [zoneLine.split(' IN TLSA ')[1] ?? ''])
         r = await send('check', { op: 'check' })
@@ -138,20 +191,31 @@ async function drive(s: Scenario, killAt?: { step: Step; delayMs: number }): Pro
 /** Whatever a SIGKILL interrupted, every file present is whole and the state reads. */
 function assertConsistent(s: Scenario): void {
   const st = readStatus(s.crypto)
-  const paths = { key: join(s.crypto, `${s.name}.key.pem`), crt: join(s.crypto, `${s.name}.crt.pem`), csr: join(s.crypto, `${s.name}.csr.pem`) }
+  const paths = {
+    key: join(s.crypto, `${s.name}.key.pem`),
+    crt: join(s.crypto, `${s.name}.crt.pem`),
+    csr: join(s.crypto, `${s.name}.csr.pem`),
+  }
   if (existsSync(paths.key)) {
     assert.equal(statSync(paths.key).mode & 0o777, 0o600)
     createPrivateKey(readFileSync(paths.key))
   }
   if (existsSync(paths.csr)) openssl(['req', '-in', paths.csr, '-noout', '-verify'])
-  if (existsSync(paths.crt)) assert.ok(new X509Certificate(readFileSync(paths.crt)).checkPrivateKey(createPrivateKey(readFileSync(paths.key))))
+  if (existsSync(paths.crt))
+    assert.ok(new X509Certificate(readFileSync(paths.crt)).checkPrivateKey(createPrivateKey(readFileSync(paths.key))))
   if (st.finished) assert.equal(st.identity, 'certificate')
-  for (const f of readdirSync(s.crypto)) if (!f.endsWith('.tmp')) assert.ok(lstatSync(join(s.crypto, f)).size > 0 || lstatSync(join(s.crypto, f)).isSymbolicLink(), `${f} is empty`)
+  for (const f of readdirSync(s.crypto))
+    if (!f.endsWith('.tmp'))
+      assert.ok(lstatSync(join(s.crypto, f)).size > 0 || lstatSync(join(s.crypto, f)).isSymbolicLink(), `${f} is empty`)
 }
 
 test('provisioning over a serial line: SIGKILL during each step, then a rerun finishes', async () => {
   for (const [k, step] of STEPS.entries()) {
-    const s: Scenario = { name: `node${k}.airquality._device.example.test`, crypto: join(tmp.dir, `crypto${k}`), keyType: k % 2 === 0 ? 'p256' : 'rsa2048' }
+    const s: Scenario = {
+      name: `node${k}.airquality._device.example.test`,
+      crypto: join(tmp.dir, `crypto${k}`),
+      keyType: k % 2 === 0 ? 'p256' : 'rsa2048',
+    }
     const killed = await drive(s, { step, delayMs: [0, 3, 10][k % 3] as number })
     assert.equal(killed, 'killed', `scenario ${k} (${step})`)
     assertConsistent(s)
@@ -173,6 +237,7 @@ test('provisioning over a serial line: SIGKILL during each step, then a rerun fi
   assert.ok(line.transcript.includes('mqtts://***@broker.example.test:8883'))
   for (const [k] of STEPS.entries()) {
     const key = readFileSync(join(tmp.dir, `crypto${k}`, `node${k}.airquality._device.example.test.key.pem`), 'utf8')
-    for (const l of key.split('\n').filter((x) => x.length > 20 && !x.startsWith('-----'))) assert.ok(!line.transcript.includes(l), 'a private key line crossed the line')
+    for (const l of key.split('\n').filter((x) => x.length > 20 && !x.startsWith('-----')))
+      assert.ok(!line.transcript.includes(l), 'a private key line crossed the line')
   }
 })

@@ -1,14 +1,15 @@
 /** The provisioning state machine with the real identity store: resume from torn states, refusals, what is derived from disk. */
-import { test, after } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { validateSettings } from '../../cli/commands/provision.js'
 import { createIdentityOps } from '../../provisioning/identity.js'
-import { ProvisionSession, type IdentityOps, type Request } from '../../provisioning/session.js'
+import { type IdentityOps, ProvisionSession, type Request } from '../../provisioning/session.js'
 import { DONE_LINK, readStatus } from '../../provisioning/state.js'
 import { makeTempDir } from '../helpers/paths.js'
-import { validateSettings } from '../../cli/commands/provision.js'
 
 const NAME = 'dev9.airquality._device.example.test'
 const temps: Array<() => void> = []
@@ -49,6 +50,12 @@ test('a key without its certificate (power cut mid-create) reads as partial and 
   assert.ok(Array.isArray(r.tlsa))
   assert.notEqual(readFileSync(join(dir, `${NAME}.key.pem`), 'utf8'), key)
   assert.equal(readStatus(dir).identity, 'certificate')
+  // hello names the protocol and the key by its SPKI SHA-256, which is the 3 1 1 record's data (openssl computes it)
+  const hello = await ok(s, { op: 'hello' })
+  assert.equal(hello.protocol, 'daneel-provision/1')
+  const spki = spawnSync('openssl', ['pkey', '-in', join(dir, `${NAME}.key.pem`), '-pubout', '-outform', 'DER'])
+  const dgst = spawnSync('openssl', ['dgst', '-sha256', '-r'], { input: spki.stdout, encoding: 'utf8' })
+  assert.equal(hello.keyThumbprint, dgst.stdout.split(' ')[0])
 })
 
 test('create is idempotent; create force switches to a CSR and never leaves the old certificate beside the new key', async () => {
@@ -82,7 +89,23 @@ test('refusals: DANE_ID is fixed once a key exists; install checks the certifica
   // a certificate for another key and name: openssl makes one
   const t = makeTempDir('daneel-other-')
   temps.push(t.cleanup)
-  spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(t.dir, 'k'), '-out', join(t.dir, 'c'), '-days', '1', '-subj', '/CN=other.example.test'])
+  spawnSync('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    join(t.dir, 'k'),
+    '-out',
+    join(t.dir, 'c'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=other.example.test',
+  ])
   await fails(s, { op: 'install', pem: readFileSync(join(t.dir, 'c'), 'utf8') }, 'ERR_KEY_MISMATCH')
   await fails(s, { op: 'install', pem: 'not a pem' }, 'ERR_CERT_INVALID')
   assert.equal(readStatus(dir).identity, 'csr')
@@ -132,7 +155,9 @@ test('a damaged state file is reported, not guessed around; NO_DNSSEC prints 4 0
   assert.match((t.tlsa as string[])[0] ?? '', / IN TLSA 4 0 0 [0-9A-F]+$/)
   assert.match(String(t.pkixCdUrl), /^https:\/\/device\.example\.test\/\.well-known\/ca\/[0-9a-f]{2}(-[0-9a-f]{2})+\.pem$/)
   // the URL's keyid is the certificate's own SKI (self-signed: AKI = SKI), as openssl reads it
-  const x = spawnSync('openssl', ['x509', '-noout', '-ext', 'subjectKeyIdentifier', '-in', join(dir, `${NAME}.crt.pem`)], { encoding: 'utf8' })
+  const x = spawnSync('openssl', ['x509', '-noout', '-ext', 'subjectKeyIdentifier', '-in', join(dir, `${NAME}.crt.pem`)], {
+    encoding: 'utf8',
+  })
   const ski = (x.stdout.split('\n')[1] ?? '').trim().toLowerCase().replaceAll(':', '-')
   assert.ok(String(t.pkixCdUrl).includes(`/${ski}.pem`), `${t.pkixCdUrl} vs ${ski}`)
   writeFileSync(join(dir, 'provision.json'), '{"v":1,')
