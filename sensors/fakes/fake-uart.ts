@@ -18,8 +18,14 @@ export class FakeUart implements Uart {
     this.error = listener
   }
 
+  /** Writes attempted after close (dropped, as LinuxUart drops them). */
+  writesAfterClose = 0
+
   write(bytes: Uint8Array): void {
-    if (this.closed) throw new Error('write after close')
+    if (this.closed) {
+      this.writesAfterClose++
+      return
+    }
     const copy = Uint8Array.from(bytes)
     this.written.push(copy)
     this.onWrite?.(copy)
