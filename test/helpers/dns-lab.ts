@@ -3,10 +3,10 @@ import { createHash, randomInt, X509Certificate } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { reloadZone, startKnot, stopKnot, type KnotHandle } from './dns-lab/knot.js'
+import { reloadZone, removeOnExit, startKnot, stopKnot, writeKeymgrConf, type KnotHandle } from './dns-lab/knot.js'
 import { run } from './dns-lab/tools.js'
 import {
-  LAB_ZONES, absName, dnskeyOf, dsOf, makeKeys, parseLine, recordLines, writeSignedZone, type LabRecord, type ZoneState,
+  LAB_ZONES, absName, dnskeyOf, dsOf, makeKeys, makeKnotKeys, parseLine, recordLines, writeSignedZone, type LabRecord, type ZoneState,
 } from './dns-lab/zones.js'
 
 export { LAB_TTL, LAB_NEGATIVE_TTL, LAB_ZONES } from './dns-lab/zones.js'
@@ -95,6 +95,7 @@ function baseRecords(zone: string, certs: { dev1: LabCert; dev2: LabCert }, ds: 
 /** Builds keys, certificates and zones in a fresh temp dir, signs them and starts knotd. */
 export async function startDnsLab(opts: DnsLabOptions = {}): Promise<DnsLab> {
   const dir = mkdtempSync(join(tmpdir(), 'daneel-dnslab-'))
+  removeOnExit(dir, true)
   let knot: KnotHandle | undefined
   try {
     const dirs = { keys: join(dir, 'keys'), zones: join(dir, 'zones'), certs: join(dir, 'certs') }
@@ -105,15 +106,20 @@ export async function startDnsLab(opts: DnsLabOptions = {}): Promise<DnsLab> {
     const [dev1, dev2, ...keys] = await Promise.all([
       makeCert(dirs.certs, 'dev1', 'ec', 'dev1._device.example.test'),
       makeCert(dirs.certs, 'dev2', 'rsa', 'dev2._device.example.test'),
-      ...LAB_ZONES.map(([z, k]) => (k === 'unsigned' ? Promise.resolve([]) : makeKeys(dirs.keys, z, k.alg))),
+      ...LAB_ZONES.map(([z, k]) => (k === 'unsigned' || k.knot === true ? Promise.resolve([]) : makeKeys(dirs.keys, z, k.alg))),
       makeKeys(dirs.keys, 'badds.test.', 'ECDSAP256SHA256'), // the decoy: its KSK's DS goes into test.
     ])
     const certs = { dev1: dev1 as LabCert, dev2: dev2 as LabCert }
     const decoy = keys.pop() as string[]
     const zoneKeys = keys as string[][]
     const ds = new Map<string, string[]>()
+    const keymgrConf = writeKeymgrConf(dir, dirs.zones)
     for (const [i, [z, k]] of LAB_ZONES.entries()) {
       if (k === 'unsigned') continue
+      if (k.knot === true) {
+        ds.set(z, [await makeKnotKeys(keymgrConf, z)])
+        continue
+      }
       const ksk = z === 'badds.test.' ? decoy[0] : zoneKeys[i]?.[0]
       ds.set(z, [await dsOf(dirs.keys, ksk as string)])
     }
@@ -176,6 +182,7 @@ export async function startDnsLab(opts: DnsLabOptions = {}): Promise<DnsLab> {
       stop: async () => {
         await stopKnot(k)
         rmSync(dir, { recursive: true, force: true })
+        removeOnExit(dir, false)
       },
     }
   } catch (err) {

@@ -1,6 +1,6 @@
 /** One knotd per lab, on 127.0.0.1 (and ::1) at a free port; started, reloaded and stopped by PID only. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { LAB_ZONES, stem } from './zones.js'
 import { freePort, run, sleep, soaSerial } from './tools.js'
@@ -10,6 +10,41 @@ export interface KnotHandle {
   proc: ChildProcess
   conf: string
   log: string
+}
+
+/** The policy, template and zone sections (shared by knotd's config and the keymgr run before it starts). */
+function zoneSections(zonesDir: string): string[] {
+  return [
+    'policy:',
+    '  - id: optout',
+    '    algorithm: ecdsap256sha256',
+    '    nsec3: on',
+    '    nsec3-opt-out: on',
+    '    nsec3-iterations: 0',
+    '    nsec3-salt-length: 0',
+    '    manual: on',
+    'template:',
+    '  - id: default',
+    `    storage: "${zonesDir}"`,
+    '    zonefile-sync: -1',
+    '    zonefile-load: whole',
+    '    journal-content: none',
+    '    semantic-checks: off',
+    'zone:',
+    ...LAB_ZONES.flatMap(([z, k]) => [
+      `  - domain: "${z}"`,
+      `    file: "${stem(z)}.signed"`,
+      ...(k !== 'unsigned' && k.knot === true ? ['    dnssec-signing: on', '    dnssec-policy: optout'] : []),
+    ]),
+  ]
+}
+
+/** A config for keymgr (same KASP database as knotd will use), written before knotd's own. */
+export function writeKeymgrConf(dir: string, zonesDir: string): string {
+  mkdirSync(join(dir, 'knot', 'db'), { recursive: true })
+  const conf = join(dir, 'knot', 'keymgr.conf')
+  writeFileSync(conf, `${['database:', `    storage: "${join(dir, 'knot', 'db')}"`, ...zoneSections(zonesDir)].join('\n')}\n`)
+  return conf
 }
 
 function writeConf(dir: string, zonesDir: string, port: number, ipv6: boolean): string {
@@ -33,15 +68,7 @@ function writeConf(dir: string, zonesDir: string, port: number, ipv6: boolean): 
     `    storage: "${run}/db"`,
     'control:',
     `    listen: "${run}/knot.sock"`,
-    'template:',
-    '  - id: default',
-    `    storage: "${zonesDir}"`,
-    '    zonefile-sync: -1',
-    '    zonefile-load: whole',
-    '    journal-content: none',
-    '    semantic-checks: off',
-    'zone:',
-    ...LAB_ZONES.flatMap(([z]) => [`  - domain: "${z}"`, `    file: "${stem(z)}.signed"`]),
+    ...zoneSections(zonesDir),
   ]
   const conf = join(run, 'knot.conf')
   writeFileSync(conf, `${lines.join('\n')}\n`)
@@ -60,6 +87,12 @@ export async function waitServed(port: number, zone: string, serial: number, pro
 }
 
 const live = new Set<ChildProcess>()
+const dirs = new Set<string>()
+/** Removes `dir` too if the process dies before the lab's stop() (stop() removes it itself). */
+export function removeOnExit(dir: string, remove: boolean): void {
+  if (remove) dirs.add(dir)
+  else dirs.delete(dir)
+}
 let exitHookInstalled = false
 function installExitHook(): void {
   if (exitHookInstalled) return
@@ -67,6 +100,7 @@ function installExitHook(): void {
   // A crashed test file must not leave its knotd behind: kill only the PIDs this process started.
   const killAll = (): void => {
     for (const p of live) if (p.exitCode === null) p.kill('SIGKILL')
+    for (const d of dirs) rmSync(d, { recursive: true, force: true })
   }
   process.once('exit', killAll)
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {

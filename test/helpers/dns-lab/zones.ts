@@ -3,7 +3,9 @@ import { writeFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { run } from './tools.js'
 
-export type ZoneKind = { alg: 'RSASHA256' | 'ECDSAP256SHA256' | 'ED25519'; nsec3?: boolean; optOut?: boolean } | 'unsigned'
+/** `knot: true`: signed by knotd itself (keys from keymgr): the only way to get a real NSEC3 opt-out span, as ldns-signzone -p still
+ * gives every unsigned delegation its own NSEC3. */
+export type ZoneKind = { alg: 'RSASHA256' | 'ECDSAP256SHA256' | 'ED25519'; nsec3?: boolean; optOut?: boolean; knot?: boolean } | 'unsigned'
 
 /** Every zone the lab serves, parent before child (a child's DS goes into its parent). */
 export const LAB_ZONES: ReadonlyArray<readonly [string, ZoneKind]> = [
@@ -13,7 +15,7 @@ export const LAB_ZONES: ReadonlyArray<readonly [string, ZoneKind]> = [
   ['rsa.test.', { alg: 'RSASHA256', nsec3: true }],
   ['ed.test.', { alg: 'ED25519' }],
   ['badds.test.', { alg: 'ECDSAP256SHA256' }],
-  ['optout.test.', { alg: 'ECDSAP256SHA256', nsec3: true, optOut: true }],
+  ['optout.test.', { alg: 'ECDSAP256SHA256', nsec3: true, optOut: true, knot: true }],
   ['insecure.test.', 'unsigned'],
   ['unsigned.optout.test.', 'unsigned'],
 ]
@@ -100,6 +102,16 @@ export async function makeKeys(keysDir: string, zone: string, alg: string): Prom
   return [ksk.trim(), zsk.trim()]
 }
 
+/** KSK + ZSK in knotd's KASP database (keymgr), for a zone knotd signs itself; returns the DS (SHA-256) line. */
+export async function makeKnotKeys(keymgrConf: string, zone: string): Promise<string> {
+  await run('keymgr', ['-c', keymgrConf, zone, 'generate', 'algorithm=ecdsap256sha256', 'ksk=yes', 'zsk=no'])
+  await run('keymgr', ['-c', keymgrConf, zone, 'generate', 'algorithm=ecdsap256sha256', 'ksk=no', 'zsk=yes'])
+  const ds = (await run('keymgr', ['-c', keymgrConf, zone, 'ds'])).split('\n').find((l) => / DS \d+ \d+ 2 /.test(l))
+  if (ds === undefined) throw new Error(`dns-lab: keymgr gave no SHA-256 DS for ${zone}`)
+  const t = ds.trim().split(/\s+/)
+  return `${t[0]} IN DS ${t.slice(2).join(' ')}`
+}
+
 /** The DS (SHA-256) of a key, as a zone-file line from ldns-key2ds. */
 export async function dsOf(keysDir: string, keyBase: string): Promise<string> {
   const tokens = (await run('ldns-key2ds', ['-n', '-2', `${keyBase}.key`], { cwd: keysDir })).trim().split(/\s+/)
@@ -135,7 +147,7 @@ async function signInto(z: ZoneState, dirs: { keys: string; zones: string }, out
 export async function writeSignedZone(z: ZoneState, dirs: { keys: string; zones: string }, nowSec: number): Promise<void> {
   const base = join(dirs.zones, stem(z.name))
   writeFileSync(`${base}.zone`, renderZone(z))
-  if (z.kind === 'unsigned') {
+  if (z.kind === 'unsigned' || z.kind.knot === true) {
     writeFileSync(`${base}.signed`, renderZone(z))
     return
   }

@@ -49,3 +49,32 @@ describe('behind a validating Unbound', () => {
     }
   })
 })
+
+describe('NXDOMAIN inside an NSEC3 opt-out span', () => {
+  let lab: DnsLab
+  let ub: LabUnbound
+  before(async () => {
+    lab = await startDnsLab()
+    ub = await startUnbound(lab)
+  })
+  after(async () => {
+    await ub?.stop()
+    await lab?.stop()
+  })
+
+  it('is insecure, as Unbound says (no AD), since an unsigned delegation may hide there (RFC 5155 §9.2); delv 9.18 calls it validated', async () => {
+    const ours = createResolver({ servers: [lab.server], clock: systemClock, trustAnchors: loadTrustAnchors(lab.trustAnchorsFile) })
+    const viaUnbound = createResolver({ servers: [ub.server], clock: systemClock, trustAnchors: [], mode: 'resolver' })
+    for (const name of ['nx.optout.test', 'nx._device.optout.test']) {
+      const a = await ours.query(name, 52)
+      assert.equal(a.negative, 'nxdomain')
+      assert.equal(a.status, 'insecure', a.reason)
+      const u = await viaUnbound.query(name, 52)
+      assert.equal(u.negative, 'nxdomain')
+      assert.equal(u.status, 'insecure', 'Unbound set AD')
+    }
+    // and a name that exists in the opt-out zone is secure for both
+    assert.equal((await ours.query('dev1._device.optout.test', 52)).status, 'secure')
+    assert.equal((await viaUnbound.query('dev1._device.optout.test', 52)).status, 'secure')
+  })
+})
