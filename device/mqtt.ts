@@ -1,0 +1,172 @@
+/** The MQTT link: MQTT.js at QoS 1 with reconnects driven by our backoff, MQTT 5 session expiry, TLS/auth, a last will. */
+import { EventEmitter } from 'node:events'
+import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt'
+import { DaneelError } from '../src/errors.js'
+import { silentLogger, type Logger } from '../src/log.js'
+import { Backoff, realTimers, type Timers } from './backoff.js'
+
+/*
+ * Choices, each against a known MQTT.js pitfall (../shared/reference/platform.md §3):
+ * - reconnectPeriod 0: MQTT.js's reconnect is a fixed interval with no backoff; we reconnect after a
+ *   full-jitter backoff (device/backoff.ts) so a fleet does not storm a restarted broker.
+ * - queueQoSZero false: its offline QoS 0 queue is unbounded RAM. We publish only while connected, and our
+ *   own outbox (device/outbox.ts) holds everything else.
+ * - clean false + sessionExpiryInterval (MQTT 5): the broker keeps a receiver's subscription and queues its
+ *   messages across a disconnect or a broker restart. A broker that refuses MQTT 5 gets 3.1.1 (no expiry).
+ * - MQTT.js's in-flight store is emptied on every disconnect (see OutboxSender): our outbox decides what is
+ *   sent again, so nothing relies on MQTT.js replaying its store one message per round trip.
+ */
+export interface MqttLinkOptions {
+  url: string
+  clientId: string
+  username?: string | undefined
+  password?: string | undefined
+  /** PEM: CA to verify the broker (mqtts://); client certificate and key for TLS client authentication. */
+  ca?: string | Buffer | undefined
+  cert?: string | Buffer | undefined
+  key?: string | Buffer | undefined
+  /** Session kept by the broker this long after a disconnect (MQTT 5; default one day). 0: clean sessions. */
+  sessionExpirySeconds?: number
+  /** Retained 'online' on connect, retained 'offline' as the last will (default: none). */
+  statusTopic?: string | undefined
+  /** MQTT 5 will delay: a reconnect within this many seconds announces nothing (default 5). */
+  willDelaySeconds?: number
+  keepaliveSeconds?: number
+  protocolVersion?: 4 | 5
+  backoff?: Backoff
+  timers?: Timers
+  logger?: Logger
+}
+
+export interface MqttLinkStats {
+  connects: number
+  disconnects: number
+  connectErrors: number
+  protocolVersion: number
+}
+
+/** Events: 'up' (CONNACK, with the packet), 'down' (connection lost or closed). */
+export class MqttLink extends EventEmitter {
+  readonly #opts: MqttLinkOptions
+  readonly #backoff: Backoff
+  readonly #timers: Timers
+  readonly #log: Logger
+  #client: MqttClient | undefined
+  #retry: unknown
+  #stopped = false
+  #up = false
+  #version: 4 | 5
+  #s: MqttLinkStats = { connects: 0, disconnects: 0, connectErrors: 0, protocolVersion: 5 }
+  /** The broker's receiveMaximum (MQTT 5 CONNACK), else undefined. */
+  receiveMaximum: number | undefined
+
+  constructor(opts: MqttLinkOptions) {
+    super()
+    if (!/^(mqtts?|tcp|ssl|wss?):\/\//.test(opts.url)) throw new DaneelError('ERR_CONFIG_INVALID', `not an MQTT URL: ${opts.url}`)
+    this.#opts = opts
+    this.#backoff = opts.backoff ?? new Backoff()
+    this.#timers = opts.timers ?? realTimers
+    this.#log = opts.logger ?? silentLogger
+    this.#version = opts.protocolVersion ?? 5
+  }
+
+  get connected(): boolean {
+    return this.#up && this.#client?.connected === true
+  }
+
+  get client(): MqttClient {
+    if (this.#client === undefined) throw new DaneelError('ERR_MQTT', 'MQTT link not started')
+    return this.#client
+  }
+
+  stats(): MqttLinkStats {
+    return { ...this.#s, protocolVersion: this.#version }
+  }
+
+  start(): void {
+    if (this.#client !== undefined) return
+    const client = mqtt.connect(this.#opts.url, this.#clientOptions())
+    this.#client = client
+    client.on('connect', (ack: IConnackPacket) => this.#onConnect(ack))
+    client.on('close', () => this.#onClose())
+    client.on('error', (err: Error & { code?: number }) => {
+      this.#s.connectErrors++
+      // CONNACK "unsupported protocol version" (3.1.1 code 1, MQTT 5 code 0x84): fall back to 3.1.1 once
+      if (this.#version === 5 && (err.code === 1 || err.code === 0x84)) {
+        this.#log.warn('broker refuses MQTT 5; using 3.1.1 (no session expiry)')
+        this.#version = 4
+        Object.assign(client.options, this.#clientOptions())
+      } else {
+        this.#log.warn('mqtt error', { error: err.message })
+      }
+    })
+  }
+
+  /** Publishes retained 'offline' ourselves (a clean stop sends no will), then disconnects. */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    this.#timers.clearTimeout(this.#retry)
+    const client = this.#client
+    if (client === undefined) return
+    if (this.connected && this.#opts.statusTopic !== undefined) {
+      await client.publishAsync(this.#opts.statusTopic, 'offline', { qos: 1, retain: true }).catch(() => {})
+    }
+    await client.endAsync(!client.connected)
+  }
+
+  #clientOptions(): IClientOptions {
+    const o = this.#opts
+    const expiry = o.sessionExpirySeconds ?? 86_400
+    const v5 = this.#version === 5
+    const opts: IClientOptions = {
+      clientId: o.clientId,
+      protocolVersion: this.#version,
+      reconnectPeriod: 0,
+      queueQoSZero: false,
+      clean: v5 ? expiry === 0 : false,
+      keepalive: o.keepaliveSeconds ?? 30,
+      connectTimeout: 10_000,
+      resubscribe: true,
+      rejectUnauthorized: true,
+    }
+    if (v5) opts.properties = { sessionExpiryInterval: expiry }
+    if (o.username !== undefined) opts.username = o.username
+    if (o.password !== undefined) opts.password = o.password
+    if (o.ca !== undefined) opts.ca = o.ca
+    if (o.cert !== undefined) opts.cert = o.cert
+    if (o.key !== undefined) opts.key = o.key
+    if (o.statusTopic !== undefined) {
+      opts.will = { topic: o.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true }
+      // MQTT 5: wait a few seconds before announcing 'offline', so a quick reconnect does not flap
+      if (v5) opts.will.properties = { willDelayInterval: o.willDelaySeconds ?? 5 }
+    }
+    return opts
+  }
+
+  #onConnect(ack: IConnackPacket): void {
+    this.#up = true
+    this.#s.connects++
+    this.#backoff.reset()
+    this.receiveMaximum = ack.properties?.receiveMaximum
+    this.#log.info('mqtt connected', { url: this.#opts.url, sessionPresent: ack.sessionPresent, protocolVersion: this.#version })
+    if (this.#opts.statusTopic !== undefined) {
+      this.client.publish(this.#opts.statusTopic, 'online', { qos: 1, retain: true }, () => {})
+    }
+    this.emit('up', ack)
+  }
+
+  #onClose(): void {
+    if (this.#up) {
+      this.#up = false
+      this.#s.disconnects++
+      this.#log.warn('mqtt connection lost')
+    }
+    this.emit('down')
+    if (this.#stopped) return
+    this.#timers.clearTimeout(this.#retry)
+    const delay = this.#backoff.next()
+    this.#retry = this.#timers.setTimeout(() => {
+      if (!this.#stopped) this.#client?.reconnect()
+    }, delay)
+  }
+}

@@ -1,0 +1,121 @@
+/** Drains the outbox over an MQTT link: QoS 1 with a bounded in-flight window, entries removed on PUBACK. */
+import { silentLogger, type Logger } from '../src/log.js'
+import type { MqttLink } from './mqtt.js'
+import type { Outbox } from './outbox.js'
+
+/*
+ * Up to `window` publications are in flight at once (MQTT.js's own store would replay one per round trip:
+ * 200 messages through a 50 ms RTT took 10 s). The window is capped by the broker's receiveMaximum
+ * (Mosquitto: 20). On disconnect, MQTT.js's in-flight entries are removed (their callbacks fire with an
+ * error, which belongs to an old generation and is ignored) and the outbox is rewound on the next CONNACK:
+ * every entry not acknowledged goes out again. QoS 1 is at-least-once; the receiver's replay guard drops
+ * the duplicates.
+ */
+export interface OutboxSenderOptions {
+  window?: number
+  logger?: Logger
+}
+
+export interface OutboxSenderStats {
+  published: number
+  inFlight: number
+  window: number
+}
+
+export class OutboxSender {
+  readonly #link: MqttLink
+  readonly #outbox: Outbox
+  readonly #log: Logger
+  readonly #maxWindow: number
+  #window: number
+  #inFlight = 0
+  #generation = 0
+  #pumping = false
+  #again = false
+  #published = 0
+  #idleWaiters: (() => void)[] = []
+
+  constructor(link: MqttLink, outbox: Outbox, opts: OutboxSenderOptions = {}) {
+    this.#link = link
+    this.#outbox = outbox
+    this.#log = opts.logger ?? silentLogger
+    this.#maxWindow = Math.max(1, opts.window ?? 20)
+    this.#window = this.#maxWindow
+    link.on('up', () => {
+      this.#window = Math.min(this.#maxWindow, link.receiveMaximum ?? this.#maxWindow)
+      this.#outbox.rewind()
+      void this.#pump()
+    })
+    link.on('down', () => this.#onDown())
+    outbox.onAvailable(() => void this.#pump())
+  }
+
+  stats(): OutboxSenderStats {
+    return { published: this.#published, inFlight: this.#inFlight, window: this.#window }
+  }
+
+  /** Resolves once the outbox is empty (or after `timeoutMs`); true when empty. */
+  async drained(timeoutMs: number): Promise<boolean> {
+    if (this.#outbox.pending === 0) return true
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(this.#outbox.pending === 0), timeoutMs)
+      this.#idleWaiters.push(() => {
+        clearTimeout(t)
+        resolve(true)
+      })
+    })
+  }
+
+  #onDown(): void {
+    this.#generation++
+    this.#inFlight = 0
+    try {
+      const client = this.#link.client
+      for (const mid of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(mid))
+    } catch {
+      // not started
+    }
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#pumping) {
+      this.#again = true
+      return
+    }
+    this.#pumping = true
+    try {
+      do {
+        this.#again = false
+        while (this.#link.connected && this.#inFlight < this.#window) {
+          const gen = this.#generation
+          const batch = await this.#outbox.take(this.#window - this.#inFlight)
+          if (batch.length === 0) break
+          if (gen !== this.#generation || !this.#link.connected) {
+            this.#again = false
+            break // went down while reading: the outbox is rewound on the next CONNACK
+          }
+          const client = this.#link.client
+          for (const e of batch) {
+            this.#inFlight++
+            client.publish(e.topic, e.payload, { qos: 1 }, (err) => this.#done(gen, e.id, err))
+          }
+        }
+      } while (this.#again)
+    } finally {
+      this.#pumping = false
+    }
+  }
+
+  #done(gen: number, id: number, err: Error | null | undefined): void {
+    if (gen !== this.#generation) return
+    this.#inFlight--
+    if (err !== undefined && err !== null) {
+      this.#log.debug('publish failed; will resend after reconnect', { id, error: err.message })
+      return
+    }
+    this.#outbox.ack(id)
+    this.#published++
+    if (this.#outbox.pending === 0) for (const w of this.#idleWaiters.splice(0)) w()
+    void this.#pump()
+  }
+}

@@ -1,0 +1,149 @@
+/** A real Mosquitto broker for tests: 127.0.0.1, a free port, a temp config with persistence; restart and stop. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
+import { join } from 'node:path'
+
+export const MOSQUITTO = '/usr/sbin/mosquitto'
+
+export interface MosquittoOptions {
+  /** Directory for config, persistence and log (a test's temp dir). */
+  dir: string
+  /** username → password: writes a password file with mosquitto_passwd and turns anonymous access off. */
+  users?: Record<string, string>
+  /** TLS listener files (PEM); with `requireCertificate` clients must present a certificate signed by `cafile`. */
+  tls?: { cafile: string; certfile: string; keyfile: string; requireCertificate?: boolean }
+  /** Extra config lines. */
+  extra?: string[]
+}
+
+export interface Mosquitto {
+  readonly port: number
+  readonly url: string
+  readonly pid: number | undefined
+  /** SIGTERM (Mosquitto writes its persistence file), then start again on the same port. */
+  restart(): Promise<void>
+  /** SIGTERM and wait; safe to call twice. */
+  stop(): Promise<void>
+  /** Everything the broker logged (for failure messages). */
+  log(): string
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+async function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1')
+    s.once('connect', () => {
+      s.destroy()
+      resolve(true)
+    })
+    s.once('error', () => resolve(false))
+  })
+}
+
+/** Starts Mosquitto; retries on another port if the chosen one was taken meanwhile. */
+export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto> {
+  mkdirSync(opts.dir, { recursive: true })
+  let logText = ''
+  let child: ChildProcess | undefined
+  let port = 0
+  const conf = join(opts.dir, 'mosquitto.conf')
+
+  const writeConf = (): void => {
+    const lines = [
+      `listener ${port} 127.0.0.1`,
+      'persistence true',
+      `persistence_location ${opts.dir}/`,
+      'autosave_interval 1',
+      // Messages for a persistent session while its client is away: the default 1000 would drop readings
+      // queued for a receiver during a broker restart; 0 is unlimited (the zero-loss test needs it).
+      'max_queued_messages 0',
+      'max_inflight_messages 20',
+      // Run as root, Mosquitto drops to user 'mosquitto', which cannot write our 0700 temp dir; stay ourselves.
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
+      'log_dest stdout',
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+    ]
+    if (opts.users !== undefined) {
+      const pw = join(opts.dir, 'passwd')
+      writeFileSync(pw, '', { mode: 0o600 })
+      for (const [u, p] of Object.entries(opts.users)) {
+        const r = spawnSync('mosquitto_passwd', ['-b', pw, u, p])
+        if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr.toString()}`)
+      }
+      lines.push('allow_anonymous false', `password_file ${pw}`)
+    } else {
+      lines.push('allow_anonymous true')
+    }
+    if (opts.tls !== undefined) {
+      lines.push(`cafile ${opts.tls.cafile}`, `certfile ${opts.tls.certfile}`, `keyfile ${opts.tls.keyfile}`)
+      if (opts.tls.requireCertificate === true) lines.push('require_certificate true', 'use_identity_as_username true')
+    }
+    lines.push(...(opts.extra ?? []))
+    writeFileSync(conf, `${lines.join('\n')}\n`)
+  }
+
+  const launch = async (): Promise<boolean> => {
+    writeConf()
+    const c = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
+    child = c
+    c.stdout?.on('data', (d: Buffer) => (logText += d.toString()))
+    c.stderr?.on('data', (d: Buffer) => (logText += d.toString()))
+    let exited = false
+    c.once('exit', () => (exited = true))
+    for (let i = 0; i < 200; i++) {
+      if (exited) return false
+      if (await accepts(port)) return true
+      await new Promise((r) => setTimeout(r, 25))
+    }
+    return false
+  }
+
+  const kill = async (): Promise<void> => {
+    const c = child
+    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return
+    const done = new Promise((r) => c.once('exit', r))
+    c.kill('SIGTERM')
+    const t = setTimeout(() => c.kill('SIGKILL'), 5000)
+    await done
+    clearTimeout(t)
+  }
+
+  for (let tries = 0; ; tries++) {
+    port = await freePort()
+    if (await launch()) break
+    await kill()
+    if (tries >= 4) throw new Error(`mosquitto did not start:\n${logText}`)
+  }
+
+  return {
+    port,
+    url: `${opts.tls === undefined ? 'mqtt' : 'mqtts'}://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid
+    },
+    async restart() {
+      await kill()
+      for (let tries = 0; tries < 20; tries++) {
+        if (await launch()) return
+        await kill()
+        await new Promise((r) => setTimeout(r, 100)) // the port may linger a moment
+      }
+      throw new Error(`mosquitto did not restart:\n${logText}`)
+    },
+    stop: kill,
+    log: () => logText,
+  }
+}
