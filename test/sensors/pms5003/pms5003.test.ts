@@ -172,3 +172,23 @@ test('sample() allocates nothing measurable in steady state (frame in, scanner, 
   assert.ok(perReading < 5, `${perReading} bytes per reading`)
   chip.close()
 })
+
+test('mode switch mid-frame: the in-flight active frame is flushed, the 8-byte ack is not a fault', () => {
+  const clock = new FakeClock()
+  const uart = new FakeUart()
+  const pms = new Pms5003(uart, clock, { id: 'pm', mode: 'passive', warmupMs: 0 })
+  const out = new Readings()
+  const frame = Uint8Array.from(Buffer.from(PMS_CAPTURED_FRAME_HEX, 'hex'))
+  pms.start()
+  pms.sample(out)
+  uart.deliver(frame.subarray(0, 12)) // an active frame was on the wire when we switched
+  pms.stop()
+  pms.start() // wake + passive again: the scanner is reset
+  pms.sample(out)
+  uart.deliver(frame.subarray(12)) // its tail arrives: no header, skipped silently
+  uart.deliver(Buffer.from('424d0004e1000174', 'hex')) // the passive-mode ack (hardware.md 2.1)
+  assert.equal(pms.sample(out), 'none')
+  assert.equal(pms.status.faults, 0)
+  uart.deliver(frame)
+  assert.equal(pms.sample(out), 'fresh')
+})
