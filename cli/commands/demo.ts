@@ -31,7 +31,8 @@ Runs the whole system on loopback in this one process, with nothing to set up:
   - an authoritative DNS server (UDP and TCP, 127.0.0.1, free port) serving the zone daneel.test, freshly signed
     (ECDSA P-256) with the identities' TLSA records; its DS is the resolver's trust anchor (DNSSEC_TRUST_ANCHORS);
   - two simulated air-quality nodes running the real device runtime, their PMS5003 / SDS011 / MH-Z19B sensors
-    played by emulators that speak the chips' serial protocols, sealing readings (ES256 JWS in an ECDH-ES JWE)
+    played by emulators that speak the chips' serial protocols and a PPD42NS by low pulses on a fake GPIO pin,
+    sealing readings (ES256 JWS in an ECDH-ES JWE)
     to the receiver's name;
   - a receiver that looks each sender up in DNS (DNSSEC-validated), opens and verifies every message and prints it.
 Keys, zone and state live in a temporary directory, removed on exit. Ctrl-C stops it cleanly.
@@ -45,7 +46,7 @@ Keys, zone and state live in a temporary directory, removed on exit. Ctrl-C stop
 const ZONE = 'daneel.test'
 const NODES = [
   { name: `node1.airquality._device.${ZONE}`, particulate: 'pms5003' as const, air: new Air(9, 620) },
-  { name: `node2.airquality._device.${ZONE}`, particulate: 'sds011' as const, air: new Air(21, 940) },
+  { name: `node2.airquality._device.${ZONE}`, particulate: 'sds011' as const, ppd42ns: true, air: new Air(21, 940) },
 ]
 const RECEIVER = `receiver._device.${ZONE}`
 
@@ -146,7 +147,7 @@ export async function run(argv: string[]): Promise<number> {
     })
     for (const spec of NODES) {
       nodes.push(await startNode(spec, { dir, cryptoPath, recipient: RECEIVER, mqttUrl: broker.url, dns: dns.address, anchors, tlsa: resolver, log: nodeLog, intervalSeconds: interval }))
-      note(`node      ${spec.name}: ${spec.particulate} + mhz19b, a reading every ${interval} s per sensor`)
+      note(`node      ${spec.name}: ${spec.particulate} + mhz19b (fake UARTs)${spec.ppd42ns === true ? ' + ppd42ns (fake GPIO 17)' : ''}, a reading every ${interval} s per sensor`)
     }
     note(json ? '' : `\nverified readings (Ctrl-C to stop):`)
     if (duration !== undefined) setTimeout(() => finish(0), duration * 1000).unref()

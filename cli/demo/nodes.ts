@@ -7,6 +7,7 @@ import { startDeviceFromConfig } from '../../device/main.js'
 import type { RunningDevice } from '../../device/runtime.js'
 import type { TlsaSource } from '../../src/dane/discover.js'
 import type { Logger } from '../../src/log.js'
+import { FakeGpio } from '../../sensors/fakes/fake-gpio.js'
 import { FakeUart } from '../../sensors/fakes/fake-uart.js'
 import { Mhz19bEmulator } from '../../sensors/fakes/mhz19b-emulator.js'
 import { Pms5003Emulator } from '../../sensors/fakes/pms5003-emulator.js'
@@ -18,6 +19,8 @@ export interface NodeSpec {
   readonly name: string
   /** 'pms5003' or 'sds011' for particulates; every node also has an MH-Z19B. */
   readonly particulate: 'pms5003' | 'sds011'
+  /** Also a Shinyei PPD42NS on a (fake) GPIO pin. */
+  readonly ppd42ns?: boolean
   readonly air: Air
 }
 
@@ -48,7 +51,20 @@ function emulatedHal(spec: NodeSpec, closers: Array<() => void>): DeviceHal {
       }
       return uart
     },
-    gpio: (pin) => Promise.reject(new Error(`the demo has no GPIO ${pin}`)),
+    async gpio() {
+      // The PPD42NS pulls its output low while a particle crosses the beam: low pulses of a few ms, more of them
+      // in dirtier air. Every 100 ms one pulse whose length tracks the node's PM2.5 (about 1-6 % occupancy).
+      const pin = new FakeGpio(1)
+      const timer = setInterval(() => {
+        const nowUs = performance.now() * 1000
+        const lowUs = Math.round((0.5 + spec.air.pm25 / 12) * 1000 * (0.8 + Math.random() * 0.4))
+        pin.set(0, nowUs)
+        pin.set(1, nowUs + lowUs)
+      }, 100)
+      timer.unref()
+      closers.push(() => clearInterval(timer))
+      return pin
+    },
     iio: (spec) => Promise.reject(new Error(`the demo has no IIO device ${spec}`)),
   }
 }
@@ -69,6 +85,7 @@ export async function startNode(
     sensors: [
       { id: 'pm', type: spec.particulate, port: PM_PORT, warmupSeconds: 1 },
       { id: 'co2', type: 'mhz19b', port: CO2_PORT, warmupSeconds: 1 },
+      ...(spec.ppd42ns === true ? [{ id: 'dust', type: 'ppd42ns', pin: 17, warmupSeconds: 1, intervalSeconds: Math.max(1, opts.intervalSeconds), windowSeconds: Math.max(1, opts.intervalSeconds) }] : []),
     ],
   }
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`)
