@@ -75,7 +75,7 @@ function baseRecords(zone: string, certs: { dev1: LabCert; dev2: LabCert }, ds: 
     case '.':
       return ['ns1.test. IN A 127.0.0.1', 'test. IN NS ns1.test.', ...(ds.get('test.') ?? [])]
     case 'test.':
-      return ['ns1 IN A 127.0.0.1', ...['example', 'rsa', 'ed', 'badds', 'insecure', 'optout'].flatMap((c) => deleg(`${c}.test.`))]
+      return ['ns1 IN A 127.0.0.1', ...['example', 'rsa', 'ed', 'p384', 'badds', 'insecure', 'optout'].flatMap((c) => deleg(`${c}.test.`))]
     case 'example.test.':
       return [
         'ns1 IN A 127.0.0.1', 'device IN A 127.0.0.1', ...devs,

@@ -14,6 +14,7 @@ export const LAB_CASES: Array<{ name: string; type: string; note: string }> = [
   { name: 'dev1._device.example.test.', type: 'TLSA', note: 'alg 13, NSEC, 3 0 0 + 3 1 1' },
   { name: 'dev2._device.rsa.test.', type: 'TLSA', note: 'alg 8, NSEC3; 1313 B: truncated over UDP at 1232, fetched over TCP' },
   { name: 'dev1._device.ed.test.', type: 'TLSA', note: 'alg 15' },
+  { name: 'dev1._device.p384.test.', type: 'TLSA', note: 'alg 14' },
   { name: 'tampered._device.example.test.', type: 'TLSA', note: 'RDATA altered after signing' },
   { name: 'expired._device.example.test.', type: 'TLSA', note: 'RRSIG expired 10 days before recording' },
   { name: 'dev1._device.badds.test.', type: 'TLSA', note: 'DS in test. matches no DNSKEY' },

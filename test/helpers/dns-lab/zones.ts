@@ -5,7 +5,7 @@ import { run } from './tools.js'
 
 /** `knot: true`: signed by knotd itself (keys from keymgr): the only way to get a real NSEC3 opt-out span, as ldns-signzone -p still
  * gives every unsigned delegation its own NSEC3. */
-export type ZoneKind = { alg: 'RSASHA256' | 'ECDSAP256SHA256' | 'ED25519'; nsec3?: boolean; optOut?: boolean; knot?: boolean } | 'unsigned'
+export type ZoneKind = { alg: 'RSASHA256' | 'ECDSAP256SHA256' | 'ECDSAP384SHA384' | 'ED25519'; nsec3?: boolean; optOut?: boolean; knot?: boolean } | 'unsigned'
 
 /** Every zone the lab serves, parent before child (a child's DS goes into its parent). */
 export const LAB_ZONES: ReadonlyArray<readonly [string, ZoneKind]> = [
@@ -14,6 +14,7 @@ export const LAB_ZONES: ReadonlyArray<readonly [string, ZoneKind]> = [
   ['example.test.', { alg: 'ECDSAP256SHA256' }],
   ['rsa.test.', { alg: 'RSASHA256', nsec3: true }],
   ['ed.test.', { alg: 'ED25519' }],
+  ['p384.test.', { alg: 'ECDSAP384SHA384' }],
   ['badds.test.', { alg: 'ECDSAP256SHA256' }],
   ['optout.test.', { alg: 'ECDSAP256SHA256', nsec3: true, optOut: true, knot: true }],
   ['insecure.test.', 'unsigned'],

@@ -73,3 +73,33 @@ describe('resolver against a live Knot lab, checked by delv', () => {
     assert.equal(ins.records.length, 1)
   })
 })
+
+describe('stripped signatures, live', () => {
+  let lab: DnsLab
+  before(async () => {
+    lab = await startDnsLab()
+  })
+  after(async () => {
+    await lab?.stop()
+  })
+
+  it('an answer whose RRSIGs an on-path attacker strips is bogus: the walk down proves example.test. signed', async () => {
+    const { netTransport } = await import('../../../src/dns/transport.js')
+    const { decodeMessage, encodeMessage, TYPE } = await import('../../../src/dns/wire.js')
+    const r = createResolver({
+      servers: [lab.server], clock: systemClock, trustAnchors: loadTrustAnchors(lab.trustAnchorsFile),
+      transport: {
+        async exchange(x) {
+          const bytes = await netTransport.exchange(x)
+          if (x.question.type !== 52) return bytes
+          const m = decodeMessage(bytes)
+          m.answers = m.answers.filter((rr) => rr.type !== TYPE.RRSIG)
+          return encodeMessage(m)
+        },
+      },
+    })
+    const a = await r.query('dev1._device.example.test', 52)
+    assert.equal(a.status, 'bogus', a.reason)
+    assert.match(a.reason, /no RRSIG but example\.test\. is signed/)
+  })
+})
