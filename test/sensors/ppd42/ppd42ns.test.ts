@@ -4,6 +4,7 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import { FakeClock } from '../../../sensors/fakes/fake-clock.js'
 import { FakeGpio } from '../../../sensors/fakes/fake-gpio.js'
+import { Ppd42Emulator } from '../../../sensors/fakes/ppd42-emulator.js'
 import { LowPulseAccumulator, ppdConcentration, ppdMassUgM3 } from '../../../sensors/ppd42/occupancy.js'
 import { Ppd42ns } from '../../../sensors/ppd42/ppd42ns.js'
 import { Readings } from '../../../sensors/readings.js'
@@ -115,4 +116,27 @@ test('driver: an edge source that died (read throws) is E_IO at the end of the w
   clock.advance(1000)
   assert.equal(ppd.sample(new Readings()), 'fault')
   assert.equal(ppd.status.lastFault, 'E_IO')
+})
+
+test('emulator: the driver reads back the LOW ratio the emulator produces (2% and a change to 5%)', () => {
+  const clock = new FakeClock(0)
+  const gpio = new FakeGpio(1)
+  let ratio = 2
+  const chip = new Ppd42Emulator(gpio, clock, { ratioPct: () => ratio })
+  const ppd = new Ppd42ns(gpio, clock, { id: 'dust', warmupMs: 0, windowMs: 30_000 })
+  const out = new Readings()
+  ppd.start()
+  ppd.sample(out)
+  clock.advance(30_000)
+  assert.equal(ppd.sample(out), 'fresh')
+  assert.ok(Math.abs(out.lowRatio - 2) < 0.1, String(out.lowRatio))
+  ratio = 5
+  clock.advance(30_000)
+  ppd.sample(out)
+  clock.advance(30_000)
+  assert.equal(ppd.sample(out), 'fresh')
+  assert.ok(Math.abs(out.lowRatio - 5) < 0.1, String(out.lowRatio))
+  assert.ok(Math.abs(out.particles - ppdConcentration(out.lowRatio)) < 1e-9)
+  chip.close()
+  assert.equal(clock.pending, 0)
 })
