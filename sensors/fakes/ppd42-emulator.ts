@@ -43,7 +43,10 @@ export class Ppd42Emulator {
 
   private cycle(): void {
     const ratio = Math.min(99, Math.max(0, this.ratio()))
-    if (ratio <= 0) return this.schedule(1000) // clean air: no pulses; look again in a second
+    if (ratio <= 0) {
+      this.schedule(1000) // clean air: no pulses; look again in a second
+      return
+    }
     const period = (this.pulseMs * 100) / ratio
     this.gpio.set(0, this.clock.nowMs() * 1000)
     this.timer = this.clock.setTimer(() => {
