@@ -10,6 +10,8 @@ for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i
 
 /** Encodes bytes as unpadded base64url. */
 export function b64urlEncode(bytes: Uint8Array): string {
+  // A Buffer encodes itself; wrapping it again would allocate a view per call on the sealing hot path.
+  if (Buffer.isBuffer(bytes)) return bytes.toString('base64url')
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
 }
 

@@ -17,20 +17,18 @@ import type { JsonObject } from '../jose/json.js'
  */
 export const RESERVED_CLAIMS: readonly string[] = ['aud', 'iss', 'iat', 'seq', 'exp', 'nbf', 'sub', 'jti', 'b']
 
-/** The members of `reading` as JSON text without braces (`"pm25":12.3,...`), checked against the reserved names. */
+/**
+ * The members of `reading` as JSON text without braces (`"pm25":12.3,...`), checked against the reserved
+ * names. A device loop numbers its readings with the counter it seals with, so a reading may carry `seq`
+ * when it equals the message's: it is then written once, from the reading (no copy of the object is made).
+ */
 export function readingMembers(reading: object, seq: number): string {
   if (reading === null || typeof reading !== 'object' || Array.isArray(reading)) throw new DaneelError('ERR_USAGE', 'a reading is a JSON object or bytes')
-  let source = reading as Record<string, unknown>
+  const source = reading as Record<string, unknown>
   for (const name of RESERVED_CLAIMS) {
     if (!Object.hasOwn(source, name)) continue
-    // A device loop numbers its readings with the same counter it seals with: the reading's own `seq` is
-    // then the message's, written once.
-    if (name === 'seq' && source.seq === seq) {
-      const { seq: _drop, ...rest } = source
-      source = rest
-      continue
-    }
-    throw new DaneelError('ERR_USAGE', `a reading may not carry the claim '${name}'`)
+    if (name === 'seq' && source.seq === seq) continue
+    throw new DaneelError('ERR_USAGE', `a reading may not carry the claim '${name}'${name === 'seq' ? ' with a different value' : ''}`)
   }
   let json: string | undefined
   try {

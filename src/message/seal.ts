@@ -78,9 +78,11 @@ export function createSealer(opts: SealerOptions): Sealer {
   const claimsHead = `{"aud":"${recipientName}",${opts.includeIss === true ? `"iss":"${sender}",` : ''}"iat":`
   const claimsOf = (reading: object | Uint8Array, ctx: SealContext): Buffer => {
     if (!Number.isSafeInteger(ctx.seq) || ctx.seq < 0) throw new DaneelError('ERR_USAGE', 'seq must be a non-negative integer')
-    const head = `${claimsHead}${Math.floor(ctx.now / 1000)},"seq":${ctx.seq}`
-    if (reading instanceof Uint8Array) return Buffer.from(`${head},"b":"${b64urlEncode(reading)}"}`, 'utf8')
+    const iat = Math.floor(ctx.now / 1000)
+    if (reading instanceof Uint8Array) return Buffer.from(`${claimsHead}${iat},"seq":${ctx.seq},"b":"${b64urlEncode(reading)}"}`, 'utf8')
     const members = readingMembers(reading, ctx.seq)
+    // A reading that carries this seq already (checked equal) writes it; otherwise the sealer does.
+    const head = Object.hasOwn(reading, 'seq') ? `${claimsHead}${iat}` : `${claimsHead}${iat},"seq":${ctx.seq}`
     return Buffer.from(members === '' ? `${head}}` : `${head},${members}}`, 'utf8')
   }
   const inner = (reading: object | Uint8Array, ctx: SealContext): Buffer => {
