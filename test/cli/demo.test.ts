@@ -58,8 +58,9 @@ test('demo --count 8 --json prints 8 verified readings from both nodes, exits 0 
     assert.equal(l.auth, 'dnssec', 'sender keys came from the DNSSEC-validated zone')
     assert.equal(l.claims.aud, 'receiver._device.daneel.test')
     assert.equal(typeof l.claims.seq, 'number')
-    assert.ok(['pm', 'co2'].includes(l.claims.sensor))
+    assert.ok(['pm', 'co2', 'dust'].includes(l.claims.sensor), l.claims.sensor)
     if (l.claims.sensor === 'co2') assert.ok(l.claims.values.co2 >= 400 && l.claims.values.co2 <= 1600)
+    else if (l.claims.sensor === 'dust') assert.ok(l.claims.values.lowRatio > 0 && l.claims.values.lowRatio < 20)
     else assert.ok(l.claims.values.pm25 >= 0 && l.claims.values.pm25 <= 100)
   }
   // Per sender, sequence numbers only grow.
@@ -72,9 +73,16 @@ test('demo --count 8 --json prints 8 verified readings from both nodes, exits 0 
 
 test('demo prints human-friendly lines and stops cleanly on SIGINT', async () => {
   let seen = 0
+  let pms = false
+  let sent = false
   const r = await demo(['--interval', '0.5'], {
     onLine: (line, kill) => {
-      if (/^\d\d:\d\d:\d\d\s+node[12]/.test(line) && ++seen === 3) kill('SIGINT')
+      if (/^\d\d:\d\d:\d\d\s+node[12]/.test(line)) seen++
+      if (/node1\s+pm\s+pms5003/.test(line)) pms = true
+      if (seen >= 3 && pms && !sent) {
+        sent = true
+        kill('SIGINT')
+      }
     },
   })
   assert.equal(r.code, 0, r.stderr)
