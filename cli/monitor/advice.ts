@@ -2,17 +2,13 @@
 import { keyIdString, pkixCdUrl } from '../../src/dane/pkix-cd.js'
 import { formatTlsaZoneLine, makeTlsaRecord } from '../../src/dane/tlsa.js'
 import type { TlsaRecord } from '../../src/dane/types.js'
-import { parseCertificate } from '../../src/x509/cert.js'
+import { defaultTlsaParams } from '../../src/identity/present.js'
 import type { LocalIdentity } from './observe.js'
 
-/**
- * The record a peer needs: it must fetch the key to encrypt to us, so `3 1 0` (the SPKI, 91 bytes for P-256);
- * `3 0 0` for RSA (the original system's profile); in NO_DNSSEC mode `4 0 0` (the full certificate, PKIX-CD).
- */
+/** The record to publish, as `daneel identity tlsa` prints it: `3 0 0` (peers fetch the key), `4 0 0` with NO_DNSSEC. */
 export function identityRecord(certDer: Uint8Array, noDnssec: boolean): TlsaRecord {
-  if (noDnssec) return makeTlsaRecord(certDer, 4, 0, 0)
-  const rsa = parseCertificate(certDer).keyType === 'rsa'
-  return makeTlsaRecord(certDer, 3, rsa ? 0 : 1, 0)
+  const p = defaultTlsaParams(noDnssec)
+  return makeTlsaRecord(certDer, p.usage, p.selector, p.matchingType)
 }
 
 /** Zone-file lines and instructions, one per line. */
