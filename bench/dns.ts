@@ -1,6 +1,7 @@
 /** bench/dns: cold validated lookups from the lab root (vs delv), cached lookups (vs node:dns/c-ares), validations/s (vs bare crypto.verify). */
-import { Resolver as CaresResolver } from 'node:dns/promises'
+
 import { verify } from 'node:crypto'
+import { Resolver as CaresResolver } from 'node:dns/promises'
 import { readFileSync } from 'node:fs'
 import { fixedClock, systemClock } from '../src/clock.js'
 import { loadTrustAnchors, parseTrustAnchors } from '../src/dns/dnssec/anchors.js'
@@ -10,10 +11,10 @@ import { parseRrsig } from '../src/dns/rdata.js'
 import { createResolver } from '../src/dns/resolver.js'
 import { findRrset } from '../src/dns/rrsets.js'
 import { decodeMessage, TYPE } from '../src/dns/wire.js'
-import { startDnsLab } from '../test/helpers/dns-lab.js'
 import { delv } from '../test/helpers/dns-lab/delv.js'
+import { startDnsLab } from '../test/helpers/dns-lab.js'
 import { fixturePath } from '../test/helpers/paths.js'
-import { replayTransport, type LabFixture } from '../test/src/dns/replay.js'
+import { type LabFixture, replayTransport } from '../test/src/dns/replay.js'
 
 const json = process.argv.includes('--json')
 const rows: Array<Record<string, string | number>> = []
@@ -30,7 +31,11 @@ async function main(): Promise<void> {
   const lab = await startDnsLab()
   try {
     const anchors = loadTrustAnchors(lab.trustAnchorsFile)
-    for (const [name, note] of [['dev1._device.example.test.', 'alg 13, 3 queries deep, UDP'], ['dev2._device.rsa.test.', 'alg 8, TC then TCP'], ['dev1._device.insecure.test.', 'insecure proof (NSEC3)']] as const) {
+    for (const [name, note] of [
+      ['dev1._device.example.test.', 'alg 13, 3 queries deep, UDP'],
+      ['dev2._device.rsa.test.', 'alg 8, TC then TCP'],
+      ['dev1._device.insecure.test.', 'insecure proof (NSEC3)'],
+    ] as const) {
       const ours: number[] = []
       for (let i = 0; i < 25; i++) {
         const r = createResolver({ servers: [lab.server], clock: systemClock, trustAnchors: anchors })
@@ -40,7 +45,13 @@ async function main(): Promise<void> {
       }
       const theirs: number[] = []
       for (let i = 0; i < 10; i++) theirs.push((await delv(lab.port, lab.delvAnchorsFile, name, 'TLSA')).ms)
-      row({ case: `cold validated lookup ${name} (${note})`, unit: 'ms', ours: +median(ours).toFixed(2), peer: 'delv 9.18 (process incl.)', peerValue: +median(theirs).toFixed(2) })
+      row({
+        case: `cold validated lookup ${name} (${note})`,
+        unit: 'ms',
+        ours: +median(ours).toFixed(2),
+        peer: 'delv 9.18 (process incl.)',
+        peerValue: +median(theirs).toFixed(2),
+      })
     }
 
     // Cached: the same answer from our cache vs c-ares asking the server each time (no validation).
@@ -56,12 +67,22 @@ async function main(): Promise<void> {
     t0 = performance.now()
     for (let i = 0; i < M; i++) await cares.resolve4('device.example.test')
     const caresUs = ((performance.now() - t0) * 1000) / M
-    row({ case: 'cached lookup device.example.test A (secure)', unit: 'µs', ours: +cachedUs.toFixed(2), peer: 'node:dns c-ares resolve4 (network, unvalidated)', peerValue: +caresUs.toFixed(1) })
+    row({
+      case: 'cached lookup device.example.test A (secure)',
+      unit: 'µs',
+      ours: +cachedUs.toFixed(2),
+      peer: 'node:dns c-ares resolve4 (network, unvalidated)',
+      peerValue: +caresUs.toFixed(1),
+    })
 
     // Validations/s: the recorded answer re-validated (keys already trusted) vs one bare crypto.verify of its RRSIG.
     const fx = JSON.parse(readFileSync(fixturePath('dns/lab-2026-11-25.json'), 'utf8')) as LabFixture
     const fanchors = parseTrustAnchors(fx.trustAnchors)
-    for (const [qname, alg] of [['dev1._device.example.test.', 13], ['dev1._device.ed.test.', 15], ['dev2._device.rsa.test.', 8]] as const) {
+    for (const [qname, alg] of [
+      ['dev1._device.example.test.', 13],
+      ['dev1._device.ed.test.', 15],
+      ['dev2._device.rsa.test.', 8],
+    ] as const) {
       const transport = replayTransport(fx.exchanges)
       const v = createResolver({ servers: ['127.0.0.1'], transport, clock: fixedClock(fx.clockMs), trustAnchors: fanchors, cache: null })
       await v.query(qname, TYPE.TLSA)
@@ -73,16 +94,35 @@ async function main(): Promise<void> {
       const key = `${TYPE.TLSA}/${qname}/${alg === 8 ? 'tcp' : 'udp'}`
       const msg = decodeMessage(new Uint8Array(Buffer.from(fx.exchanges[key] as string, 'base64')))
       const g = findRrset(msg.answers, qname, TYPE.TLSA)
-      const sig = parseRrsig((g?.sigs[0] as { rdata: Uint8Array }).rdata)
+      const sig0 = g?.sigs[0]
+      if (sig0 === undefined) throw new Error(`no RRSIG recorded for ${qname}`)
+      const sig = parseRrsig(sig0.rdata)
       const keysMsg = decodeMessage(new Uint8Array(Buffer.from(fx.exchanges[`${TYPE.DNSKEY}/${sig.signer}/udp`] as string, 'base64')))
       const dnskeys = findRrset(keysMsg.answers, sig.signer, TYPE.DNSKEY)?.rrs ?? []
       const data = rrsigSignedData(sig.head, g?.rrs ?? [])
-      const pub = dnskeys.map((k) => dnskeyPublicKey(k.rdata)).find((p) => p !== undefined && (alg === 13 ? verify('sha256', data, { key: p, dsaEncoding: 'ieee-p1363' }, sig.signature) : verify(alg === 8 ? 'sha256' : null, data, p, sig.signature)))
+      const pub = dnskeys
+        .map((k) => dnskeyPublicKey(k.rdata))
+        .find(
+          (p) =>
+            p !== undefined &&
+            (alg === 13
+              ? verify('sha256', data, { key: p, dsaEncoding: 'ieee-p1363' }, sig.signature)
+              : verify(alg === 8 ? 'sha256' : null, data, p, sig.signature)),
+        )
       if (pub === undefined) throw new Error('no key verifies')
       t0 = performance.now()
-      for (let i = 0; i < K; i++) alg === 13 ? verify('sha256', data, { key: pub, dsaEncoding: 'ieee-p1363' }, sig.signature) : verify(alg === 8 ? 'sha256' : null, data, pub, sig.signature)
+      for (let i = 0; i < K; i++)
+        alg === 13
+          ? verify('sha256', data, { key: pub, dsaEncoding: 'ieee-p1363' }, sig.signature)
+          : verify(alg === 8 ? 'sha256' : null, data, pub, sig.signature)
       const floor = K / ((performance.now() - t0) / 1000)
-      row({ case: `validations/s ${qname} TLSA (alg ${alg}, decode + canonicalise + verify)`, unit: '/s', ours: Math.round(perSec), peer: 'bare crypto.verify of the same RRSIG', peerValue: Math.round(floor) })
+      row({
+        case: `validations/s ${qname} TLSA (alg ${alg}, decode + canonicalise + verify)`,
+        unit: '/s',
+        ours: Math.round(perSec),
+        peer: 'bare crypto.verify of the same RRSIG',
+        peerValue: Math.round(floor),
+      })
     }
   } finally {
     await lab.stop()
@@ -90,7 +130,10 @@ async function main(): Promise<void> {
   if (!json) {
     const w = Math.max(...rows.map((r) => String(r.case).length))
     process.stdout.write(`${'case'.padEnd(w)}  ${'ours'.padStart(10)}  ${'peer'.padStart(10)}  unit  peer\n`)
-    for (const r of rows) process.stdout.write(`${String(r.case).padEnd(w)}  ${String(r.ours).padStart(10)}  ${String(r.peerValue).padStart(10)}  ${String(r.unit).padEnd(4)}  ${String(r.peer)}\n`)
+    for (const r of rows)
+      process.stdout.write(
+        `${String(r.case).padEnd(w)}  ${String(r.ours).padStart(10)}  ${String(r.peerValue).padStart(10)}  ${String(r.unit).padEnd(4)}  ${String(r.peer)}\n`,
+      )
   }
 }
 

@@ -1,9 +1,6 @@
 /** `daneel lookup NAME`: the TLSA (or any) RRset of a name, each record parsed, its DNSSEC status and why; like dig, but validated. */
 import { X509Certificate } from 'node:crypto'
-import { parseCommand } from '../args.js'
-import { SETTINGS_HELP, SETTINGS_OPTIONS, resolveSettings } from '../settings.js'
 import { systemClock } from '../../src/clock.js'
-import { DaneelError } from '../../src/errors.js'
 import { createPeerDirectory } from '../../src/dane/discover.js'
 import { createHttpsFetcher } from '../../src/dane/https-fetch.js'
 import { createPkixCd } from '../../src/dane/pkix-cd.js'
@@ -12,8 +9,11 @@ import { toName } from '../../src/dns/name.js'
 import { parseTlsa, rdataToText } from '../../src/dns/rdata.js'
 import { createResolver, systemServers } from '../../src/dns/resolver.js'
 import type { DnsAnswer } from '../../src/dns/types.js'
-import { rcodeToString, TYPE, typeFromString, typeToString, type Rr } from '../../src/dns/wire.js'
+import { type Rr, rcodeToString, TYPE, typeFromString, typeToString } from '../../src/dns/wire.js'
+import { DaneelError } from '../../src/errors.js'
+import { parseCommand } from '../args.js'
 import { hostResolverOf } from '../monitor/context.js'
+import { resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
 
 export const summary = 'the validated TLSA RRset of a name (secure, insecure, bogus, indeterminate)'
 
@@ -51,7 +51,14 @@ function describe(rr: Rr): Record<string, unknown> {
     out.matchingType = `${t.matchingType} ${MATCHING[t.matchingType] ?? '?'}`
     if (t.selector === 0 && t.matchingType === 0) {
       const x = new X509Certificate(t.data)
-      out.certificate = { subject: x.subject, issuer: x.issuer, subjectAltName: x.subjectAltName ?? null, validFrom: x.validFrom, validTo: x.validTo, keyType: x.publicKey.asymmetricKeyType }
+      out.certificate = {
+        subject: x.subject,
+        issuer: x.issuer,
+        subjectAltName: x.subjectAltName ?? null,
+        validFrom: x.validFrom,
+        validTo: x.validTo,
+        keyType: x.publicKey.asymmetricKeyType,
+      }
     }
   } catch (err) {
     out.error = `unparsable: ${(err as Error).message}`
@@ -67,7 +74,8 @@ export async function run(argv: string[]): Promise<number> {
   const name = toName(parsed.positionals[0] as string)
   const type = typeFromString(v.type ?? 'TLSA')
   const timeoutMs = v.timeout === undefined ? 2000 : Number(v.timeout)
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) throw new DaneelError('ERR_USAGE', `--timeout takes 1..60000 ms, not '${v.timeout}'`)
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000)
+    throw new DaneelError('ERR_USAGE', `--timeout takes 1..60000 ms, not '${v.timeout}'`)
   const settings = resolveSettings(v, process.env)
   const clock = systemClock
   const resolver = createResolver({
@@ -82,7 +90,11 @@ export async function run(argv: string[]): Promise<number> {
   let trusted = answer.status === 'secure' && !settings.noDnssec && answer.rrset.length > 0
   let pkixCd: Record<string, unknown> | undefined
   // PKIX-CD only for a provably insecure TLSA answer (or NO_DNSSEC); bogus and indeterminate fail closed.
-  if (type === TYPE.TLSA && answer.rrset.length > 0 && (answer.status === 'insecure' || (settings.noDnssec && answer.status !== 'bogus' && answer.status !== 'indeterminate'))) {
+  if (
+    type === TYPE.TLSA &&
+    answer.rrset.length > 0 &&
+    (answer.status === 'insecure' || (settings.noDnssec && answer.status !== 'bogus' && answer.status !== 'indeterminate'))
+  ) {
     const fetchCa = createHttpsFetcher({ resolveHost: hostResolverOf(resolver) })
     const dir = createPeerDirectory({ resolver, clock, noDnssec: settings.noDnssec, pkixCd: createPkixCd({ clock, fetchCa }) })
     try {
@@ -96,26 +108,45 @@ export async function run(argv: string[]): Promise<number> {
   }
   const records = answer.rrset.map(describe)
   const doc = {
-    name, type: typeToString(type), status: answer.status, reason: answer.reason, trusted,
-    rcode: rcodeToString(answer.rcode), negative: answer.negative ?? null, ttl: answer.ttl,
-    server: answer.server ?? null, transport: answer.tcp === true ? 'tcp' : 'udp', source: answer.source,
-    mode: settings.dnssecMode, cnames: answer.cnames.map(describe), records, ...(pkixCd === undefined ? {} : { pkixCd }),
+    name,
+    type: typeToString(type),
+    status: answer.status,
+    reason: answer.reason,
+    trusted,
+    rcode: rcodeToString(answer.rcode),
+    negative: answer.negative ?? null,
+    ttl: answer.ttl,
+    server: answer.server ?? null,
+    transport: answer.tcp === true ? 'tcp' : 'udp',
+    source: answer.source,
+    mode: settings.dnssecMode,
+    cnames: answer.cnames.map(describe),
+    records,
+    ...(pkixCd === undefined ? {} : { pkixCd }),
   }
   if (v.json === true) {
     process.stdout.write(`${JSON.stringify(doc)}\n`)
   } else {
     const lines = [`${name} ${typeToString(type)}: ${answer.status}${trusted ? ' (trusted)' : ''}`, `  why: ${answer.reason}`]
     for (const c of answer.cnames) lines.push(`  ${c.name} CNAME ${rdataToText(c)}`)
-    if (answer.negative !== undefined) lines.push(`  ${answer.negative === 'nxdomain' ? 'NXDOMAIN: the name does not exist' : 'NODATA: no records of this type'}`)
+    if (answer.negative !== undefined)
+      lines.push(`  ${answer.negative === 'nxdomain' ? 'NXDOMAIN: the name does not exist' : 'NODATA: no records of this type'}`)
     for (const r of records) {
-      lines.push(`  ${String(r.name)} ${String(r.ttl)} ${String(r.type)} ${String(r.data).length > 90 ? `${String(r.data).slice(0, 87)}...` : String(r.data)}`)
-      if (r.usage !== undefined) lines.push(`    usage ${String(r.usage)}, selector ${String(r.selector)}, matching ${String(r.matchingType)}`)
+      lines.push(
+        `  ${String(r.name)} ${String(r.ttl)} ${String(r.type)} ${String(r.data).length > 90 ? `${String(r.data).slice(0, 87)}...` : String(r.data)}`,
+      )
+      if (r.usage !== undefined)
+        lines.push(`    usage ${String(r.usage)}, selector ${String(r.selector)}, matching ${String(r.matchingType)}`)
       const cert = r.certificate as { subject: string; subjectAltName: string | null; validTo: string } | undefined
-      if (cert !== undefined) lines.push(`    certificate ${cert.subject.replace(/\n/g, ', ')}; ${cert.subjectAltName ?? 'no SAN'}; valid to ${cert.validTo}`)
+      if (cert !== undefined)
+        lines.push(`    certificate ${cert.subject.replace(/\n/g, ', ')}; ${cert.subjectAltName ?? 'no SAN'}; valid to ${cert.validTo}`)
       if (r.error !== undefined) lines.push(`    ${String(r.error)}`)
     }
-    if (pkixCd !== undefined) lines.push(`  PKIX-CD: ${pkixCd.ok === true ? 'certificate chain authenticated' : `failed: ${String(pkixCd.error)}`}`)
-    lines.push(`  via ${answer.server ?? '?'} (${answer.tcp === true ? 'tcp' : 'udp'}, ${answer.source}), ttl ${answer.ttl} s, mode ${settings.dnssecMode}`)
+    if (pkixCd !== undefined)
+      lines.push(`  PKIX-CD: ${pkixCd.ok === true ? 'certificate chain authenticated' : `failed: ${String(pkixCd.error)}`}`)
+    lines.push(
+      `  via ${answer.server ?? '?'} (${answer.tcp === true ? 'tcp' : 'udp'}, ${answer.source}), ttl ${answer.ttl} s, mode ${settings.dnssecMode}`,
+    )
     process.stdout.write(`${lines.join('\n')}\n`)
   }
   return trusted ? 0 : 1

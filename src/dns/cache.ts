@@ -1,6 +1,6 @@
 /** The answer cache: TTL (clamped), negative caching (RFC 2308), bounded LRU, serve-stale (RFC 8767), coalesced loads. */
 import type { Clock } from '../clock.js'
-import { DaneelError, isDaneelError } from '../errors.js'
+import { type DaneelError, isDaneelError } from '../errors.js'
 import type { DnsAnswer } from './types.js'
 
 export interface CacheOptions {
@@ -74,7 +74,12 @@ export function createCache(opts: CacheOptions): DnsCache {
           const old = entries.get(key)
           const transient = isDaneelError(err, 'ERR_DNS_TIMEOUT') || isDaneelError(err, 'ERR_DNS_SERVFAIL')
           if (old !== undefined && transient && old.staleUntil > now()) {
-            return { ...old.answer, ttl: STALE_TTL, source: 'stale' as const, reason: `${old.answer.reason} (stale: ${(err as DaneelError).message})` }
+            return {
+              ...old.answer,
+              ttl: STALE_TTL,
+              source: 'stale' as const,
+              reason: `${old.answer.reason} (stale: ${(err as DaneelError).message})`,
+            }
           }
           if (old !== undefined && old.staleUntil <= now()) entries.delete(key)
           throw err

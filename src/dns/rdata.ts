@@ -1,9 +1,9 @@
 /** Typed views of the RDATA the resolver and validator read (RFC 4034 §2-4, RFC 5155 §3, RFC 6698 §2), and text for display. */
 import dnsPacket from 'dns-packet'
-import { DaneelError } from '../errors.js'
 import type { TlsaRecord } from '../dane/types.js'
-import { readName, typeToString, TYPE, type Rr } from './wire.js'
+import { DaneelError } from '../errors.js'
 import type { Name } from './name.js'
+import { type Rr, readName, TYPE, typeToString } from './wire.js'
 
 const bad = (what: string): never => {
   throw new DaneelError('ERR_DNS_FORMAT', `malformed ${what} RDATA`)
@@ -11,23 +11,39 @@ const bad = (what: string): never => {
 const u16 = (b: Uint8Array, o: number): number => ((b[o] as number) << 8) | (b[o + 1] as number)
 const u32 = (b: Uint8Array, o: number): number => (u16(b, o) * 65536 + u16(b, o + 2)) >>> 0
 
-export interface Dnskey { flags: number; protocol: number; algorithm: number; key: Uint8Array }
+export interface Dnskey {
+  flags: number
+  protocol: number
+  algorithm: number
+  key: Uint8Array
+}
 export function parseDnskey(rd: Uint8Array): Dnskey {
   if (rd.length < 5) bad('DNSKEY')
   return { flags: u16(rd, 0), protocol: rd[2] as number, algorithm: rd[3] as number, key: rd.subarray(4) }
 }
 
-export interface Ds { keyTag: number; algorithm: number; digestType: number; digest: Uint8Array }
+export interface Ds {
+  keyTag: number
+  algorithm: number
+  digestType: number
+  digest: Uint8Array
+}
 export function parseDs(rd: Uint8Array): Ds {
   if (rd.length < 5) bad('DS')
   return { keyTag: u16(rd, 0), algorithm: rd[2] as number, digestType: rd[3] as number, digest: rd.subarray(4) }
 }
 
 export interface Rrsig {
-  typeCovered: number; algorithm: number; labels: number; originalTtl: number
+  typeCovered: number
+  algorithm: number
+  labels: number
+  originalTtl: number
   /** Seconds since the epoch as 32-bit serial numbers (RFC 4034 §3.1.5, compared with RFC 1982 arithmetic). */
-  expiration: number; inception: number
-  keyTag: number; signer: Name; signature: Uint8Array
+  expiration: number
+  inception: number
+  keyTag: number
+  signer: Name
+  signature: Uint8Array
   /** RDATA up to and including the signer name: the head of the signed data (RFC 4034 §3.1.8.1). */
   head: Uint8Array
 }
@@ -36,9 +52,16 @@ export function parseRrsig(rd: Uint8Array): Rrsig {
   const n = readName(rd, 18, { compression: false })
   if (n.end >= rd.length) bad('RRSIG')
   return {
-    typeCovered: u16(rd, 0), algorithm: rd[2] as number, labels: rd[3] as number, originalTtl: u32(rd, 4),
-    expiration: u32(rd, 8), inception: u32(rd, 12), keyTag: u16(rd, 16), signer: n.name,
-    signature: rd.subarray(n.end), head: rd.subarray(0, n.end),
+    typeCovered: u16(rd, 0),
+    algorithm: rd[2] as number,
+    labels: rd[3] as number,
+    originalTtl: u32(rd, 4),
+    expiration: u32(rd, 8),
+    inception: u32(rd, 12),
+    keyTag: u16(rd, 16),
+    signer: n.name,
+    signature: rd.subarray(n.end),
+    head: rd.subarray(0, n.end),
   }
 }
 
@@ -60,13 +83,23 @@ export function parseTypeBitmap(rd: Uint8Array, off: number, what: string): Set<
   return types
 }
 
-export interface Nsec { next: Name; types: Set<number> }
+export interface Nsec {
+  next: Name
+  types: Set<number>
+}
 export function parseNsec(rd: Uint8Array): Nsec {
   const n = readName(rd, 0, { compression: false })
   return { next: n.name, types: parseTypeBitmap(rd, n.end, 'NSEC') }
 }
 
-export interface Nsec3 { hashAlgorithm: number; flags: number; iterations: number; salt: Uint8Array; nextHashed: Uint8Array; types: Set<number> }
+export interface Nsec3 {
+  hashAlgorithm: number
+  flags: number
+  iterations: number
+  salt: Uint8Array
+  nextHashed: Uint8Array
+  types: Set<number>
+}
 export function parseNsec3(rd: Uint8Array): Nsec3 {
   if (rd.length < 6) bad('NSEC3')
   const saltLen = rd[4] as number
@@ -75,14 +108,23 @@ export function parseNsec3(rd: Uint8Array): Nsec3 {
   const hashLen = rd[hashLenAt] as number
   if (hashLen < 1 || hashLenAt + 1 + hashLen > rd.length) bad('NSEC3')
   return {
-    hashAlgorithm: rd[0] as number, flags: rd[1] as number, iterations: u16(rd, 2), salt: rd.subarray(5, hashLenAt),
-    nextHashed: rd.subarray(hashLenAt + 1, hashLenAt + 1 + hashLen), types: parseTypeBitmap(rd, hashLenAt + 1 + hashLen, 'NSEC3'),
+    hashAlgorithm: rd[0] as number,
+    flags: rd[1] as number,
+    iterations: u16(rd, 2),
+    salt: rd.subarray(5, hashLenAt),
+    nextHashed: rd.subarray(hashLenAt + 1, hashLenAt + 1 + hashLen),
+    types: parseTypeBitmap(rd, hashLenAt + 1 + hashLen, 'NSEC3'),
   }
 }
 
 export function parseTlsa(rd: Uint8Array): TlsaRecord {
   if (rd.length < 4) bad('TLSA')
-  return { usage: rd[0] as TlsaRecord['usage'], selector: rd[1] as TlsaRecord['selector'], matchingType: rd[2] as TlsaRecord['matchingType'], data: rd.slice(3) }
+  return {
+    usage: rd[0] as TlsaRecord['usage'],
+    selector: rd[1] as TlsaRecord['selector'],
+    matchingType: rd[2] as TlsaRecord['matchingType'],
+    data: rd.slice(3),
+  }
 }
 
 /** The target of a CNAME or DNAME. */
@@ -114,8 +156,14 @@ const b32hex = (b: Uint8Array): string => {
   if (bits > 0) out += alpha[(value << (5 - bits)) & 31]
   return out
 }
+
 export { b32hex }
-const typesText = (t: Set<number>): string => [...t].sort((a, b) => a - b).map(typeToString).join(' ')
+
+const typesText = (t: Set<number>): string =>
+  [...t]
+    .sort((a, b) => a - b)
+    .map(typeToString)
+    .join(' ')
 const time = (s: number): string => new Date(s * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14)
 
 /** RDATA in presentation form (RFC 1035 §5 style), for `daneel lookup` and logs; unknown types as RFC 3597 \# form. */
@@ -163,7 +211,10 @@ export function rdataToText(rr: Rr): string {
           const v = codec.decode(framed, 0)
           if (typeof v === 'string') return v
           if (Array.isArray(v)) return v.map((x) => JSON.stringify(Buffer.isBuffer(x) ? x.toString() : x)).join(' ')
-          if (v !== null && typeof v === 'object') return Object.values(v).map((x) => String(Buffer.isBuffer(x) ? hex(x) : x)).join(' ')
+          if (v !== null && typeof v === 'object')
+            return Object.values(v)
+              .map((x) => String(Buffer.isBuffer(x) ? hex(x) : x))
+              .join(' ')
         }
         return `\\# ${rd.length} ${hex(rd)}`
       }

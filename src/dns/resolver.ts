@@ -1,18 +1,18 @@
 /** The stub resolver: servers with timeouts and retries, UDP then TCP on truncation, cache, DNSSEC validation or DNSSEC=resolver. */
 import { readFileSync } from 'node:fs'
 import type { Clock } from '../clock.js'
-import { DaneelError } from '../errors.js'
 import type { TlsaRecord } from '../dane/types.js'
+import { DaneelError } from '../errors.js'
 import { createCache, type DnsCache } from './cache.js'
-import { createChain } from './dnssec/chain.js'
 import type { TrustAnchor } from './dnssec/anchors.js'
+import { createChain } from './dnssec/chain.js'
 import { createValidator, worse } from './dnssec/validator.js'
-import { toName, type Name } from './name.js'
+import { type Name, toName } from './name.js'
 import { parseTarget, parseTlsa } from './rdata.js'
 import { findRrset } from './rrsets.js'
 import { formatServer, matchesQuery, netTransport, parseServer, type ServerAddress, type Transport } from './transport.js'
 import type { DnsAnswer } from './types.js'
-import { decodeMessage, encodeQuery, FLAG, RCODE, rcodeToString, TYPE, type Message } from './wire.js'
+import { decodeMessage, encodeQuery, FLAG, type Message, RCODE, rcodeToString, TYPE } from './wire.js'
 
 export interface ResolverOptions {
   /** "host[:port]" (IPv4, IPv6 as "[::1]:53"); from DNS_SERVER or /etc/resolv.conf (`systemServers()`). */
@@ -47,7 +47,10 @@ export function systemServers(path = '/etc/resolv.conf'): string[] {
   } catch (err) {
     throw new DaneelError('ERR_CONFIG_INVALID', `no DNS_SERVER set and ${path} unreadable`, { cause: err })
   }
-  const out = text.split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((s): s is string => s !== undefined)
+  const out = text
+    .split('\n')
+    .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+    .filter((s): s is string => s !== undefined)
   if (out.length === 0) throw new DaneelError('ERR_CONFIG_INVALID', `no DNS_SERVER set and no nameserver in ${path}`)
   return out.map((s) => (s.includes(':') ? `[${s.replace(/%.*$/, '')}]:53` : `${s}:53`))
 }
@@ -59,7 +62,10 @@ export function createResolver(opts: ResolverOptions): Resolver {
   if (servers.length === 0) throw new DaneelError('ERR_CONFIG_INVALID', 'no DNS server configured')
   const mode = opts.mode ?? 'validate'
   if (mode === 'resolver' && !servers.every(isLoopback)) {
-    throw new DaneelError('ERR_CONFIG_INVALID', 'DNSSEC=resolver trusts the AD bit, so every DNS server must be on loopback (127.0.0.0/8 or ::1)')
+    throw new DaneelError(
+      'ERR_CONFIG_INVALID',
+      'DNSSEC=resolver trusts the AD bit, so every DNS server must be on loopback (127.0.0.0/8 or ::1)',
+    )
   }
   const transport = opts.transport ?? netTransport
   const timeoutMs = opts.timeoutMs ?? 2000
@@ -104,7 +110,10 @@ export function createResolver(opts: ResolverOptions): Resolver {
       }
     }
     const code = servfail ? 'ERR_DNS_SERVFAIL' : 'ERR_DNS_TIMEOUT'
-    throw new DaneelError(code, `no usable answer for ${name} type ${type} from ${servers.length} server(s): ${failures.slice(-3).join('; ')}`)
+    throw new DaneelError(
+      code,
+      `no usable answer for ${name} type ${type} from ${servers.length} server(s): ${failures.slice(-3).join('; ')}`,
+    )
   }
 
   /** Identical questions in flight share one exchange (the validator asks for the same DS/DNSKEY concurrently). */
@@ -138,8 +147,12 @@ export function createResolver(opts: ResolverOptions): Resolver {
     const ad = (msg.flags & FLAG.AD) !== 0
     const base = {
       status: ad ? ('secure' as const) : ('insecure' as const),
-      reason: ad ? 'AD bit set by the loopback resolver (DNSSEC=resolver: not validated here)' : 'the loopback resolver did not set AD (DNSSEC=resolver)',
-      rrset: data?.rrs ?? [], cnames, ttl: Math.min(...(data?.rrs ?? msg.authorities).map((r) => r.ttl), 3600),
+      reason: ad
+        ? 'AD bit set by the loopback resolver (DNSSEC=resolver: not validated here)'
+        : 'the loopback resolver did not set AD (DNSSEC=resolver)',
+      rrset: data?.rrs ?? [],
+      cnames,
+      ttl: Math.min(...(data?.rrs ?? msg.authorities).map((r) => r.ttl), 3600),
     }
     if (data === undefined) return { ...base, negative: msg.rcode === RCODE.NXDOMAIN ? 'nxdomain' : 'nodata' }
     return base
@@ -156,10 +169,19 @@ export function createResolver(opts: ResolverOptions): Resolver {
         return v.negative === undefined ? a : { ...a, negative: v.negative }
       }
       // The server stopped at a CNAME leaving its zone: ask for the target and join the two verdicts.
-      if (depth + v.cnames.length >= MAX_CNAMES) return { ...head, status: 'bogus', reason: `CNAME chain longer than ${MAX_CNAMES}`, rrset: [], cnames: v.cnames, ttl: 0 }
+      if (depth + v.cnames.length >= MAX_CNAMES)
+        return { ...head, status: 'bogus', reason: `CNAME chain longer than ${MAX_CNAMES}`, rrset: [], cnames: v.cnames, ttl: 0 }
       const next = await resolve(v.follow, type, depth + v.cnames.length)
       const w = worse(v, next)
-      const a: DnsAnswer = { ...head, rcode: next.rcode, status: w.status, reason: w.reason, rrset: next.rrset, cnames: [...v.cnames, ...next.cnames], ttl: Math.min(v.ttl, next.ttl) }
+      const a: DnsAnswer = {
+        ...head,
+        rcode: next.rcode,
+        status: w.status,
+        reason: w.reason,
+        rrset: next.rrset,
+        cnames: [...v.cnames, ...next.cnames],
+        ttl: Math.min(v.ttl, next.ttl),
+      }
       return next.negative === undefined ? a : { ...a, negative: next.negative }
     }
     return cache === undefined ? load() : cache.resolve(`${type}/${name}`, load)

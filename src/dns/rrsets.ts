@@ -1,6 +1,6 @@
 /** Groups a message section into RRsets with the RRSIGs that cover them (RFC 2181 §5, RFC 4034 §3). */
 import type { Name } from './name.js'
-import { TYPE, type Rr } from './wire.js'
+import { type Rr, TYPE } from './wire.js'
 
 export interface RrsetGroup {
   name: Name
@@ -9,7 +9,7 @@ export interface RrsetGroup {
   sigs: Rr[]
 }
 
-const covered = (sig: Rr): number => (((sig.rdata[0] ?? 0) << 8) | (sig.rdata[1] ?? 0))
+const covered = (sig: Rr): number => ((sig.rdata[0] ?? 0) << 8) | (sig.rdata[1] ?? 0)
 
 /** RRsets of a section (class IN only), each with its covering RRSIGs; RRSIGs themselves are not an RRset here. */
 export function groupRrsets(section: readonly Rr[]): RrsetGroup[] {

@@ -2,7 +2,7 @@
 import { createSocket } from 'node:dgram'
 import { connect, isIP } from 'node:net'
 import { DaneelError } from '../errors.js'
-import { readName, type Question } from './wire.js'
+import { type Question, readName } from './wire.js'
 
 export interface ServerAddress {
   host: string
@@ -79,8 +79,13 @@ function udpExchange(x: Exchange): Promise<Uint8Array> {
       if (err !== undefined) reject(err)
       else resolve(v as Uint8Array)
     }
-    const timer = setTimeout(() => finish(new DaneelError('ERR_DNS_TIMEOUT', `no answer from ${formatServer(x.server)} within ${x.timeoutMs} ms`)), x.timeoutMs)
-    sock.on('error', (err) => finish(new DaneelError('ERR_DNS_TIMEOUT', `UDP to ${formatServer(x.server)} failed: ${err.message}`, { cause: err })))
+    const timer = setTimeout(
+      () => finish(new DaneelError('ERR_DNS_TIMEOUT', `no answer from ${formatServer(x.server)} within ${x.timeoutMs} ms`)),
+      x.timeoutMs,
+    )
+    sock.on('error', (err) =>
+      finish(new DaneelError('ERR_DNS_TIMEOUT', `UDP to ${formatServer(x.server)} failed: ${err.message}`, { cause: err })),
+    )
     sock.on('message', (msg, rinfo) => {
       // Spoofing defence (RFC 5452 §9.1): anything not from the server, or not answering our question with our ID, is ignored.
       if (!sameAddress(rinfo.address, x.server.host) || rinfo.port !== x.server.port) return
@@ -106,9 +111,16 @@ function tcpExchange(x: Exchange): Promise<Uint8Array> {
       if (err !== undefined) reject(err)
       else resolve(v as Uint8Array)
     }
-    const timer = setTimeout(() => finish(new DaneelError('ERR_DNS_TIMEOUT', `no TCP answer from ${formatServer(x.server)} within ${x.timeoutMs} ms`)), x.timeoutMs)
-    sock.on('error', (err) => finish(new DaneelError('ERR_DNS_TIMEOUT', `TCP to ${formatServer(x.server)} failed: ${err.message}`, { cause: err })))
-    sock.on('close', () => finish(new DaneelError('ERR_DNS_FORMAT', `TCP connection to ${formatServer(x.server)} closed before a full answer`)))
+    const timer = setTimeout(
+      () => finish(new DaneelError('ERR_DNS_TIMEOUT', `no TCP answer from ${formatServer(x.server)} within ${x.timeoutMs} ms`)),
+      x.timeoutMs,
+    )
+    sock.on('error', (err) =>
+      finish(new DaneelError('ERR_DNS_TIMEOUT', `TCP to ${formatServer(x.server)} failed: ${err.message}`, { cause: err })),
+    )
+    sock.on('close', () =>
+      finish(new DaneelError('ERR_DNS_FORMAT', `TCP connection to ${formatServer(x.server)} closed before a full answer`)),
+    )
     sock.on('connect', () => {
       const len = Buffer.alloc(2)
       len.writeUInt16BE(x.bytes.length)

@@ -1,7 +1,7 @@
 /** DNS messages (RFC 1035 §4, RFC 6891 EDNS0): query encoding and a strict, bounds-checked decoder that keeps RDATA in canonical form. */
 import { randomInt } from 'node:crypto'
 import { DaneelError } from '../errors.js'
-import { nameFromLabels, nameToWire, type Name } from './name.js'
+import { type Name, nameFromLabels, nameToWire } from './name.js'
 
 /*
  * Wire rules kept here:
@@ -13,8 +13,30 @@ import { nameFromLabels, nameToWire, type Name } from './name.js'
  */
 
 export const TYPE = {
-  A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, DNAME: 39, OPT: 41, DS: 43, RRSIG: 46,
-  NSEC: 47, DNSKEY: 48, NSEC3: 50, NSEC3PARAM: 51, TLSA: 52, CDS: 59, CDNSKEY: 60, SVCB: 64, HTTPS: 65, CAA: 257, ANY: 255,
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  DNAME: 39,
+  OPT: 41,
+  DS: 43,
+  RRSIG: 46,
+  NSEC: 47,
+  DNSKEY: 48,
+  NSEC3: 50,
+  NSEC3PARAM: 51,
+  TLSA: 52,
+  CDS: 59,
+  CDNSKEY: 60,
+  SVCB: 64,
+  HTTPS: 65,
+  CAA: 257,
+  ANY: 255,
 } as const
 const TYPE_NAMES = new Map<number, string>(Object.entries(TYPE).map(([k, v]) => [v, k]))
 
@@ -93,7 +115,11 @@ const fail = (why: string): never => {
 }
 
 /** Reads a (possibly compressed) name at `off`; returns it and the offset after it in the original stream. */
-export function readName(buf: Uint8Array, off: number, opts: { compression?: boolean; keepCase?: boolean } = {}): { name: Name; labels: Uint8Array[]; end: number } {
+export function readName(
+  buf: Uint8Array,
+  off: number,
+  opts: { compression?: boolean; keepCase?: boolean } = {},
+): { name: Name; labels: Uint8Array[]; end: number } {
   const labels: Uint8Array[] = []
   let pos = off
   let end = -1
@@ -141,10 +167,28 @@ function labelsToWire(labels: Uint8Array[]): Uint8Array {
 type Field = 'n' | 'N' | 's' | number
 const ONE: Field[] = ['n']
 const LAYOUT = new Map<number, Field[]>([
-  [2, ONE], [3, ONE], [4, ONE], [5, ONE], [7, ONE], [8, ONE], [9, ONE], [12, ONE], [39, ONE],
-  [6, ['n', 'n', 20]], [14, ['n', 'n']], [17, ['n', 'n']],
-  [15, [2, 'n']], [18, [2, 'n']], [21, [2, 'n']], [36, [2, 'n']], [26, [2, 'n', 'n']], [33, [6, 'n']],
-  [35, [4, 's', 's', 's', 'n']], [24, [18, 'n']], [46, [18, 'n']], [47, ['N']],
+  [2, ONE],
+  [3, ONE],
+  [4, ONE],
+  [5, ONE],
+  [7, ONE],
+  [8, ONE],
+  [9, ONE],
+  [12, ONE],
+  [39, ONE],
+  [6, ['n', 'n', 20]],
+  [14, ['n', 'n']],
+  [17, ['n', 'n']],
+  [15, [2, 'n']],
+  [18, [2, 'n']],
+  [21, [2, 'n']],
+  [36, [2, 'n']],
+  [26, [2, 'n', 'n']],
+  [33, [6, 'n']],
+  [35, [4, 's', 's', 's', 'n']],
+  [24, [18, 'n']],
+  [46, [18, 'n']],
+  [47, ['N']],
 ])
 
 function canonicalRdata(buf: Uint8Array, off: number, len: number, type: number): Uint8Array {
@@ -213,15 +257,26 @@ export function decodeMessage(bytes: Uint8Array): Message {
         edns = { udpSize: klass, dnssecOk: (ttl & 0x8000) !== 0 }
         extRcode = ttl >>> 24
       } else {
-        ;(sections[s] as Rr[]).push({ name: r.name, type, class: klass, ttl: ttl > 0x7fffffff ? 0 : ttl, rdata: canonicalRdata(buf, rdOff, rdlen, type) })
+        ;(sections[s] as Rr[]).push({
+          name: r.name,
+          type,
+          class: klass,
+          ttl: ttl > 0x7fffffff ? 0 : ttl,
+          rdata: canonicalRdata(buf, rdOff, rdlen, type),
+        })
       }
       pos = rdOff + rdlen
     }
   }
   const flags = dv.getUint16(2)
   const msg: Message = {
-    id: dv.getUint16(0), flags, rcode: (extRcode << 4) | (flags & 0xf), questions,
-    answers: sections[0] as Rr[], authorities: sections[1] as Rr[], additionals: sections[2] as Rr[],
+    id: dv.getUint16(0),
+    flags,
+    rcode: (extRcode << 4) | (flags & 0xf),
+    questions,
+    answers: sections[0] as Rr[],
+    authorities: sections[1] as Rr[],
+    additionals: sections[2] as Rr[],
   }
   if (edns !== undefined) msg.edns = edns
   return msg

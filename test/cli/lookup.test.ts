@@ -2,14 +2,19 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { after, before, describe, it } from 'node:test'
-import { startDnsLab, type DnsLab } from '../helpers/dns-lab.js'
+import { type DnsLab, startDnsLab } from '../helpers/dns-lab.js'
 import { cliPath } from '../helpers/paths.js'
 
 function daneel(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      [cliPath, ...args],
+      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
+      },
+    )
   })
 }
 
@@ -18,7 +23,7 @@ describe('daneel lookup', () => {
   let base: string[]
   before(async () => {
     lab = await startDnsLab()
-    base = ['--dns', lab.server, '--trust-anchors', lab.trustAnchorsFile]
+    base = ['--dns', lab.server, '--trust-anchors', lab.trustAnchorsFile, '--timeout', '5000']
   })
   after(async () => {
     await lab?.stop()
@@ -34,7 +39,10 @@ describe('daneel lookup', () => {
   })
 
   it('--json, and the env vars work like the flags (DNS_SERVER, DNSSEC_TRUST_ANCHORS)', async () => {
-    const r = await daneel(['lookup', 'dev2._device.rsa.test', '--json'], { DNS_SERVER: lab.server, DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile })
+    const r = await daneel(['lookup', 'dev2._device.rsa.test', '--json'], {
+      DNS_SERVER: lab.server,
+      DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile,
+    })
     assert.equal(r.code, 0, r.stderr)
     const doc = JSON.parse(r.stdout) as { status: string; transport: string; records: Array<{ usage?: string; data: string }> }
     assert.equal(doc.status, 'secure')
@@ -55,7 +63,7 @@ describe('daneel lookup', () => {
   })
 
   it('insecure without a reachable PKIX-CD CA: exit 1; NXDOMAIN secure but no records: exit 1', async () => {
-    const ins = await daneel(['lookup', 'dev1._device.insecure.test', '--json', '--timeout', '500', ...base])
+    const ins = await daneel(['lookup', 'dev1._device.insecure.test', '--json', ...base])
     assert.equal(ins.code, 1)
     assert.equal((JSON.parse(ins.stdout) as { status: string }).status, 'insecure')
     const nx = await daneel(['lookup', 'nx._device.example.test', ...base])

@@ -3,13 +3,23 @@ import { createHash, randomInt, X509Certificate } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { reloadZone, removeOnExit, startKnot, stopKnot, writeKeymgrConf, type KnotHandle } from './dns-lab/knot.js'
+import { type KnotHandle, reloadZone, removeOnExit, startKnot, stopKnot, writeKeymgrConf } from './dns-lab/knot.js'
 import { run } from './dns-lab/tools.js'
 import {
-  LAB_ZONES, absName, dnskeyOf, dsOf, makeKeys, makeKnotKeys, parseLine, recordLines, writeSignedZone, type LabRecord, type ZoneState,
+  absName,
+  dnskeyOf,
+  dsOf,
+  LAB_ZONES,
+  type LabRecord,
+  makeKeys,
+  makeKnotKeys,
+  parseLine,
+  recordLines,
+  writeSignedZone,
+  type ZoneState,
 } from './dns-lab/zones.js'
 
-export { LAB_TTL, LAB_NEGATIVE_TTL, LAB_ZONES } from './dns-lab/zones.js'
+export { LAB_NEGATIVE_TTL, LAB_TTL, LAB_ZONES } from './dns-lab/zones.js'
 
 export interface DnsLabOptions {
   /** Extra zone-file lines per zone (e.g. 'example.test.' → ['dev1.airquality._device IN TLSA 3 1 1 ab..']). */
@@ -50,14 +60,30 @@ async function makeCert(dir: string, name: string, keyAlg: 'ec' | 'rsa', fqdn: s
   const certFile = join(dir, `${name}.crt.pem`)
   const keyOpts = keyAlg === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048']
   await run('openssl', [
-    'req', '-x509', ...keyOpts, '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '30', '-subj', `/CN=${fqdn}`,
-    '-addext', `subjectAltName=DNS:${fqdn}`, '-addext', 'basicConstraints=critical,CA:FALSE',
+    'req',
+    '-x509',
+    ...keyOpts,
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '30',
+    '-subj',
+    `/CN=${fqdn}`,
+    '-addext',
+    `subjectAltName=DNS:${fqdn}`,
+    '-addext',
+    'basicConstraints=critical,CA:FALSE',
   ])
   const pem = readFileSync(certFile, 'utf8')
   const x = new X509Certificate(pem)
   const spki = x.publicKey.export({ type: 'spki', format: 'der' })
   return {
-    certFile, keyFile, pem,
+    certFile,
+    keyFile,
+    pem,
     tlsa300: `3 0 0 ${x.raw.toString('hex')}`,
     tlsa311: `3 1 1 ${createHash('sha256').update(spki).digest('hex')}`,
   }
@@ -68,8 +94,10 @@ function baseRecords(zone: string, certs: { dev1: LabCert; dev2: LabCert }, ds: 
   const { dev1, dev2 } = certs
   const deleg = (child: string): string[] => [`${child} IN NS ns1.${child}`, `ns1.${child} IN A 127.0.0.1`, ...(ds.get(child) ?? [])]
   const devs = [
-    `dev1._device IN TLSA ${dev1.tlsa300}`, `dev1._device IN TLSA ${dev1.tlsa311}`,
-    `dev2._device IN TLSA ${dev2.tlsa300}`, `dev2._device IN TLSA ${dev2.tlsa311}`,
+    `dev1._device IN TLSA ${dev1.tlsa300}`,
+    `dev1._device IN TLSA ${dev1.tlsa311}`,
+    `dev2._device IN TLSA ${dev2.tlsa300}`,
+    `dev2._device IN TLSA ${dev2.tlsa311}`,
   ]
   switch (zone) {
     case '.':
@@ -78,8 +106,11 @@ function baseRecords(zone: string, certs: { dev1: LabCert; dev2: LabCert }, ds: 
       return ['ns1 IN A 127.0.0.1', ...['example', 'rsa', 'ed', 'p384', 'badds', 'insecure', 'optout'].flatMap((c) => deleg(`${c}.test.`))]
     case 'example.test.':
       return [
-        'ns1 IN A 127.0.0.1', 'device IN A 127.0.0.1', ...devs,
-        `roll._device IN TLSA ${dev1.tlsa311}`, `roll._device IN TLSA ${dev2.tlsa311}`,
+        'ns1 IN A 127.0.0.1',
+        'device IN A 127.0.0.1',
+        ...devs,
+        `roll._device IN TLSA ${dev1.tlsa311}`,
+        `roll._device IN TLSA ${dev2.tlsa311}`,
         'alias._device IN CNAME dev1._device',
         `*.wild._device IN TLSA ${dev1.tlsa311}`,
         `tampered._device IN TLSA ${dev1.tlsa311}`,

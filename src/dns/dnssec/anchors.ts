@@ -1,8 +1,8 @@
 /** Trust anchors: the built-in root KSK DS records (IANA root-anchors, key tags 20326 and 38696) or a DNSSEC_TRUST_ANCHORS file. */
 import { readFileSync } from 'node:fs'
 import { DaneelError } from '../../errors.js'
-import { toName, type Name } from '../name.js'
-import { TYPE, type Rr } from '../wire.js'
+import { type Name, toName } from '../name.js'
+import { type Rr, TYPE } from '../wire.js'
 
 /** An anchor: DS or DNSKEY records (RDATA in wire form) for one zone. */
 export interface TrustAnchor {
@@ -66,7 +66,11 @@ export function loadTrustAnchors(file?: string): TrustAnchor[] {
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    throw new DaneelError('ERR_CONFIG_INVALID', `cannot read DNSSEC_TRUST_ANCHORS file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err })
+    throw new DaneelError(
+      'ERR_CONFIG_INVALID',
+      `cannot read DNSSEC_TRUST_ANCHORS file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      { cause: err },
+    )
   }
   return parseTrustAnchors(text)
 }

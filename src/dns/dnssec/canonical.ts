@@ -1,5 +1,5 @@
 /** RFC 4034 §6 canonical form and §3.1.8.1 RRSIG signed data; exported for anyone who signs or verifies (the demo signs with it). */
-import { canonicalCompare, compareBytes, labelCount, nameToWire, suffixName, type Name } from '../name.js'
+import { canonicalCompare, compareBytes, labelCount, type Name, nameToWire, suffixName } from '../name.js'
 import type { Rr } from '../wire.js'
 
 export interface RrsigFields {

@@ -1,13 +1,13 @@
 /** The chain of trust (RFC 4035 §5): anchor → DNSKEY → DS → DNSKEY ... to a zone's keys, or a proof that a delegation is unsigned. */
 import type { Clock } from '../../clock.js'
 import { isDaneelError } from '../../errors.js'
-import { isSubdomain, nameFromLabels, nameLabels, type Name } from '../name.js'
+import { isSubdomain, type Name, nameFromLabels, nameLabels } from '../name.js'
 import { parseDnskey, parseDs, parseRrsig } from '../rdata.js'
 import { findRrset, groupRrsets, type RrsetGroup } from '../rrsets.js'
-import { RCODE, TYPE, type Message, type Rr } from '../wire.js'
+import { type Message, RCODE, type Rr, TYPE } from '../wire.js'
 import type { TrustAnchor } from './anchors.js'
 import { dsDigest, keyTag, SUPPORTED_ALGORITHMS, SUPPORTED_DIGESTS } from './keys.js'
-import { nsecNodata, nsecNxdomain, type Denial } from './nsec.js'
+import { type Denial, nsecNodata, nsecNxdomain } from './nsec.js'
 import { nsec3Nodata, nsec3Nxdomain } from './nsec3.js'
 import { verifyRrset } from './verify.js'
 
@@ -26,7 +26,13 @@ type DsResult =
 const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i])
 
 /** Verifies every RRset of a negative answer's authority section with the zone's keys, then checks the denial proof. */
-export function proveDenial(name: Name, qtype: number, msg: Message, zk: Extract<ZoneKeys, { status: 'secure' }>, clock: Clock): Denial & { status?: 'bogus' | 'indeterminate' } {
+export function proveDenial(
+  name: Name,
+  qtype: number,
+  msg: Message,
+  zk: Extract<ZoneKeys, { status: 'secure' }>,
+  clock: Clock,
+): Denial & { status?: 'bogus' | 'indeterminate' } {
   const groups = groupRrsets(msg.authorities).filter((g) => g.type === TYPE.NSEC || g.type === TYPE.NSEC3 || g.type === TYPE.SOA)
   for (const g of groups) {
     const v = verifyRrset(g.rrs, g.sigs, zk.keys, zk.zone, clock)
@@ -68,12 +74,20 @@ export function createChain(opts: { fetch: Fetch; anchors: TrustAnchor[]; clock:
     )
     return p
   }
-  const keysTtl = (z: ZoneKeys): number => (z.status === 'secure' ? Math.min(z.ttl, 3600) : z.status === 'indeterminate' ? 0 : z.status === 'bogus' ? 5 : Math.min(z.ttl ?? 60, 3600))
+  const keysTtl = (z: ZoneKeys): number =>
+    z.status === 'secure'
+      ? Math.min(z.ttl, 3600)
+      : z.status === 'indeterminate'
+        ? 0
+        : z.status === 'bogus'
+          ? 5
+          : Math.min(z.ttl ?? 60, 3600)
 
   const fetch = async (name: Name, type: number): Promise<Message | string> => {
     try {
       const m = await opts.fetch(name, type)
-      if (m.rcode !== RCODE.NOERROR && m.rcode !== RCODE.NXDOMAIN) return `rcode ${m.rcode} for ${name} ${type === TYPE.DS ? 'DS' : 'DNSKEY'}`
+      if (m.rcode !== RCODE.NOERROR && m.rcode !== RCODE.NXDOMAIN)
+        return `rcode ${m.rcode} for ${name} ${type === TYPE.DS ? 'DS' : 'DNSKEY'}`
       return m
     } catch (err) {
       return isDaneelError(err) ? err.message : String(err)
@@ -90,7 +104,8 @@ export function createChain(opts: { fetch: Fetch; anchors: TrustAnchor[]; clock:
       return SUPPORTED_ALGORITHMS.has(p.algorithm) && SUPPORTED_DIGESTS.has(p.digestType)
     })
     // RFC 4035 §5.2 / RFC 6840 §5.2: a DS set with only unsupported algorithms or digests makes the zone insecure.
-    if (usable.length === 0 && anchorKeys.length === 0) return { status: 'insecure', zone, reason: `no DS of ${zone} uses a supported algorithm`, ttl: 60 }
+    if (usable.length === 0 && anchorKeys.length === 0)
+      return { status: 'insecure', zone, reason: `no DS of ${zone} uses a supported algorithm`, ttl: 60 }
     const m = await fetch(zone, TYPE.DNSKEY)
     if (typeof m === 'string') return { status: 'indeterminate', zone, reason: `DNSKEY ${zone}: ${m}` }
     const g = findRrset(m.answers, zone, TYPE.DNSKEY)
@@ -105,43 +120,49 @@ export function createChain(opts: { fetch: Fetch; anchors: TrustAnchor[]; clock:
         return digest !== undefined && equalBytes(digest, p.digest)
       })
     })
-    if (trusted.length === 0) return { status: 'bogus', zone, reason: `no DNSKEY of ${zone} matches its DS${anchorKeys.length > 0 ? '/trust anchor' : ''}` }
+    if (trusted.length === 0)
+      return { status: 'bogus', zone, reason: `no DNSKEY of ${zone} matches its DS${anchorKeys.length > 0 ? '/trust anchor' : ''}` }
     const v = verifyRrset(g.rrs, g.sigs, trusted, zone, clock)
     if (!v.ok) return { status: v.status, zone, reason: `DNSKEY ${zone} not signed by a key matching its DS: ${v.reason}` }
     return { status: 'secure', zone, keys: g.rrs, ttl: v.ttl }
   }
 
   const dsFor = (child: Name, parent?: ZoneKeys): Promise<DsResult> =>
-    once(`ds/${child}/${parent?.zone ?? ''}`, (r: DsResult) => (r.kind === 'fail' ? (r.status === 'indeterminate' ? 0 : 5) : r.kind === 'ds' ? Math.min(r.ttl, 3600) : 30), async () => {
-      const m = await fetch(child, TYPE.DS)
-      if (typeof m === 'string') return { kind: 'fail', status: 'indeterminate', reason: `DS ${child}: ${m}` }
-      const g = findRrset(m.answers, child, TYPE.DS)
-      const signerOf = (grp: RrsetGroup | undefined): Name | undefined => {
-        for (const s of grp?.sigs ?? []) {
-          try {
-            const signer = parseRrsig(s.rdata).signer
-            if (signer !== child && isSubdomain(child, signer)) return signer
-          } catch {
-            // a malformed RRSIG is simply not a signer
+    once(
+      `ds/${child}/${parent?.zone ?? ''}`,
+      (r: DsResult) => (r.kind === 'fail' ? (r.status === 'indeterminate' ? 0 : 5) : r.kind === 'ds' ? Math.min(r.ttl, 3600) : 30),
+      async () => {
+        const m = await fetch(child, TYPE.DS)
+        if (typeof m === 'string') return { kind: 'fail', status: 'indeterminate', reason: `DS ${child}: ${m}` }
+        const g = findRrset(m.answers, child, TYPE.DS)
+        const signerOf = (grp: RrsetGroup | undefined): Name | undefined => {
+          for (const s of grp?.sigs ?? []) {
+            try {
+              const signer = parseRrsig(s.rdata).signer
+              if (signer !== child && isSubdomain(child, signer)) return signer
+            } catch {
+              // a malformed RRSIG is simply not a signer
+            }
           }
+          return undefined
         }
-        return undefined
-      }
-      const soa = groupRrsets(m.authorities).find((x) => x.type === TYPE.SOA)
-      const claimed = g !== undefined ? signerOf(g) : soa !== undefined ? signerOf(soa) : undefined
-      const pk = parent ?? (claimed !== undefined ? await keysForSigner(claimed) : await zoneFor(nameFromLabels(nameLabels(child).slice(1))))
-      if (pk.status === 'insecure') return { kind: 'fail', status: 'insecure', reason: pk.reason }
-      if (pk.status !== 'secure') return { kind: 'fail', status: pk.status, reason: pk.reason }
-      if (g !== undefined) {
-        const v = verifyRrset(g.rrs, g.sigs, pk.keys, pk.zone, clock)
-        if (!v.ok) return { kind: 'fail', status: v.status, reason: `DS ${child}: ${v.reason}` }
-        return { kind: 'ds', ds: g.rrs, ttl: v.ttl }
-      }
-      const d = proveDenial(child, TYPE.DS, m, pk, clock)
-      if (!d.ok) return { kind: 'fail', status: d.status ?? 'bogus', reason: `DS ${child}: ${d.reason}` }
-      if (d.insecure === true || d.delegation === true || d.optOut === true) return { kind: 'unsigned-delegation', reason: d.reason }
-      return { kind: 'not-a-cut', nxdomain: d.nxdomain === true }
-    })
+        const soa = groupRrsets(m.authorities).find((x) => x.type === TYPE.SOA)
+        const claimed = g !== undefined ? signerOf(g) : soa !== undefined ? signerOf(soa) : undefined
+        const pk =
+          parent ?? (claimed !== undefined ? await keysForSigner(claimed) : await zoneFor(nameFromLabels(nameLabels(child).slice(1))))
+        if (pk.status === 'insecure') return { kind: 'fail', status: 'insecure', reason: pk.reason }
+        if (pk.status !== 'secure') return { kind: 'fail', status: pk.status, reason: pk.reason }
+        if (g !== undefined) {
+          const v = verifyRrset(g.rrs, g.sigs, pk.keys, pk.zone, clock)
+          if (!v.ok) return { kind: 'fail', status: v.status, reason: `DS ${child}: ${v.reason}` }
+          return { kind: 'ds', ds: g.rrs, ttl: v.ttl }
+        }
+        const d = proveDenial(child, TYPE.DS, m, pk, clock)
+        if (!d.ok) return { kind: 'fail', status: d.status ?? 'bogus', reason: `DS ${child}: ${d.reason}` }
+        if (d.insecure === true || d.delegation === true || d.optOut === true) return { kind: 'unsigned-delegation', reason: d.reason }
+        return { kind: 'not-a-cut', nxdomain: d.nxdomain === true }
+      },
+    )
 
   const keysForSigner = (zone: Name): Promise<ZoneKeys> =>
     once(`keys/${zone}`, keysTtl, async (): Promise<ZoneKeys> => {
@@ -171,7 +192,8 @@ export function createChain(opts: { fetch: Fetch; anchors: TrustAnchor[]; clock:
       const child = nameFromLabels(labels.slice(labels.length - n))
       const r = await dsFor(child, zk)
       if (r.kind === 'ds') zk = await once(`keys/${child}`, keysTtl, () => keysFrom(child, r.ds, []))
-      else if (r.kind === 'unsigned-delegation') return { status: 'insecure', zone: child, reason: `${r.reason} (unsigned delegation)`, ttl: 30 }
+      else if (r.kind === 'unsigned-delegation')
+        return { status: 'insecure', zone: child, reason: `${r.reason} (unsigned delegation)`, ttl: 30 }
       else if (r.kind === 'fail') return { status: r.status, zone: child, reason: r.reason }
       else if (r.nxdomain) break
     }

@@ -1,6 +1,6 @@
 /** DNSKEY handling: key tags (RFC 4034 App. B), DS digests (RFC 4034 §5.1.4, RFC 4509, RFC 6605), key import and signature checks. */
-import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto'
-import { nameToWire, type Name } from '../name.js'
+import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto'
+import { type Name, nameToWire } from '../name.js'
 import { parseDnskey } from '../rdata.js'
 
 /** Algorithms we validate (RFC 8624 §3.1 MUST/RECOMMENDED): 5/7 RSASHA1, 8 RSASHA256, 10 RSASHA512, 13/14 ECDSA, 15/16 EdDSA. */
@@ -8,7 +8,16 @@ export const SUPPORTED_ALGORITHMS: ReadonlySet<number> = new Set([5, 7, 8, 10, 1
 /** DS digest types: 1 SHA-1 (validate only), 2 SHA-256, 4 SHA-384. */
 export const SUPPORTED_DIGESTS: ReadonlySet<number> = new Set([1, 2, 4])
 
-const HASH: Record<number, string | null> = { 5: 'sha1', 7: 'sha1', 8: 'sha256', 10: 'sha512', 13: 'sha256', 14: 'sha384', 15: null, 16: null }
+const HASH: Record<number, string | null> = {
+  5: 'sha1',
+  7: 'sha1',
+  8: 'sha256',
+  10: 'sha512',
+  13: 'sha256',
+  14: 'sha384',
+  15: null,
+  16: null,
+}
 const DIGEST: Record<number, string> = { 1: 'sha1', 2: 'sha256', 4: 'sha384' }
 
 /** RFC 4034 Appendix B key tag over the DNSKEY RDATA (algorithm 1's special case is not supported anyway). */
@@ -30,7 +39,10 @@ const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url')
 
 function importKey(algorithm: number, key: Uint8Array): KeyObject | undefined {
   switch (algorithm) {
-    case 5: case 7: case 8: case 10: {
+    case 5:
+    case 7:
+    case 8:
+    case 10: {
       // RFC 3110 §2: exponent length (1 byte, or 0 then 2 bytes), exponent, modulus.
       let off = 1
       let elen = key[0] ?? 0
@@ -43,13 +55,18 @@ function importKey(algorithm: number, key: Uint8Array): KeyObject | undefined {
       if (elen === 0 || e.length !== elen || n.length < 128 || n.length > 512) return undefined // 1024..4096 bits
       return createPublicKey({ key: { kty: 'RSA', n: b64u(n), e: b64u(e) }, format: 'jwk' })
     }
-    case 13: case 14: {
+    case 13:
+    case 14: {
       // RFC 6605 §4: the public key is X | Y.
       const size = algorithm === 13 ? 32 : 48
       if (key.length !== 2 * size) return undefined
-      return createPublicKey({ key: { kty: 'EC', crv: algorithm === 13 ? 'P-256' : 'P-384', x: b64u(key.subarray(0, size)), y: b64u(key.subarray(size)) }, format: 'jwk' })
+      return createPublicKey({
+        key: { kty: 'EC', crv: algorithm === 13 ? 'P-256' : 'P-384', x: b64u(key.subarray(0, size)), y: b64u(key.subarray(size)) },
+        format: 'jwk',
+      })
     }
-    case 15: case 16: {
+    case 15:
+    case 16: {
       // RFC 8080 §3: the raw public key.
       if (key.length !== (algorithm === 15 ? 32 : 57)) return undefined
       return createPublicKey({ key: { kty: 'OKP', crv: algorithm === 15 ? 'Ed25519' : 'Ed448', x: b64u(key) }, format: 'jwk' })

@@ -1,7 +1,7 @@
 /** Authenticated denial with NSEC (RFC 4035 §5.4, RFC 6840 §4.1): NXDOMAIN, NODATA, empty non-terminals, wildcards. */
-import { canonicalCompare, isSubdomain, nameLabels, nameFromLabels, parentName, type Name } from '../name.js'
-import { parseNsec, type Nsec } from '../rdata.js'
-import { TYPE, typeToString, type Rr } from '../wire.js'
+import { canonicalCompare, isSubdomain, type Name, nameFromLabels, nameLabels, parentName } from '../name.js'
+import { type Nsec, parseNsec } from '../rdata.js'
+import { type Rr, TYPE, typeToString } from '../wire.js'
 
 export interface Denial {
   ok: boolean
@@ -16,7 +16,10 @@ export interface Denial {
   insecure?: boolean
 }
 
-interface Entry { owner: Name; nsec: Nsec }
+interface Entry {
+  owner: Name
+  nsec: Nsec
+}
 
 const entries = (rrs: readonly Rr[]): Entry[] =>
   rrs.filter((r) => r.type === TYPE.NSEC).map((r) => ({ owner: r.name, nsec: parseNsec(r.rdata) }))

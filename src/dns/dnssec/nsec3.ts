@@ -1,8 +1,8 @@
 /** Authenticated denial with NSEC3 (RFC 5155 §8, RFC 9276): closest-encloser proofs, NXDOMAIN, NODATA, opt-out, wildcards. */
 import { createHash } from 'node:crypto'
-import { compareBytes, isSubdomain, nameFromLabels, nameLabels, nameToWire, parentName, type Name } from '../name.js'
-import { parseNsec3, type Nsec3 } from '../rdata.js'
-import { TYPE, typeToString, type Rr } from '../wire.js'
+import { compareBytes, isSubdomain, type Name, nameFromLabels, nameLabels, nameToWire, parentName } from '../name.js'
+import { type Nsec3, parseNsec3 } from '../rdata.js'
+import { type Rr, TYPE, typeToString } from '../wire.js'
 import type { Denial } from './nsec.js'
 
 /** RFC 9276 §3.2: above this many extra iterations a validator may treat the zone as insecure (BIND and Unbound use 150). */
@@ -34,7 +34,10 @@ export function nsec3Hash(name: Name, salt: Uint8Array, iterations: number): Uin
   return new Uint8Array(h)
 }
 
-interface Entry { hash: Uint8Array; n: Nsec3 }
+interface Entry {
+  hash: Uint8Array
+  n: Nsec3
+}
 
 /** NSEC3 records of `zone` with hash algorithm 1 (SHA-1); others are ignored (RFC 5155 §8.1). */
 function entries(rrs: readonly Rr[], zone: Name): Entry[] {
@@ -100,7 +103,11 @@ function closestEncloser(h: Hasher, qname: Name, zone: Name): { ce: Name; nextCl
 function tooCostly(es: Entry[]): boolean {
   return es.some((e) => e.n.iterations > NSEC3_MAX_ITERATIONS)
 }
-const costly: Denial = { ok: true, insecure: true, reason: `NSEC3 iterations above ${NSEC3_MAX_ITERATIONS} (RFC 9276): treated as insecure` }
+const costly: Denial = {
+  ok: true,
+  insecure: true,
+  reason: `NSEC3 iterations above ${NSEC3_MAX_ITERATIONS} (RFC 9276): treated as insecure`,
+}
 const wildcardOf = (ce: Name): Name => (ce === '.' ? '*.' : `*.${ce}`)
 
 export function nsec3Nxdomain(qname: Name, zone: Name, rrs: readonly Rr[]): Denial {
@@ -111,7 +118,12 @@ export function nsec3Nxdomain(qname: Name, zone: Name, rrs: readonly Rr[]): Deni
   const cep = closestEncloser(h, qname, zone)
   if (cep === undefined) return { ok: false, reason: `no NSEC3 closest-encloser proof for ${qname}` }
   if (h.cover(wildcardOf(cep.ce)) === undefined) return { ok: false, reason: `no NSEC3 proves ${wildcardOf(cep.ce)} absent` }
-  return { ok: true, nxdomain: true, reason: `NXDOMAIN proven by NSEC3 (closest encloser ${cep.ce})`, optOut: (cep.cover.n.flags & 1) === 1 }
+  return {
+    ok: true,
+    nxdomain: true,
+    reason: `NXDOMAIN proven by NSEC3 (closest encloser ${cep.ce})`,
+    optOut: (cep.cover.n.flags & 1) === 1,
+  }
 }
 
 export function nsec3Nodata(qname: Name, qtype: number, zone: Name, rrs: readonly Rr[]): Denial {
@@ -136,7 +148,8 @@ export function nsec3Nodata(qname: Name, qtype: number, zone: Name, rrs: readonl
   if (cep === undefined) return { ok: false, reason: `no NSEC3 matches ${qname} and no closest-encloser proof` }
   if (qtype === TYPE.DS) {
     // RFC 5155 §8.6: no matching NSEC3 for a DS query is acceptable only inside an opt-out span (unsigned delegation).
-    if ((cep.cover.n.flags & 1) === 1) return { ok: true, optOut: true, delegation: true, reason: `${qname} lies in an NSEC3 opt-out span: no DS, insecure` }
+    if ((cep.cover.n.flags & 1) === 1)
+      return { ok: true, optOut: true, delegation: true, reason: `${qname} lies in an NSEC3 opt-out span: no DS, insecure` }
     return { ok: false, reason: `NSEC3 proves ${qname} absent, not an unsigned delegation` }
   }
   const wm = h.match(wildcardOf(cep.ce))

@@ -1,11 +1,11 @@
 /** Validates one response (RFC 4035 §5): answer RRsets and CNAME chains, wildcard proofs, NXDOMAIN/NODATA; worst status wins. */
 import type { Clock } from '../../clock.js'
-import type { ValidationStatus } from '../types.js'
-import { isSubdomain, suffixName, type Name } from '../name.js'
+import { isSubdomain, type Name, suffixName } from '../name.js'
 import { parseRrsig, parseTarget, soaMinimum } from '../rdata.js'
 import { findRrset, groupRrsets, type RrsetGroup } from '../rrsets.js'
-import { RCODE, TYPE, typeToString, type Message, type Rr } from '../wire.js'
-import { proveDenial, type Chain } from './chain.js'
+import type { ValidationStatus } from '../types.js'
+import { type Message, RCODE, type Rr, TYPE, typeToString } from '../wire.js'
+import { type Chain, proveDenial } from './chain.js'
 import { nsecWildcardAnswer } from './nsec.js'
 import { nsec3WildcardAnswer } from './nsec3.js'
 import { verifyRrset } from './verify.js'
@@ -37,7 +37,9 @@ export interface Validated extends Verdict {
 
 const MAX_CNAMES = 8
 
-export function createValidator(opts: { chain: Chain; clock: Clock }): { validate(qname: Name, qtype: number, msg: Message): Promise<Validated> } {
+export function createValidator(opts: { chain: Chain; clock: Clock }): {
+  validate(qname: Name, qtype: number, msg: Message): Promise<Validated>
+} {
   const { chain, clock } = opts
 
   /** One RRset: signed by a secure zone, or provably in an insecure zone; wildcard expansions need their proof. */
@@ -79,7 +81,12 @@ export function createValidator(opts: { chain: Chain; clock: Clock }): { validat
       if (d.insecure === true) return { status: 'insecure', reason: d.reason, ttl: v.ttl, zone: zk.zone }
       return { status: 'secure', reason: `${what} secure (${d.reason})`, ttl: v.ttl, zone: zk.zone }
     }
-    return { status: 'secure', reason: `${what} signed by ${zk.zone} (algorithm ${v.sig.algorithm}, key ${v.sig.keyTag})`, ttl: v.ttl, zone: zk.zone }
+    return {
+      status: 'secure',
+      reason: `${what} signed by ${zk.zone} (algorithm ${v.sig.algorithm}, key ${v.sig.keyTag})`,
+      ttl: v.ttl,
+      zone: zk.zone,
+    }
   }
 
   /** NXDOMAIN / NODATA for (name, qtype): signed SOA and NSEC/NSEC3 proof, or provably insecure (RFC 4035 §5.4). */
@@ -91,7 +98,8 @@ export function createValidator(opts: { chain: Chain; clock: Clock }): { validat
     if (soa === undefined || signer === undefined) {
       const zk = await chain.zoneFor(name)
       if (zk.status === 'insecure') return { status: 'insecure', reason: `${kind} for ${name} unsigned: ${zk.reason}`, ttl: negTtl }
-      if (zk.status === 'secure') return { status: 'bogus', reason: `${kind} for ${name} without a signed SOA, but ${zk.zone} is signed`, ttl: 0 }
+      if (zk.status === 'secure')
+        return { status: 'bogus', reason: `${kind} for ${name} without a signed SOA, but ${zk.zone} is signed`, ttl: 0 }
       return { status: zk.status, reason: zk.reason, ttl: 0 }
     }
     const zk = await chain.keysForSigner(signer)
@@ -100,7 +108,11 @@ export function createValidator(opts: { chain: Chain; clock: Clock }): { validat
     const d = proveDenial(name, qtype, msg, zk, clock)
     if (!d.ok) return { status: d.status ?? 'bogus', reason: `${kind} for ${name} not proven: ${d.reason}`, ttl: 0 }
     if (d.insecure === true || (d.optOut === true && d.nxdomain === true)) {
-      return { status: 'insecure', reason: `${kind} for ${name} inside an NSEC3 opt-out span or with costly NSEC3: ${d.reason}`, ttl: negTtl }
+      return {
+        status: 'insecure',
+        reason: `${kind} for ${name} inside an NSEC3 opt-out span or with costly NSEC3: ${d.reason}`,
+        ttl: negTtl,
+      }
     }
     return { status: 'secure', reason: d.reason, ttl: negTtl }
   }
@@ -139,7 +151,13 @@ export function createValidator(opts: { chain: Chain; clock: Clock }): { validat
         return { ...verdict, rrset: [], cnames, ttl, negative: msg.rcode === RCODE.NXDOMAIN ? 'nxdomain' : 'nodata' }
       }
       if (cnames.length > 0) return { ...verdict, rrset: [], cnames, ttl, follow: cur }
-      return { status: 'indeterminate', reason: `no answer and no SOA for ${qname} ${typeToString(qtype)} (a referral?)`, rrset: [], cnames, ttl: 0 }
+      return {
+        status: 'indeterminate',
+        reason: `no answer and no SOA for ${qname} ${typeToString(qtype)} (a referral?)`,
+        rrset: [],
+        cnames,
+        ttl: 0,
+      }
     },
   }
 }

@@ -2,7 +2,7 @@
 import type { Clock } from '../../clock.js'
 import { isSubdomain, labelCount, type Name } from '../name.js'
 import { parseDnskey, parseRrsig, type Rrsig } from '../rdata.js'
-import { typeToString, type Rr } from '../wire.js'
+import { type Rr, typeToString } from '../wire.js'
 import { rrsigSignedData } from './canonical.js'
 import { dnskeyPublicKey, keyTag, SUPPORTED_ALGORITHMS, verifySignature } from './keys.js'
 

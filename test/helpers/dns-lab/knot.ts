@@ -1,9 +1,9 @@
 /** One knotd per lab, on 127.0.0.1 (and ::1) at a free port; started, reloaded and stopped by PID only. */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { LAB_ZONES, stem } from './zones.js'
 import { freePort, run, sleep, soaSerial } from './tools.js'
+import { LAB_ZONES, stem } from './zones.js'
 
 export interface KnotHandle {
   port: number
@@ -76,7 +76,7 @@ function writeConf(dir: string, zonesDir: string, port: number, ipv6: boolean): 
 }
 
 /** Waits until 127.0.0.1:port serves `zone` with `serial` (our own server, not someone else's on a reused port). */
-export async function waitServed(port: number, zone: string, serial: number, proc: ChildProcess, timeoutMs = 8000): Promise<boolean> {
+export async function waitServed(port: number, zone: string, serial: number, proc: ChildProcess, timeoutMs = 20_000): Promise<boolean> {
   const end = Date.now() + timeoutMs
   while (Date.now() < end) {
     if (proc.exitCode !== null || proc.signalCode !== null) return false

@@ -1,11 +1,10 @@
 /** Records the lab's wire answers for the offline fixtures: `node build/test/helpers/dns-lab/record.js OUT.json` (see test/fixtures/dns/README.md). */
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { systemClock } from '../../../src/clock.js'
 import { parseTrustAnchors } from '../../../src/dns/dnssec/anchors.js'
 import { createResolver } from '../../../src/dns/resolver.js'
 import { netTransport, type Transport } from '../../../src/dns/transport.js'
 import { typeFromString } from '../../../src/dns/wire.js'
-import { readFileSync } from 'node:fs'
 import { startDnsLab } from '../dns-lab.js'
 import { delv } from './delv.js'
 
@@ -44,7 +43,12 @@ async function main(out: string): Promise<void> {
     }
     const anchorsText = readFileSync(lab.trustAnchorsFile, 'utf8')
     const clockMs = Date.now()
-    const r = createResolver({ servers: [lab.server], transport: recording, clock: systemClock, trustAnchors: parseTrustAnchors(anchorsText) })
+    const r = createResolver({
+      servers: [lab.server],
+      transport: recording,
+      clock: systemClock,
+      trustAnchors: parseTrustAnchors(anchorsText),
+    })
     const cases = []
     for (const c of LAB_CASES) {
       const a = await r.query(c.name, typeFromString(c.type))

@@ -1,8 +1,8 @@
 /** Small helpers for the DNS lab: run a tool, find a free loopback port, ask a server for a zone's SOA serial. */
 import { execFile } from 'node:child_process'
+import { randomInt } from 'node:crypto'
 import { createSocket } from 'node:dgram'
 import { createServer } from 'node:net'
-import { randomInt } from 'node:crypto'
 import dnsPacket from 'dns-packet'
 
 /** Runs a command, resolving with stdout; rejects with stderr in the message (tools here are quick and quiet). */
@@ -58,7 +58,12 @@ export function soaSerial(port: number, zone: string, timeoutMs = 300, recursion
         done(undefined)
       }
     })
-    const q = dnsPacket.encode({ type: 'query', id, flags: recursionDesired ? dnsPacket.RECURSION_DESIRED : 0, questions: [{ type: 'SOA', name: zone === '.' ? '.' : zone.replace(/\.$/, '') }] })
+    const q = dnsPacket.encode({
+      type: 'query',
+      id,
+      flags: recursionDesired ? dnsPacket.RECURSION_DESIRED : 0,
+      questions: [{ type: 'SOA', name: zone === '.' ? '.' : zone.replace(/\.$/, '') }],
+    })
     sock.send(q, port, '127.0.0.1')
   })
 }

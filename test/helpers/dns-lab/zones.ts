@@ -1,11 +1,13 @@
 /** The lab's DNS tree: zones, keys (ldns-keygen), signing (ldns-signzone) and the deliberately broken RRsets. */
-import { writeFileSync, readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { run } from './tools.js'
 
 /** `knot: true`: signed by knotd itself (keys from keymgr): the only way to get a real NSEC3 opt-out span, as ldns-signzone -p still
  * gives every unsigned delegation its own NSEC3. */
-export type ZoneKind = { alg: 'RSASHA256' | 'ECDSAP256SHA256' | 'ECDSAP384SHA384' | 'ED25519'; nsec3?: boolean; optOut?: boolean; knot?: boolean } | 'unsigned'
+export type ZoneKind =
+  | { alg: 'RSASHA256' | 'ECDSAP256SHA256' | 'ECDSAP384SHA384' | 'ED25519'; nsec3?: boolean; optOut?: boolean; knot?: boolean }
+  | 'unsigned'
 
 /** Every zone the lab serves, parent before child (a child's DS goes into its parent). */
 export const LAB_ZONES: ReadonlyArray<readonly [string, ZoneKind]> = [
@@ -123,12 +125,21 @@ export async function dsOf(keysDir: string, keyBase: string): Promise<string> {
 
 /** The DNSKEY zone-file line of a key (the .key file without comments). */
 export function dnskeyOf(keysDir: string, keyBase: string): string {
-  return readFileSync(join(keysDir, `${keyBase}.key`), 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith(';')).join('\n')
+  return readFileSync(join(keysDir, `${keyBase}.key`), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith(';'))
+    .join('\n')
 }
 
 const DAY = 86400
 
-async function signInto(z: ZoneState, dirs: { keys: string; zones: string }, out: string, inception: number, expiration: number): Promise<string> {
+async function signInto(
+  z: ZoneState,
+  dirs: { keys: string; zones: string },
+  out: string,
+  inception: number,
+  expiration: number,
+): Promise<string> {
   if (z.kind === 'unsigned') throw new Error('unsigned zone')
   const src = join(dirs.zones, `${stem(z.name)}.zone`)
   const args = ['-i', String(inception), '-e', String(expiration), '-o', z.name, '-f', out]

@@ -6,7 +6,16 @@ import type { DnsAnswer } from '../../../src/dns/types.js'
 import { DaneelError, isDaneelError } from '../../../src/errors.js'
 
 const answer = (over: Partial<DnsAnswer> = {}): DnsAnswer => ({
-  name: 'a.example.', type: 52, rcode: 0, rrset: [], cnames: [], status: 'secure', reason: 'test', ttl: 60, source: 'network', ...over,
+  name: 'a.example.',
+  type: 52,
+  rcode: 0,
+  rrset: [],
+  cnames: [],
+  status: 'secure',
+  reason: 'test',
+  ttl: 60,
+  source: 'network',
+  ...over,
 })
 
 describe('dns cache', () => {
@@ -68,9 +77,12 @@ describe('dns cache', () => {
     const s = await c.resolve('s', down)
     assert.equal(s.source, 'stale')
     assert.equal(s.ttl, 30)
-    await assert.rejects(c.resolve('s', async () => {
-      throw new DaneelError('ERR_DNS_FORMAT', 'not a network failure')
-    }), (e) => isDaneelError(e, 'ERR_DNS_FORMAT'))
+    await assert.rejects(
+      c.resolve('s', async () => {
+        throw new DaneelError('ERR_DNS_FORMAT', 'not a network failure')
+      }),
+      (e) => isDaneelError(e, 'ERR_DNS_FORMAT'),
+    )
     now = 200_000
     await assert.rejects(c.resolve('s', down), (e) => isDaneelError(e, 'ERR_DNS_TIMEOUT'))
   })

@@ -82,7 +82,13 @@ describe('DNS faults', () => {
 
   it('ignores replies with a wrong ID, a wrong question, from a wrong address, or garbage; takes the genuine one', async () => {
     srv.mode = 'hostile'
-    const r = createResolver({ servers: [`127.0.0.1:${srv.port}`], clock: { now: () => fx.clockMs, synced: () => true }, trustAnchors: anchors, timeoutMs: 1000, retries: 0 })
+    const r = createResolver({
+      servers: [`127.0.0.1:${srv.port}`],
+      clock: { now: () => fx.clockMs, synced: () => true },
+      trustAnchors: anchors,
+      timeoutMs: 1000,
+      retries: 0,
+    })
     const a = await r.query('dev1._device.example.test', 52)
     assert.equal(a.status, 'secure', a.reason)
     assert.equal(a.rrset.length, 2)
@@ -91,7 +97,11 @@ describe('DNS faults', () => {
 
   it('a flood of identical queries becomes one query on the wire', async () => {
     srv.seen.clear()
-    const r = createResolver({ servers: [`127.0.0.1:${srv.port}`], clock: { now: () => fx.clockMs, synced: () => true }, trustAnchors: anchors })
+    const r = createResolver({
+      servers: [`127.0.0.1:${srv.port}`],
+      clock: { now: () => fx.clockMs, synced: () => true },
+      trustAnchors: anchors,
+    })
     const all = await Promise.all(Array.from({ length: 200 }, () => r.query('dev1._device.ed.test', 52)))
     assert.ok(all.every((a) => a.status === 'secure'))
     assert.equal(srv.seen.get('52/dev1._device.ed.test./udp'), 1)
@@ -105,7 +115,14 @@ describe('DNS faults', () => {
     let now = fx.clockMs
     const clock: Clock = { now: () => now, synced: () => true }
     const cache = createCache({ clock, maxStale: 120 })
-    const r = createResolver({ servers: [`127.0.0.1:${srv.port}`, `127.0.0.1:${srv.port}`], clock, trustAnchors: anchors, cache, timeoutMs: 150, retries: 1 })
+    const r = createResolver({
+      servers: [`127.0.0.1:${srv.port}`, `127.0.0.1:${srv.port}`],
+      clock,
+      trustAnchors: anchors,
+      cache,
+      timeoutMs: 150,
+      retries: 1,
+    })
     const first = await r.query('dev1._device.example.test', 52)
     assert.equal(first.source, 'network')
     assert.equal(first.status, 'secure')
@@ -117,7 +134,10 @@ describe('DNS faults', () => {
       assert.equal(stale.status, 'secure')
       assert.equal(stale.ttl, 30)
       now += 200_000 // past TTL + maxStale
-      await assert.rejects(r.query('dev1._device.example.test', 52), (err) => isDaneelError(err, 'ERR_DNS_TIMEOUT') && /no usable answer/.test(err.message))
+      await assert.rejects(
+        r.query('dev1._device.example.test', 52),
+        (err) => isDaneelError(err, 'ERR_DNS_TIMEOUT') && /no usable answer/.test(err.message),
+      )
       // never-cached names fail at once with the same clear error
       await assert.rejects(r.query('dev1._device.rsa.test', 1), (err) => isDaneelError(err, 'ERR_DNS_TIMEOUT'))
     } finally {

@@ -24,23 +24,34 @@ const decodeOrFormatError = (b: Uint8Array): void => {
 
 describe('garbage in', () => {
   it('random bytes: decoded or ERR_DNS_FORMAT', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 0, maxLength: 600 }), (b) => decodeOrFormatError(b)), { numRuns: 3000 })
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 600 }), (b) => decodeOrFormatError(b)),
+      { numRuns: 3000 },
+    )
   })
 
   it('recorded replies with random bytes changed or cut: decoded or ERR_DNS_FORMAT', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: replies.length - 1 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.nat(), (i, edits, cut) => {
-        const b = new Uint8Array(replies[i] as Uint8Array)
-        for (const [pos, v] of edits) b[pos % b.length] = v
-        decodeOrFormatError(b.subarray(0, Math.max(0, b.length - (cut % 40))))
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: replies.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        fc.nat(),
+        (i, edits, cut) => {
+          const b = new Uint8Array(replies[i] as Uint8Array)
+          for (const [pos, v] of edits) b[pos % b.length] = v
+          decodeOrFormatError(b.subarray(0, Math.max(0, b.length - (cut % 40))))
+        },
+      ),
       { numRuns: 2000 },
     )
   })
 
   it('a compression loop is rejected, not followed forever', () => {
     const b = new Uint8Array([0, 1, 0x81, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1])
-    assert.throws(() => decodeMessage(b), (e) => isDaneelError(e, 'ERR_DNS_FORMAT'))
+    assert.throws(
+      () => decodeMessage(b),
+      (e) => isDaneelError(e, 'ERR_DNS_FORMAT'),
+    )
   })
 
   it('the validator given mutated replies answers with a status or a DaneelError, never crashes', async () => {
@@ -55,7 +66,14 @@ describe('garbage in', () => {
           b[p] = v
           return b
         }
-        const r = createResolver({ servers: ['127.0.0.1'], transport, clock: fixedClock(fx.clockMs), trustAnchors: anchors, cache: null, retries: 0 })
+        const r = createResolver({
+          servers: ['127.0.0.1'],
+          transport,
+          clock: fixedClock(fx.clockMs),
+          trustAnchors: anchors,
+          cache: null,
+          retries: 0,
+        })
         try {
           const a = await r.query(c.name, c.type === 'A' ? 1 : 52)
           assert.ok(['secure', 'insecure', 'bogus', 'indeterminate'].includes(a.status))

@@ -5,9 +5,9 @@ import { systemClock } from '../../../src/clock.js'
 import { loadTrustAnchors } from '../../../src/dns/dnssec/anchors.js'
 import { createResolver, type Resolver } from '../../../src/dns/resolver.js'
 import { typeFromString } from '../../../src/dns/wire.js'
-import { startDnsLab, type DnsLab } from '../../helpers/dns-lab.js'
 import { delv } from '../../helpers/dns-lab/delv.js'
 import { LAB_CASES } from '../../helpers/dns-lab/record.js'
+import { type DnsLab, startDnsLab } from '../../helpers/dns-lab.js'
 
 const EXPECTED: Record<string, 'secure' | 'insecure' | 'bogus'> = {
   'tampered._device.example.test. TLSA': 'bogus',
@@ -21,7 +21,11 @@ describe('resolver against a live Knot lab, checked by delv', () => {
   let lab: DnsLab
   let r: Resolver
   before(async () => {
-    lab = await startDnsLab({ records: { 'insecure.test.': ['dev9.airquality._device IN TLSA 3 1 1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff'] } })
+    lab = await startDnsLab({
+      records: {
+        'insecure.test.': ['dev9.airquality._device IN TLSA 3 1 1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff'],
+      },
+    })
     r = createResolver({ servers: [lab.server], clock: systemClock, trustAnchors: loadTrustAnchors(lab.trustAnchorsFile), timeoutMs: 2000 })
   })
   after(async () => {
@@ -31,7 +35,10 @@ describe('resolver against a live Knot lab, checked by delv', () => {
   for (const c of LAB_CASES) {
     const expected = EXPECTED[`${c.name} ${c.type}`] ?? 'secure'
     it(`${c.name} ${c.type} is ${expected}, as delv says (${c.note})`, async () => {
-      const [ours, theirs] = await Promise.all([r.query(c.name, typeFromString(c.type)), delv(lab.port, lab.delvAnchorsFile, c.name, c.type)])
+      const [ours, theirs] = await Promise.all([
+        r.query(c.name, typeFromString(c.type)),
+        delv(lab.port, lab.delvAnchorsFile, c.name, c.type),
+      ])
       assert.equal(theirs.verdict, expected, theirs.lines.join('\n'))
       assert.equal(ours.status, theirs.verdict, ours.reason)
     })
@@ -51,7 +58,12 @@ describe('resolver against a live Knot lab, checked by delv', () => {
   })
 
   it('falls over to the next server when the first does not answer', async () => {
-    const two = createResolver({ servers: ['127.0.0.1:9', lab.server], clock: systemClock, trustAnchors: loadTrustAnchors(lab.trustAnchorsFile), timeoutMs: 300 })
+    const two = createResolver({
+      servers: ['127.0.0.1:9', lab.server],
+      clock: systemClock,
+      trustAnchors: loadTrustAnchors(lab.trustAnchorsFile),
+      timeoutMs: 300,
+    })
     assert.equal((await two.query('dev1._device.example.test', 52)).status, 'secure')
   })
 
@@ -87,7 +99,9 @@ describe('stripped signatures, live', () => {
     const { netTransport } = await import('../../../src/dns/transport.js')
     const { decodeMessage, encodeMessage, TYPE } = await import('../../../src/dns/wire.js')
     const r = createResolver({
-      servers: [lab.server], clock: systemClock, trustAnchors: loadTrustAnchors(lab.trustAnchorsFile),
+      servers: [lab.server],
+      clock: systemClock,
+      trustAnchors: loadTrustAnchors(lab.trustAnchorsFile),
       transport: {
         async exchange(x) {
           const bytes = await netTransport.exchange(x)

@@ -68,7 +68,13 @@ describe('recorded lab answers, validated offline', () => {
 
   it('without the lab anchor (built-in root KSKs only) nothing validates: bogus, never secure', async () => {
     const transport = replayTransport(fx.exchanges)
-    const r = createResolver({ servers: ['127.0.0.1:53'], transport, clock: fixedClock(fx.clockMs), trustAnchors: parseTrustAnchors('. IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D'), cache: null })
+    const r = createResolver({
+      servers: ['127.0.0.1:53'],
+      transport,
+      clock: fixedClock(fx.clockMs),
+      trustAnchors: parseTrustAnchors('. IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D'),
+      cache: null,
+    })
     const a = await r.query('dev1._device.example.test', 52)
     assert.equal(a.status, 'bogus')
     assert.match(a.reason, /matches its DS/)

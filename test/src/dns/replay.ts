@@ -1,7 +1,7 @@
 /** Offline DNS: a transport that answers from recorded wire bytes (test/fixtures/dns), with the query's ID patched in. */
 import { readFileSync } from 'node:fs'
-import { DaneelError } from '../../../src/errors.js'
 import type { Exchange, Transport } from '../../../src/dns/transport.js'
+import { DaneelError } from '../../../src/errors.js'
 import { fixturePath } from '../../helpers/paths.js'
 
 export interface LabFixture {
@@ -9,7 +9,13 @@ export interface LabFixture {
   recordedAt: string
   clockMs: number
   trustAnchors: string
-  cases: Array<{ name: string; type: string; note: string; expected: 'secure' | 'insecure' | 'bogus'; negative: 'nxdomain' | 'nodata' | null }>
+  cases: Array<{
+    name: string
+    type: string
+    note: string
+    expected: 'secure' | 'insecure' | 'bogus'
+    negative: 'nxdomain' | 'nodata' | null
+  }>
   exchanges: Record<string, string>
 }
 

@@ -20,8 +20,14 @@ describe('resolver configuration', () => {
     assert.deepEqual(parseServer('10.0.0.1:5353'), { host: '10.0.0.1', port: 5353, family: 4 })
     assert.deepEqual(parseServer('[::1]:5353'), { host: '::1', port: 5353, family: 6 })
     assert.deepEqual(parseServer('2001:db8::1'), { host: '2001:db8::1', port: 53, family: 6 })
-    assert.throws(() => parseServer('dns.example:53'), (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'))
-    assert.throws(() => parseServer('127.0.0.1:99999'), (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'))
+    assert.throws(
+      () => parseServer('dns.example:53'),
+      (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
+    )
+    assert.throws(
+      () => parseServer('127.0.0.1:99999'),
+      (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
+    )
   })
 
   it('reads nameservers from resolv.conf', () => {
@@ -31,7 +37,10 @@ describe('resolver configuration', () => {
       writeFileSync(f, '# comment\nsearch lan\nnameserver 192.0.2.1\nnameserver fe80::1%eth0\n')
       assert.deepEqual(systemServers(f), ['192.0.2.1:53', '[fe80::1]:53'])
       writeFileSync(f, 'search lan\n')
-      assert.throws(() => systemServers(f), (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'))
+      assert.throws(
+        () => systemServers(f),
+        (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
+      )
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -41,17 +50,31 @@ describe('resolver configuration', () => {
     const root = loadTrustAnchors()
     assert.equal(root.length, 1)
     assert.equal(root[0]?.zone, '.')
-    assert.deepEqual(root[0]?.ds.map((d) => (d.rdata[0] as number) * 256 + (d.rdata[1] as number)), [20326, 38696])
-    assert.throws(() => parseTrustAnchors('nothing here'), (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'))
-    assert.throws(() => loadTrustAnchors('/nonexistent/anchors'), (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'))
+    assert.deepEqual(
+      root[0]?.ds.map((d) => (d.rdata[0] as number) * 256 + (d.rdata[1] as number)),
+      [20326, 38696],
+    )
+    assert.throws(
+      () => parseTrustAnchors('nothing here'),
+      (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
+    )
+    assert.throws(
+      () => loadTrustAnchors('/nonexistent/anchors'),
+      (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
+    )
     assert.equal(anchors[0]?.dnskeys.length, 1)
   })
 
   it('DNSSEC=resolver refuses a resolver that is not on loopback', () => {
     for (const s of ['192.0.2.53', '[2001:db8::53]:53', '10.255.255.53:53']) {
-      assert.throws(() => createResolver({ servers: [s], clock: fixedClock(0), trustAnchors: anchors, mode: 'resolver' }), (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'))
+      assert.throws(
+        () => createResolver({ servers: [s], clock: fixedClock(0), trustAnchors: anchors, mode: 'resolver' }),
+        (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
+      )
     }
-    assert.doesNotThrow(() => createResolver({ servers: ['127.0.0.53', '[::1]:53'], clock: fixedClock(0), trustAnchors: anchors, mode: 'resolver' }))
+    assert.doesNotThrow(() =>
+      createResolver({ servers: ['127.0.0.53', '[::1]:53'], clock: fixedClock(0), trustAnchors: anchors, mode: 'resolver' }),
+    )
   })
 
   it('DNSSEC=resolver: AD set → secure, AD clear → insecure; nothing is validated locally', async () => {
@@ -62,7 +85,13 @@ describe('resolver configuration', () => {
         out[3] = ad ? (out[3] as number) | 0x20 : (out[3] as number) & ~0x20
         return out
       }
-      const r = createResolver({ servers: ['127.0.0.1'], transport: t, clock: fixedClock(fx.clockMs), trustAnchors: anchors, mode: 'resolver' })
+      const r = createResolver({
+        servers: ['127.0.0.1'],
+        transport: t,
+        clock: fixedClock(fx.clockMs),
+        trustAnchors: anchors,
+        mode: 'resolver',
+      })
       const a = await r.query('tampered._device.example.test', 52)
       assert.equal(a.status, ad ? 'secure' : 'insecure')
       assert.match(a.reason, /DNSSEC=resolver/)

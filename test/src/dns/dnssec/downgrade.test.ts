@@ -4,7 +4,7 @@ import { describe, it } from 'node:test'
 import { fixedClock } from '../../../../src/clock.js'
 import { parseTrustAnchors } from '../../../../src/dns/dnssec/anchors.js'
 import { createResolver } from '../../../../src/dns/resolver.js'
-import { decodeMessage, encodeMessage, RCODE, TYPE, type Message } from '../../../../src/dns/wire.js'
+import { decodeMessage, encodeMessage, type Message, RCODE, TYPE } from '../../../../src/dns/wire.js'
 import { isDaneelError } from '../../../../src/errors.js'
 import { loadLabFixture, replayTransport } from '../replay.js'
 
@@ -20,7 +20,14 @@ async function withEdit(name: string, type: number, key: string, edit: (m: Messa
     edit(m)
     return encodeMessage(m)
   }
-  const r = createResolver({ servers: ['127.0.0.1'], transport, clock: fixedClock(fx.clockMs), trustAnchors: anchors, cache: null, retries: 0 })
+  const r = createResolver({
+    servers: ['127.0.0.1'],
+    transport,
+    clock: fixedClock(fx.clockMs),
+    trustAnchors: anchors,
+    cache: null,
+    retries: 0,
+  })
   return r.query(name, type)
 }
 
@@ -102,7 +109,11 @@ describe('stripping and forging', () => {
     const transport = replayTransport(fx.exchanges)
     delete (transport as { mutate?: unknown }).mutate
     const r = createResolver({
-      servers: ['127.0.0.1'], clock: fixedClock(fx.clockMs), trustAnchors: anchors, cache: null, retries: 0,
+      servers: ['127.0.0.1'],
+      clock: fixedClock(fx.clockMs),
+      trustAnchors: anchors,
+      cache: null,
+      retries: 0,
       transport: { exchange: (x) => (x.tcp ? Promise.reject(new Error('tcp blocked')) : transport.exchange(x)) },
     })
     await assert.rejects(r.query('dev2._device.rsa.test', 52), (e) => isDaneelError(e, 'ERR_DNS_TIMEOUT'))

@@ -1,16 +1,26 @@
 /** Published vectors: RFC 4034 §6.1 canonical order, RFC 5155 App. A NSEC3 hashes, RFC 4034 §5.4 DS; plus RRSIG serial arithmetic. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { b32hex } from '../../../../src/dns/rdata.js'
-import { canonicalCompare, toName } from '../../../../src/dns/name.js'
 import { signedOwner } from '../../../../src/dns/dnssec/canonical.js'
 import { dsDigest, keyTag } from '../../../../src/dns/dnssec/keys.js'
 import { nsec3Hash } from '../../../../src/dns/dnssec/nsec3.js'
 import { serialLte } from '../../../../src/dns/dnssec/verify.js'
+import { canonicalCompare, toName } from '../../../../src/dns/name.js'
+import { b32hex } from '../../../../src/dns/rdata.js'
 
 describe('DNSSEC vectors', () => {
   it('RFC 4034 §6.1: names in canonical order', () => {
-    const ordered = ['example', 'a.example', 'yljkjljk.a.example', 'Z.a.example', 'zABC.a.EXAMPLE', 'z.example', '\\001.z.example', '*.z.example', '\\200.z.example'].map(toName)
+    const ordered = [
+      'example',
+      'a.example',
+      'yljkjljk.a.example',
+      'Z.a.example',
+      'zABC.a.EXAMPLE',
+      'z.example',
+      '\\001.z.example',
+      '*.z.example',
+      '\\200.z.example',
+    ].map(toName)
     const shuffled = [...ordered].reverse()
     shuffled.sort(canonicalCompare)
     assert.deepEqual(shuffled, ordered)
@@ -38,7 +48,12 @@ describe('DNSSEC vectors', () => {
     const rdata = new Uint8Array(Buffer.concat([Buffer.from([1, 0, 3, 5]), key]))
     assert.equal(keyTag(rdata), 60485)
     const digest = dsDigest(toName('dskey.example.com'), rdata, 1)
-    assert.equal(Buffer.from(digest as Uint8Array).toString('hex').toUpperCase(), '2BB183AF5F22588179A53B0A98631FAD1A292118')
+    assert.equal(
+      Buffer.from(digest as Uint8Array)
+        .toString('hex')
+        .toUpperCase(),
+      '2BB183AF5F22588179A53B0A98631FAD1A292118',
+    )
   })
 
   it('RFC 4035 §5.3.2: the signed owner of a wildcard expansion', () => {
