@@ -86,7 +86,7 @@ describe('DNS faults', () => {
       servers: [`127.0.0.1:${srv.port}`],
       clock: { now: () => fx.clockMs, synced: () => true },
       trustAnchors: anchors,
-      timeoutMs: 1000,
+      timeoutMs: 3000,
       retries: 0,
     })
     const a = await r.query('dev1._device.example.test', 52)
