@@ -2,7 +2,8 @@
 import { systemClock, type Clock } from '../../src/clock.js'
 import { createResolver, systemServers, type Resolver } from '../../src/dns/resolver.js'
 import { loadTrustAnchors } from '../../src/dns/dnssec/anchors.js'
-import { createHttpsFetcher, type HostResolver } from '../../src/dane/https-fetch.js'
+import { createHttpsFetcher } from '../../src/dane/https-fetch.js'
+import { resolverHostLookup } from '../../src/dane/host-resolver.js'
 import { createPkixCd } from '../../src/dane/pkix-cd.js'
 import { createChainMatcher } from '../../src/monitor/matcher.js'
 import type { ChainMatcher } from '../../src/monitor/checks.js'
@@ -15,29 +16,8 @@ export interface CliContext extends ObserveContext {
   match: ChainMatcher
 }
 
-/** A/AAAA through our resolver (RFC 6698 §4: the host of a DANE service is looked up like its TLSA records). */
-export function hostResolverOf(resolver: Resolver): HostResolver {
-  return async (host) => {
-    const out: Array<{ address: string; family: 4 | 6 }> = []
-    for (const [type, family] of [[1, 4], [28, 6]] as const) {
-      try {
-        const a = await resolver.query(host, type)
-        if (a.status === 'bogus') continue // a forged address could only misdirect; DANE still guards the key, but skip it
-        for (const rr of a.rrset) {
-          const b = rr.rdata
-          if (family === 4 && b.length === 4) out.push({ address: Array.from(b).join('.'), family })
-          if (family === 6 && b.length === 16) {
-            const words = Array.from({ length: 8 }, (_, i) => ((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16))
-            out.push({ address: words.join(':'), family })
-          }
-        }
-      } catch {
-        // no address of this family
-      }
-    }
-    return out
-  }
-}
+/** A/AAAA through our resolver (kept under its old name for callers here). */
+export const hostResolverOf = resolverHostLookup
 
 export function createContext(settings: Settings, clock: Clock = systemClock): CliContext {
   const resolver = createResolver({
