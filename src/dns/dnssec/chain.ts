@@ -99,10 +99,13 @@ export function createChain(opts: { fetch: Fetch; anchors: TrustAnchor[]; clock:
 
   /** Accepts a zone's DNSKEY RRset when a trusted key (matching `ds` or an anchor DNSKEY) signs it (RFC 4035 §5.2). */
   const keysFrom = async (zone: Name, ds: Rr[], anchorKeys: Rr[]): Promise<ZoneKeys> => {
-    const usable = ds.filter((d) => {
+    const supported = ds.filter((d) => {
       const p = parseDs(d.rdata)
       return SUPPORTED_ALGORITHMS.has(p.algorithm) && SUPPORTED_DIGESTS.has(p.digestType)
     })
+    // RFC 4509 §3: with a SHA-256 (or SHA-384) DS present, SHA-1 DS records are ignored (no digest downgrade).
+    const strong = supported.some((d) => parseDs(d.rdata).digestType !== 1)
+    const usable = strong ? supported.filter((d) => parseDs(d.rdata).digestType !== 1) : supported
     // RFC 4035 §5.2 / RFC 6840 §5.2: a DS set with only unsupported algorithms or digests makes the zone insecure.
     if (usable.length === 0 && anchorKeys.length === 0)
       return { status: 'insecure', zone, reason: `no DS of ${zone} uses a supported algorithm`, ttl: 60 }
@@ -111,6 +114,8 @@ export function createChain(opts: { fetch: Fetch; anchors: TrustAnchor[]; clock:
     const g = findRrset(m.answers, zone, TYPE.DNSKEY)
     if (g === undefined) return { status: 'bogus', zone, reason: `no DNSKEY RRset for ${zone}` }
     const trusted = g.rrs.filter((k) => {
+      // RFC 5011 §2.1: a key with the REVOKE bit is never a trust anchor or a secure entry point.
+      if ((parseDnskey(k.rdata).flags & 0x0080) !== 0) return false
       if (anchorKeys.some((a) => equalBytes(a.rdata, k.rdata))) return true
       const tag = keyTag(k.rdata)
       const alg = parseDnskey(k.rdata).algorithm
