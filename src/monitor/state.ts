@@ -68,11 +68,12 @@ export function saveState(path: string, state: MonitorState): void {
 
 /**
  * Compares this run with the remembered one. A check never seen before counts as coming from 'ok', so a first
- * healthy run is silent and a first failing run alerts. A check that disappears is forgotten silently.
+ * healthy run is silent and a first failing run alerts. Checks not in this run keep their remembered state, so
+ * two monitor invocations with different checks can share one state file without alerting each other's checks.
  */
 export function diffState(prev: MonitorState, results: readonly CheckResult[], now: number): { changes: StateChange[]; next: MonitorState } {
   const changes: StateChange[] = []
-  const next: MonitorState = { version: 1, checks: {} }
+  const next: MonitorState = { version: 1, checks: { ...prev.checks } }
   for (const r of results) {
     const old = prev.checks[r.id]
     const from = old?.level ?? 'ok'

@@ -90,6 +90,11 @@ describe('alert state: once per change', () => {
     assert.equal(state.checks.a?.since, 2)
     assert.equal(step([r('a', 'warning'), r('b', 'ok')], 4).length, 1)
     assert.equal(step([r('a', 'ok'), r('b', 'ok')], 5).length, 1)
+    // another invocation checking only c keeps a and b as they were
+    assert.equal(step([r('c', 'failure')], 6).length, 1)
+    assert.equal(state.checks.a?.level, 'ok')
+    assert.equal(step([r('a', 'ok'), r('b', 'ok')], 7).length, 0)
+    assert.equal(state.checks.c?.level, 'failure')
     assert.equal(overallLevel([r('a', 'ok'), r('b', 'warning')]), 'warning')
     assert.deepEqual(['ok', 'warning', 'failure'].map((l) => exitCodeOf(l as CheckResult['level'])), [0, 1, 2])
   })

@@ -7,6 +7,7 @@ import { readFileSync, existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { formatTlsaRdata, makeTlsaRecord } from '../../src/dane/tlsa.js'
+import { createIdentity } from '../../src/identity/store.js'
 import { startDnsLab, type DnsLab } from '../helpers/dns-lab.js'
 import { caTime, entityExt, issueCert, type TestCert } from '../helpers/https-ca.js'
 import { cliPath, makeTempDir } from '../helpers/paths.js'
@@ -40,9 +41,9 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
     PATH: process.env.PATH, HOME: tmp.dir, DNS_SERVER: lab.server, DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile,
     DANEEL_STATE: join(tmp.dir, 'state'), CRYPTO_PATH: join(tmp.dir, 'crypto'),
   })
-  const monitor = (args: string[]): Promise<Run> =>
+  const monitor = (args: string[], extra: Record<string, string> = {}): Promise<Run> =>
     new Promise((resolve, reject) => {
-      execFile(process.execPath, [cliPath, 'monitor', '--json', ...args], { env: env(), timeout: 60_000 }, (err, stdout, stderr) => {
+      execFile(process.execPath, [cliPath, 'monitor', '--json', ...args], { env: { ...env(), ...extra }, timeout: 60_000 }, (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1
         try {
           resolve({ code, json: JSON.parse(stdout), stdout, stderr })
@@ -180,5 +181,29 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
       execFile(process.execPath, [cliPath, 'monitor', '--tls', 'no-port'], { env: env() }, (err) => resolve(err === null ? 0 : Number(err.code)))
     })
     assert.equal(usage, 2)
+  })
+
+  test('device identities: remote names, our own (matching, expiring, different)', async () => {
+    const remote = await monitor(['--identity', 'dev1._device.example.test', '--identity', 'tampered._device.example.test'])
+    assert.equal(remote.code, 2)
+    const byId = new Map(remote.json.checks.map((c) => [c.id, c]))
+    assert.equal(byId.get('identity:dev1._device.example.test')?.level, 'ok')
+    assert.match(byId.get('identity:tampered._device.example.test')!.summary, /DNSSEC bogus/)
+
+    const crypto = join(tmp.dir, 'crypto')
+    const own = createIdentity({ cryptoPath: crypto, daneId: 'own9._device.example.test' }).cert!
+    const soonId = createIdentity({ cryptoPath: crypto, daneId: 'soon9._device.example.test', days: 3 }).cert!
+    await lab.setRecords('example.test.', 'own9._device', 'TLSA', [formatTlsaRdata(makeTlsaRecord(own, 3, 0, 0))])
+    await lab.setRecords('example.test.', 'soon9._device', 'TLSA', [formatTlsaRdata(makeTlsaRecord(soonId, 3, 0, 0))])
+    const ok = await monitor([], { DANE_ID: 'own9._device.example.test' })
+    assert.equal(ok.code, 0, JSON.stringify(ok.json))
+    assert.equal(ok.json.checks[0]?.data.match, true)
+    const exp = await monitor([], { DANE_ID: 'soon9._device.example.test' })
+    assert.equal(exp.code, 1)
+    assert.match(exp.json.checks[0]!.summary, /certificate expires in [23] day/)
+    await lab.setRecords('example.test.', 'own9._device', 'TLSA', [formatTlsaRdata(makeTlsaRecord(soonId, 3, 0, 0))])
+    const diff = await monitor([], { DANE_ID: 'own9._device.example.test' })
+    assert.equal(diff.code, 2)
+    assert.match(diff.json.checks[0]!.summary, /do not match the local certificate/)
   })
 })
