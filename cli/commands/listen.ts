@@ -1,0 +1,167 @@
+/** `daneel listen`: subscribe to our name (or `$share/GROUP/<name>`), open each message, print authenticated ones as JSON lines. */
+import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { parseCommand } from '../args.js'
+import { hostResolverOf } from '../monitor/context.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS, type Settings } from '../settings.js'
+import { MqttLink, type MqttLinkOptions } from '../../device/mqtt.js'
+import { attachReceiver, directoryResolver, Receiver } from '../../device/receiver.js'
+import { openReplayStore } from '../../device/replay-store.js'
+import { systemClock } from '../../src/clock.js'
+import { getProvider } from '../../src/crypto/get-provider.js'
+import { createPeerDirectory, type PeerDirectory } from '../../src/dane/discover.js'
+import { createHttpsFetcher } from '../../src/dane/https-fetch.js'
+import { createPkixCd } from '../../src/dane/pkix-cd.js'
+import { loadTrustAnchors } from '../../src/dns/dnssec/anchors.js'
+import { createResolver, systemServers } from '../../src/dns/resolver.js'
+import { DaneelError } from '../../src/errors.js'
+import { loadIdentity } from '../../src/identity/store.js'
+import { createLogger, type Logger } from '../../src/log.js'
+import { createOpener } from '../../src/message/open.js'
+
+export const summary = 'receive, open and print authenticated messages as JSON lines'
+
+/** MQTT TLS and authentication flags (send and listen). The password comes from MQTT_PASSWORD or the URL only. */
+export const MQTT_OPTIONS = {
+  'mqtt-username': { type: 'string' }, // MQTT_USERNAME
+  'mqtt-ca': { type: 'string' }, // MQTT_CA: PEM file to verify the broker (mqtts://)
+  'mqtt-cert': { type: 'string' }, // MQTT_CERT: client certificate (PEM) for TLS client authentication
+  'mqtt-key': { type: 'string' }, // MQTT_KEY: its private key (PEM)
+} as const
+
+export const MQTT_HELP = `MQTT authentication (flag, or environment variable):
+  --mqtt-username USER    MQTT_USERNAME (the password: MQTT_PASSWORD, or in MQTT_URL; never a flag)
+  --mqtt-ca FILE          MQTT_CA: CA certificate (PEM) to verify the broker on mqtts://
+  --mqtt-cert FILE        MQTT_CERT: client certificate (PEM) for TLS client authentication
+  --mqtt-key FILE         MQTT_KEY: the client certificate's private key (PEM)`
+
+const HELP = `Usage: daneel listen [--share GROUP] [--stats SECONDS] [--count N] [options]
+
+Subscribes to our identity name (DANE_ID) at QoS 1 and prints one JSON line per authenticated message:
+{"from","claims" (or "payload", base64url),"auth" (dnssec or pkix-cd),"receivedAt"}. Senders must be under
+TRUSTED_DOMAINS (checked before any DNS lookup); replays are refused across restarts (DANEEL_STATE/replay).
+Counters (received, opened, rejected by reason) go to stderr as JSON every --stats seconds and on SIGUSR1.
+
+  --share GROUP       subscribe to $share/GROUP/<name>: receivers in one group split the messages
+  --stats SECONDS     print counters every SECONDS
+  --count N           exit 0 after N messages were opened
+  --client-id ID      MQTT client id (default: stable per host, name and group; the broker keeps its session)
+  --concurrency N     messages opened at once (default 8)
+  --max-age SECONDS   oldest accepted message (default 600)
+
+${MQTT_HELP}
+
+${SETTINGS_HELP}`
+
+const OPTIONS = {
+  ...SETTINGS_OPTIONS,
+  ...MQTT_OPTIONS,
+  share: { type: 'string' },
+  stats: { type: 'string' },
+  count: { type: 'string' },
+  'client-id': { type: 'string' },
+  concurrency: { type: 'string' },
+  'max-age': { type: 'string' },
+} as const
+
+export function wholeNumber(value: string | undefined, flag: string, dflt: number, min = 1): number {
+  if (value === undefined) return dflt
+  if (!/^\d{1,9}$/.test(value) || Number(value) < min) throw new DaneelError('ERR_USAGE', `${flag} must be a whole number >= ${min}, not '${value}'`)
+  return Number(value)
+}
+
+function readPem(path: string | undefined, what: string): Buffer | undefined {
+  if (path === undefined || path === '') return undefined
+  try {
+    return readFileSync(path)
+  } catch (err) {
+    throw new DaneelError('ERR_IO', `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err })
+  }
+}
+
+/** MqttLink options from settings plus the MQTT auth flags/env. */
+export function mqttOptions(settings: Settings, values: { [K in keyof typeof MQTT_OPTIONS]?: string }, env: NodeJS.ProcessEnv): Omit<MqttLinkOptions, 'clientId'> {
+  const pick = (flag: string | undefined, name: string): string | undefined => flag ?? (env[name] === '' ? undefined : env[name])
+  return {
+    url: settings.mqttUrl,
+    username: pick(values['mqtt-username'], 'MQTT_USERNAME'),
+    password: env.MQTT_PASSWORD === '' ? undefined : env.MQTT_PASSWORD,
+    ca: readPem(pick(values['mqtt-ca'], 'MQTT_CA'), 'MQTT CA'),
+    cert: readPem(pick(values['mqtt-cert'], 'MQTT_CERT'), 'MQTT client certificate'),
+    key: readPem(pick(values['mqtt-key'], 'MQTT_KEY'), 'MQTT client key'),
+  }
+}
+
+/** The validating resolver and the DANE peer directory (PKIX-CD over our resolver when a zone is insecure). */
+export function peerDirectory(settings: Settings, log: Logger): PeerDirectory {
+  const resolver = createResolver({
+    servers: settings.dnsServers ?? systemServers(),
+    clock: systemClock,
+    trustAnchors: loadTrustAnchors(settings.trustAnchorsFile),
+    mode: settings.dnssecMode,
+  })
+  const pkixCd = createPkixCd({ clock: systemClock, fetchCa: createHttpsFetcher({ resolveHost: hostResolverOf(resolver) }) })
+  return createPeerDirectory({ resolver, clock: systemClock, noDnssec: settings.noDnssec, pkixCd, log })
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, OPTIONS, HELP)
+  if (parsed === undefined) return 0
+  const { values } = parsed
+  if (parsed.positionals.length > 0) throw new DaneelError('ERR_USAGE', `unexpected argument '${parsed.positionals[0]}'\n${HELP}`)
+  const settings = resolveSettings(values, process.env)
+  const me = requireDaneId(settings)
+  const group = values.share
+  if (group !== undefined && !/^[^/+#$\s]+$/.test(group)) throw new DaneelError('ERR_USAGE', `--share GROUP must not contain / + # $ or spaces: '${group}'`)
+  const statsEvery = values.stats === undefined ? 0 : wholeNumber(values.stats, '--stats', 0, 1)
+  const count = values.count === undefined ? undefined : wholeNumber(values.count, '--count', 0, 1)
+  const log = createLogger({ name: 'listen' })
+  if (settings.trustedDomains.length === 0) log.warn('TRUSTED_DOMAINS is empty: every sender will be rejected')
+
+  const directory = peerDirectory(settings, log)
+  const replay = openReplayStore(join(settings.stateDir, 'replay'))
+  const opener = createOpener({
+    provider: getProvider(settings.cryptoProvider),
+    recipientName: me,
+    recipientKey: loadIdentity(settings.cryptoPath, me).privateKey,
+    resolveSender: directoryResolver(directory, settings.trustedDomains),
+    trustedDomains: settings.trustedDomains,
+    maxMessageSize: settings.maxMessageSize,
+    clock: systemClock,
+    maxAgeMs: wholeNumber(values['max-age'], '--max-age', 600) * 1000,
+    replay,
+  })
+  const receiver = new Receiver({ opener, maxMessageSize: settings.maxMessageSize, out: process.stdout, concurrency: wholeNumber(values.concurrency, '--concurrency', 8), logger: log })
+  const clientId = values['client-id'] ?? `daneel-${hostname()}-${me}${group === undefined ? '' : `-${group}`}`.slice(0, 128)
+  const link = new MqttLink({ ...mqttOptions(settings, values, process.env), clientId, logger: log })
+  attachReceiver(link, group === undefined ? me : `$share/${group}/${me}`, receiver, log)
+
+  const printStats = (): void => {
+    process.stderr.write(`${JSON.stringify({ stats: { ...receiver.stats(), replaySenders: replay.senders, mqtt: link.stats() } })}\n`)
+  }
+  const timer = statsEvery > 0 ? setInterval(printStats, statsEvery * 1000) : undefined
+  process.on('SIGUSR1', printStats)
+  link.start()
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve()
+    process.once('SIGTERM', stop)
+    process.once('SIGINT', stop)
+    if (count !== undefined) {
+      const poll = setInterval(() => {
+        if (receiver.stats().opened >= count) {
+          clearInterval(poll)
+          resolve()
+        }
+      }, 10)
+    }
+  })
+  if (timer !== undefined) clearInterval(timer)
+  await link.stop().catch(() => {})
+  await Promise.race([receiver.idle(), new Promise((r) => setTimeout(r, 5000))])
+  replay.close()
+  printStats()
+  process.removeListener('SIGUSR1', printStats)
+  return 0
+}

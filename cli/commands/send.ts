@@ -1,0 +1,96 @@
+/** `daneel send NAME MESSAGE`: seal MESSAGE to NAME (key found in DNS), publish it on topic NAME at QoS 1, wait for PUBACK. */
+import { createHash } from 'node:crypto'
+import { parseCommand } from '../args.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
+import { MQTT_HELP, MQTT_OPTIONS, mqttOptions, peerDirectory, wholeNumber } from './listen.js'
+import { MqttLink } from '../../device/mqtt.js'
+import { MemoryOutbox } from '../../device/outbox/memory.js'
+import { OutboxSender } from '../../device/sender.js'
+import { openSequence, sequencePath } from '../../device/sequence.js'
+import { getProvider } from '../../src/crypto/get-provider.js'
+import { DaneelError } from '../../src/errors.js'
+import { loadIdentity } from '../../src/identity/store.js'
+import { createLogger } from '../../src/log.js'
+import { createSealer } from '../../src/message/seal.js'
+import { normalizeName } from '../../src/message/x5u.js'
+
+export const summary = 'publish one sealed message to a recipient over MQTT'
+
+const HELP = `Usage: daneel send NAME MESSAGE [--profile compact|valimail] [--raw] [--timeout SECONDS] [options]
+
+Seals MESSAGE with our key (DANE_ID) to NAME, whose key is found in DNS (validated TLSA; PKIX-CD when the zone
+is insecure or NO_DNSSEC), and publishes it on topic NAME at QoS 1. Exits 0 once the broker acknowledged it
+(PUBACK), 1 if it did not within --timeout. A JSON object MESSAGE is sealed as a reading (its members become
+claims beside aud, iat and seq); anything else as bytes. The sequence number comes from DANEEL_STATE.
+
+  --profile P        compact or valimail (default: by the recipient's key; valimail for the original system)
+  --raw              valimail: sign MESSAGE as it is, with no claims (what the original system's receivers read)
+  --timeout SECONDS  how long to wait for the broker (default 30)
+
+${MQTT_HELP}
+
+${SETTINGS_HELP}`
+
+const OPTIONS = {
+  ...SETTINGS_OPTIONS,
+  ...MQTT_OPTIONS,
+  profile: { type: 'string' },
+  raw: { type: 'boolean' },
+  timeout: { type: 'string' },
+} as const
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, OPTIONS, HELP)
+  if (parsed === undefined) return 0
+  const { values, positionals } = parsed
+  if (positionals.length !== 2) throw new DaneelError('ERR_USAGE', `send needs NAME and MESSAGE\n${HELP}`)
+  const [nameArg, message] = positionals as [string, string]
+  const profile = values.profile
+  if (profile !== undefined && profile !== 'compact' && profile !== 'valimail') throw new DaneelError('ERR_USAGE', `--profile must be compact or valimail, not '${profile}'`)
+  if (values.raw === true && profile !== 'valimail') throw new DaneelError('ERR_USAGE', '--raw needs --profile valimail')
+  const timeoutMs = wholeNumber(values.timeout, '--timeout', 30) * 1000
+  const settings = resolveSettings(values, process.env)
+  const sender = requireDaneId(settings)
+  const recipient = normalizeName(nameArg)
+  const log = createLogger({ name: 'send' })
+
+  const peer = await peerDirectory(settings, log).lookup(recipient)
+  const sealer = createSealer({
+    provider: getProvider(settings.cryptoProvider),
+    senderName: sender,
+    senderKey: loadIdentity(settings.cryptoPath, sender).privateKey,
+    recipientName: recipient,
+    recipientSpki: peer.spki,
+    ...(profile === undefined ? {} : { profile }),
+    raw: values.raw === true,
+  })
+  let reading: object | Uint8Array = Buffer.from(message, 'utf8')
+  if (values.raw !== true) {
+    try {
+      const v: unknown = JSON.parse(message)
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) reading = v
+    } catch {
+      // not JSON: sealed as bytes
+    }
+  }
+  const sequence = openSequence(sequencePath(settings.stateDir, sender), 1)
+  const seq = sequence.next()
+  sequence.close()
+  const sealed = sealer.seal(reading, { now: Date.now(), seq })
+  if (Buffer.byteLength(sealed) > settings.maxMessageSize) {
+    throw new DaneelError('ERR_MESSAGE_TOO_LARGE', `the sealed message is ${Buffer.byteLength(sealed)} bytes, over MAX_MESSAGE_SIZE ${settings.maxMessageSize}`)
+  }
+
+  // One message: an in-memory outbox and a clean session (nothing for the broker to keep after we exit).
+  const outbox = new MemoryOutbox()
+  const clientId = `daneel-send-${createHash('sha256').update(`${sender}:${process.pid}:${Date.now()}`).digest('hex').slice(0, 12)}`
+  const link = new MqttLink({ ...mqttOptions(settings, values, process.env), clientId, sessionExpirySeconds: 0, logger: log })
+  const drainer = new OutboxSender(link, outbox, { window: 1 })
+  await outbox.append(recipient, Buffer.from(sealed, 'utf8'))
+  link.start()
+  const ok = await drainer.drained(timeoutMs)
+  await link.stop().catch(() => {})
+  if (!ok) throw new DaneelError('ERR_MQTT', `the broker at ${settings.mqttUrl} did not acknowledge within ${timeoutMs / 1000} s`)
+  process.stdout.write(`${JSON.stringify({ to: recipient, seq, bytes: Buffer.byteLength(sealed), profile: sealer.profile, auth: peer.auth })}\n`)
+  return 0
+}
