@@ -182,7 +182,7 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
 test('the runtime publishes sealed readings; SIGHUP reloads (bad config kept); SIGTERM drains and exits 0; seq survives a restart', async () => {
   writeConfig([GW1])
   const rt = startRuntime()
-  await until(() => got.filter((g) => g.to === GW1).length >= 3, 20_000, `readings to ${GW1}\n${rt.stderr()}`)
+  await until(() => got.filter((g) => g.to === GW1).length >= 3, 40_000, `readings to ${GW1}\n${rt.stderr()}`)
   const first = got.find((g) => g.to === GW1)!.claims
   assert.equal(first.aud, GW1)
   assert.equal(first.sensor, 'pm')
@@ -192,7 +192,7 @@ test('the runtime publishes sealed readings; SIGHUP reloads (bad config kept); S
 
   writeConfig([GW2])
   rt.child.kill('SIGHUP')
-  await until(() => got.filter((g) => g.to === GW2).length >= 2, 20_000, `readings to ${GW2} after SIGHUP\n${rt.stderr()}`)
+  await until(() => got.filter((g) => g.to === GW2).length >= 2, 40_000, `readings to ${GW2} after SIGHUP\n${rt.stderr()}`)
 
   writeFileSync(config, '{"version":1,"recipients":[],"sensors":[]}')
   rt.child.kill('SIGHUP')
@@ -215,7 +215,7 @@ test('the runtime publishes sealed readings; SIGHUP reloads (bad config kept); S
   writeConfig([GW1])
   const rt2 = startRuntime()
   const n = got.length
-  await until(() => got.length >= n + 2, 20_000, `readings after restart\n${rt2.stderr()}`)
+  await until(() => got.length >= n + 2, 40_000, `readings after restart\n${rt2.stderr()}`)
   assert.equal(Math.min(...got.slice(n).map((g) => g.claims.seq as number)), lastSeq + 1, 'the sequence resumes where it stopped')
   rt2.child.kill('SIGTERM')
   assert.equal(await rt2.exit, 0)
