@@ -2,15 +2,22 @@
 // modules external. Checks the device bundle's metafile (no provisioning, demo or broker code in it), prints the
 // bundle sizes and their cold-start times. Output: dist/daneel.js (the CLI), dist/daneel-device.js (the runtime),
 // dist/package.json ({"type":"module"}, so the .js bundles load as ESM wherever dist/ is copied, e.g. /opt/daneel).
-import { build } from 'esbuild'
+
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
 
 /** Natives esbuild cannot bundle (".node" files, `bindings` lookups): shipped beside the bundle in node_modules. */
 const NATIVE = ['onoff', 'epoll', 'serialport', '@serialport/*', 'unix-dgram', 'sd-notify', 'node-libgpiod']
 /** Must never reach the device: provisioning runs once from the CLI, the demo and its embedded broker never. */
-export const DEVICE_FORBIDDEN = [/^build\/provisioning\//, /^build\/cli\/demo\//, /^build\/cli\/commands\/demo/, /node_modules\/aedes/, /node_modules\/aedes-/]
+export const DEVICE_FORBIDDEN = [
+  /^build\/provisioning\//,
+  /^build\/cli\/demo\//,
+  /^build\/cli\/commands\/demo/,
+  /node_modules\/aedes/,
+  /node_modules\/aedes-/,
+]
 /** The issue's budget for the device bundle (minified, natives excluded). */
 export const DEVICE_BUDGET = 400 * 1024
 
@@ -42,9 +49,13 @@ for (const k of ['Readable', 'Writable', 'Duplex', 'Transform', 'PassThrough', '
     // The pure-JS noble provider (@noble/curves, hashes, ciphers: ~70 KB) exists for runtimes without OpenSSL; the
     // device bundle runs on Node, whose node:crypto provider is the default. DANEEL_CRYPTO=noble there fails with
     // a clear message (the CLI bundle, `daneel run`, keeps it).
-    b.onResolve({ filter: /^\.\/noble\.js$/ }, (a) => (a.importer.endsWith('/src/crypto/get-provider.js') ? { path: 'noble-provider', namespace: 'daneel-absent' } : undefined))
+    b.onResolve({ filter: /^\.\/noble\.js$/ }, (a) =>
+      a.importer.endsWith('/src/crypto/get-provider.js') ? { path: 'noble-provider', namespace: 'daneel-absent' } : undefined,
+    )
     b.onLoad({ filter: /.*/, namespace: 'daneel-absent' }, (a) => {
-      const why = JSON.stringify(`daneel-device: ${a.path} is not in the device bundle (${a.path === 'noble-provider' ? 'use DANEEL_CRYPTO=node' : 'use mqtt:// or mqtts://'})`)
+      const why = JSON.stringify(
+        `daneel-device: ${a.path} is not in the device bundle (${a.path === 'noble-provider' ? 'use DANEEL_CRYPTO=node' : 'use mqtt:// or mqtts://'})`,
+      )
       if (a.path === 'noble-provider') {
         // ESM, so `import { nobleProvider }` binds; using the provider in any way throws the message.
         return { loader: 'js', contents: `export const nobleProvider = new Proxy({}, { get() { throw new Error(${why}) } })` }
@@ -82,63 +93,66 @@ const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileUR
 if (isMain) await main()
 
 async function main() {
+  mkdirSync('dist', { recursive: true })
+  writeFileSync('dist/package.json', '{ "type": "module" }\n')
 
-mkdirSync('dist', { recursive: true })
-writeFileSync('dist/package.json', '{ "type": "module" }\n')
-
-let failed = false
-const rows = []
-for (const e of entries) {
-  if (!existsSync(e.in)) {
-    // device/main.ts is written by another area; until it exists the CLI bundle is still built and checked.
-    console.log(`esbuild: skipping ${e.out}: ${e.in} does not exist yet (write ${e.in.replace(/^build\//, '').replace(/\.js$/, '.ts')} and run tsc)`)
-    continue
-  }
-  let result
-  try {
-    result = await build({ ...(e.device ? deviceOptions : common), entryPoints: [{ in: e.in, out: e.out }] })
-  } catch {
-    // esbuild has printed the errors with their locations; carry on so the other bundle is still reported.
-    failed = true
-    console.error(`esbuild: ${e.out} failed to bundle (errors above)`)
-    continue
-  }
-  const inputs = Object.keys(result.metafile.inputs)
-  if (e.device) {
-    const bad = inputs.filter((p) => DEVICE_FORBIDDEN.some((re) => re.test(p)))
-    if (bad.length > 0) {
-      failed = true
-      console.error(`esbuild: the device bundle must not contain provisioning, demo or broker code, but includes:\n  ${bad.join('\n  ')}`)
+  let failed = false
+  const rows = []
+  for (const e of entries) {
+    if (!existsSync(e.in)) {
+      // device/main.ts is written by another area; until it exists the CLI bundle is still built and checked.
+      console.log(
+        `esbuild: skipping ${e.out}: ${e.in} does not exist yet (write ${e.in.replace(/^build\//, '').replace(/\.js$/, '.ts')} and run tsc)`,
+      )
+      continue
     }
+    let result
+    try {
+      result = await build({ ...(e.device ? deviceOptions : common), entryPoints: [{ in: e.in, out: e.out }] })
+    } catch {
+      // esbuild has printed the errors with their locations; carry on so the other bundle is still reported.
+      failed = true
+      console.error(`esbuild: ${e.out} failed to bundle (errors above)`)
+      continue
+    }
+    const inputs = Object.keys(result.metafile.inputs)
+    if (e.device) {
+      const bad = inputs.filter((p) => DEVICE_FORBIDDEN.some((re) => re.test(p)))
+      if (bad.length > 0) {
+        failed = true
+        console.error(`esbuild: the device bundle must not contain provisioning, demo or broker code, but includes:\n  ${bad.join('\n  ')}`)
+      }
+    }
+    const file = `dist/${e.out}.js`
+    const bytes = statSync(file).size
+    if (e.device && bytes > DEVICE_BUDGET) {
+      failed = true
+      console.error(`esbuild: ${file} is ${bytes} bytes, over the ${DEVICE_BUDGET}-byte budget`)
+    }
+    rows.push({ file, bytes, inputs: inputs.length, args: e.device ? ['--help'] : ['--version'] })
   }
-  const file = `dist/${e.out}.js`
-  const bytes = statSync(file).size
-  if (e.device && bytes > DEVICE_BUDGET) {
-    failed = true
-    console.error(`esbuild: ${file} is ${bytes} bytes, over the ${DEVICE_BUDGET}-byte budget`)
-  }
-  rows.push({ file, bytes, inputs: inputs.length, args: e.device ? ['--help'] : ['--version'] })
-}
 
-/** Median wall time of `node FILE ARGS` over n runs: the cold start a unit pays on every (re)start. */
-function coldStart(file, args, n = 7) {
-  const times = []
-  for (let i = 0; i < n; i++) {
-    const t0 = process.hrtime.bigint()
-    const r = spawnSync(process.execPath, [file, ...args], { stdio: 'ignore' })
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6)
-    if (r.status !== 0 && r.status !== 2) return { ms: NaN, status: r.status }
+  /** Median wall time of `node FILE ARGS` over n runs: the cold start a unit pays on every (re)start. */
+  function coldStart(file, args, n = 7) {
+    const times = []
+    for (let i = 0; i < n; i++) {
+      const t0 = process.hrtime.bigint()
+      const r = spawnSync(process.execPath, [file, ...args], { stdio: 'ignore' })
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6)
+      if (r.status !== 0 && r.status !== 2) return { ms: NaN, status: r.status }
+    }
+    times.sort((a, b) => a - b)
+    return { ms: times[Math.floor(n / 2)], status: 0 }
   }
-  times.sort((a, b) => a - b)
-  return { ms: times[Math.floor(n / 2)], status: 0 }
-}
 
-const base = coldStart('-e', ['0']).ms
-console.log(`bundle                   size (minified)   modules   cold start (node ${process.version}, median of 7; bare node -e 0: ${base.toFixed(0)} ms)`)
-for (const r of rows) {
-  const cs = coldStart(r.file, r.args)
-  const start = Number.isNaN(cs.ms) ? `failed (exit ${cs.status})` : `${cs.ms.toFixed(0)} ms (${r.args.join(' ')})`
-  console.log(`${r.file.padEnd(24)} ${`${(r.bytes / 1024).toFixed(1)} KiB`.padStart(12)}   ${String(r.inputs).padStart(7)}   ${start}`)
-}
-if (failed) process.exit(1)
+  const base = coldStart('-e', ['0']).ms
+  console.log(
+    `bundle                   size (minified)   modules   cold start (node ${process.version}, median of 7; bare node -e 0: ${base.toFixed(0)} ms)`,
+  )
+  for (const r of rows) {
+    const cs = coldStart(r.file, r.args)
+    const start = Number.isNaN(cs.ms) ? `failed (exit ${cs.status})` : `${cs.ms.toFixed(0)} ms (${r.args.join(' ')})`
+    console.log(`${r.file.padEnd(24)} ${`${(r.bytes / 1024).toFixed(1)} KiB`.padStart(12)}   ${String(r.inputs).padStart(7)}   ${start}`)
+  }
+  if (failed) process.exit(1)
 }

@@ -1,8 +1,6 @@
 /** The provisioning console: opens a serial tty raw (stty + tty streams, no native code) and runs the line protocol over it. */
-import { spawnSync } from 'node:child_process'
-import { constants, openSync } from 'node:fs'
-import type { Readable } from 'node:stream'
-import tty from 'node:tty'
+import { PassThrough, type Readable } from 'node:stream'
+import { openUart } from '../device/hal-linux/uart.js'
 import { DaneelError } from '../src/errors.js'
 import { formatJsonReply, formatTextReply, LineSplitter, parseJsonRequest, parseTextCommand } from './line-protocol.js'
 import type { ProvisionSession, Reply, Request } from './session.js'
@@ -14,34 +12,26 @@ export interface LineIo {
 }
 
 /**
- * Opens a serial device for the console. `stty raw -echo` first: the kernel's line discipline must neither echo
- * (a typed secret would go straight back) nor cook the bytes; the baud rate is set there too because
- * tty.ReadStream cannot (it is ignored by USB gadget and pseudo-terminals). O_NOCTTY: the line must never become
- * our controlling terminal, or a hang-up would SIGHUP the provisioner.
+ * Opens a serial device for the console through device/hal-linux's Uart (one tty code path in the project):
+ * `stty raw -echo ... clocal cread` so the kernel's line discipline neither echoes (a typed secret would go
+ * straight back) nor cooks the bytes, opened O_NOCTTY (a hang-up must never SIGHUP the provisioner), read by
+ * libuv's non-blocking tty handle. The Uart's handles are unref'd (a sensor line must not keep the runtime
+ * alive), but here the line is the whole point, so a timer holds the process until close().
  */
-export function openSerial(path: string, baud = 115200): LineIo {
-  const stty = spawnSync('stty', ['-F', path, 'raw', '-echo', '-ixon', String(baud)], { encoding: 'utf8' })
-  if (stty.error !== undefined || stty.status !== 0) {
-    throw new DaneelError('ERR_UART', `cannot configure ${path}: ${(stty.stderr ?? stty.error?.message ?? '').trim()}`)
-  }
-  let rfd: number
-  let wfd: number
-  try {
-    rfd = openSync(path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK)
-    wfd = openSync(path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK)
-  } catch (err) {
-    throw new DaneelError('ERR_UART', `cannot open ${path}: ${(err as NodeJS.ErrnoException).code ?? ''}`, { cause: err })
-  }
-  // tty streams use libuv's non-blocking tty handle; fs.createReadStream would pin a threadpool thread per read.
-  const input = new tty.ReadStream(rfd)
-  input.setRawMode(true)
-  const output = new tty.WriteStream(wfd)
+export async function openSerial(path: string, baud = 115200): Promise<LineIo> {
+  const uart = await openUart(path, { baud })
+  const input = new PassThrough()
+  uart.onData((bytes) => input.write(bytes))
+  // EOF or an I/O error on a serial line means the other end went away (USB host disconnected): end the session.
+  uart.onError(() => input.end())
+  const hold = setInterval(() => {}, 1 << 30)
   return {
     input,
-    write: (text) => void output.write(text, 'latin1'),
+    write: (text) => uart.write(Buffer.from(text, 'latin1')),
     close: () => {
+      clearInterval(hold)
+      uart.close()
       input.destroy()
-      output.destroy()
     },
   }
 }

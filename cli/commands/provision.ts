@@ -1,15 +1,15 @@
 /** `daneel provision`: first-boot provisioning over a serial line (`--serial PATH`), a terminal (`--stdio`), or unattended (`--first-boot`). */
 import { join } from 'node:path'
-import { DaneelError } from '../../src/errors.js'
-import { parseCommand } from '../args.js'
-import { resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
 import type { EnvSettings } from '../../provisioning/env-file.js'
 import { SETTABLE_KEYS } from '../../provisioning/env-file.js'
 import { firstBoot } from '../../provisioning/first-boot.js'
 import { createIdentityOps } from '../../provisioning/identity.js'
-import { openSerial, openStdio, runConsole, type LineIo } from '../../provisioning/serial-console.js'
+import { type LineIo, openSerial, openStdio, runConsole } from '../../provisioning/serial-console.js'
 import { ProvisionSession } from '../../provisioning/session.js'
 import { ENV_FILE, type KeyType } from '../../provisioning/state.js'
+import { DaneelError } from '../../src/errors.js'
+import { parseCommand } from '../args.js'
+import { resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
 
 export const summary = 'first-boot provisioning over a serial line (or --stdio)'
 
@@ -58,7 +58,10 @@ function settingsFromEnv(env: NodeJS.ProcessEnv): EnvSettings {
 /** Checks a would-be configuration with the same rules every command applies to its environment. */
 export function validateSettings(settings: EnvSettings): void {
   const s = resolveSettings({}, { ...settings } as NodeJS.ProcessEnv)
-  if (s.daneId !== undefined && !/^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)+$/.test(s.daneId)) {
+  if (
+    s.daneId !== undefined &&
+    !/^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)+$/.test(s.daneId)
+  ) {
     throw new DaneelError('ERR_NAME_INVALID', `DANE_ID '${s.daneId}' is not a DNS name`)
   }
 }
@@ -80,14 +83,20 @@ export async function run(argv: string[]): Promise<number> {
 
   if (v['first-boot'] === true) {
     const keyType = (v['key-type'] ?? 'p256') as KeyType
-    if (keyType !== 'p256' && keyType !== 'rsa2048') throw new DaneelError('ERR_USAGE', `--key-type must be p256 or rsa2048, not '${keyType}'`)
+    if (keyType !== 'p256' && keyType !== 'rsa2048')
+      throw new DaneelError('ERR_USAGE', `--key-type must be p256 or rsa2048, not '${keyType}'`)
     const envSettings = settingsFromEnv(process.env)
     if (settings.daneId !== undefined) envSettings.DANE_ID = settings.daneId
     if (settings.noDnssec) envSettings.NO_DNSSEC = '1'
     if (v.dns !== undefined) envSettings.DNS_SERVER = v.dns
     if (v['trust-anchors'] !== undefined) envSettings.DNSSEC_TRUST_ANCHORS = v['trust-anchors']
     return firstBoot({
-      cryptoPath: settings.cryptoPath, settings: envSettings, keyType, uid: settings.appUid, identity, wait: v['no-wait'] !== true,
+      cryptoPath: settings.cryptoPath,
+      settings: envSettings,
+      keyType,
+      uid: settings.appUid,
+      identity,
+      wait: v['no-wait'] !== true,
       write: (line) => process.stdout.write(`${line}\n`),
     })
   }
@@ -95,10 +104,13 @@ export async function run(argv: string[]): Promise<number> {
   const session = new ProvisionSession({ cryptoPath: settings.cryptoPath, uid: settings.appUid, identity, validate: validateSettings })
   const idleMs = positiveInt('--idle-timeout', v['idle-timeout'], 600) * 1000
   let io: LineIo
-  if (v.serial !== undefined) io = openSerial(v.serial, positiveInt('--baud', v.baud, 115200))
+  if (v.serial !== undefined) io = await openSerial(v.serial, positiveInt('--baud', v.baud, 115200))
   else io = openStdio()
   try {
-    const end = await runConsole(io, session, { idleMs, banner: `daneel provisioning (${join(settings.cryptoPath, ENV_FILE)}): type help; scripts send JSON lines, e.g. {"op":"hello"}` })
+    const end = await runConsole(io, session, {
+      idleMs,
+      banner: `daneel provisioning (${join(settings.cryptoPath, ENV_FILE)}): type help; scripts send JSON lines, e.g. {"op":"hello"}`,
+    })
     return end === 'finished' ? 0 : 1
   } finally {
     io.close()
