@@ -5,6 +5,7 @@ import type { SensorDriver, SensorStatus } from '../sensors/driver.js'
 import type { TimerClock, TimerHandle } from '../sensors/hal.js'
 import { READING_KEYS, Readings, type ReadingKey } from '../sensors/readings.js'
 import type { SequenceStore } from './sequence.js'
+import { healthChange, summaryStatus } from './status.js'
 
 /*
  * Allocation budget (STYLE "A pure core"): everything per sensor and per recipient is built in the constructor --
@@ -88,6 +89,8 @@ export class DeviceLoop {
   private running = false
   private statusDueMs = 0
   private lastSealError = ''
+  /** One context object for every seal (sealers read it synchronously and keep nothing). */
+  private readonly ctx = { now: 0, seq: 0 }
   private readonly startedMs: number
   private readonly appendFailed: (err: unknown) => void
   private lastAppendError = ''
@@ -229,11 +232,13 @@ export class DeviceLoop {
   /** Seals one claims object to every recipient under one sequence number and appends each copy to the outbox. */
   private publish(claims: object): void {
     const seq = this.opts.sequence.next()
-    const now = this.opts.clock.now()
+    const ctx = this.ctx
+    ctx.seq = seq
+    ctx.now = this.opts.clock.now()
     for (let r = 0; r < this.recipients.length; r++) {
       const rec = this.recipients[r] as LoopRecipient
       try {
-        const sealed = rec.sealer.seal(claims, { now, seq })
+        const sealed = rec.sealer.seal(claims, ctx)
         const res = this.opts.outbox.append(rec.name, typeof sealed === 'string' ? Buffer.from(sealed, 'utf8') : sealed)
         this.stats.sealed++
         if (res instanceof Promise) {
@@ -254,32 +259,15 @@ export class DeviceLoop {
 
   private reportHealth(st: SensorStatus): void {
     this.stats.statusMessages++
-    const retryMs = Number.isNaN(st.retryAtMs) ? undefined : Math.max(0, Math.round(st.retryAtMs - this.opts.timers.nowMs()))
-    const status = {
-      sensor: st.id,
-      model: st.model,
-      health: st.health,
-      fault: st.lastFault,
-      consecutiveFaults: st.consecutiveFaults,
-      ...(st.health === 'failed' && retryMs !== undefined ? { retryInMs: retryMs } : {}),
-    }
+    const msg = healthChange(st, this.opts.timers.nowMs())
     const level = st.health === 'ok' ? 'info' : st.health === 'degraded' ? 'warn' : 'error'
-    this.opts.log[level](`sensor ${st.id} is ${st.health}`, status)
-    this.publish({ status })
+    this.opts.log[level](`sensor ${st.id} is ${st.health}`, msg.status)
+    this.publish(msg)
   }
 
-  /** A periodic status message: every sensor's health and counters, and the loop's. */
+  /** A periodic status message: every sensor's health and counters. */
   summary(): object {
     this.stats.statusMessages++
-    return {
-      status: {
-        uptimeS: Math.round((this.opts.timers.nowMs() - this.startedMs) / 1000),
-        readings: this.stats.readings,
-        sensors: this.slots.map((s) => {
-          const st = s.driver.status
-          return { sensor: st.id, model: st.model, health: st.health, state: st.state, frames: st.frames, faults: st.faults, fault: st.lastFault }
-        }),
-      },
-    }
+    return summaryStatus(this.opts.timers.nowMs() - this.startedMs, this.stats.readings, this.slots.map((s) => s.driver.status))
   }
 }
