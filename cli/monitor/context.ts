@@ -16,9 +16,6 @@ export interface CliContext extends ObserveContext {
   match: ChainMatcher
 }
 
-/** A/AAAA through our resolver (kept under its old name for callers here). */
-export const hostResolverOf = resolverHostLookup
-
 export function createContext(settings: Settings, clock: Clock = systemClock): CliContext {
   const resolver = createResolver({
     servers: settings.dnsServers ?? systemServers(),
@@ -26,8 +23,9 @@ export function createContext(settings: Settings, clock: Clock = systemClock): C
     trustAnchors: loadTrustAnchors(settings.trustAnchorsFile),
     mode: settings.dnssecMode,
   })
-  const resolveHost = hostResolverOf(resolver)
+  const resolveHost = resolverHostLookup(resolver)
   // system roots plus NODE_EXTRA_CA_CERTS (read by Node at start-up): Web-PKI validation of the CA's server
   const pkixCd = createPkixCd({ clock, fetchCa: createHttpsFetcher({ resolveHost }) })
-  return { resolver, resolveHost, clock, noDnssec: settings.noDnssec, pkixCd, match: createChainMatcher(() => clock.now()) }
+  // services: connect even when the address is bogus (the verdict is already a failure; this only informs it)
+  return { resolver, resolveHost: resolverHostLookup(resolver, { allowBogus: true }), clock, noDnssec: settings.noDnssec, pkixCd, match: createChainMatcher(() => clock.now()) }
 }

@@ -13,8 +13,9 @@ const TYPE_AAAA = 28
 /**
  * A HostResolver over our resolver, never the system's getaddrinfo (issue 4 item 5). A bogus answer is skipped: a
  * forged address could only misdirect the connection (Web-PKI or DANE still guards the key), but it is not used.
+ * `allowBogus` is for the monitor, which connects anyway to report whether the (untrusted) records would match.
  */
-export function resolverHostLookup(resolver: AddressSource): HostResolver {
+export function resolverHostLookup(resolver: AddressSource, opts: { allowBogus?: boolean } = {}): HostResolver {
   return async (host) => {
     const out: Array<{ address: string; family: 4 | 6 }> = []
     for (const [type, family] of [[TYPE_A, 4], [TYPE_AAAA, 6]] as const) {
@@ -24,7 +25,7 @@ export function resolverHostLookup(resolver: AddressSource): HostResolver {
       } catch {
         continue // no address of this family
       }
-      if (a.status === 'bogus') continue
+      if (a.status === 'bogus' && opts.allowBogus !== true) continue
       for (const rr of a.rrset) {
         const b = rr.rdata
         if (family === 4 && b.length === 4) out.push({ address: Array.from(b).join('.'), family })

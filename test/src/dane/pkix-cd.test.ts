@@ -123,6 +123,23 @@ describe('PKIX-CD over HTTPS (openssl test CA, local server)', () => {
     await expectFail(ee2, 'ERR_CERT_PATHLEN', /depth 2 allows 0/)
   })
 
+  test('a chain of 4 CA certificates passes, 5 is too deep', async () => {
+    let issuer = issueCert(tmp.dir, 'deep-0', { ext: CA_EXT })
+    const bundle = [issuer.certPem]
+    for (let i = 1; i <= 4; i++) {
+      if (i === 4) {
+        const ee4 = issueCert(tmp.dir, 'ee-deep4', { issuer, ext: entityExt(NAME) })
+        server.setRoute(path(issuer.keyId), { body: bundle.join('') })
+        assert.equal((await authenticator().authenticate(NAME, ee4.certDer)).cas.length, 4)
+      }
+      issuer = issueCert(tmp.dir, `deep-${i}`, { issuer, ext: CA_EXT })
+      bundle.unshift(issuer.certPem)
+    }
+    const ee = issueCert(tmp.dir, 'ee-deep', { issuer, ext: entityExt(NAME) })
+    server.setRoute(path(issuer.keyId), { body: bundle.join('') })
+    await expectFail(ee, 'ERR_PKIXCD_CHAIN', /deeper than 4/)
+  })
+
   test('wrong SAN', async () => {
     const ee = issueCert(tmp.dir, 'ee-wrongsan', { issuer: root, ext: entityExt('c90a0d441683.airquality._device.example.org') })
     await expectFail(ee, 'ERR_PKIXCD_CHAIN', /no dNSName of the certificate equals/)
