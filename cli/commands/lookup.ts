@@ -2,6 +2,7 @@
 import { X509Certificate } from 'node:crypto'
 import { systemClock } from '../../src/clock.js'
 import { createPeerDirectory } from '../../src/dane/discover.js'
+import { resolverHostLookup } from '../../src/dane/host-resolver.js'
 import { createHttpsFetcher } from '../../src/dane/https-fetch.js'
 import { createPkixCd } from '../../src/dane/pkix-cd.js'
 import { loadTrustAnchors } from '../../src/dns/dnssec/anchors.js'
@@ -12,7 +13,6 @@ import type { DnsAnswer } from '../../src/dns/types.js'
 import { type Rr, rcodeToString, TYPE, typeFromString, typeToString } from '../../src/dns/wire.js'
 import { DaneelError } from '../../src/errors.js'
 import { parseCommand } from '../args.js'
-import { hostResolverOf } from '../monitor/context.js'
 import { resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
 
 export const summary = 'the validated TLSA RRset of a name (secure, insecure, bogus, indeterminate)'
@@ -95,7 +95,7 @@ export async function run(argv: string[]): Promise<number> {
     answer.rrset.length > 0 &&
     (answer.status === 'insecure' || (settings.noDnssec && answer.status !== 'bogus' && answer.status !== 'indeterminate'))
   ) {
-    const fetchCa = createHttpsFetcher({ resolveHost: hostResolverOf(resolver) })
+    const fetchCa = createHttpsFetcher({ resolveHost: resolverHostLookup(resolver) })
     const dir = createPeerDirectory({ resolver, clock, noDnssec: settings.noDnssec, pkixCd: createPkixCd({ clock, fetchCa }) })
     try {
       const peer = await dir.lookup(name)
