@@ -152,7 +152,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (configPath === undefined) throw new DaneelError('ERR_USAGE', `--config FILE is required\n${RUN_HELP}`)
   const settings = resolveSettings(parsed.values, env)
   const log = createLogger({ name: 'device' })
-  const dev = await startDeviceFromConfig(settings, configPath, await platformDeps(settings, log))
+  // Input errors first (config, identity), before anything touches the network or hardware.
+  loadConfig(configPath)
+  const senderKey = loadIdentity(settings.cryptoPath, requireDaneId(settings)).privateKey
+  const dev = await startDeviceFromConfig(settings, configPath, { ...(await platformDeps(settings, log)), senderKey })
   return new Promise<number>((resolve) => installSignals(dev, log, resolve))
 }
 
