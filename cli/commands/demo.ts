@@ -12,14 +12,13 @@ import { TYPE } from '../../src/dns/wire.js'
 import { DaneelError } from '../../src/errors.js'
 import { createIdentity, loadIdentity } from '../../src/identity/store.js'
 import { createLogger } from '../../src/log.js'
-import type { OpenedMessage } from '../../src/message/open.js'
 import { parseCommand } from '../args.js'
 import { Air } from '../demo/air.js'
 import { startBroker } from '../demo/broker.js'
 import { startDnsServer } from '../demo/dns-server.js'
 import { startNode, type DemoNode } from '../demo/nodes.js'
 import { formatLine } from '../demo/print.js'
-import { startReceiver } from '../demo/receiver.js'
+import { startReceiver, type ListenLine } from '../demo/receiver.js'
 import { signZone, type ZoneRecord } from '../demo/zone.js'
 
 export const summary = 'everything on loopback: embedded broker, DNS, two simulated nodes, a receiver'
@@ -118,23 +117,18 @@ export async function run(argv: string[]): Promise<number> {
     const directory = createPeerDirectory({ resolver, clock: systemClock, noDnssec: false, log })
     const readingsBySender = new Map<string, number>()
     let readings = 0
-    let rejected = 0
     const receiver = startReceiver({
       name: RECEIVER, key: loadIdentity(cryptoPath, RECEIVER).privateKey, provider, directory, trustedDomains: [ZONE],
-      mqttUrl: broker.url, clock: systemClock,
-      onMessage: (msg: OpenedMessage, receivedAt: number) => {
+      mqttUrl: broker.url, clock: systemClock, log: nodeLog,
+      onMessage: (msg: ListenLine) => {
         const isReading = msg.claims !== undefined && typeof msg.claims.values === 'object'
         if (stopped || (count !== undefined && readings >= count)) return
         if (isReading) {
           readings++
           readingsBySender.set(msg.from, (readingsBySender.get(msg.from) ?? 0) + 1)
         }
-        out(json ? JSON.stringify({ from: msg.from, claims: msg.claims, auth: msg.auth, receivedAt: new Date(receivedAt).toISOString() }) : formatLine(msg, receivedAt))
+        out(json ? JSON.stringify(msg) : formatLine(msg))
         if (count !== undefined && readings >= count) finish(0)
-      },
-      onReject: (code) => {
-        rejected++
-        log.warn('message rejected', { code })
       },
     })
     cleanups.push(() => receiver.close())
@@ -153,7 +147,7 @@ export async function run(argv: string[]): Promise<number> {
     if (duration !== undefined) setTimeout(() => finish(0), duration * 1000).unref()
     const code = await finished
     stopped = true
-    summary = () => note(`\n${readings} readings verified (${[...readingsBySender].map(([k, v]) => `${k.split('.')[0]} ${v}`).join(', ')}), ${rejected} rejected`)
+    summary = () => note(`\n${readings} readings verified (${[...readingsBySender].map(([k, v]) => `${k.split('.')[0]} ${v}`).join(', ')}), rejected: ${JSON.stringify(receiver.rejected())}`)
     return code
   } finally {
     process.off('SIGINT', onSignal)

@@ -1,5 +1,5 @@
 /** One human-friendly line per verified message for the demo's terminal output. */
-import type { OpenedMessage } from '../../src/message/open.js'
+import type { ListenLine } from './receiver.js'
 
 /** Labels and units of the reading fields the drivers publish (sensors/readings.ts), in display order. */
 const FIELDS: ReadonlyArray<readonly [string, string, string]> = [
@@ -10,8 +10,8 @@ const FIELDS: ReadonlyArray<readonly [string, string, string]> = [
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length))
 
 /** `12:00:01  node1  pm   pms5003  PM1 6  PM2.5 9  PM10 13 µg/m³  #12  dnssec` */
-export function formatLine(msg: OpenedMessage, receivedAt: number): string {
-  const time = new Date(receivedAt).toISOString().slice(11, 19)
+export function formatLine(msg: ListenLine): string {
+  const time = msg.receivedAt.slice(11, 19)
   const who = msg.from.split('.')[0] ?? msg.from
   const c = (msg.claims ?? {}) as Record<string, unknown>
   const seq = typeof c.seq === 'number' ? `#${c.seq}` : ''

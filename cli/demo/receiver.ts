@@ -1,12 +1,22 @@
-/** The demo's receiver: subscribes to its own name, opens each sealed message (decrypt, DANE lookup, verify, claims, replay) and prints it. */
+/** The demo's receiver: the `daneel listen` pipeline (device/receiver.ts over an MqttLink) subscribed to its own name, its JSON lines handed to the printer. */
 import type { KeyObject } from 'node:crypto'
-import mqtt, { type MqttClient } from 'mqtt'
 import type { Clock } from '../../src/clock.js'
 import type { CryptoProvider } from '../../src/crypto/provider.js'
 import type { PeerDirectory } from '../../src/dane/discover.js'
-import { isDaneelError } from '../../src/errors.js'
-import { createOpener, type OpenedMessage } from '../../src/message/open.js'
+import type { Logger } from '../../src/log.js'
+import { createOpener } from '../../src/message/open.js'
 import { createReplayWindow } from '../../src/message/replay.js'
+import { MqttLink } from '../../device/mqtt.js'
+import { attachReceiver, directoryResolver, Receiver } from '../../device/receiver.js'
+
+/** One verified message as `daneel listen` prints it (from, claims or payload, auth, receivedAt). */
+export interface ListenLine {
+  from: string
+  claims?: Record<string, unknown>
+  payload?: string
+  auth: string
+  receivedAt: string
+}
 
 export interface ReceiverOptions {
   readonly name: string
@@ -16,57 +26,59 @@ export interface ReceiverOptions {
   readonly trustedDomains: readonly string[]
   readonly mqttUrl: string
   readonly clock: Clock
-  /** Called once per verified message, in arrival order. */
-  onMessage(msg: OpenedMessage, receivedAt: number): void
-  /** Called once per rejected message with the error code (the demo counts them). */
-  onReject(code: string): void
+  readonly log: Logger
+  /** Called once per verified message, in the pipeline's output order. */
+  onMessage(line: ListenLine): void
 }
 
 export interface DemoReceiver {
   readonly ready: Promise<void>
+  /** Messages rejected, by error code (the pipeline's counters). */
+  rejected(): Record<string, number>
   close(): Promise<void>
 }
 
-/**
- * Messages are opened one at a time in arrival order (a promise chain), so the printed order is the broker's.
- * A message that fails to open is counted and skipped: one bad message never stops the rest.
- */
 export function startReceiver(opts: ReceiverOptions): DemoReceiver {
   const opener = createOpener({
     provider: opts.provider,
     recipientName: opts.name,
     recipientKey: opts.key,
-    resolveSender: async (sender) => {
-      const peer = await opts.directory.lookup(sender)
-      return { spki: peer.spki, auth: peer.auth }
-    },
+    resolveSender: directoryResolver(opts.directory, opts.trustedDomains),
     trustedDomains: opts.trustedDomains,
     clock: opts.clock,
     replay: createReplayWindow(),
   })
+  // The pipeline writes JSON lines to a stream; here the "stream" parses them back for the printer.
+  const out = {
+    write(line: string): boolean {
+      opts.onMessage(JSON.parse(line) as ListenLine)
+      return true
+    },
+    once(): void {},
+  }
+  const receiver = new Receiver({ opener, maxMessageSize: 16384, out, logger: opts.log })
   // aedes speaks MQTT 3.1.1 only (platform.md §3.5).
-  const client: MqttClient = mqtt.connect(opts.mqttUrl, { protocolVersion: 4, clientId: `demo-receiver-${process.pid}`, reconnectPeriod: 500, clean: true })
-  let chain: Promise<void> = Promise.resolve()
-  client.on('message', (_topic, payload) => {
-    const receivedAt = opts.clock.now()
-    chain = chain.then(async () => {
-      try {
-        opts.onMessage(await opener.open(payload), receivedAt)
-      } catch (err) {
-        opts.onReject(isDaneelError(err) ? err.code : 'ERR_INTERNAL')
-      }
-    })
-  })
+  const link = new MqttLink({ url: opts.mqttUrl, clientId: `demo-receiver-${process.pid}`, protocolVersion: 4, logger: opts.log })
   const ready = new Promise<void>((resolve, reject) => {
-    client.once('connect', () => {
-      client.subscribe(opts.name, { qos: 1 }, (err) => (err ? reject(err) : resolve()))
+    link.once('up', () => {
+      const client = link.client
+      const onPacket = (p: { cmd: string }): void => {
+        if (p.cmd !== 'suback') return
+        client.off('packetreceive', onPacket)
+        resolve()
+      }
+      client.on('packetreceive', onPacket)
     })
+    setTimeout(() => reject(new Error('the demo receiver did not subscribe within 10 s')), 10_000).unref()
   })
+  attachReceiver(link, opts.name, receiver, opts.log)
+  link.start()
   return {
     ready,
+    rejected: () => receiver.stats().rejected,
     async close(): Promise<void> {
-      await chain
-      await client.endAsync(true)
+      await receiver.idle()
+      await link.stop()
     },
   }
 }
