@@ -22,11 +22,26 @@ for (const name of names) {
   const result = await fc.check(openerProperty(corpus), { numRuns: runs, seed })
   const secs = (performance.now() - t0) / 1000
   if (result.failed) failed = true
-  const row = { bench: 'fuzz', provider: name, cases: result.numRuns, seed, seconds: Number(secs.toFixed(1)), cases_per_s: Math.round(result.numRuns / secs), failed: result.failed, counterexample: result.failed ? String(result.counterexample) : null, error: result.failed ? String(result.errorInstance) : null }
+  const row = {
+    bench: 'fuzz',
+    provider: name,
+    cases: result.numRuns,
+    seed,
+    seconds: Number(secs.toFixed(1)),
+    cases_per_s: Math.round(result.numRuns / secs),
+    failed: result.failed,
+    counterexample: result.failed ? String(result.counterexample) : null,
+    error: result.failed ? String(result.errorInstance) : null,
+  }
   if (json) process.stdout.write(`${JSON.stringify(row)}\n`)
-  else rows.push(`| ${name} | ${row.cases.toLocaleString('en-US')} | ${row.seconds} | ${row.cases_per_s.toLocaleString('en-US')} | ${row.failed ? `FAILED: ${row.error}` : 'no crash, no modified message accepted'} |`)
+  else
+    rows.push(
+      `| ${name} | ${row.cases.toLocaleString('en-US')} | ${row.seconds} | ${row.cases_per_s.toLocaleString('en-US')} | ${row.failed ? `FAILED: ${row.error}` : 'no crash, no modified message accepted'} |`,
+    )
 }
 if (!json) {
-  process.stdout.write(`bench:fuzz  mutants of valid messages (3 key types x 2 serializations), seed ${seed}\n| provider | cases | seconds | cases/s | result |\n| --- | ---: | ---: | ---: | --- |\n${rows.join('\n')}\n`)
+  process.stdout.write(
+    `bench:fuzz  mutants of valid messages (3 key types x 2 serializations), seed ${seed}\n| provider | cases | seconds | cases/s | result |\n| --- | ---: | ---: | ---: | --- |\n${rows.join('\n')}\n`,
+  )
 }
 process.exitCode = failed ? 1 : 0

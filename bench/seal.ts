@@ -1,8 +1,8 @@
 /** bench:seal — seals/s, opens/s, bytes on the wire and heap allocated per seal: our node and noble providers against jose. */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { PerformanceObserver } from 'node:perf_hooks'
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { PerformanceObserver } from 'node:perf_hooks'
 import * as jose from 'jose'
 import { fixedClock } from '../src/clock.js'
 import { getProvider } from '../src/crypto/get-provider.js'
@@ -33,7 +33,8 @@ new PerformanceObserver((list) => {
 const settle = () => new Promise((r) => setTimeout(r, 30))
 function young(): number {
   let n = process.memoryUsage().arrayBuffers
-  for (const sp of getHeapSpaceStatistics()) if (sp.space_name === 'new_space' || sp.space_name === 'new_large_object_space') n += sp.space_used_size
+  for (const sp of getHeapSpaceStatistics())
+    if (sp.space_name === 'new_space' || sp.space_name === 'new_large_object_space') n += sp.space_used_size
   return n
 }
 
@@ -51,7 +52,11 @@ async function bytesPerSeal(seal: () => unknown | Promise<unknown>): Promise<num
   return Number.NaN
 }
 
-async function rate(fn: (i: number) => unknown | Promise<unknown>, start: number, limit = Number.POSITIVE_INFINITY): Promise<{ perSecond: number; next: number }> {
+async function rate(
+  fn: (i: number) => unknown | Promise<unknown>,
+  start: number,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<{ perSecond: number; next: number }> {
   // As many calls as fit in the time budget; `fn` gets a running index, so a pool of distinct messages is
   // opened once each (a second open would be a replay).
   let k = start
@@ -65,8 +70,18 @@ async function rate(fn: (i: number) => unknown | Promise<unknown>, start: number
   return { perSecond: n / (Number(process.hrtime.bigint() - t0) / 1e9), next: k }
 }
 
-interface Row { impl: string; seals_per_s: number; opens_per_s: number; wire_bytes: number; heap_bytes_per_seal: number }
-interface Driver { impl: string; seal: (seq: number) => string | Promise<string>; makeOpen: () => (message: string) => Promise<unknown> }
+interface Row {
+  impl: string
+  seals_per_s: number
+  opens_per_s: number
+  wire_bytes: number
+  heap_bytes_per_seal: number
+}
+interface Driver {
+  impl: string
+  seal: (seq: number) => string | Promise<string>
+  makeOpen: () => (message: string) => Promise<unknown>
+}
 
 const sender = generateKeyPairSync('ec', { namedCurve: 'P-256' })
 const recipient = generateKeyPairSync('ec', { namedCurve: 'P-256' })
@@ -82,8 +97,13 @@ function ours(name: 'node' | 'noble'): Driver {
     seal: (seq) => sealer.seal(seq === 42 ? READING : { ...READING, seq }, { now: NOW, seq }),
     makeOpen() {
       const opener = createOpener({
-        provider, recipientName: RECIPIENT, recipientKey: recipient.privateKey, trustedDomains: ['example.com'], clock: fixedClock(NOW),
-        replay: createReplayWindow({ window: 65536 }), resolveSender: async () => ({ spki: senderSpki, auth: 'dnssec' }),
+        provider,
+        recipientName: RECIPIENT,
+        recipientKey: recipient.privateKey,
+        trustedDomains: ['example.com'],
+        clock: fixedClock(NOW),
+        replay: createReplayWindow({ window: 65536 }),
+        resolveSender: async () => ({ spki: senderSpki, auth: 'dnssec' }),
       })
       return (m) => opener.open(m)
     },
@@ -97,15 +117,30 @@ function viaJose(): Driver {
   return {
     impl: 'jose 6.2 (node)',
     async seal(seq) {
-      const jwt = await new jose.SignJWT({ ...READING, seq }).setProtectedHeader({ alg: 'ES256', x5u }).setAudience(RECIPIENT).setIssuedAt(NOW / 1000).sign(sender.privateKey)
-      return new jose.CompactEncrypt(enc.encode(jwt)).setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM', cty: 'JWT' }).encrypt(recipient.publicKey)
+      const jwt = await new jose.SignJWT({ ...READING, seq })
+        .setProtectedHeader({ alg: 'ES256', x5u })
+        .setAudience(RECIPIENT)
+        .setIssuedAt(NOW / 1000)
+        .sign(sender.privateKey)
+      return new jose.CompactEncrypt(enc.encode(jwt))
+        .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM', cty: 'JWT' })
+        .encrypt(recipient.publicKey)
     },
     makeOpen() {
       const replay = createReplayWindow({ window: 65536 })
       // The same checks as our opener: allow-lists, decrypt, verify, audience and time, sender name, replay.
       return async (m) => {
-        const { plaintext } = await jose.compactDecrypt(m, recipient.privateKey, { keyManagementAlgorithms: ['ECDH-ES'], contentEncryptionAlgorithms: ['A256GCM'] })
-        const { payload, protectedHeader } = await jose.jwtVerify(dec.decode(plaintext), sender.publicKey, { algorithms: ['ES256'], audience: RECIPIENT, maxTokenAge: 600, clockTolerance: 60, currentDate: new Date(NOW) })
+        const { plaintext } = await jose.compactDecrypt(m, recipient.privateKey, {
+          keyManagementAlgorithms: ['ECDH-ES'],
+          contentEncryptionAlgorithms: ['A256GCM'],
+        })
+        const { payload, protectedHeader } = await jose.jwtVerify(dec.decode(plaintext), sender.publicKey, {
+          algorithms: ['ES256'],
+          audience: RECIPIENT,
+          maxTokenAge: 600,
+          clockTolerance: 60,
+          currentDate: new Date(NOW),
+        })
         if (protectedHeader.x5u !== x5u || !replay.check(SENDER, payload.seq as number)) throw new Error('rejected')
       }
     },
@@ -118,7 +153,13 @@ const pools = new Map<string, { messages: string[]; next: number; open: (m: stri
 for (const d of drivers) {
   for (let i = 0; i < 30; i++) await d.seal(42) // warm-up (JIT)
   const wire = (await d.seal(42)).length
-  results.set(d.impl, { impl: d.impl, seals_per_s: 0, opens_per_s: 0, wire_bytes: wire, heap_bytes_per_seal: await bytesPerSeal(() => d.seal(42)) })
+  results.set(d.impl, {
+    impl: d.impl,
+    seals_per_s: 0,
+    opens_per_s: 0,
+    wire_bytes: wire,
+    heap_bytes_per_seal: await bytesPerSeal(() => d.seal(42)),
+  })
 }
 for (let round = 0; round < rounds; round++) {
   for (const d of drivers) {
@@ -144,14 +185,20 @@ for (let round = 0; round < rounds; round++) {
 const rows = [...results.values()]
 const joseRow = rows[2] as Row
 if (json) {
-  for (const r of rows) process.stdout.write(`${JSON.stringify({ bench: 'seal', ...r, seals_vs_jose: r.seals_per_s / joseRow.seals_per_s, opens_vs_jose: r.opens_per_s / joseRow.opens_per_s })}\n`)
+  for (const r of rows)
+    process.stdout.write(
+      `${JSON.stringify({ bench: 'seal', ...r, seals_vs_jose: r.seals_per_s / joseRow.seals_per_s, opens_vs_jose: r.opens_per_s / joseRow.opens_per_s })}\n`,
+    )
 } else {
   const f = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a')
   const lines = [
     `bench:seal  reading ${READING_TEXT.length} bytes, names ${SENDER.length} chars, P-256 compact profile, one message at a time, node ${process.version}`,
     '| implementation | seals/s | opens/s | seals vs jose | opens vs jose | bytes on the wire | heap bytes per seal |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.impl} | ${f(r.seals_per_s)} | ${f(r.opens_per_s)} | ${(r.seals_per_s / joseRow.seals_per_s).toFixed(2)}x | ${(r.opens_per_s / joseRow.opens_per_s).toFixed(2)}x | ${r.wire_bytes} | ${f(r.heap_bytes_per_seal)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.impl} | ${f(r.seals_per_s)} | ${f(r.opens_per_s)} | ${(r.seals_per_s / joseRow.seals_per_s).toFixed(2)}x | ${(r.opens_per_s / joseRow.opens_per_s).toFixed(2)}x | ${r.wire_bytes} | ${f(r.heap_bytes_per_seal)} |`,
+    ),
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
 }

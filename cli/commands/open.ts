@@ -1,7 +1,5 @@
 /** `daneel open`: open one sealed message from stdin, strictly, and print who sent it and what it says as JSON. */
 import { join } from 'node:path'
-import { parseCommand } from '../args.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
 import { systemClock } from '../../src/clock.js'
 import { getProvider } from '../../src/crypto/get-provider.js'
 import { DaneelError, isDaneelError } from '../../src/errors.js'
@@ -9,6 +7,8 @@ import { certificateResolver, certificatesFromBytes } from '../../src/message/of
 import { createOpener } from '../../src/message/open.js'
 import { createReplayWindow } from '../../src/message/replay.js'
 import { loadPrivateKey } from '../../src/x509/keys.js'
+import { parseCommand } from '../args.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
 import { readFileOrFail, readStdin } from './seal.js'
 
 export const summary = 'open a sealed message from stdin and print what it says and who sent it'
@@ -55,7 +55,11 @@ export async function run(argv: string[]): Promise<number> {
   const settings = resolveSettings(values, process.env)
   const me = requireDaneId(settings)
   const certFiles = [...(values.cert ?? []), ...(values['sender-cert'] ?? [])]
-  if (certFiles.length === 0) throw new DaneelError('ERR_USAGE', 'open needs --cert FILE (the sender\'s certificate): DNS discovery is not wired into this command yet')
+  if (certFiles.length === 0)
+    throw new DaneelError(
+      'ERR_USAGE',
+      "open needs --cert FILE (the sender's certificate): DNS discovery is not wired into this command yet",
+    )
   const resolver = certificateResolver(certFiles.flatMap((f) => certificatesFromBytes(readFileOrFail(f, 'certificate'))))
   const keyPath = values.key ?? join(settings.cryptoPath, `${me}.key.pem`)
   const recipientKey = loadPrivateKey(readFileOrFail(keyPath, 'private key').toString('utf8'))

@@ -1,14 +1,14 @@
 /** `daneel seal --to NAME`: seal stdin (a JSON reading or bytes) to a recipient as a nested JWT, and print it. */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseCommand } from '../args.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
+import { openSequence, sequencePath } from '../../device/sequence.js'
 import { getProvider } from '../../src/crypto/get-provider.js'
 import { DaneelError } from '../../src/errors.js'
 import { certificatesFromBytes, recipientSpkiFromCertificate } from '../../src/message/offline.js'
 import { createSealer } from '../../src/message/seal.js'
 import { loadPrivateKey } from '../../src/x509/keys.js'
-import { openSequence, sequencePath } from '../../device/sequence.js'
+import { parseCommand } from '../args.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
 
 export const summary = 'seal stdin to a recipient (JWS inside JWE) and write it to stdout'
 
@@ -69,7 +69,8 @@ export function readFileOrFail(path: string, what: string): Buffer {
 
 function pick<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined {
   if (value === undefined) return undefined
-  if (!(allowed as readonly string[]).includes(value)) throw new DaneelError('ERR_USAGE', `${flag} must be ${allowed.join(' or ')}, not '${value}'`)
+  if (!(allowed as readonly string[]).includes(value))
+    throw new DaneelError('ERR_USAGE', `${flag} must be ${allowed.join(' or ')}, not '${value}'`)
   return value as T
 }
 
@@ -81,7 +82,11 @@ export async function run(argv: string[]): Promise<number> {
   const settings = resolveSettings(values, process.env)
   const sender = requireDaneId(settings)
   if (values.to === undefined) throw new DaneelError('ERR_USAGE', `--to NAME is required\n${HELP}`)
-  if (values.cert === undefined) throw new DaneelError('ERR_USAGE', 'seal needs --cert FILE (the recipient\'s certificate): DNS discovery is not wired into this command yet')
+  if (values.cert === undefined)
+    throw new DaneelError(
+      'ERR_USAGE',
+      "seal needs --cert FILE (the recipient's certificate): DNS discovery is not wired into this command yet",
+    )
   const profile = pick(values.profile, ['compact', 'valimail'] as const, '--profile')
   const serialization = pick(values.serialization, ['compact', 'json'] as const, '--serialization')
   const [certDer] = certificatesFromBytes(readFileOrFail(values.cert, 'certificate'))
@@ -123,7 +128,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   const sealed = sealer.seal(reading, { now: Date.now(), seq })
   if (Buffer.byteLength(sealed) > settings.maxMessageSize) {
-    throw new DaneelError('ERR_MESSAGE_TOO_LARGE', `the sealed message is ${Buffer.byteLength(sealed)} bytes, over MAX_MESSAGE_SIZE ${settings.maxMessageSize}`)
+    throw new DaneelError(
+      'ERR_MESSAGE_TOO_LARGE',
+      `the sealed message is ${Buffer.byteLength(sealed)} bytes, over MAX_MESSAGE_SIZE ${settings.maxMessageSize}`,
+    )
   }
   process.stdout.write(`${sealed}\n`)
   return 0

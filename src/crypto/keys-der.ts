@@ -27,7 +27,8 @@ function algorithm(der: Uint8Array, alg: Tlv | undefined): KeyKind {
   const parts = children(der, expectTag(alg, 0x30))
   const oid = hex(contents(der, expectTag(parts[0], 0x06)))
   if (oid === OID_EC) {
-    if (hex(contents(der, expectTag(parts[1], 0x06))) !== OID_P256) throw new DaneelError('ERR_KEY_UNSUPPORTED', 'only the P-256 curve is supported')
+    if (hex(contents(der, expectTag(parts[1], 0x06))) !== OID_P256)
+      throw new DaneelError('ERR_KEY_UNSUPPORTED', 'only the P-256 curve is supported')
     return 'p256'
   }
   if (oid === OID_ED25519 || oid === OID_X25519) {
@@ -80,7 +81,16 @@ export function parsePkcs8(der: Uint8Array): ParsedPrivate {
   }
   if (kind === 'rsa') {
     const f = children(inner, readTop(inner, 0x30))
-    const [n, e, d, p, q, dp, dq, qi] = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => readUint(inner, f[i])) as [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint]
+    const [n, e, d, p, q, dp, dq, qi] = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => readUint(inner, f[i])) as [
+      bigint,
+      bigint,
+      bigint,
+      bigint,
+      bigint,
+      bigint,
+      bigint,
+      bigint,
+    ]
     const pubPart = rsaPublic(n, e)
     checkRsaSize(pubPart)
     if (p * q !== n) throw new DaneelError('ERR_KEY_INVALID', 'RSA key is inconsistent')
@@ -108,4 +118,3 @@ export function spkiOf(kind: KeyKind, raw: Uint8Array, rsa?: RsaPublic): Uint8Ar
   }
   return concatBytes(Uint8Array.from(Buffer.from(PREFIX[kind], 'hex')), raw)
 }
-

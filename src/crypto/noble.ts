@@ -7,10 +7,10 @@ import { sha256, sha512 } from '@noble/hashes/sha2.js'
 import { randomBytes } from '@noble/hashes/utils.js'
 import { DaneelError } from '../errors.js'
 import { aadBitLength } from './bytes.js'
+import { parsePkcs8, parseSpki, spkiOf } from './keys-der.js'
 import { isAllZero } from './montgomery.js'
 import type { Agreement, CryptoProvider, KeyKind, PrivateKey, PublicKey, Sealed } from './provider.js'
 import { oaepDecrypt, oaepEncrypt, ps256Verify, type RsaPrivate, type RsaPublic, rs256Sign, rs256Verify } from './rsa.js'
-import { parsePkcs8, parseSpki, spkiOf } from './keys-der.js'
 
 type P256Point = ReturnType<typeof p256.Point.fromBytes>
 
@@ -71,7 +71,14 @@ function wrapKeyError<T>(f: () => T): T {
 }
 
 function cbcMac(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array {
-  return hmac.create(sha512, key.subarray(0, 32)).update(aad).update(iv).update(ciphertext).update(aadBitLength(aad)).digest().subarray(0, 32)
+  return hmac
+    .create(sha512, key.subarray(0, 32))
+    .update(aad)
+    .update(iv)
+    .update(ciphertext)
+    .update(aadBitLength(aad))
+    .digest()
+    .subarray(0, 32)
 }
 
 export const nobleProvider: CryptoProvider = {
@@ -107,9 +114,11 @@ export const nobleProvider: CryptoProvider = {
     try {
       // lowS: false: ECDSA signatures from OpenSSL, jose and WebCrypto have a high S about half the time, and
       // they are valid (RFC 7518 §3.4 asks nothing else); noble's default would reject them.
-      if (alg === 'ES256' && k.kind === 'p256') return signature.length === 64 && p256.verify(signature, data, k.raw, { prehash: true, lowS: false })
+      if (alg === 'ES256' && k.kind === 'p256')
+        return signature.length === 64 && p256.verify(signature, data, k.raw, { prehash: true, lowS: false })
       // zip215: false gives RFC 8032's strict rules, the same verdicts as OpenSSL.
-      if (alg === 'EdDSA' && k.kind === 'ed25519') return signature.length === 64 && ed25519.verify(signature, data, k.raw, { zip215: false })
+      if (alg === 'EdDSA' && k.kind === 'ed25519')
+        return signature.length === 64 && ed25519.verify(signature, data, k.raw, { zip215: false })
       if (alg === 'RS256' && k.rsa !== undefined) return rs256Verify(k.rsa, data, signature)
       if (alg === 'PS256' && k.rsa !== undefined) return ps256Verify(k.rsa, data, signature)
     } catch {

@@ -1,8 +1,23 @@
 /** The default crypto provider: node:crypto (OpenSSL), with every key prepared once at import. */
 import {
-  constants, createCipheriv, createDecipheriv, createECDH, createHash, createHmac, createPrivateKey, createPublicKey,
-  diffieHellman, type ECDH, generateKeyPairSync, type KeyObject, privateDecrypt, publicEncrypt, randomBytes,
-  sign, timingSafeEqual, verify,
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  createECDH,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  type ECDH,
+  generateKeyPairSync,
+  type KeyObject,
+  privateDecrypt,
+  publicEncrypt,
+  randomBytes,
+  sign,
+  timingSafeEqual,
+  verify,
 } from 'node:crypto'
 import { DaneelError } from '../errors.js'
 import { aadBitLength } from './bytes.js'
@@ -25,8 +40,16 @@ class NodePublicKey implements PublicKey {
     this.key = key
     this.spki = new Uint8Array(key.export({ format: 'der', type: 'spki' }))
     const jwk = key.export({ format: 'jwk' })
-    this.p256Point = kind === 'p256' ? Buffer.concat([Buffer.of(4), Buffer.from(jwk.x as string, 'base64url'), Buffer.from(jwk.y as string, 'base64url')]) : undefined
-    this.x25519 = kind === 'x25519' ? key : kind === 'ed25519' ? x25519Public(edwardsToMontgomeryPublic(Buffer.from(jwk.x as string, 'base64url'))) : undefined
+    this.p256Point =
+      kind === 'p256'
+        ? Buffer.concat([Buffer.of(4), Buffer.from(jwk.x as string, 'base64url'), Buffer.from(jwk.y as string, 'base64url')])
+        : undefined
+    this.x25519 =
+      kind === 'x25519'
+        ? key
+        : kind === 'ed25519'
+          ? x25519Public(edwardsToMontgomeryPublic(Buffer.from(jwk.x as string, 'base64url')))
+          : undefined
     this.ecdsaOpts = { key, dsaEncoding: 'ieee-p1363' }
     this.pssOpts = { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }
     this.oaepOpts = { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }
@@ -50,7 +73,12 @@ class NodePrivateKey implements PrivateKey {
       this.ecdh = createECDH('prime256v1')
       this.ecdh.setPrivateKey(Buffer.from(jwk.d as string, 'base64url'))
     } else this.ecdh = undefined
-    this.x25519 = kind === 'x25519' ? key : kind === 'ed25519' ? x25519Private(edwardsToMontgomerySecret(Buffer.from(jwk.d as string, 'base64url'), sha512)) : undefined
+    this.x25519 =
+      kind === 'x25519'
+        ? key
+        : kind === 'ed25519'
+          ? x25519Private(edwardsToMontgomerySecret(Buffer.from(jwk.d as string, 'base64url'), sha512))
+          : undefined
     this.ecdsaOpts = { key, dsaEncoding: 'ieee-p1363' }
     this.oaepOpts = { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }
   }
@@ -60,14 +88,17 @@ const sha512 = (d: Uint8Array): Uint8Array => createHash('sha512').update(d).dig
 // DER prefixes of RFC 8410 §4 (SPKI) and §7 (PKCS#8) for X25519, followed by the 32 raw key bytes.
 const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex')
 const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
-const x25519Public = (u: Uint8Array): KeyObject => createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, u]), format: 'der', type: 'spki' })
-const x25519Private = (d: Uint8Array): KeyObject => createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, d]), format: 'der', type: 'pkcs8' })
+const x25519Public = (u: Uint8Array): KeyObject =>
+  createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, u]), format: 'der', type: 'spki' })
+const x25519Private = (d: Uint8Array): KeyObject =>
+  createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, d]), format: 'der', type: 'pkcs8' })
 
 /** Maps a KeyObject to our key kind, rejecting curves and sizes the profiles do not use. */
 export function kindOf(key: KeyObject): KeyKind {
   const t = key.asymmetricKeyType
   if (t === 'ec') {
-    if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new DaneelError('ERR_KEY_UNSUPPORTED', 'only the P-256 curve is supported')
+    if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
+      throw new DaneelError('ERR_KEY_UNSUPPORTED', 'only the P-256 curve is supported')
     return 'p256'
   }
   if (t === 'ed25519' || t === 'x25519') return t
@@ -194,12 +225,24 @@ export const nodeProvider: CryptoProvider = {
   cbcHmacEncrypt(key, iv, plaintext, aad): Sealed {
     const c = createCipheriv('aes-256-cbc', key.subarray(32, 64), iv)
     const ciphertext = Buffer.concat([c.update(plaintext), c.final()])
-    const tag = createHmac('sha512', key.subarray(0, 32)).update(aad).update(iv).update(ciphertext).update(aadBitLength(aad)).digest().subarray(0, 32)
+    const tag = createHmac('sha512', key.subarray(0, 32))
+      .update(aad)
+      .update(iv)
+      .update(ciphertext)
+      .update(aadBitLength(aad))
+      .digest()
+      .subarray(0, 32)
     return { ciphertext, tag }
   },
   cbcHmacDecrypt(key, iv, ciphertext, tag, aad) {
     if (key.length !== 64 || iv.length !== 16 || tag.length !== 32) throw decryptFailed(new Error('bad IV, tag or key length'))
-    const mac = createHmac('sha512', key.subarray(0, 32)).update(aad).update(iv).update(ciphertext).update(aadBitLength(aad)).digest().subarray(0, 32)
+    const mac = createHmac('sha512', key.subarray(0, 32))
+      .update(aad)
+      .update(iv)
+      .update(ciphertext)
+      .update(aadBitLength(aad))
+      .digest()
+      .subarray(0, 32)
     if (!timingSafeEqual(mac, tag)) throw decryptFailed(new Error('authentication tag mismatch'))
     try {
       const d = createDecipheriv('aes-256-cbc', key.subarray(32, 64), iv)

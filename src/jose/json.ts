@@ -17,7 +17,8 @@ export function parseJsonObject(text: string, what: string, code: ErrorCode): Js
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new DaneelError(code, `${what} is not a JSON object`)
   const dup = findDuplicateMember(text)
-  if (dup !== undefined) throw new DaneelError('ERR_JOSE_HEADER', `${what} has a duplicate member`, { cause: new Error(`duplicate member '${dup}'`) })
+  if (dup !== undefined)
+    throw new DaneelError('ERR_JOSE_HEADER', `${what} has a duplicate member`, { cause: new Error(`duplicate member '${dup}'`) })
   return value as JsonObject
 }
 

@@ -31,11 +31,15 @@ export function parseJwe(text: string): ParsedJwe {
   if (text.charCodeAt(0) === 0x7b /* { */) {
     const obj = parseJsonObject(text, 'JWE JSON', 'ERR_JWE_INVALID')
     for (const k in obj) {
-      if (!JSON_MEMBERS.has(k)) throw new DaneelError('ERR_JOSE_HEADER', 'JWE: unexpected member', { cause: new Error(`member '${k}' (unprotected headers and aad are not accepted)`) })
+      if (!JSON_MEMBERS.has(k))
+        throw new DaneelError('ERR_JOSE_HEADER', 'JWE: unexpected member', {
+          cause: new Error(`member '${k}' (unprotected headers and aad are not accepted)`),
+        })
       if (typeof obj[k] !== 'string') throw invalid(`member '${k}' is not a string`)
     }
     const prot = obj.protected
-    if (typeof prot !== 'string' || typeof obj.iv !== 'string' || typeof obj.ciphertext !== 'string' || typeof obj.tag !== 'string') throw invalid('JSON JWE lacks a member')
+    if (typeof prot !== 'string' || typeof obj.iv !== 'string' || typeof obj.ciphertext !== 'string' || typeof obj.tag !== 'string')
+      throw invalid('JSON JWE lacks a member')
     return {
       serialization: 'json',
       header: decodeHeader(prot),
@@ -65,7 +69,8 @@ export function parseJwe(text: string): ParsedJwe {
 
 /** The `epk` JWK for our ephemeral public key, members in RFC 7638 order (kty, crv, x, y). */
 export function epkJson(kind: KeyKind, epk: Uint8Array): string {
-  if (kind === 'p256') return `{"kty":"EC","crv":"P-256","x":"${b64urlEncode(epk.subarray(1, 33))}","y":"${b64urlEncode(epk.subarray(33, 65))}"}`
+  if (kind === 'p256')
+    return `{"kty":"EC","crv":"P-256","x":"${b64urlEncode(epk.subarray(1, 33))}","y":"${b64urlEncode(epk.subarray(33, 65))}"}`
   return `{"kty":"OKP","crv":"X25519","x":"${b64urlEncode(epk)}"}`
 }
 
@@ -97,7 +102,8 @@ export function epkBytes(epk: JsonObject, ourKind: KeyKind): Uint8Array {
 function optionalB64(header: JsonObject, name: string): Uint8Array {
   const v = header[name]
   if (v === undefined) return new Uint8Array(0)
-  if (typeof v !== 'string' || v.length > 256) throw new DaneelError('ERR_JOSE_HEADER', 'JWE: ill-typed header member', { cause: new Error(name) })
+  if (typeof v !== 'string' || v.length > 256)
+    throw new DaneelError('ERR_JOSE_HEADER', 'JWE: ill-typed header member', { cause: new Error(name) })
   return b64urlDecode(v, name)
 }
 
@@ -106,7 +112,13 @@ function optionalB64(header: JsonObject, name: string): Uint8Array {
  * checked before any crypto: IV and tag must be exactly the algorithm's (RFC 7518 §5.2.2.2, §5.3).
  * `otherInfo` may pass the precomputed Concat KDF OtherInfo for the usual case of empty apu/apv.
  */
-export function decryptJwe(provider: CryptoProvider, key: PrivateKey, jwe: ParsedJwe, profile: Profile, otherInfo?: Uint8Array): Uint8Array {
+export function decryptJwe(
+  provider: CryptoProvider,
+  key: PrivateKey,
+  jwe: ParsedJwe,
+  profile: Profile,
+  otherInfo?: Uint8Array,
+): Uint8Array {
   if (jwe.iv.length !== profile.ivLength) throw invalid(`IV must be ${profile.ivLength} bytes`)
   if (jwe.tag.length !== profile.tagLength) throw invalid(`tag must be ${profile.tagLength} bytes`)
   let cek: Uint8Array
@@ -115,7 +127,10 @@ export function decryptJwe(provider: CryptoProvider, key: PrivateKey, jwe: Parse
     const z = provider.agree(key, epkBytes(jwe.header.epk as JsonObject, key.kind))
     const apu = optionalB64(jwe.header, 'apu')
     const apv = optionalB64(jwe.header, 'apv')
-    const info = otherInfo !== undefined && apu.length === 0 && apv.length === 0 ? otherInfo : concatKdfOtherInfo(profile.enc, profile.cekLength * 8, apu, apv)
+    const info =
+      otherInfo !== undefined && apu.length === 0 && apv.length === 0
+        ? otherInfo
+        : concatKdfOtherInfo(profile.enc, profile.cekLength * 8, apu, apv)
     cek = concatKdf(provider.sha256, z, profile.cekLength * 8, info)
     return provider.aesGcmDecrypt(cek, jwe.iv, jwe.ciphertext, jwe.tag, jwe.aad)
   }

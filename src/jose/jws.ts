@@ -30,11 +30,14 @@ export function parseJws(text: string): ParsedJws {
     const obj = parseJsonObject(text, 'JWS JSON', 'ERR_JWS_INVALID')
     for (const k in obj) {
       if (k !== 'payload' && k !== 'protected' && k !== 'signature') {
-        throw new DaneelError('ERR_JOSE_HEADER', 'JWS: unexpected member', { cause: new Error(`member '${k}' (only a fully protected header is accepted)`) })
+        throw new DaneelError('ERR_JOSE_HEADER', 'JWS: unexpected member', {
+          cause: new Error(`member '${k}' (only a fully protected header is accepted)`),
+        })
       }
     }
     const { payload, protected: prot, signature } = obj
-    if (typeof payload !== 'string' || typeof prot !== 'string' || typeof signature !== 'string') throw invalid('JSON JWS lacks payload, protected or signature')
+    if (typeof payload !== 'string' || typeof prot !== 'string' || typeof signature !== 'string')
+      throw invalid('JSON JWS lacks payload, protected or signature')
     return {
       serialization: 'json',
       header: decodeHeader(prot),

@@ -22,8 +22,26 @@ export interface Profile {
 }
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
-  compact: { name: 'compact', jweAlg: 'ECDH-ES', enc: 'A256GCM', ivLength: 12, tagLength: 16, cekLength: 32, jwsAlgs: ['ES256', 'EdDSA'], serialization: 'compact' },
-  valimail: { name: 'valimail', jweAlg: 'RSA-OAEP-256', enc: 'A256CBC-HS512', ivLength: 16, tagLength: 32, cekLength: 64, jwsAlgs: ['RS256', 'PS256'], serialization: 'json' },
+  compact: {
+    name: 'compact',
+    jweAlg: 'ECDH-ES',
+    enc: 'A256GCM',
+    ivLength: 12,
+    tagLength: 16,
+    cekLength: 32,
+    jwsAlgs: ['ES256', 'EdDSA'],
+    serialization: 'compact',
+  },
+  valimail: {
+    name: 'valimail',
+    jweAlg: 'RSA-OAEP-256',
+    enc: 'A256CBC-HS512',
+    ivLength: 16,
+    tagLength: 32,
+    cekLength: 64,
+    jwsAlgs: ['RS256', 'PS256'],
+    serialization: 'json',
+  },
 }
 
 /** The JWS algorithm we sign with for a key kind; RSA signs RS256 (PS256 is accepted, never produced). */
@@ -36,7 +54,11 @@ export function jwsAlgFor(kind: KeyKind): JwsAlg {
 
 /** The key kinds a JWS algorithm may be verified with: the check that stops algorithm confusion. */
 export function jwsAlgFits(alg: JwsAlg, kind: KeyKind): boolean {
-  return (alg === 'ES256' && kind === 'p256') || (alg === 'EdDSA' && kind === 'ed25519') || ((alg === 'RS256' || alg === 'PS256') && kind === 'rsa')
+  return (
+    (alg === 'ES256' && kind === 'p256') ||
+    (alg === 'EdDSA' && kind === 'ed25519') ||
+    ((alg === 'RS256' || alg === 'PS256') && kind === 'rsa')
+  )
 }
 
 /** The profile our key implies: an RSA recipient reads "valimail", P-256/Ed25519/X25519 read "compact". */
@@ -61,9 +83,11 @@ function checkCommon(header: JsonObject, what: string): void {
 
 function checkMembers(header: JsonObject, allowed: ReadonlySet<string>, what: string): void {
   for (const k in header) {
-    if (!allowed.has(k)) throw new DaneelError('ERR_JOSE_HEADER', `${what}: unexpected header member`, { cause: new Error(`member '${k}'`) })
+    if (!allowed.has(k))
+      throw new DaneelError('ERR_JOSE_HEADER', `${what}: unexpected header member`, { cause: new Error(`member '${k}'`) })
     const v = header[k]
-    if (k !== 'epk' && typeof v !== 'string') throw new DaneelError('ERR_JOSE_HEADER', `${what}: ill-typed header member`, { cause: new Error(`member '${k}'`) })
+    if (k !== 'epk' && typeof v !== 'string')
+      throw new DaneelError('ERR_JOSE_HEADER', `${what}: ill-typed header member`, { cause: new Error(`member '${k}'`) })
   }
 }
 
@@ -72,15 +96,24 @@ export function checkJweHeader(header: JsonObject, expected?: Profile): Profile 
   checkCommon(header, 'JWE')
   const alg = header.alg
   const profile = alg === 'ECDH-ES' ? PROFILES.compact : alg === 'RSA-OAEP-256' ? PROFILES.valimail : undefined
-  if (profile === undefined) throw new DaneelError('ERR_JOSE_ALG', 'JWE algorithm not allowed', { cause: new Error(`alg ${JSON.stringify(alg)}`) })
-  if (expected !== undefined && profile !== expected) throw new DaneelError('ERR_JOSE_ALG', 'JWE algorithm does not fit our key', { cause: new Error(`${profile.jweAlg} where we read ${expected.jweAlg}`) })
-  if (header.enc !== profile.enc) throw new DaneelError('ERR_JOSE_ALG', 'JWE encryption not allowed', { cause: new Error(`enc ${JSON.stringify(header.enc)} with ${profile.jweAlg}`) })
+  if (profile === undefined)
+    throw new DaneelError('ERR_JOSE_ALG', 'JWE algorithm not allowed', { cause: new Error(`alg ${JSON.stringify(alg)}`) })
+  if (expected !== undefined && profile !== expected)
+    throw new DaneelError('ERR_JOSE_ALG', 'JWE algorithm does not fit our key', {
+      cause: new Error(`${profile.jweAlg} where we read ${expected.jweAlg}`),
+    })
+  if (header.enc !== profile.enc)
+    throw new DaneelError('ERR_JOSE_ALG', 'JWE encryption not allowed', {
+      cause: new Error(`enc ${JSON.stringify(header.enc)} with ${profile.jweAlg}`),
+    })
   checkMembers(header, JWE_MEMBERS[profile.name], 'JWE')
-  if (header.cty !== undefined && header.cty !== 'JWT' && profile.name === 'compact') throw new DaneelError('ERR_JOSE_HEADER', 'JWE content type must be JWT')
+  if (header.cty !== undefined && header.cty !== 'JWT' && profile.name === 'compact')
+    throw new DaneelError('ERR_JOSE_HEADER', 'JWE content type must be JWT')
   if (profile.name === 'compact') {
     const epk = header.epk
     if (epk === null || typeof epk !== 'object' || Array.isArray(epk)) throw new DaneelError('ERR_JWE_EPK', 'JWE lacks an ephemeral key')
-    for (const k in epk) if (!EPK_MEMBERS.has(k)) throw new DaneelError('ERR_JWE_EPK', 'invalid ephemeral key', { cause: new Error(`epk member '${k}'`) })
+    for (const k in epk)
+      if (!EPK_MEMBERS.has(k)) throw new DaneelError('ERR_JWE_EPK', 'invalid ephemeral key', { cause: new Error(`epk member '${k}'`) })
   }
   return profile
 }
@@ -90,7 +123,9 @@ export function checkJwsHeader(header: JsonObject, profile: Profile): JwsAlg {
   checkCommon(header, 'JWS')
   const alg = header.alg
   if (typeof alg !== 'string' || !(profile.jwsAlgs as readonly string[]).includes(alg)) {
-    throw new DaneelError('ERR_JOSE_ALG', 'JWS algorithm not allowed', { cause: new Error(`alg ${JSON.stringify(alg)} under profile ${profile.name}`) })
+    throw new DaneelError('ERR_JOSE_ALG', 'JWS algorithm not allowed', {
+      cause: new Error(`alg ${JSON.stringify(alg)} under profile ${profile.name}`),
+    })
   }
   checkMembers(header, JWS_MEMBERS, 'JWS')
   if (typeof header.x5u !== 'string') throw new DaneelError('ERR_JWS_INVALID', 'JWS does not name its sender (x5u)')

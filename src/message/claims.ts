@@ -23,7 +23,8 @@ export const RESERVED_CLAIMS: readonly string[] = ['aud', 'iss', 'iat', 'seq', '
  * when it equals the message's: it is then written once, from the reading (no copy of the object is made).
  */
 export function readingMembers(reading: object, seq: number): string {
-  if (reading === null || typeof reading !== 'object' || Array.isArray(reading)) throw new DaneelError('ERR_USAGE', 'a reading is a JSON object or bytes')
+  if (reading === null || typeof reading !== 'object' || Array.isArray(reading))
+    throw new DaneelError('ERR_USAGE', 'a reading is a JSON object or bytes')
   const source = reading as Record<string, unknown>
   for (const name of RESERVED_CLAIMS) {
     if (!Object.hasOwn(source, name)) continue
@@ -54,26 +55,34 @@ const claimsError = (detail: string): DaneelError => new DaneelError('ERR_JWT_CL
 export function checkClaims(claims: JsonObject, c: ClaimsCheck): number {
   const { iss, aud, iat, seq, exp, nbf } = claims
   if (iss !== undefined && (typeof iss !== 'string' || iss.toLowerCase().replace(/\.$/, '') !== c.sender)) {
-    throw new DaneelError('ERR_JWT_ISSUER', 'issuer does not match the signer', { cause: new Error(`iss ${JSON.stringify(iss)} signed by ${c.sender}`) })
+    throw new DaneelError('ERR_JWT_ISSUER', 'issuer does not match the signer', {
+      cause: new Error(`iss ${JSON.stringify(iss)} signed by ${c.sender}`),
+    })
   }
   if (aud === undefined) throw claimsError('no aud')
-  const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? (aud as string[]) : undefined
+  const auds =
+    typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? (aud as string[]) : undefined
   if (auds === undefined) throw claimsError('aud is not a string or an array of strings')
   if (!auds.some((a) => a.toLowerCase().replace(/\.$/, '') === c.recipient)) {
-    throw new DaneelError('ERR_JWT_AUDIENCE', 'not addressed to us', { cause: new Error(`aud ${JSON.stringify(aud)}, we are ${c.recipient}`) })
+    throw new DaneelError('ERR_JWT_AUDIENCE', 'not addressed to us', {
+      cause: new Error(`aud ${JSON.stringify(aud)}, we are ${c.recipient}`),
+    })
   }
   if (typeof iat !== 'number' || !Number.isFinite(iat)) throw claimsError('iat missing or not a number')
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw claimsError('seq missing or not a non-negative integer')
   const issuedMs = iat * 1000
-  if (c.nowMs - issuedMs > c.maxAgeMs) throw new DaneelError('ERR_JWT_EXPIRED', 'message too old', { cause: new Error(`iat ${iat}, now ${c.nowMs / 1000}`) })
-  if (issuedMs - c.nowMs > c.maxSkewMs) throw new DaneelError('ERR_JWT_FUTURE', 'message dated in the future', { cause: new Error(`iat ${iat}, now ${c.nowMs / 1000}`) })
+  if (c.nowMs - issuedMs > c.maxAgeMs)
+    throw new DaneelError('ERR_JWT_EXPIRED', 'message too old', { cause: new Error(`iat ${iat}, now ${c.nowMs / 1000}`) })
+  if (issuedMs - c.nowMs > c.maxSkewMs)
+    throw new DaneelError('ERR_JWT_FUTURE', 'message dated in the future', { cause: new Error(`iat ${iat}, now ${c.nowMs / 1000}`) })
   if (exp !== undefined) {
     if (typeof exp !== 'number') throw claimsError('exp is not a number')
     if (c.nowMs - exp * 1000 >= c.maxSkewMs) throw new DaneelError('ERR_JWT_EXPIRED', 'message too old', { cause: new Error(`exp ${exp}`) })
   }
   if (nbf !== undefined) {
     if (typeof nbf !== 'number') throw claimsError('nbf is not a number')
-    if (nbf * 1000 - c.nowMs > c.maxSkewMs) throw new DaneelError('ERR_JWT_FUTURE', 'message dated in the future', { cause: new Error(`nbf ${nbf}`) })
+    if (nbf * 1000 - c.nowMs > c.maxSkewMs)
+      throw new DaneelError('ERR_JWT_FUTURE', 'message dated in the future', { cause: new Error(`nbf ${nbf}`) })
   }
   return seq
 }

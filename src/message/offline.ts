@@ -11,7 +11,10 @@ import { normalizeName } from './x5u.js'
  * ERR_JWS_SENDER. No dates are checked: these stand in for DANE-EE (usage 3) records, which ignore them
  * (RFC 7671 §5.1).
  */
-export function certificateResolver(certsDer: readonly Uint8Array[]): { resolve: (name: string) => Promise<ResolvedSender>; names: string[] } {
+export function certificateResolver(certsDer: readonly Uint8Array[]): {
+  resolve: (name: string) => Promise<ResolvedSender>
+  names: string[]
+} {
   const byName = new Map<string, Uint8Array>()
   for (const der of certsDer) {
     const cert = parseCertificate(der)
@@ -21,7 +24,10 @@ export function certificateResolver(certsDer: readonly Uint8Array[]): { resolve:
     names: [...byName.keys()],
     resolve: async (name) => {
       const spki = byName.get(name)
-      if (spki === undefined) throw new DaneelError('ERR_JWS_SENDER', 'sender certificate does not match the signed name', { cause: new Error(`no certificate for ${name} (have ${[...byName.keys()].join(', ')})`) })
+      if (spki === undefined)
+        throw new DaneelError('ERR_JWS_SENDER', 'sender certificate does not match the signed name', {
+          cause: new Error(`no certificate for ${name} (have ${[...byName.keys()].join(', ')})`),
+        })
       return { spki, auth: 'offline' }
     },
   }
@@ -38,7 +44,10 @@ export function recipientSpkiFromCertificate(der: Uint8Array, recipient: string)
   const cert = parseCertificate(der)
   const want = normalizeName(recipient)
   if (!cert.dnsNames.some((n) => normalizeName(n) === want)) {
-    throw new DaneelError('ERR_CERT_NAME_MISMATCH', `the certificate does not name ${want} (it names ${cert.dnsNames.join(', ') || 'nothing'})`)
+    throw new DaneelError(
+      'ERR_CERT_NAME_MISMATCH',
+      `the certificate does not name ${want} (it names ${cert.dnsNames.join(', ') || 'nothing'})`,
+    )
   }
   return cert.spkiDer
 }

@@ -4,11 +4,11 @@ import type { Clock } from '../clock.js'
 import { concatKdfOtherInfo } from '../crypto/kdf.js'
 import type { CryptoProvider, PrivateKey, PublicKey } from '../crypto/provider.js'
 import { DaneelError } from '../errors.js'
-import { decryptJwe, parseJwe } from '../jose/jwe.js'
+import { b64urlDecode } from '../jose/b64url.js'
 import { type JsonObject, parseJsonObject } from '../jose/json.js'
+import { decryptJwe, parseJwe } from '../jose/jwe.js'
 import { parseJws } from '../jose/jws.js'
 import { checkJweHeader, checkJwsHeader, jwsAlgFits, type ProfileName, profileForRecipient, type Serialization } from '../jose/profiles.js'
-import { b64urlDecode } from '../jose/b64url.js'
 import { checkClaims } from './claims.js'
 import type { ReplayGuard } from './replay.js'
 import { isTrustedSender, normalizeName, parseX5u } from './x5u.js'
@@ -95,8 +95,10 @@ export function createOpener(opts: OpenerOptions): Opener {
     async open(message) {
       // 1. Size first: nothing is parsed beyond MAX_MESSAGE_SIZE.
       const size = typeof message === 'string' ? Buffer.byteLength(message, 'utf8') : message.length
-      if (size > maxSize) throw new DaneelError('ERR_MESSAGE_TOO_LARGE', 'message too large', { cause: new Error(`${size} > ${maxSize} bytes`) })
-      const text = typeof message === 'string' ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('latin1')
+      if (size > maxSize)
+        throw new DaneelError('ERR_MESSAGE_TOO_LARGE', 'message too large', { cause: new Error(`${size} > ${maxSize} bytes`) })
+      const text =
+        typeof message === 'string' ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('latin1')
       // 2. Parse the JWE and hold its header to the allow-list; only then touch our key.
       const jwe = parseJwe(text)
       const profile = checkJweHeader(jwe.header, ourProfile)
@@ -109,11 +111,17 @@ export function createOpener(opts: OpenerOptions): Opener {
       const jws = parseJws(Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).toString('latin1'))
       const alg = checkJwsHeader(jws.header, profile)
       const from = parseX5u(jws.header.x5u as string)
-      if (!isTrustedSender(from, trusted)) throw new DaneelError('ERR_SENDER_UNTRUSTED', 'sender not trusted', { cause: new Error(`${from} is not under ${trusted.join(', ') || '(no trusted domains)'}`) })
+      if (!isTrustedSender(from, trusted))
+        throw new DaneelError('ERR_SENDER_UNTRUSTED', 'sender not trusted', {
+          cause: new Error(`${from} is not under ${trusted.join(', ') || '(no trusted domains)'}`),
+        })
       // 5. Look up the sender's key by that name and verify (the algorithm must fit the key: no confusion).
       const resolved = await opts.resolveSender(from)
       const senderPub = senderKey(from, resolved.spki)
-      if (!jwsAlgFits(alg, senderPub.kind)) throw new DaneelError('ERR_JOSE_ALG', 'JWS algorithm does not fit the sender key', { cause: new Error(`${alg} with a ${senderPub.kind} key`) })
+      if (!jwsAlgFits(alg, senderPub.kind))
+        throw new DaneelError('ERR_JOSE_ALG', 'JWS algorithm does not fit the sender key', {
+          cause: new Error(`${alg} with a ${senderPub.kind} key`),
+        })
       if (!provider.verify(alg, senderPub, jws.signingInput, jws.signature)) throw new DaneelError('ERR_JWS_SIGNATURE', 'bad signature')
       // 6. Claims: issuer, audience, time, sequence.
       const base = { from, auth: resolved.auth, profile: profile.name, serialization: jwe.serialization }
@@ -121,7 +129,8 @@ export function createOpener(opts: OpenerOptions): Opener {
       let claims: JsonObject
       try {
         claims = parseJsonObject(payloadText, 'claims', 'ERR_JWT_CLAIMS')
-        if (opts.allowUnbound === true && profile.name === 'valimail' && claims.aud === undefined && claims.seq === undefined) throw new Error('unbound')
+        if (opts.allowUnbound === true && profile.name === 'valimail' && claims.aud === undefined && claims.seq === undefined)
+          throw new Error('unbound')
       } catch (err) {
         if (opts.allowUnbound === true && profile.name === 'valimail') return { ...base, payload: new Uint8Array(jws.payload) }
         throw err
@@ -130,7 +139,8 @@ export function createOpener(opts: OpenerOptions): Opener {
       const seq = checkClaims(claims, { sender: from, recipient: me, nowMs: clock.now(), maxAgeMs, maxSkewMs })
       let payload: Uint8Array | undefined
       if (claims.b !== undefined) {
-        if (typeof claims.b !== 'string') throw new DaneelError('ERR_JWT_CLAIMS', 'malformed claims', { cause: new Error('b is not a string') })
+        if (typeof claims.b !== 'string')
+          throw new DaneelError('ERR_JWT_CLAIMS', 'malformed claims', { cause: new Error('b is not a string') })
         payload = new Uint8Array(b64urlDecode(claims.b, 'b claim'))
       }
       if (!replay.check(from, seq)) throw new DaneelError('ERR_REPLAY', 'replayed message', { cause: new Error(`${from} seq ${seq}`) })

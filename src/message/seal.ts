@@ -69,10 +69,13 @@ export function createSealer(opts: SealerOptions): Sealer {
   const recipient: PublicKey = provider.importPublicKey(opts.recipientSpki)
   const profile = opts.profile === undefined ? profileForRecipient(recipient.kind) : PROFILES[opts.profile]
   const serialization = opts.serialization ?? profile.serialization
-  if (profileForRecipient(recipient.kind) !== profile) throw new DaneelError('ERR_KEY_UNSUPPORTED', `the ${profile.name} profile cannot encrypt to a ${recipient.kind} key`)
+  if (profileForRecipient(recipient.kind) !== profile)
+    throw new DaneelError('ERR_KEY_UNSUPPORTED', `the ${profile.name} profile cannot encrypt to a ${recipient.kind} key`)
   const alg = jwsAlgFor(senderKey.kind)
-  if (!profile.jwsAlgs.includes(alg)) throw new DaneelError('ERR_KEY_UNSUPPORTED', `the ${profile.name} profile cannot sign with a ${senderKey.kind} key`)
-  if (opts.raw === true && profile.name !== 'valimail') throw new DaneelError('ERR_USAGE', 'raw payloads exist only in the valimail profile')
+  if (!profile.jwsAlgs.includes(alg))
+    throw new DaneelError('ERR_KEY_UNSUPPORTED', `the ${profile.name} profile cannot sign with a ${senderKey.kind} key`)
+  if (opts.raw === true && profile.name !== 'valimail')
+    throw new DaneelError('ERR_USAGE', 'raw payloads exist only in the valimail profile')
 
   const signer = createJwsSigner(provider, alg, senderKey, `{"alg":"${alg}","x5u":"${formatX5u(sender)}"}`)
   const claimsHead = `{"aud":"${recipientName}",${opts.includeIss === true ? `"iss":"${sender}",` : ''}"iat":`

@@ -23,26 +23,65 @@ function openssl(args: string[]): void {
 }
 
 function daneel(args: string[], input: string, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [cliPath, ...args], { input, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', CI: 'true', ...env } })
+  const r = spawnSync(process.execPath, [cliPath, ...args], {
+    input,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', CI: 'true', ...env },
+  })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
 before(() => {
   for (const type of Object.keys(KEYS)) {
     for (const name of [A, B]) {
-      openssl(['req', '-x509', ...(KEYS[type] as string[]), '-nodes', '-keyout', file(type, name, 'key.pem'), '-out', file(type, name, 'crt.pem'), '-days', '30', '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`])
+      openssl([
+        'req',
+        '-x509',
+        ...(KEYS[type] as string[]),
+        '-nodes',
+        '-keyout',
+        file(type, name, 'key.pem'),
+        '-out',
+        file(type, name, 'crt.pem'),
+        '-days',
+        '30',
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        `subjectAltName=DNS:${name}`,
+      ])
     }
   }
 })
 
 const READING = '{"pm25":12.3,"pm10":20.1,"co2":612,"t":21.4,"rh":40.2,"ts":1764100000}'
 const seal = (type: string, extra: string[] = []) =>
-  daneel(['seal', '--to', B, '--cert', file(type, B, 'crt.pem'), '--key', file(type, A, 'key.pem'), '--dane-id', A, '--state', join(tmp.dir, `state-${type}`), ...extra], READING)
+  daneel(
+    [
+      'seal',
+      '--to',
+      B,
+      '--cert',
+      file(type, B, 'crt.pem'),
+      '--key',
+      file(type, A, 'key.pem'),
+      '--dane-id',
+      A,
+      '--state',
+      join(tmp.dir, `state-${type}`),
+      ...extra,
+    ],
+    READING,
+  )
 const open = (type: string, message: string, extra: string[] = []) =>
   daneel(['open', '--cert', file(type, A, 'crt.pem'), '--key', file(type, B, 'key.pem'), '--dane-id', B, ...extra], message)
 
 describe('daneel seal | daneel open', () => {
-  for (const [type, profile] of [['p256', 'compact'], ['ed25519', 'compact'], ['rsa', 'valimail']] as const) {
+  for (const [type, profile] of [
+    ['p256', 'compact'],
+    ['ed25519', 'compact'],
+    ['rsa', 'valimail'],
+  ] as const) {
     for (const serialization of ['compact', 'json']) {
       it(`${profile} profile with ${type} keys, ${serialization} serialization`, () => {
         const s = seal(type, ['--serialization', serialization])
@@ -65,7 +104,10 @@ describe('daneel seal | daneel open', () => {
     assert.equal(second.claims.seq, first.claims.seq + 1)
   })
   it('bytes that are not a JSON object travel as a payload', () => {
-    const s = daneel(['seal', '--to', B, '--cert', file('p256', B, 'crt.pem'), '--key', file('p256', A, 'key.pem'), '--dane-id', A, '--seq', '5'], 'hello, world')
+    const s = daneel(
+      ['seal', '--to', B, '--cert', file('p256', B, 'crt.pem'), '--key', file('p256', A, 'key.pem'), '--dane-id', A, '--seq', '5'],
+      'hello, world',
+    )
     const o = JSON.parse(open('p256', s.stdout).stdout)
     assert.equal(o.payloadText, 'hello, world')
   })
@@ -81,7 +123,20 @@ describe('daneel seal | daneel open', () => {
     const untrusted = open('p256', s, ['--trusted-domains', 'example.org'])
     assert.equal(untrusted.status, 1)
     assert.match(untrusted.stderr, /\[ERR_SENDER_UNTRUSTED\]/)
-    const wrong = daneel(['open', '--cert', file('p256', B, 'crt.pem'), '--key', file('p256', B, 'key.pem'), '--dane-id', B, '--trusted-domains', 'example.com'], s)
+    const wrong = daneel(
+      [
+        'open',
+        '--cert',
+        file('p256', B, 'crt.pem'),
+        '--key',
+        file('p256', B, 'key.pem'),
+        '--dane-id',
+        B,
+        '--trusted-domains',
+        'example.com',
+      ],
+      s,
+    )
     assert.equal(wrong.status, 1)
     assert.match(wrong.stderr, /\[ERR_JWS_SENDER\]/)
   })
@@ -94,14 +149,23 @@ describe('daneel seal | daneel open', () => {
     assert.match(o.stderr, /--cert/)
   })
   it('refuses a recipient certificate that does not name the recipient', () => {
-    const s = daneel(['seal', '--to', B, '--cert', file('p256', A, 'crt.pem'), '--key', file('p256', A, 'key.pem'), '--dane-id', A, '--seq', '1'], READING)
+    const s = daneel(
+      ['seal', '--to', B, '--cert', file('p256', A, 'crt.pem'), '--key', file('p256', A, 'key.pem'), '--dane-id', A, '--seq', '1'],
+      READING,
+    )
     assert.equal(s.status, 2)
     assert.match(s.stderr, /ERR_CERT_NAME_MISMATCH/)
   })
   it('works with the noble provider too (DANEEL_CRYPTO=noble)', () => {
-    const s = daneel(['seal', '--to', B, '--cert', file('p256', B, 'crt.pem'), '--key', file('p256', A, 'key.pem'), '--dane-id', A, '--seq', '9'], READING, { DANEEL_CRYPTO: 'noble' })
+    const s = daneel(
+      ['seal', '--to', B, '--cert', file('p256', B, 'crt.pem'), '--key', file('p256', A, 'key.pem'), '--dane-id', A, '--seq', '9'],
+      READING,
+      { DANEEL_CRYPTO: 'noble' },
+    )
     assert.equal(s.status, 0, s.stderr)
-    const o = daneel(['open', '--cert', file('p256', A, 'crt.pem'), '--key', file('p256', B, 'key.pem'), '--dane-id', B], s.stdout, { DANEEL_CRYPTO: 'noble' })
+    const o = daneel(['open', '--cert', file('p256', A, 'crt.pem'), '--key', file('p256', B, 'key.pem'), '--dane-id', B], s.stdout, {
+      DANEEL_CRYPTO: 'noble',
+    })
     assert.equal(o.status, 0, o.stderr)
     assert.equal(JSON.parse(o.stdout).claims.seq, 9)
   })

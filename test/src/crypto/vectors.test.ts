@@ -74,8 +74,13 @@ for (const p of [getProvider('node'), getProvider('noble')]) {
       const out = p.cbcHmacEncrypt(hex(v.keyHex), hex(v.ivHex), ascii(v.plaintext), ascii(v.aad))
       assert.equal(Buffer.from(out.ciphertext).toString('hex'), v.ciphertextHex)
       assert.equal(Buffer.from(out.tag).toString('hex'), v.tagHex)
-      assert.equal(Buffer.from(p.cbcHmacDecrypt(hex(v.keyHex), hex(v.ivHex), hex(v.ciphertextHex), hex(v.tagHex), ascii(v.aad))).toString('latin1'), v.plaintext)
-      assert.throws(() => p.cbcHmacDecrypt(hex(v.keyHex), hex(v.ivHex), hex(v.ciphertextHex), flip(hex(v.tagHex)), ascii(v.aad)), { code: 'ERR_JWE_DECRYPT' })
+      assert.equal(
+        Buffer.from(p.cbcHmacDecrypt(hex(v.keyHex), hex(v.ivHex), hex(v.ciphertextHex), hex(v.tagHex), ascii(v.aad))).toString('latin1'),
+        v.plaintext,
+      )
+      assert.throws(() => p.cbcHmacDecrypt(hex(v.keyHex), hex(v.ivHex), hex(v.ciphertextHex), flip(hex(v.tagHex)), ascii(v.aad)), {
+        code: 'ERR_JWE_DECRYPT',
+      })
     })
     it('RFC 7520 §4.1: the exact RS256 signature, and its verification', () => {
       const v = cookbook('4_1.rsa_v15_signature.json')
@@ -90,9 +95,25 @@ for (const p of [getProvider('node'), getProvider('noble')]) {
       const out = p.aesGcmEncrypt(b64(v.generated.cek), b64(v.generated.iv), Buffer.from(v.input.plaintext, 'utf8'), aad)
       assert.equal(Buffer.from(out.ciphertext).toString('base64url'), v.encrypting_content.ciphertext)
       assert.equal(Buffer.from(out.tag).toString('base64url'), v.encrypting_content.tag)
-      const back = p.aesGcmDecrypt(b64(v.generated.cek), b64(v.generated.iv), b64(v.encrypting_content.ciphertext), b64(v.encrypting_content.tag), aad)
+      const back = p.aesGcmDecrypt(
+        b64(v.generated.cek),
+        b64(v.generated.iv),
+        b64(v.encrypting_content.ciphertext),
+        b64(v.encrypting_content.tag),
+        aad,
+      )
       assert.equal(Buffer.from(back).toString('utf8'), v.input.plaintext)
-      assert.throws(() => p.aesGcmDecrypt(b64(v.generated.cek), b64(v.generated.iv), b64(v.encrypting_content.ciphertext), b64(v.encrypting_content.tag), flip(aad)), { code: 'ERR_JWE_DECRYPT' })
+      assert.throws(
+        () =>
+          p.aesGcmDecrypt(
+            b64(v.generated.cek),
+            b64(v.generated.iv),
+            b64(v.encrypting_content.ciphertext),
+            b64(v.encrypting_content.tag),
+            flip(aad),
+          ),
+        { code: 'ERR_JWE_DECRYPT' },
+      )
     })
     it('RFC 7520 §5.5: ECDH-ES on P-256 and the Concat KDF give the CEK that authenticates and decrypts the message', () => {
       const v = cookbook('5_5.key_agreement_using_ecdh-es_with_aes-cbc-hmac-sha2.json')
@@ -103,7 +124,13 @@ for (const p of [getProvider('node'), getProvider('noble')]) {
       const aad = ascii(v.encrypting_content.protected_b64u)
       const iv = b64(v.generated.iv)
       const ct = b64(v.encrypting_content.ciphertext)
-      const mac = createHmac('sha256', cek.subarray(0, 16)).update(aad).update(iv).update(ct).update(aadBitLength(aad)).digest().subarray(0, 16)
+      const mac = createHmac('sha256', cek.subarray(0, 16))
+        .update(aad)
+        .update(iv)
+        .update(ct)
+        .update(aadBitLength(aad))
+        .digest()
+        .subarray(0, 16)
       assert.equal(mac.toString('base64url'), v.encrypting_content.tag)
       const d = createDecipheriv('aes-128-cbc', cek.subarray(16, 32), iv)
       assert.equal(Buffer.concat([d.update(ct), d.final()]).toString('utf8'), v.input.plaintext)

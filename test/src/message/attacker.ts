@@ -19,10 +19,16 @@ export function encryptTo(recipient: KeyObject, parts: JweParts): string {
   const jwk = recipient.export({ format: 'jwk' })
   const eph = createECDH('prime256v1')
   const epkPoint = eph.generateKeys()
-  const z = eph.computeSecret(Buffer.concat([Buffer.of(4), Buffer.from(jwk.x as string, 'base64url'), Buffer.from(jwk.y as string, 'base64url')]))
+  const z = eph.computeSecret(
+    Buffer.concat([Buffer.of(4), Buffer.from(jwk.x as string, 'base64url'), Buffer.from(jwk.y as string, 'base64url')]),
+  )
   const alg = Buffer.from('A256GCM')
   const other = Buffer.concat([Buffer.from([0, 0, 0, alg.length]), alg, Buffer.alloc(8), Buffer.from([0, 0, 1, 0])])
-  const cek = createHash('sha256').update(Buffer.from([0, 0, 0, 1])).update(z).update(other).digest()
+  const cek = createHash('sha256')
+    .update(Buffer.from([0, 0, 0, 1]))
+    .update(z)
+    .update(other)
+    .digest()
   const epk = parts.epk ?? { kty: 'EC', crv: 'P-256', x: b64(epkPoint.subarray(1, 33)), y: b64(epkPoint.subarray(33)) }
   const header = { alg: 'ECDH-ES', enc: 'A256GCM', cty: 'JWT', epk, ...parts.header }
   const prot = b64(parts.headerText ? parts.headerText(header) : JSON.stringify(header))
@@ -34,7 +40,11 @@ export function encryptTo(recipient: KeyObject, parts: JweParts): string {
 }
 
 /** A compact JWS with any header text, signed ES256 with `key` (or HS256 with a secret, or unsigned). */
-export function signJws(header: Record<string, unknown> | string, payload: Record<string, unknown> | string, key: KeyObject | { hmac: Uint8Array } | null): string {
+export function signJws(
+  header: Record<string, unknown> | string,
+  payload: Record<string, unknown> | string,
+  key: KeyObject | { hmac: Uint8Array } | null,
+): string {
   const h = b64(typeof header === 'string' ? header : JSON.stringify(header))
   const p = b64(typeof payload === 'string' ? payload : JSON.stringify(payload))
   const input = Buffer.from(`${h}.${p}`)

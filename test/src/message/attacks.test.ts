@@ -14,7 +14,8 @@ const X5U = `dns://${SENDER}?type=TLSA`
 const from = identity(SENDER, 'p256')
 const to = identity(RECIPIENT, 'p256')
 const claims = (extra: Record<string, unknown> = {}) => ({ ...READING, aud: RECIPIENT, iat: NOW / 1000, seq: 1, ...extra })
-const jws = (extra: Record<string, unknown> = {}, header: Record<string, unknown> = {}) => signJws({ alg: 'ES256', x5u: X5U, ...header }, claims(extra), from.privateKey)
+const jws = (extra: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
+  signJws({ alg: 'ES256', x5u: X5U, ...header }, claims(extra), from.privateKey)
 const seal = (plaintext: string, header: Record<string, unknown> = {}) => encryptTo(to.publicKey, { header, plaintext })
 
 for (const provider of [getProvider('node'), getProvider('noble')]) {
@@ -52,12 +53,15 @@ for (const provider of [getProvider('node'), getProvider('noble')]) {
           throw new Error('must not be called')
         },
       })
-      await assert.rejects(o.open(seal(signJws({ alg: 'ES256', x5u: `dns://${evil}?type=TLSA` }, claims(), from.privateKey))), { code: 'ERR_SENDER_UNTRUSTED' })
+      await assert.rejects(o.open(seal(signJws({ alg: 'ES256', x5u: `dns://${evil}?type=TLSA` }, claims(), from.privateKey))), {
+        code: 'ERR_SENDER_UNTRUSTED',
+      })
       assert.equal(lookups, 0)
     })
     it('iss disagrees with the signed x5u', () => rejects(seal(jws({ iss: 'other._device.example.com' })), 'ERR_JWT_ISSUER'))
     it('alg none, unsigned', () => rejects(seal(signJws({ alg: 'none', x5u: X5U }, claims(), null)), 'ERR_JOSE_ALG'))
-    it('alg confusion: HS256 keyed with the sender public key', () => rejects(seal(signJws({ alg: 'HS256', x5u: X5U }, claims(), { hmac: from.spki })), 'ERR_JOSE_ALG'))
+    it('alg confusion: HS256 keyed with the sender public key', () =>
+      rejects(seal(signJws({ alg: 'HS256', x5u: X5U }, claims(), { hmac: from.spki })), 'ERR_JOSE_ALG'))
     it('alg confusion: EdDSA header on a P-256 sender key', () => rejects(seal(jws({}, { alg: 'EdDSA' })), 'ERR_JOSE_ALG'))
     it('alg confusion: RS256 inside the compact profile', () => rejects(seal(jws({}, { alg: 'RS256' })), 'ERR_JOSE_ALG'))
     it('JWE alg dir / PBES2 / RSA-OAEP-256 to our P-256 key', async () => {
@@ -72,18 +76,26 @@ for (const provider of [getProvider('node'), getProvider('noble')]) {
       await rejects(seal(jws({}, { crit: ['b64'], b64: false })), 'ERR_JOSE_CRIT')
     })
     it('duplicate header members and duplicate claims', async () => {
-      await rejects(encryptTo(to.publicKey, { header: {}, plaintext: jws(), headerText: (h) => JSON.stringify(h).replace('{', '{"enc":"A128GCM",') }), 'ERR_JOSE_HEADER')
+      await rejects(
+        encryptTo(to.publicKey, { header: {}, plaintext: jws(), headerText: (h) => JSON.stringify(h).replace('{', '{"enc":"A128GCM",') }),
+        'ERR_JOSE_HEADER',
+      )
       await rejects(seal(signJws(`{"alg":"ES256","x5u":"${X5U}","alg":"none"}`, claims(), from.privateKey)), 'ERR_JOSE_HEADER')
-      await rejects(seal(signJws({ alg: 'ES256', x5u: X5U }, JSON.stringify(claims()).replace('{', `{"aud":"${RECIPIENT}",`), from.privateKey)), 'ERR_JOSE_HEADER')
+      await rejects(
+        seal(signJws({ alg: 'ES256', x5u: X5U }, JSON.stringify(claims()).replace('{', `{"aud":"${RECIPIENT}",`), from.privateKey)),
+        'ERR_JOSE_HEADER',
+      )
     })
-    it('unknown header member (jku would point key discovery elsewhere)', () => rejects(seal(jws(), { jku: 'https://evil.example/keys' }), 'ERR_JOSE_HEADER'))
+    it('unknown header member (jku would point key discovery elsewhere)', () =>
+      rejects(seal(jws(), { jku: 'https://evil.example/keys' }), 'ERR_JOSE_HEADER'))
     it('oversized, before any parsing', () => rejects(seal(jws({ pad: 'x'.repeat(20000) })), 'ERR_MESSAGE_TOO_LARGE'))
     it('expired and future-dated', async () => {
       await rejects(seal(jws({ iat: NOW / 1000 - 3600 })), 'ERR_JWT_EXPIRED')
       await rejects(seal(jws({ iat: NOW / 1000 + 3600 })), 'ERR_JWT_FUTURE')
       await rejects(seal(jws({ exp: NOW / 1000 - 120 })), 'ERR_JWT_EXPIRED')
     })
-    it('a clock that has not synced: time indeterminate', () => rejects(seal(jws()), 'ERR_CLOCK_UNSYNCED', { clock: fixedClock(NOW, false) }))
+    it('a clock that has not synced: time indeterminate', () =>
+      rejects(seal(jws()), 'ERR_CLOCK_UNSYNCED', { clock: fixedClock(NOW, false) }))
     it('missing or ill-typed claims', async () => {
       await rejects(seal(signJws({ alg: 'ES256', x5u: X5U }, { aud: RECIPIENT, iat: NOW / 1000 }, from.privateKey)), 'ERR_JWT_CLAIMS')
       await rejects(seal(jws({ seq: '1' })), 'ERR_JWT_CLAIMS')
@@ -119,7 +131,12 @@ for (const provider of [getProvider('node'), getProvider('noble')]) {
       await rejects([parts[0], parts[1], parts[2], parts[3], parts[4].slice(0, -1) + sibling].join('.'), 'ERR_B64URL_INVALID')
     })
     it('epk off the curve, or carrying d', async () => {
-      const offCurve = { kty: 'EC', crv: 'P-256', x: Buffer.alloc(32, 1).toString('base64url'), y: Buffer.alloc(32, 2).toString('base64url') }
+      const offCurve = {
+        kty: 'EC',
+        crv: 'P-256',
+        x: Buffer.alloc(32, 1).toString('base64url'),
+        y: Buffer.alloc(32, 2).toString('base64url'),
+      }
       await rejects(encryptTo(to.publicKey, { header: {}, plaintext: jws(), epk: offCurve }), 'ERR_JWE_EPK')
       const good = JSON.parse(Buffer.from(seal(jws()).split('.')[0] as string, 'base64url').toString()).epk
       await rejects(encryptTo(to.publicKey, { header: {}, plaintext: jws(), epk: { ...good, d: 'AAAA' } }), 'ERR_JWE_EPK')
@@ -134,7 +151,9 @@ for (const provider of [getProvider('node'), getProvider('noble')]) {
       for (const u of [0, 1]) {
         const low = Buffer.alloc(32)
         low[0] = u
-        const h = Buffer.from(JSON.stringify({ ...header, epk: { kty: 'OKP', crv: 'X25519', x: low.toString('base64url') } })).toString('base64url')
+        const h = Buffer.from(JSON.stringify({ ...header, epk: { kty: 'OKP', crv: 'X25519', x: low.toString('base64url') } })).toString(
+          'base64url',
+        )
         await assert.rejects(o.open([h, ...parts.slice(1)].join('.')), { code: 'ERR_JWE_EPK' })
       }
     })
@@ -142,7 +161,8 @@ for (const provider of [getProvider('node'), getProvider('noble')]) {
       await rejects(encryptTo(to.publicKey, { header: {}, plaintext: jws(), ivLength: 16 }), 'ERR_JWE_INVALID')
       await rejects(encryptTo(to.publicKey, { header: {}, plaintext: jws(), tagLength: 12 }), 'ERR_JWE_INVALID')
     })
-    it('a JWE x5u naming another recipient', () => rejects(seal(jws(), { x5u: 'dns://other._device.example.com?type=TLSA' }), 'ERR_JWE_RECIPIENT'))
+    it('a JWE x5u naming another recipient', () =>
+      rejects(seal(jws(), { x5u: 'dns://other._device.example.com?type=TLSA' }), 'ERR_JWE_RECIPIENT'))
     it('a malformed x5u', () => rejects(seal(jws({}, { x5u: 'https://example.com/cert.pem' })), 'ERR_X5U_INVALID'))
     it('a sender whose certificate names someone else', async () => {
       const otherCert = buildSelfSignedCertificate({ name: 'other._device.example.com', key: from.privateKey, now: NOW })

@@ -23,8 +23,19 @@ export function identity(name: string, type: KeyType): Identity {
   const id = `${name}/${type}`
   const hit = cache.get(id)
   if (hit) return hit
-  const kp = type === 'p256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : type === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('rsa', { modulusLength: 2048 })
-  const out = { name, type, privateKey: kp.privateKey, publicKey: kp.publicKey, spki: new Uint8Array(kp.publicKey.export({ format: 'der', type: 'spki' })) }
+  const kp =
+    type === 'p256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : type === 'ed25519'
+        ? generateKeyPairSync('ed25519')
+        : generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const out = {
+    name,
+    type,
+    privateKey: kp.privateKey,
+    publicKey: kp.publicKey,
+    spki: new Uint8Array(kp.publicKey.export({ format: 'der', type: 'spki' })),
+  }
   cache.set(id, out)
   return out
 }
@@ -41,7 +52,14 @@ export const RECIPIENT = 'gateway01.airquality._device.example.com'
 export const NOW = Date.UTC(2026, 10, 25, 22, 0, 0)
 
 export function sealerFor(provider: CryptoProvider, from: Identity, to: Identity, extra: Partial<SealerOptions> = {}): Sealer {
-  return createSealer({ provider, senderName: from.name, senderKey: from.privateKey, recipientName: to.name, recipientSpki: to.spki, ...extra })
+  return createSealer({
+    provider,
+    senderName: from.name,
+    senderKey: from.privateKey,
+    recipientName: to.name,
+    recipientSpki: to.spki,
+    ...extra,
+  })
 }
 
 /** An opener for `to` that trusts `example.com` and resolves exactly the identities given. */

@@ -30,7 +30,11 @@ const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 /** A mutation of a message: bytes flipped, replaced, inserted, deleted; parts swapped, duplicated or dropped. */
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 6 }) }),
-  fc.record({ kind: fc.constant('replace' as const), at: fc.nat(), ch: fc.constantFrom(...B64.split(''), '.', '=', ' ', '"', '{', '}', '\\', '\u00e9', '\u0000') }),
+  fc.record({
+    kind: fc.constant('replace' as const),
+    at: fc.nat(),
+    ch: fc.constantFrom(...B64.split(''), '.', '=', ' ', '"', '{', '}', '\\', '\u00e9', '\u0000'),
+  }),
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.string({ maxLength: 12 }) }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 40 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
@@ -93,7 +97,8 @@ export function openerProperty(corpus: Corpus): fc.IAsyncPropertyWithHooks<[numb
     try {
       opened = await seed.opener.open(mutant)
     } catch (err) {
-      if (!isDaneelError(err)) throw new Error(`crash (not a DaneelError) on mutant ${JSON.stringify(mutant.slice(0, 200))}: ${String(err)}`)
+      if (!isDaneelError(err))
+        throw new Error(`crash (not a DaneelError) on mutant ${JSON.stringify(mutant.slice(0, 200))}: ${String(err)}`)
       return
     }
     // Accepted: only when nothing that matters changed (e.g. JSON whitespace, or a mutation undone by another).

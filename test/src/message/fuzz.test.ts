@@ -1,9 +1,10 @@
 /** A short fuzz run of the opener in npm test (the long run, 100,000+ cases, is `npm run bench:fuzz`). */
+
+import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { getProvider } from '../../../src/crypto/get-provider.js'
 import { buildCorpus, mutate, openerProperty } from './fuzz-target.js'
-import assert from 'node:assert/strict'
 
 describe('opener fuzz (short run)', () => {
   for (const name of ['node', 'noble'] as const) {
@@ -16,7 +17,19 @@ describe('opener fuzz (short run)', () => {
     const expected = { from: 'a', profile: 'compact', serialization: 'compact', auth: 'dnssec' } as const
     const lax = { seeds: [{ message: 'aaaa.bbbb', expected, opener: { open: async (m: string) => ({ ...expected, from: m }) } }] }
     await assert.rejects(fc.assert(openerProperty(lax), { numRuns: 20, seed: 1 }))
-    const crashing = { seeds: [{ message: 'aaaa.bbbb', expected, opener: { open: async () => { throw new TypeError('boom') } } }] }
+    const crashing = {
+      seeds: [
+        {
+          message: 'aaaa.bbbb',
+          expected,
+          opener: {
+            open: async () => {
+              throw new TypeError('boom')
+            },
+          },
+        },
+      ],
+    }
     await assert.rejects(fc.assert(openerProperty(crashing), { numRuns: 20, seed: 1 }))
   })
   it('the mutator really mutates (a control for the property above)', () => {

@@ -10,11 +10,17 @@ const x5u = (name: string): string => `dns://${name}?type=TLSA`
 const claims = { aud: RECIPIENT, iat: NOW / 1000, ...READING }
 
 /** jose's view of our message: decrypt with the recipient key, verify with the sender key, check aud. */
-async function joseOpen(sealed: string, from: Identity, to: Identity): Promise<{ payload: unknown; header: jose.JWSHeaderParameters; outer: jose.JWEHeaderParameters }> {
+async function joseOpen(
+  sealed: string,
+  from: Identity,
+  to: Identity,
+): Promise<{ payload: unknown; header: jose.JWSHeaderParameters; outer: jose.JWEHeaderParameters }> {
   const decKey = to.type === 'ed25519' ? x25519PrivateOf(to) : to.privateKey
   const dec = sealed.startsWith('{') ? await jose.flattenedDecrypt(JSON.parse(sealed), decKey) : await jose.compactDecrypt(sealed, decKey)
   const inner = Buffer.from(dec.plaintext).toString()
-  const ver = inner.startsWith('{') ? await jose.flattenedVerify(JSON.parse(inner), from.publicKey) : await jose.compactVerify(inner, from.publicKey)
+  const ver = inner.startsWith('{')
+    ? await jose.flattenedVerify(JSON.parse(inner), from.publicKey)
+    : await jose.compactVerify(inner, from.publicKey)
   const payload = JSON.parse(Buffer.from(ver.payload).toString())
   assert.equal(payload.aud, RECIPIENT)
   return { payload, header: ver.protectedHeader as jose.JWSHeaderParameters, outer: dec.protectedHeader as jose.JWEHeaderParameters }
@@ -24,9 +30,10 @@ async function joseOpen(sealed: string, from: Identity, to: Identity): Promise<{
 async function joseSeal(from: Identity, to: Identity, serialization: 'compact' | 'json', seq: number): Promise<string> {
   const body = new TextEncoder().encode(JSON.stringify({ ...claims, seq }))
   if (to.type === 'rsa') {
-    const jws = serialization === 'json'
-      ? JSON.stringify(await new jose.FlattenedSign(body).setProtectedHeader({ alg: 'RS256', x5u: x5u(from.name) }).sign(from.privateKey))
-      : await new jose.CompactSign(body).setProtectedHeader({ alg: 'RS256', x5u: x5u(from.name) }).sign(from.privateKey)
+    const jws =
+      serialization === 'json'
+        ? JSON.stringify(await new jose.FlattenedSign(body).setProtectedHeader({ alg: 'RS256', x5u: x5u(from.name) }).sign(from.privateKey))
+        : await new jose.CompactSign(body).setProtectedHeader({ alg: 'RS256', x5u: x5u(from.name) }).sign(from.privateKey)
     const hdr = { alg: 'RSA-OAEP-256', enc: 'A256CBC-HS512', typ: 'JWE', x5u: x5u(to.name) }
     const pt = new TextEncoder().encode(jws)
     return serialization === 'json'
@@ -60,7 +67,8 @@ for (const c of cases) {
           const got = await joseOpen(sealed, from, to)
           assert.deepEqual(got.payload, claims)
           assert.equal(got.header.x5u, x5u(SENDER))
-          if (c.profile === 'valimail') assert.deepEqual(got.outer, { alg: 'RSA-OAEP-256', enc: 'A256CBC-HS512', typ: 'JWE', x5u: x5u(RECIPIENT) })
+          if (c.profile === 'valimail')
+            assert.deepEqual(got.outer, { alg: 'RSA-OAEP-256', enc: 'A256CBC-HS512', typ: 'JWE', x5u: x5u(RECIPIENT) })
           else assert.equal(got.outer.cty, 'JWT')
         })
         it(`${p.name} opens what jose seals (${serialization})`, async () => {
@@ -74,12 +82,15 @@ for (const c of cases) {
   })
 }
 
-describe('the valimail header bytes are exactly MISSION\'s', () => {
+describe("the valimail header bytes are exactly MISSION's", () => {
   it('protected header decodes to the byte string of the original system', () => {
     const from = identity(SENDER, 'rsa')
     const to = identity(RECIPIENT, 'rsa')
     const sealed = JSON.parse(sealerFor(getProvider('node'), from, to).seal(READING, { now: NOW, seq: 42 }))
     assert.deepEqual(Object.keys(sealed), ['protected', 'encrypted_key', 'iv', 'ciphertext', 'tag'])
-    assert.equal(Buffer.from(sealed.protected, 'base64url').toString(), `{"alg":"RSA-OAEP-256","enc":"A256CBC-HS512","typ":"JWE","x5u":"dns://${RECIPIENT}?type=TLSA"}`)
+    assert.equal(
+      Buffer.from(sealed.protected, 'base64url').toString(),
+      `{"alg":"RSA-OAEP-256","enc":"A256CBC-HS512","typ":"JWE","x5u":"dns://${RECIPIENT}?type=TLSA"}`,
+    )
   })
 })

@@ -61,7 +61,9 @@ describe('sealer details', () => {
   it('refuses a profile that does not fit the keys', () => {
     assert.throws(() => sealerFor(node, identity(SENDER, 'p256'), identity(RECIPIENT, 'rsa')), { code: 'ERR_KEY_UNSUPPORTED' })
     assert.throws(() => sealerFor(node, identity(SENDER, 'rsa'), identity(RECIPIENT, 'p256')), { code: 'ERR_KEY_UNSUPPORTED' })
-    assert.throws(() => sealerFor(node, identity(SENDER, 'p256'), identity(RECIPIENT, 'p256'), { profile: 'valimail' }), { code: 'ERR_KEY_UNSUPPORTED' })
+    assert.throws(() => sealerFor(node, identity(SENDER, 'p256'), identity(RECIPIENT, 'p256'), { profile: 'valimail' }), {
+      code: 'ERR_KEY_UNSUPPORTED',
+    })
   })
   it('a valimail raw payload opens only with allowUnbound', async () => {
     const from = identity(SENDER, 'rsa')
