@@ -112,6 +112,8 @@ function baseRecords(zone: string, certs: { dev1: LabCert; dev2: LabCert }, ds: 
         `roll._device IN TLSA ${dev1.tlsa311}`,
         `roll._device IN TLSA ${dev2.tlsa311}`,
         'alias._device IN CNAME dev1._device',
+        'xzone._device IN CNAME dev1._device.ed.test.',
+        'toinsecure._device IN CNAME dev1._device.insecure.test.',
         `*.wild._device IN TLSA ${dev1.tlsa311}`,
         `tampered._device IN TLSA ${dev1.tlsa311}`,
         `expired._device IN TLSA ${dev1.tlsa311}`,

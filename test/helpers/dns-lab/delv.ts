@@ -20,11 +20,16 @@ export function delv(
         const ms = performance.now() - t0
         const lines = `${stdout}\n${stderr}`.split('\n').filter((l) => l.startsWith(';'))
         const text = lines.join('\n')
-        // delv prints "; fully validated", "; negative response, fully validated", "; unsigned answer" on success,
-        // and ";; resolution failed: ..." / ";; validating ...: no valid signature found" when validation fails.
-        if (/; (negative response, )?fully validated/.test(text)) resolve({ verdict: 'secure', lines, ms })
-        else if (/; (negative response, )?unsigned answer/.test(text)) resolve({ verdict: 'insecure', lines, ms })
-        else if (/resolution failed|no valid signature|failed to verify|RRSIG/.test(text)) resolve({ verdict: 'bogus', lines, ms })
+        // delv prints one verdict per RRset it shows ("; fully validated", "; negative response, fully validated",
+        // "; unsigned answer"), e.g. a signed CNAME then an unsigned target; failures come as ";; resolution failed: ..."
+        // (except "ncache nxdomain/nxrrset", printed before a validated negative answer) or ";; ... no valid signature".
+        const bogus =
+          /no valid (signature|RRSIG)|failed to verify|broken trust chain|insecurity proof failed|resolution failed: (?!ncache)/.test(text)
+        const unsigned = /^; (negative response, )?unsigned answer/m.test(text)
+        const validated = /^; (negative response, )?fully validated/m.test(text)
+        if (bogus) resolve({ verdict: 'bogus', lines, ms })
+        else if (unsigned) resolve({ verdict: 'insecure', lines, ms })
+        else if (validated) resolve({ verdict: 'secure', lines, ms })
         else reject(new Error(`delv gave no verdict (${err?.message ?? 'exit 0'}): ${text}`))
       },
     )

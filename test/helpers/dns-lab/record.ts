@@ -28,6 +28,8 @@ export const LAB_CASES: Array<{ name: string; type: string; note: string }> = [
   { name: 'x.wild._device.example.test.', type: 'TLSA', note: 'wildcard expansion with NSEC proof' },
   { name: 'x.wild._device.example.test.', type: 'A', note: 'wildcard NODATA' },
   { name: 'alias._device.example.test.', type: 'TLSA', note: 'CNAME to dev1._device' },
+  { name: 'xzone._device.example.test.', type: 'TLSA', note: 'CNAME into ed.test. (alg 13 then alg 15), followed by a second query' },
+  { name: 'toinsecure._device.example.test.', type: 'TLSA', note: 'signed CNAME into the unsigned insecure.test.' },
 ]
 
 async function main(out: string): Promise<void> {

@@ -15,6 +15,7 @@ const EXPECTED: Record<string, 'secure' | 'insecure' | 'bogus'> = {
   'dev1._device.badds.test. TLSA': 'bogus',
   'dev1._device.insecure.test. TLSA': 'insecure',
   'dev1._device.unsigned.optout.test. TLSA': 'insecure',
+  'toinsecure._device.example.test. TLSA': 'insecure',
 }
 
 describe('resolver against a live Knot lab, checked by delv', () => {
