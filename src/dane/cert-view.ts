@@ -1,9 +1,11 @@
 /** The certificate facts PKIX-CD and DANE discovery need (RFC 5280 §4.2.1), from src/x509/cert.ts. */
 import { DaneelError } from '../errors.js'
-import { parseCertificate, verifyCertificateSignature } from '../x509/cert.js'
+import { parseCertificate, verifyCertificateSignature, type Certificate } from '../x509/cert.js'
 
 export interface CertView {
   der: Uint8Array
+  /** The parsed certificate (parsing costs milliseconds: keep views, not DER, in caches). */
+  cert: Certificate
   dnsNames: string[]
   ski: Uint8Array | undefined
   aki: Uint8Array | undefined
@@ -23,7 +25,7 @@ export interface CertView {
 /** True when `issuer`'s key verifies `child`'s signature. */
 export function isIssuedBy(child: CertView, issuer: CertView): boolean {
   try {
-    return verifyCertificateSignature(parseCertificate(child.der), issuer.spkiDer) === true
+    return verifyCertificateSignature(child.cert, issuer.spkiDer) === true
   } catch {
     return false
   }
@@ -31,7 +33,7 @@ export function isIssuedBy(child: CertView, issuer: CertView): boolean {
 
 /** Parses DER into a CertView, or throws ERR_CERT_INVALID. */
 export function viewCertificate(der: Uint8Array): CertView {
-  let cert: ReturnType<typeof parseCertificate>
+  let cert: Certificate
   try {
     cert = parseCertificate(der)
   } catch (err) {
@@ -42,6 +44,7 @@ export function viewCertificate(der: Uint8Array): CertView {
   const keyCertSign = cert.keyUsage === undefined ? undefined : cert.keyUsage.has('keyCertSign')
   return {
     der,
+    cert,
     dnsNames: [...cert.dnsNames],
     ski: cert.ski ?? undefined,
     aki: cert.aki ?? undefined,

@@ -52,16 +52,17 @@ export interface PkixCdChain {
  * fetched CA is the trust anchor). Checks: a dNSName equal to `name`; signatures along the chain; every CA with
  * BasicConstraints CA:TRUE and keyUsage keyCertSign; pathLen; validity dates of every certificate. Throws typed errors.
  */
-export function verifyPkixCdChain(name: string, entityDer: Uint8Array, caDers: Uint8Array[], clock: Clock): PkixCdChain {
+export function verifyPkixCdChain(name: string, entityIn: Uint8Array | CertView, casIn: ReadonlyArray<Uint8Array | CertView>, clock: Clock): PkixCdChain {
   if (!clock.synced()) throw new DaneelError('ERR_CLOCK_UNSYNCED', 'clock not synced: PKIX-CD dates cannot be checked')
   const now = clock.now()
-  const entity = viewCertificate(entityDer)
+  const view = (c: Uint8Array | CertView): CertView => (c instanceof Uint8Array ? viewCertificate(c) : c)
+  const entity = view(entityIn)
   const want = name.toLowerCase().replace(/\.$/, '')
   if (!entity.dnsNames.some((n) => n.toLowerCase().replace(/\.$/, '') === want)) {
     throw new DaneelError('ERR_PKIXCD_CHAIN', `no dNSName of the certificate equals ${want} (has: ${entity.dnsNames.join(', ') || 'none'})`)
   }
   checkDates(entity, 'the entity certificate', now)
-  const pool = caDers.map((d) => viewCertificate(d))
+  const pool = casIn.map(view)
   const cas: CertView[] = []
   let child = entity
   for (;;) {
@@ -106,17 +107,17 @@ export interface PkixCd {
 export function createPkixCd(opts: PkixCdOptions): PkixCd {
   const ttl = opts.cacheTtlMs ?? PKIXCD_CACHE_TTL_MS
   const max = opts.maxCacheEntries ?? 256
-  const cache = new Map<string, { cas: Uint8Array[]; until: number }>()
-  const inflight = new Map<string, Promise<Uint8Array[]>>()
+  const cache = new Map<string, { cas: CertView[]; until: number }>()
+  const inflight = new Map<string, Promise<CertView[]>>()
 
-  const fetchCas = async (url: string): Promise<Uint8Array[]> => {
+  const fetchCas = async (url: string): Promise<CertView[]> => {
     const hit = cache.get(url)
     if (hit !== undefined && hit.until > opts.clock.now()) return hit.cas
     const running = inflight.get(url)
     if (running !== undefined) return running
     const p = (async () => {
       const body = await opts.fetchCa(url)
-      const cas = certificatesFromPem(Buffer.from(body).toString('latin1'))
+      const cas = certificatesFromPem(Buffer.from(body).toString('latin1')).map((d) => viewCertificate(d))
       if (cas.length === 0) throw new DaneelError('ERR_PKIXCD_FETCH', `${url}: no PEM certificate in the answer`)
       if (cache.size >= max) cache.delete(cache.keys().next().value as string)
       cache.set(url, { cas, until: opts.clock.now() + ttl })
@@ -136,7 +137,7 @@ export function createPkixCd(opts: PkixCdOptions): PkixCd {
       if (entity.aki === undefined) throw new DaneelError('ERR_PKIXCD_CHAIN', 'the certificate has no authorityKeyIdentifier: no PKIX-CD URL')
       const url = pkixCdUrl(name, entity.aki)
       const cas = await fetchCas(url)
-      return { url, ...verifyPkixCdChain(name, entityDer, cas, opts.clock) }
+      return { url, ...verifyPkixCdChain(name, entity, cas, opts.clock) }
     },
   }
 }
