@@ -16,7 +16,7 @@ import { decodeMessage, type Message, TYPE } from '../src/dns/wire.js'
 import { delv } from '../test/helpers/dns-lab/delv.js'
 import { startDnsLab } from '../test/helpers/dns-lab.js'
 import { fixturePath } from '../test/helpers/paths.js'
-import { type LabFixture, replayTransport } from '../test/src/dns/replay.js'
+import type { LabFixture } from '../test/src/dns/replay.js'
 
 const json = process.argv.includes('--json')
 const rows: Array<Record<string, string | number>> = []
