@@ -4,7 +4,7 @@ import type { EnvSettings } from '../../provisioning/env-file.js'
 import { SETTABLE_KEYS } from '../../provisioning/env-file.js'
 import { firstBoot } from '../../provisioning/first-boot.js'
 import { createIdentityOps } from '../../provisioning/identity.js'
-import { type LineIo, openSerial, openStdio, runConsole } from '../../provisioning/serial-console.js'
+import { type ConsoleEnd, type LineIo, openSerial, openStdio, runConsole } from '../../provisioning/serial-console.js'
 import { ProvisionSession } from '../../provisioning/session.js'
 import { ENV_FILE, type KeyType } from '../../provisioning/state.js'
 import { DaneelError } from '../../src/errors.js'
@@ -28,11 +28,12 @@ record (and the PKIX-CD URL when NO_DNSSEC), then wait until DNS serves a matchi
   --baud N             line speed for a UART (default 115200; ignored by USB gadget serial)
   --stdio              use this terminal (stdin/stdout) instead
   --idle-timeout SEC   drop a half-typed line or PEM paste after SEC seconds of silence (default 600)
+  --once               --serial: exit 1 after quit or a disconnect (default: offer the console again)
   --first-boot         unattended first start (see above)
   --key-type TYPE      p256 (default) or rsa2048, for --first-boot
   --no-wait            --first-boot: check DNS once instead of waiting
 
-Exit status: 0 finished (or the identity matches DNS), 1 left unfinished, 2 usage error.
+Exit status: 0 finished (or the identity matches DNS), 1 left unfinished (--stdio, --once), 2 usage error.
 
 ${SETTINGS_HELP}`
 
@@ -45,6 +46,7 @@ const OPTIONS = {
   'first-boot': { type: 'boolean' },
   'key-type': { type: 'string' },
   'no-wait': { type: 'boolean' },
+  once: { type: 'boolean' },
 } as const
 
 /** The settings the environment already gives (the unit's Environment= or the block's env vars). */
@@ -103,16 +105,22 @@ export async function run(argv: string[]): Promise<number> {
 
   const session = new ProvisionSession({ cryptoPath: settings.cryptoPath, uid: settings.appUid, identity, validate: validateSettings })
   const idleMs = positiveInt('--idle-timeout', v['idle-timeout'], 600) * 1000
-  let io: LineIo
-  if (v.serial !== undefined) io = await openSerial(v.serial, positiveInt('--baud', v.baud, 115200))
-  else io = openStdio()
-  try {
-    const end = await runConsole(io, session, {
-      idleMs,
-      banner: `daneel provisioning (${join(settings.cryptoPath, ENV_FILE)}): type help; scripts send JSON lines, e.g. {"op":"hello"}`,
-    })
-    return end === 'finished' ? 0 : 1
-  } finally {
-    io.close()
+  const banner = `daneel provisioning (${join(settings.cryptoPath, ENV_FILE)}): type help; scripts send JSON lines, e.g. {"op":"hello"}`
+  const runOnce = async (io: LineIo): Promise<ConsoleEnd> => {
+    try {
+      return await runConsole(io, session, { idleMs, banner })
+    } finally {
+      io.close()
+    }
+  }
+  if (v.serial === undefined) return (await runOnce(openStdio())) === 'finished' ? 0 : 1
+  // On a serial line the console outlives its operators: after `quit` or a host disconnect (end of input) it
+  // is offered again, so the unit stays active until `finish` (its exit 0 then starts daneel.service).
+  const baud = positiveInt('--baud', v.baud, 115200)
+  for (;;) {
+    const end = await runOnce(await openSerial(v.serial, baud))
+    if (end === 'finished') return 0
+    if (v.once === true) return 1
+    await new Promise((r) => setTimeout(r, 1000))
   }
 }

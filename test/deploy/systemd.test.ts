@@ -93,4 +93,8 @@ test('the runtime unit keeps what Node and GPIO need', () => {
   assert.match(prov, /^ConditionPathExists=!\/var\/lib\/daneel\/crypto\/provisioned\.key\.pem$/m)
   assert.match(prov, /^Type=oneshot$/m)
   assert.match(prov, /^Before=daneel\.service$/m)
+  // OnSuccess= fires when the unit goes inactive: with RemainAfterExit=yes it never would
+  assert.match(prov, /^OnSuccess=daneel\.service$/m)
+  assert.doesNotMatch(prov, /^RemainAfterExit=yes$/m)
+  assert.match(t, /^ConditionPathExists=\/var\/lib\/daneel\/crypto\/provisioned\.key\.pem$/m)
 })

@@ -80,6 +80,11 @@ test('typed session over the serial line, ending in finish force', async () => {
   const pem = readFileSync(join(tmp.dir, 'c'), 'utf8').trim().split('\n')
   await type(`\r${pem.join('\r')}\r`, /error ERR_KEY_MISMATCH/)
   await type('finish\r', /error ERR_PROVISION: the DNS self-check has not passed/)
+  // quit leaves the session, not the service: the console is offered again and remembers everything
+  await type('quit\r', /bye: provisioning is not finished/)
+  await type('', /daneel provisioning \([^\n]*\r\ndaneel> /)
+  assert.equal(child.exitCode, null)
+  assert.match(await type('status\r', /\r\nok\r\ndaneel> /), /identity: certificate/)
   assert.match(await type('finish force\r', /provisioning finished[^\n]*\r\nok\r\n/), /finished for desk1/)
   assert.equal(await exit, 0)
   assert.equal(readStatus(crypto).finished, true)
