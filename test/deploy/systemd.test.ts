@@ -85,7 +85,7 @@ test('the runtime unit keeps what Node and GPIO need', () => {
   assert.deepEqual(directive('CapabilityBoundingSet'), [''])
   assert.deepEqual(directive('SupplementaryGroups'), ['gpio dialout i2c'])
   assert.deepEqual(directive('DevicePolicy'), ['closed'])
-  assert.deepEqual(directive('DeviceAllow').sort(), ['char-gpiochip rw', 'char-i2c rw', 'char-ttyAMA rw', 'char-ttyS rw'])
+  assert.deepEqual(directive('DeviceAllow').sort(), ['char-gpiochip rw', 'char-i2c rw', 'char-ttyAMA rw', 'char-ttyS rw', 'char-ttyUSB rw'])
   assert.deepEqual(directive('StateDirectory'), ['daneel'])
   assert.match(directive('ExecStart')[0] ?? '', /--max-old-space-size=\d+/)
   assert.ok(directive('EnvironmentFile').includes('-/var/lib/daneel/crypto/daneel.env'))
