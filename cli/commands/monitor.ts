@@ -1,19 +1,19 @@
 /** `daneel monitor`: DANE health checks of device identities, TLS/SMTP services and rollovers; alerts once per change. */
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { parseCommand } from '../args.js'
-import { SETTINGS_HELP, SETTINGS_OPTIONS, resolveSettings } from '../settings.js'
+import { normalizeDnsName } from '../../src/dane/names.js'
 import { DaneelError } from '../../src/errors.js'
 import { ensureDir } from '../../src/fsutil.js'
-import { evaluateIdentity, evaluateService } from '../../src/monitor/checks.js'
-import { evaluateRollover } from '../../src/monitor/rollover-check.js'
-import { buildAlert, formatTable, toJson } from '../../src/monitor/report.js'
-import { diffState, exitCodeOf, loadState, overallLevel, saveState, type CheckResult } from '../../src/monitor/state.js'
 import { readPair, readRollover, rolloverPaths } from '../../src/identity/rollover.js'
-import { normalizeDnsName } from '../../src/dane/names.js'
-import { createContext, type CliContext } from '../monitor/context.js'
+import { evaluateIdentity, evaluateService } from '../../src/monitor/checks.js'
+import { buildAlert, formatTable, toJson } from '../../src/monitor/report.js'
+import { evaluateRollover } from '../../src/monitor/rollover-check.js'
+import { type CheckResult, diffState, exitCodeOf, loadState, overallLevel, saveState } from '../../src/monitor/state.js'
+import { parseCommand } from '../args.js'
+import { type CliContext, createContext } from '../monitor/context.js'
 import { postWebhook, runNotifyCommand } from '../monitor/notify.js'
 import { observeIdentity, observeService, observeTlsa, parseHostPort, readLocalIdentity } from '../monitor/observe.js'
+import { resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
 
 export const summary = 'DANE health checks for devices and TLS/SMTP services'
 
@@ -60,11 +60,18 @@ async function ownChecks(ctx: CliContext, name: string, cryptoPath: string, warn
     const p = rolloverPaths(cryptoPath, name)
     const next = state.phase === 'staged' ? readPair(p.nextKey, p.nextCert) : undefined
     const prev = state.phase === 'committed' ? readPair(p.prevKey, p.prevCert) : undefined
-    out.push(evaluateRollover({
-      name, state, tlsa: await observeTlsa(ctx.resolver, name),
-      ...(next === undefined ? {} : { nextCertDer: next.cert.der }),
-      ...(prev === undefined ? {} : { prevCertDer: prev.cert.der }),
-    }, { now: ctx.clock.now(), match: ctx.match }))
+    out.push(
+      evaluateRollover(
+        {
+          name,
+          state,
+          tlsa: await observeTlsa(ctx.resolver, name),
+          ...(next === undefined ? {} : { nextCertDer: next.cert.der }),
+          ...(prev === undefined ? {} : { prevCertDer: prev.cert.der }),
+        },
+        { now: ctx.clock.now(), match: ctx.match },
+      ),
+    )
   }
   return out
 }
@@ -76,7 +83,8 @@ export async function run(argv: string[]): Promise<number> {
   const v = parsed.values
   const settings = resolveSettings(v, process.env)
   const warnDays = v['warn-days'] === undefined ? 14 : Number(v['warn-days'])
-  if (!Number.isInteger(warnDays) || warnDays < 0 || warnDays > 3650) throw new DaneelError('ERR_USAGE', `--warn-days takes a whole number of days, not '${v['warn-days']}'`)
+  if (!Number.isInteger(warnDays) || warnDays < 0 || warnDays > 3650)
+    throw new DaneelError('ERR_USAGE', `--warn-days takes a whole number of days, not '${v['warn-days']}'`)
   const services = [
     ...(v.tls ?? []).map((s) => ({ kind: 'tls' as const, ...parseHostPort(s, '--tls') })),
     ...(v.smtp ?? []).map((s) => ({ kind: 'smtp' as const, ...parseHostPort(s, '--smtp') })),

@@ -12,7 +12,12 @@ export function identityRecord(certDer: Uint8Array, noDnssec: boolean): TlsaReco
 }
 
 /** Zone-file lines and instructions, one per line. */
-export function publishAdvice(name: string, local: Pick<LocalIdentity, 'certDer' | 'aki' | 'selfIssued' | 'ca'>, noDnssec: boolean, ttl = 300): string[] {
+export function publishAdvice(
+  name: string,
+  local: Pick<LocalIdentity, 'certDer' | 'aki' | 'selfIssued' | 'ca'>,
+  noDnssec: boolean,
+  ttl = 300,
+): string[] {
   const out = [formatTlsaZoneLine(name, identityRecord(local.certDer, noDnssec), ttl)]
   if (noDnssec) {
     if (local.aki === undefined) {
@@ -20,9 +25,11 @@ export function publishAdvice(name: string, local: Pick<LocalIdentity, 'certDer'
     } else {
       out.push(`PKIX-CD: serve the issuing CA certificate (PEM, key id ${keyIdString(local.aki)}) at ${pkixCdUrl(name, local.aki)}`)
       if (local.selfIssued) {
-        out.push(local.ca
-          ? `  this identity is self-issued: serve its own certificate (${name}.crt.pem) at that URL`
-          : '  this identity is self-issued without CA:TRUE: it cannot anchor its own PKIX-CD chain; recreate it with NO_DNSSEC set')
+        out.push(
+          local.ca
+            ? `  this identity is self-issued: serve its own certificate (${name}.crt.pem) at that URL`
+            : '  this identity is self-issued without CA:TRUE: it cannot anchor its own PKIX-CD chain; recreate it with NO_DNSSEC set',
+        )
       }
     }
   }

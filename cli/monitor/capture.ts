@@ -1,6 +1,6 @@
 /** Takes the certificate chain a TLS or SMTP STARTTLS server presents (RFC 7672 §2.2: the DANE client sees what a sender sees). */
 import { connect as netConnect, type Socket } from 'node:net'
-import { connect as tlsConnect, type DetailedPeerCertificate, type TLSSocket } from 'node:tls'
+import { type DetailedPeerCertificate, type TLSSocket, connect as tlsConnect } from 'node:tls'
 import { DaneelError } from '../../src/errors.js'
 
 export interface CaptureOptions {
@@ -15,8 +15,7 @@ export interface CaptureOptions {
   ehloName?: string
 }
 
-const fail = (msg: string, cause?: unknown): DaneelError =>
-  new DaneelError('ERR_MONITOR', msg, cause === undefined ? undefined : { cause })
+const fail = (msg: string, cause?: unknown): DaneelError => new DaneelError('ERR_MONITOR', msg, cause === undefined ? undefined : { cause })
 
 /** Reads one SMTP reply (possibly multi-line: "250-..." continues, "250 ..." ends). */
 function readReply(sock: Socket): Promise<{ code: number; lines: string[] }> {
@@ -25,14 +24,22 @@ function readReply(sock: Socket): Promise<{ code: number; lines: string[] }> {
     const lines: string[] = []
     const onData = (b: Buffer): void => {
       buf += b.toString('latin1')
-      if (buf.length > 64 * 1024) return done(fail('SMTP reply too long'))
-      let i: number
-      while ((i = buf.indexOf('\n')) >= 0) {
+      if (buf.length > 64 * 1024) {
+        done(fail('SMTP reply too long'))
+        return
+      }
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
         const line = buf.slice(0, i).replace(/\r$/, '')
         buf = buf.slice(i + 1)
         lines.push(line)
-        if (/^\d{3} /.test(line) || /^\d{3}$/.test(line)) return done(undefined, { code: Number(line.slice(0, 3)), lines })
-        if (!/^\d{3}-/.test(line)) return done(fail(`not an SMTP reply: ${line.slice(0, 80)}`))
+        if (/^\d{3} /.test(line) || /^\d{3}$/.test(line)) {
+          done(undefined, { code: Number(line.slice(0, 3)), lines })
+          return
+        }
+        if (!/^\d{3}-/.test(line)) {
+          done(fail(`not an SMTP reply: ${line.slice(0, 80)}`))
+          return
+        }
       }
     }
     const onEnd = (): void => done(fail('SMTP server closed the connection'))
@@ -80,11 +87,16 @@ function chainOf(tls: TLSSocket): Uint8Array[] {
 export async function captureChain(opts: CaptureOptions): Promise<Uint8Array[]> {
   const timeoutMs = opts.timeoutMs ?? 10_000
   const plain = netConnect({ host: opts.address, port: opts.port })
-  const timer = setTimeout(() => plain.destroy(fail(`no TLS handshake with ${opts.address}:${opts.port} within ${timeoutMs} ms`)), timeoutMs)
+  const timer = setTimeout(
+    () => plain.destroy(fail(`no TLS handshake with ${opts.address}:${opts.port} within ${timeoutMs} ms`)),
+    timeoutMs,
+  )
   try {
     await new Promise<void>((resolve, reject) => {
       plain.once('connect', resolve)
-      plain.once('error', (err) => reject(fail(`cannot connect to ${opts.address}:${opts.port}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, err)))
+      plain.once('error', (err) =>
+        reject(fail(`cannot connect to ${opts.address}:${opts.port}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, err)),
+      )
     })
     if (opts.smtp === true) await smtpStarttls(plain, opts.ehloName ?? 'daneel-monitor.invalid')
     const tls = tlsConnect({ socket: plain, servername: opts.servername, rejectUnauthorized: false })

@@ -1,12 +1,12 @@
 /** Wires settings to the parts the monitor and the identity self-check use: our validating resolver, PKIX-CD, the matcher. */
-import { systemClock, type Clock } from '../../src/clock.js'
-import { createResolver, systemServers, type Resolver } from '../../src/dns/resolver.js'
-import { loadTrustAnchors } from '../../src/dns/dnssec/anchors.js'
-import { createHttpsFetcher } from '../../src/dane/https-fetch.js'
+import { type Clock, systemClock } from '../../src/clock.js'
 import { resolverHostLookup } from '../../src/dane/host-resolver.js'
+import { createHttpsFetcher } from '../../src/dane/https-fetch.js'
 import { createPkixCd } from '../../src/dane/pkix-cd.js'
-import { createChainMatcher } from '../../src/monitor/matcher.js'
+import { loadTrustAnchors } from '../../src/dns/dnssec/anchors.js'
+import { createResolver, type Resolver, systemServers } from '../../src/dns/resolver.js'
 import type { ChainMatcher } from '../../src/monitor/checks.js'
+import { createChainMatcher } from '../../src/monitor/matcher.js'
 import type { Settings } from '../settings.js'
 import type { ObserveContext } from './observe.js'
 
@@ -27,5 +27,12 @@ export function createContext(settings: Settings, clock: Clock = systemClock): C
   // system roots plus NODE_EXTRA_CA_CERTS (read by Node at start-up): Web-PKI validation of the CA's server
   const pkixCd = createPkixCd({ clock, fetchCa: createHttpsFetcher({ resolveHost }) })
   // services: connect even when the address is bogus (the verdict is already a failure; this only informs it)
-  return { resolver, resolveHost: resolverHostLookup(resolver, { allowBogus: true }), clock, noDnssec: settings.noDnssec, pkixCd, match: createChainMatcher(() => clock.now()) }
+  return {
+    resolver,
+    resolveHost: resolverHostLookup(resolver, { allowBogus: true }),
+    clock,
+    noDnssec: settings.noDnssec,
+    pkixCd,
+    match: createChainMatcher(() => clock.now()),
+  }
 }

@@ -44,16 +44,20 @@ export function postWebhook(url: string, body: unknown): Promise<void> {
       return
     }
     const data = Buffer.from(JSON.stringify(body))
-    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': String(data.length) },
-      timeout: TIMEOUT_MS,
-    }, (res) => {
-      res.resume()
-      const code = res.statusCode ?? 0
-      if (code >= 200 && code < 300) resolve()
-      else reject(new DaneelError('ERR_MONITOR', `--webhook answered HTTP ${code}`))
-    })
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
+      u,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(data.length) },
+        timeout: TIMEOUT_MS,
+      },
+      (res) => {
+        res.resume()
+        const code = res.statusCode ?? 0
+        if (code >= 200 && code < 300) resolve()
+        else reject(new DaneelError('ERR_MONITOR', `--webhook answered HTTP ${code}`))
+      },
+    )
     req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)))
     req.on('error', (e) => reject(new DaneelError('ERR_MONITOR', `--webhook failed: ${e.message}`, { cause: e })))
     req.end(data)

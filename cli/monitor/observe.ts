@@ -2,14 +2,14 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import type { Clock } from '../../src/clock.js'
-import { DaneelError } from '../../src/errors.js'
 import type { TlsaSource } from '../../src/dane/discover.js'
 import type { HostResolver } from '../../src/dane/https-fetch.js'
 import type { PkixCd } from '../../src/dane/pkix-cd.js'
+import { DaneelError } from '../../src/errors.js'
+import type { IdentityObservation, ServiceObservation, TlsaObservation } from '../../src/monitor/checks.js'
 import { parseCertificate } from '../../src/x509/cert.js'
 import { keyMatchesCertificate, loadPrivateKey } from '../../src/x509/keys.js'
 import { pemDecode } from '../../src/x509/pem.js'
-import type { IdentityObservation, ServiceObservation, TlsaObservation } from '../../src/monitor/checks.js'
 import { captureChain } from './capture.js'
 
 export interface ObserveContext {
@@ -54,8 +54,12 @@ export function readLocalIdentity(cryptoPath: string, name: string): LocalIdenti
   let keyMatches = false
   if (existsSync(keyPath)) keyMatches = keyMatchesCertificate(loadPrivateKey(readFileSync(keyPath, 'utf8')), cert)
   return {
-    certDer: cert.der, notAfter: cert.notAfter, keyMatches, aki: cert.aki,
-    selfIssued: Buffer.from(cert.subjectDer).equals(Buffer.from(cert.issuerDer)), ca: cert.basicConstraints?.ca === true,
+    certDer: cert.der,
+    notAfter: cert.notAfter,
+    keyMatches,
+    aki: cert.aki,
+    selfIssued: Buffer.from(cert.subjectDer).equals(Buffer.from(cert.issuerDer)),
+    ca: cert.basicConstraints?.ca === true,
   }
 }
 
@@ -63,7 +67,8 @@ export function readLocalIdentity(cryptoPath: string, name: string): LocalIdenti
 async function pkixCdOutcome(ctx: ObserveContext, name: string, t: TlsaObservation, local?: Uint8Array): Promise<true | Error> {
   if (ctx.pkixCd === undefined) return new DaneelError('ERR_PKIXCD_FETCH', 'PKIX-CD needed but no CA fetcher')
   const certs = t.records.filter((r) => (r.usage === 4 || r.usage === 3) && r.selector === 0 && r.matchingType === 0).map((r) => r.data)
-  if (local !== undefined) certs.sort((a, b) => Number(Buffer.from(b).equals(Buffer.from(local))) - Number(Buffer.from(a).equals(Buffer.from(local))))
+  if (local !== undefined)
+    certs.sort((a, b) => Number(Buffer.from(b).equals(Buffer.from(local))) - Number(Buffer.from(a).equals(Buffer.from(local))))
   if (certs.length === 0) return new DaneelError('ERR_TLSA_UNSUPPORTED', 'PKIX-CD needs a 4 0 0 or 3 0 0 record (the full certificate)')
   let first: Error | undefined
   for (const der of certs) {
@@ -110,7 +115,13 @@ export async function observeService(ctx: ObserveContext, kind: 'tls' | 'smtp', 
       if (addrs[0] === undefined) throw new DaneelError('ERR_MONITOR', `no address for ${host}`)
       address = addrs[0].address
     }
-    chain = await captureChain({ address, port, servername: host, smtp: kind === 'smtp', ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }) })
+    chain = await captureChain({
+      address,
+      port,
+      servername: host,
+      smtp: kind === 'smtp',
+      ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
+    })
     try {
       leafNotAfter = parseCertificate(chain[0]!).notAfter
     } catch {

@@ -1,6 +1,6 @@
 /** The certificate facts PKIX-CD and DANE discovery need (RFC 5280 §4.2.1), from src/x509/cert.ts. */
 import { DaneelError } from '../errors.js'
-import { parseCertificate, verifyCertificateSignature, type Certificate } from '../x509/cert.js'
+import { type Certificate, parseCertificate, verifyCertificateSignature } from '../x509/cert.js'
 
 export interface CertView {
   der: Uint8Array

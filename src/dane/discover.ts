@@ -1,12 +1,12 @@
 /** DANE discovery: a peer's key from its validated TLSA RRset (DNSSEC), or from PKIX-CD when the zone is provably insecure. */
 import { createPublicKey, X509Certificate } from 'node:crypto'
 import type { Clock } from '../clock.js'
+import type { ValidationStatus } from '../dns/types.js'
 import { DaneelError, isDaneelError } from '../errors.js'
 import type { Logger } from '../log.js'
-import type { ValidationStatus } from '../dns/types.js'
-import type { TlsaRecord } from './types.js'
-import { createPkixCd, type PkixCd } from './pkix-cd.js'
 import type { HttpsFetcher } from './https-fetch.js'
+import { createPkixCd, type PkixCd } from './pkix-cd.js'
+import type { TlsaRecord } from './types.js'
 
 /** What discovery needs from the resolver (src/dns/resolver.ts `createResolver(...)`). */
 export interface TlsaSource {
@@ -84,7 +84,12 @@ export function createPeerDirectory(opts: PeerDirectoryOptions): PeerDirectory {
       throw new DaneelError('ERR_TLSA_UNSUPPORTED', `${name}: no 3 0 0 or 3 1 0 record carries a key (${records.length} record(s))`)
     }
     const id: PeerIdentity = {
-      name, spki: first.spki, spkis: keys.map((k) => k.spki), certs: keys.map((k) => k.cert), auth: 'dnssec', records,
+      name,
+      spki: first.spki,
+      spkis: keys.map((k) => k.spki),
+      certs: keys.map((k) => k.cert),
+      auth: 'dnssec',
+      records,
       expiresAt: opts.clock.now() + Math.min(maxTtl, Math.max(0, ttl) * 1000),
     }
     if (first.cert !== undefined) id.certDer = first.cert
@@ -94,7 +99,8 @@ export function createPeerDirectory(opts: PeerDirectoryOptions): PeerDirectory {
   const viaPkixCd = async (name: string, records: TlsaRecord[], ttl: number): Promise<PeerIdentity> => {
     if (pkix === undefined) throw new DaneelError('ERR_PKIXCD_FETCH', `${name}: PKIX-CD needed but no CA fetcher configured`)
     const certs = records.filter((r) => (r.usage === 4 || r.usage === 3) && r.selector === 0 && r.matchingType === 0)
-    if (certs.length === 0) throw new DaneelError('ERR_TLSA_UNSUPPORTED', `${name}: PKIX-CD needs a 4 0 0 or 3 0 0 record (the full certificate)`)
+    if (certs.length === 0)
+      throw new DaneelError('ERR_TLSA_UNSUPPORTED', `${name}: PKIX-CD needs a 4 0 0 or 3 0 0 record (the full certificate)`)
     const ok: Array<{ spki: Uint8Array; cert: Uint8Array; notAfter: number }> = []
     let firstErr: unknown
     for (const r of certs) {
@@ -109,7 +115,16 @@ export function createPeerDirectory(opts: PeerDirectoryOptions): PeerDirectory {
     const first = ok[0]
     if (first === undefined) throw firstErr
     const until = Math.min(opts.clock.now() + Math.min(maxTtl, Math.max(0, ttl) * 1000), ...ok.map((k) => k.notAfter))
-    return { name, certDer: first.cert, spki: first.spki, spkis: ok.map((k) => k.spki), certs: ok.map((k) => k.cert), auth: 'pkix-cd', records, expiresAt: until }
+    return {
+      name,
+      certDer: first.cert,
+      spki: first.spki,
+      spkis: ok.map((k) => k.spki),
+      certs: ok.map((k) => k.cert),
+      auth: 'pkix-cd',
+      records,
+      expiresAt: until,
+    }
   }
 
   const discover = async (name: string): Promise<PeerIdentity> => {

@@ -18,7 +18,10 @@ const TYPE_AAAA = 28
 export function resolverHostLookup(resolver: AddressSource, opts: { allowBogus?: boolean } = {}): HostResolver {
   return async (host) => {
     const out: Array<{ address: string; family: 4 | 6 }> = []
-    for (const [type, family] of [[TYPE_A, 4], [TYPE_AAAA, 6]] as const) {
+    for (const [type, family] of [
+      [TYPE_A, 4],
+      [TYPE_AAAA, 6],
+    ] as const) {
       let a: DnsAnswer
       try {
         a = await resolver.query(host, type)

@@ -1,5 +1,5 @@
 /** A bounded Web-PKI HTTPS GET for PKIX-CD CA certificates: our resolver, 5 s, status 200 only, 64 KiB at most. */
-import { request, type RequestOptions } from 'node:https'
+import { type RequestOptions, request } from 'node:https'
 import type { LookupFunction } from 'node:net'
 import { DaneelError } from '../errors.js'
 

@@ -1,7 +1,8 @@
 /** PKIX-CD: authenticate a certificate by a chain to its zone owner's CA, fetched over Web-PKI HTTPS (MISSION "PKIX-CD"). */
-import { DaneelError } from '../errors.js'
+
 import type { Clock } from '../clock.js'
-import { isIssuedBy, viewCertificate, type CertView } from './cert-view.js'
+import { DaneelError } from '../errors.js'
+import { type CertView, isIssuedBy, viewCertificate } from './cert-view.js'
 import type { HttpsFetcher } from './https-fetch.js'
 import { identityDomain } from './names.js'
 
@@ -36,8 +37,10 @@ const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolea
   a !== undefined && b !== undefined && Buffer.from(a).equals(Buffer.from(b))
 
 function checkDates(c: CertView, what: string, now: number): void {
-  if (c.unknownCritical.length > 0) throw new DaneelError('ERR_CERT_INVALID', `${what} has unknown critical extensions ${c.unknownCritical.join(', ')}`)
-  if (now < c.notBefore) throw new DaneelError('ERR_CERT_NOT_YET_VALID', `${what} is not valid before ${new Date(c.notBefore).toISOString()}`)
+  if (c.unknownCritical.length > 0)
+    throw new DaneelError('ERR_CERT_INVALID', `${what} has unknown critical extensions ${c.unknownCritical.join(', ')}`)
+  if (now < c.notBefore)
+    throw new DaneelError('ERR_CERT_NOT_YET_VALID', `${what} is not valid before ${new Date(c.notBefore).toISOString()}`)
   if (now > c.notAfter) throw new DaneelError('ERR_CERT_EXPIRED', `${what} expired ${new Date(c.notAfter).toISOString()}`)
 }
 
@@ -52,7 +55,12 @@ export interface PkixCdChain {
  * fetched CA is the trust anchor). Checks: a dNSName equal to `name`; signatures along the chain; every CA with
  * BasicConstraints CA:TRUE and keyUsage keyCertSign; pathLen; validity dates of every certificate. Throws typed errors.
  */
-export function verifyPkixCdChain(name: string, entityIn: Uint8Array | CertView, casIn: ReadonlyArray<Uint8Array | CertView>, clock: Clock): PkixCdChain {
+export function verifyPkixCdChain(
+  name: string,
+  entityIn: Uint8Array | CertView,
+  casIn: ReadonlyArray<Uint8Array | CertView>,
+  clock: Clock,
+): PkixCdChain {
   if (!clock.synced()) throw new DaneelError('ERR_CLOCK_UNSYNCED', 'clock not synced: PKIX-CD dates cannot be checked')
   const now = clock.now()
   const view = (c: Uint8Array | CertView): CertView => (c instanceof Uint8Array ? viewCertificate(c) : c)
@@ -67,7 +75,9 @@ export function verifyPkixCdChain(name: string, entityIn: Uint8Array | CertView,
   let child = entity
   for (;;) {
     // the issuer: its SKI equals the child's AKI when both exist, and its key verifies the child's signature
-    const issuer = pool.find((c) => !cas.includes(c) && (child.aki === undefined || c.ski === undefined || sameBytes(c.ski, child.aki)) && isIssuedBy(child, c))
+    const issuer = pool.find(
+      (c) => !cas.includes(c) && (child.aki === undefined || c.ski === undefined || sameBytes(c.ski, child.aki)) && isIssuedBy(child, c),
+    )
     if (issuer === undefined) break
     const depth = cas.length + 1
     if (depth > PKIXCD_MAX_DEPTH) throw new DaneelError('ERR_PKIXCD_CHAIN', `chain deeper than ${PKIXCD_MAX_DEPTH} CA certificates`)
@@ -134,7 +144,8 @@ export function createPkixCd(opts: PkixCdOptions): PkixCd {
   return {
     async authenticate(name, entityDer) {
       const entity = viewCertificate(entityDer)
-      if (entity.aki === undefined) throw new DaneelError('ERR_PKIXCD_CHAIN', 'the certificate has no authorityKeyIdentifier: no PKIX-CD URL')
+      if (entity.aki === undefined)
+        throw new DaneelError('ERR_PKIXCD_CHAIN', 'the certificate has no authorityKeyIdentifier: no PKIX-CD URL')
       const url = pkixCdUrl(name, entity.aki)
       const cas = await fetchCas(url)
       return { url, ...verifyPkixCdChain(name, entity, cas, opts.clock) }

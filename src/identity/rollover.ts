@@ -1,11 +1,12 @@
 /** Key rollover on disk (RFC 7671 §8.1 "current + next"): stage, commit, finish; every step re-runnable after a crash. */
+
+import type { KeyObject } from 'node:crypto'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import type { KeyObject } from 'node:crypto'
 import { DaneelError } from '../errors.js'
 import { writeFileAtomic } from '../fsutil.js'
-import { parseCertificate, type Certificate } from '../x509/cert.js'
 import { buildSelfSignedCertificate } from '../x509/build.js'
+import { type Certificate, parseCertificate } from '../x509/cert.js'
 import { generateKeyPair, keyMatchesCertificate, keyTypeOptionOf, loadPrivateKey, privateKeyToPkcs8Pem } from '../x509/keys.js'
 import { pemDecode, pemEncode } from '../x509/pem.js'
 
@@ -29,9 +30,12 @@ export interface RolloverState {
 export function rolloverPaths(cryptoPath: string, name: string) {
   const f = (suffix: string): string => join(cryptoPath, `${name}.${suffix}`)
   return {
-    key: f('key.pem'), cert: f('crt.pem'),
-    nextKey: f('next.key.pem'), nextCert: f('next.crt.pem'),
-    prevKey: f('prev.key.pem'), prevCert: f('prev.crt.pem'),
+    key: f('key.pem'),
+    cert: f('crt.pem'),
+    nextKey: f('next.key.pem'),
+    nextCert: f('next.crt.pem'),
+    prevKey: f('prev.key.pem'),
+    prevCert: f('prev.crt.pem'),
     state: f('rollover.json'),
   }
 }
@@ -87,7 +91,8 @@ export interface StageOptions {
 export function stageNext(cryptoPath: string, name: string, opts: StageOptions): { state: RolloverState; current: KeyPair; next: KeyPair } {
   const p = rolloverPaths(cryptoPath, name)
   const current = readPair(p.key, p.cert)
-  if (current === undefined) throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
+  if (current === undefined)
+    throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
   const existing = readRollover(cryptoPath, name)
   if (existing !== undefined && existing.phase !== 'staged') {
     throw new DaneelError('ERR_USAGE', `a rollover of ${name} is ${existing.phase}: run 'daneel identity rotate --finish' first`)
@@ -135,7 +140,8 @@ export function commitNext(cryptoPath: string, name: string, opts: { now: number
     rmSync(p.nextKey, { force: true })
     rmSync(p.nextCert, { force: true })
   } else {
-    if (readPair(p.key, p.cert) === undefined) throw new DaneelError('ERR_IDENTITY_MISSING', `rollover of ${name}: neither the staged nor the current pair is complete`)
+    if (readPair(p.key, p.cert) === undefined)
+      throw new DaneelError('ERR_IDENTITY_MISSING', `rollover of ${name}: neither the staged nor the current pair is complete`)
     rmSync(p.nextKey, { force: true })
     rmSync(p.nextCert, { force: true })
   }

@@ -1,6 +1,6 @@
 /** The monitor's ChainMatcher: src/dane/match.ts over DER chains, as a DANE client without a PKIX trust store. */
 import { matchTlsa } from '../dane/match.js'
-import { parseCertificate, type Certificate } from '../x509/cert.js'
+import { type Certificate, parseCertificate } from '../x509/cert.js'
 import type { ChainMatcher } from './checks.js'
 
 /**

@@ -1,5 +1,5 @@
 /** Monitor output: a table for people, one JSON document for machines, and the alert text/JSON sent on a change. */
-import { overallLevel, type CheckResult, type StateChange } from './state.js'
+import { type CheckResult, overallLevel, type StateChange } from './state.js'
 
 const MARK = { ok: 'OK', warning: 'WARN', failure: 'FAIL' } as const
 
@@ -8,7 +8,11 @@ export function formatTable(results: readonly CheckResult[], verbose: boolean): 
   const rows = results.map((r) => [MARK[r.level], r.kind, r.target, r.summary])
   const head = ['STATUS', 'CHECK', 'TARGET', 'SUMMARY']
   const width = [0, 1, 2].map((i) => Math.max(head[i]!.length, ...rows.map((row) => row[i]!.length)))
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 3 ? c.padEnd(width[i]!) : c)).join('  ').trimEnd()
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i < 3 ? c.padEnd(width[i]!) : c))
+      .join('  ')
+      .trimEnd()
   const out = [line(head)]
   results.forEach((r, i) => {
     out.push(line(rows[i]!))
@@ -36,5 +40,8 @@ export function buildAlert(results: readonly CheckResult[], changes: readonly St
     const r = results.find((x) => x.id === c.id)
     for (const d of r?.details ?? []) lines.push(`  ${d}`)
   }
-  return { text: `${lines.join('\n')}\n`, json: { time: new Date(now).toISOString(), overall, changes: [...changes], checks: [...results] } }
+  return {
+    text: `${lines.join('\n')}\n`,
+    json: { time: new Date(now).toISOString(), overall, changes: [...changes], checks: [...results] },
+  }
 }

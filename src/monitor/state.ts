@@ -71,7 +71,11 @@ export function saveState(path: string, state: MonitorState): void {
  * healthy run is silent and a first failing run alerts. Checks not in this run keep their remembered state, so
  * two monitor invocations with different checks can share one state file without alerting each other's checks.
  */
-export function diffState(prev: MonitorState, results: readonly CheckResult[], now: number): { changes: StateChange[]; next: MonitorState } {
+export function diffState(
+  prev: MonitorState,
+  results: readonly CheckResult[],
+  now: number,
+): { changes: StateChange[]; next: MonitorState } {
   const changes: StateChange[] = []
   const next: MonitorState = { version: 1, checks: { ...prev.checks } }
   for (const r of results) {

@@ -1,14 +1,15 @@
 /** `daneel identity check` against the Knot lab: unpublished, different, digest only, matching, bogus, NO_DNSSEC advice, --wait. */
-import { after, before, describe, test } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
 import { formatTlsaRdata, formatTlsaZoneLine, makeTlsaRecord } from '../../src/dane/tlsa.js'
 import { createIdentity } from '../../src/identity/store.js'
-import { toHex } from '../../src/x509/hex.js'
-import { LAB_NEGATIVE_TTL, startDnsLab, type DnsLab } from '../helpers/dns-lab.js'
-import { cliPath, makeTempDir } from '../helpers/paths.js'
 import type { Certificate } from '../../src/x509/cert.js'
+import { toHex } from '../../src/x509/hex.js'
+import { type DnsLab, LAB_NEGATIVE_TTL, startDnsLab } from '../helpers/dns-lab.js'
+import { cliPath, makeTempDir } from '../helpers/paths.js'
 
 const NAME = 'dev9.airquality._device.example.test'
 const OWNER = 'dev9.airquality._device'
@@ -20,12 +21,18 @@ describe('daneel identity check (Knot lab)', () => {
   let cert: Certificate
   let other: Certificate
   const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
-    PATH: process.env.PATH, DNS_SERVER: lab.server, DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile, CRYPTO_PATH: crypto, DANE_ID: NAME, ...extra,
+    PATH: process.env.PATH,
+    DNS_SERVER: lab.server,
+    DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile,
+    CRYPTO_PATH: crypto,
+    DANE_ID: NAME,
+    ...extra,
   })
   const check = (args: string[] = [], extra: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> =>
     new Promise((resolve) => {
       execFile(process.execPath, [cliPath, 'identity', 'check', ...args], { env: env(extra), timeout: 60_000 }, (e, out, err) =>
-        resolve({ code: e === null ? 0 : Number(e.code), out, err }))
+        resolve({ code: e === null ? 0 : Number(e.code), out, err }),
+      )
     })
 
   before(async () => {
@@ -65,7 +72,10 @@ describe('daneel identity check (Knot lab)', () => {
   })
 
   test('matching: exit 0', async () => {
-    await lab.setRecords('example.test.', OWNER, 'TLSA', [formatTlsaRdata(makeTlsaRecord(cert, 3, 0, 0)), formatTlsaRdata(makeTlsaRecord(cert, 3, 1, 1))])
+    await lab.setRecords('example.test.', OWNER, 'TLSA', [
+      formatTlsaRdata(makeTlsaRecord(cert, 3, 0, 0)),
+      formatTlsaRdata(makeTlsaRecord(cert, 3, 1, 1)),
+    ])
     const r = await check()
     assert.equal(r.code, 0, r.out + r.err)
     assert.match(r.out, /published, DNSSEC secure and matching the local certificate/)
@@ -78,30 +88,44 @@ describe('daneel identity check (Knot lab)', () => {
   })
 
   test('NO_DNSSEC: also the PKIX-CD URL and which certificate to serve there', async () => {
-    const r = await check([], { CRYPTO_PATH: join(tmp.dir, 'nodnssec'), NO_DNSSEC: '1', DANE_ID: 'nothere._device.example.test' }).catch((e) => e)
+    const r = await check([], { CRYPTO_PATH: join(tmp.dir, 'nodnssec'), NO_DNSSEC: '1', DANE_ID: 'nothere._device.example.test' }).catch(
+      (e) => e,
+    )
     // a name without an identity is an input error
     assert.equal(r.code, 2)
     await lab.removeRecords('example.test.', OWNER, 'TLSA')
     const n = await check([], { CRYPTO_PATH: join(tmp.dir, 'nodnssec'), NO_DNSSEC: '1' })
     assert.equal(n.code, 1)
     assert.match(n.out, new RegExp(`${NAME.replaceAll('.', '\\.')}\\. 300 IN TLSA 4 0 0 [0-9A-F]+`))
-    assert.match(n.out, /PKIX-CD: serve the issuing CA certificate \(PEM, key id ([0-9a-f]{2}-)+[0-9a-f]{2}\) at https:\/\/device\.example\.test\/\.well-known\/ca\/([0-9a-f]{2}-)+[0-9a-f]{2}\.pem/)
+    assert.match(
+      n.out,
+      /PKIX-CD: serve the issuing CA certificate \(PEM, key id ([0-9a-f]{2}-)+[0-9a-f]{2}\) at https:\/\/device\.example\.test\/\.well-known\/ca\/([0-9a-f]{2}-)+[0-9a-f]{2}\.pem/,
+    )
     assert.match(n.out, /self-issued: serve its own certificate/)
   })
 
   test('--wait returns (exit 0) once the record is added, waiting the negative TTL between looks', async () => {
     await lab.removeRecords('example.test.', OWNER, 'TLSA')
-    const child = spawn(process.execPath, [cliPath, 'identity', 'check', '--wait', '--timeout', '60'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [cliPath, 'identity', 'check', '--wait', '--timeout', '60'], {
+      env: env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let out = ''
     let err = ''
     child.stdout.on('data', (b: Buffer) => (out += b))
-    const sawWait = new Promise<void>((resolve) => child.stderr.on('data', (b: Buffer) => {
-      err += b
-      if (/waiting/.test(err)) resolve()
-    }))
+    const sawWait = new Promise<void>((resolve) =>
+      child.stderr.on('data', (b: Buffer) => {
+        err += b
+        if (/waiting/.test(err)) resolve()
+      }),
+    )
     const exited = new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)))
     try {
-      const first = await Promise.race([sawWait.then(() => 'waiting'), exited.then((c) => `exited ${c}`), new Promise((r) => setTimeout(r, 30_000, 'timeout'))])
+      const first = await Promise.race([
+        sawWait.then(() => 'waiting'),
+        exited.then((c) => `exited ${c}`),
+        new Promise((r) => setTimeout(r, 30_000, 'timeout')),
+      ])
       assert.equal(first, 'waiting', out + err)
       assert.match(out, /no TLSA record is published/)
       assert.match(err, new RegExp(`waiting [1-${LAB_NEGATIVE_TTL}] s`))

@@ -2,25 +2,26 @@
  * A whole key rollover against the Knot lab (create, publish current + next, commit, finish) while sealed messages
  * flow both ways through src/message/seal.ts + open.ts: not one message may be rejected at any step.
  */
-import { after, before, test } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import type { KeyObject } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { KeyObject } from 'node:crypto'
+import { after, before, test } from 'node:test'
 import { systemClock } from '../../src/clock.js'
 import { nodeProvider } from '../../src/crypto/node.js'
 import { createPeerDirectory, type PeerDirectory } from '../../src/dane/discover.js'
 import { formatTlsaRdata, makeTlsaRecord } from '../../src/dane/tlsa.js'
-import { createResolver } from '../../src/dns/resolver.js'
 import { loadTrustAnchors } from '../../src/dns/dnssec/anchors.js'
+import { createResolver } from '../../src/dns/resolver.js'
 import { isDaneelError } from '../../src/errors.js'
 import { decryptionKeys, rolloverPaths } from '../../src/identity/rollover.js'
 import { createIdentity, loadIdentity } from '../../src/identity/store.js'
 import { createOpener, type Opener } from '../../src/message/open.js'
 import { createReplayWindow } from '../../src/message/replay.js'
 import { createSealer } from '../../src/message/seal.js'
-import { startDnsLab, type DnsLab } from '../helpers/dns-lab.js'
+import { type DnsLab, startDnsLab } from '../helpers/dns-lab.js'
 import { cliPath, makeTempDir } from '../helpers/paths.js'
 
 const DEVICE = 'roll9.airquality._device.example.test'
@@ -35,13 +36,25 @@ let lab: DnsLab
 
 const cli = (args: string[], extra: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> =>
   new Promise((resolve) => {
-    const env = { PATH: process.env.PATH, DNS_SERVER: lab.server, DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile, CRYPTO_PATH: deviceCrypto, DANE_ID: DEVICE, DANEEL_STATE: join(tmp.dir, 'state'), ...extra }
-    execFile(process.execPath, [cliPath, ...args], { env, timeout: 60_000 }, (e, out, err) => resolve({ code: e === null ? 0 : Number(e.code), out, err }))
+    const env = {
+      PATH: process.env.PATH,
+      DNS_SERVER: lab.server,
+      DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile,
+      CRYPTO_PATH: deviceCrypto,
+      DANE_ID: DEVICE,
+      DANEEL_STATE: join(tmp.dir, 'state'),
+      ...extra,
+    }
+    execFile(process.execPath, [cliPath, ...args], { env, timeout: 60_000 }, (e, out, err) =>
+      resolve({ code: e === null ? 0 : Number(e.code), out, err }),
+    )
   })
 
 /** The zone-file lines a command printed for our name, re-stamped with the short test TTL. */
 const printedRecords = (out: string): string[] =>
-  [...out.matchAll(new RegExp(`^\\s*(${DEVICE.replaceAll('.', '\\.')}\\.) \\d+ IN TLSA (.+)$`, 'gm'))].map((m) => `${m[1]} ${TTL} IN TLSA ${m[2]}`)
+  [...out.matchAll(new RegExp(`^\\s*(${DEVICE.replaceAll('.', '\\.')}\\.) \\d+ IN TLSA (.+)$`, 'gm'))].map(
+    (m) => `${m[1]} ${TTL} IN TLSA ${m[2]}`,
+  )
 
 /**
  * An opener that accepts a signature by any key the sender publishes (PeerIdentity.spkis) and decrypts with any of
@@ -57,7 +70,12 @@ function rolloverOpener(name: string, keys: () => KeyObject[], directory: PeerDi
         for (let i = 0; ; i++) {
           let more = false
           const opener = createOpener({
-            provider: nodeProvider, recipientName: name, recipientKey: key, trustedDomains: ['example.test'], clock: systemClock, replay,
+            provider: nodeProvider,
+            recipientName: name,
+            recipientKey: key,
+            trustedDomains: ['example.test'],
+            clock: systemClock,
+            replay,
             resolveSender: async (from) => {
               const id = await directory.lookup(from)
               more = i + 1 < id.spkis.length
@@ -81,7 +99,9 @@ before(async () => {
   lab = await startDnsLab()
   const dev = createIdentity({ cryptoPath: deviceCrypto, daneId: DEVICE }).cert!
   const gw = createIdentity({ cryptoPath: gatewayCrypto, daneId: GATEWAY }).cert!
-  await lab.setRecords('example.test.', DEVICE_OWNER, 'TLSA', [`${DEVICE}. ${TTL} IN TLSA ${formatTlsaRdata(makeTlsaRecord(dev, 3, 0, 0))}`])
+  await lab.setRecords('example.test.', DEVICE_OWNER, 'TLSA', [
+    `${DEVICE}. ${TTL} IN TLSA ${formatTlsaRdata(makeTlsaRecord(dev, 3, 0, 0))}`,
+  ])
   await lab.setRecords('example.test.', 'gw._device', 'TLSA', [formatTlsaRdata(makeTlsaRecord(gw, 3, 0, 0))])
 })
 after(async () => {
@@ -108,12 +128,24 @@ test('create → publish current + next → commit → finish, with messages bot
       // device → gateway: signed with whatever key the device holds right now
       const deviceKey = loadIdentity(deviceCrypto, DEVICE).privateKey
       const gw = await directory.lookup(GATEWAY)
-      const up = createSealer({ provider: nodeProvider, senderName: DEVICE, senderKey: deviceKey, recipientName: GATEWAY, recipientSpki: gw.spki })
+      const up = createSealer({
+        provider: nodeProvider,
+        senderName: DEVICE,
+        senderKey: deviceKey,
+        recipientName: GATEWAY,
+        recipientSpki: gw.spki,
+      })
       const m1 = await gatewayOpener.open(up.seal({ pm25: s }, { now: Date.now(), seq: s }))
       assert.equal(m1.from, DEVICE)
       // gateway → device: encrypted to the key DNS publishes first
       const dev = await directory.lookup(DEVICE)
-      const down = createSealer({ provider: nodeProvider, senderName: GATEWAY, senderKey: gatewayKey, recipientName: DEVICE, recipientSpki: dev.spki })
+      const down = createSealer({
+        provider: nodeProvider,
+        senderName: GATEWAY,
+        senderKey: gatewayKey,
+        recipientName: DEVICE,
+        recipientSpki: dev.spki,
+      })
       const m2 = await deviceOpener.open(down.seal({ cmd: s }, { now: Date.now(), seq: s }))
       assert.equal(m2.from, GATEWAY)
       opened.set(at, (opened.get(at) ?? 0) + 1)

@@ -64,16 +64,47 @@ export function issueCert(dir: string, name: string, opts: CertOptions): TestCer
   const end = opts.end ?? caTime(Date.now() + 30 * DAY)
   const signKey = opts.issuer?.keyPath ?? keyPath
   const cfg = [
-    '[ ca ]', 'default_ca = tca', '[ tca ]', `dir = ${db}`, 'database = $dir/index.txt', 'serial = $dir/serial',
-    'new_certs_dir = $dir', 'default_md = sha256', 'policy = anything', 'unique_subject = no', 'email_in_dn = no',
-    'copy_extensions = none', '[ anything ]', 'commonName = supplied', '[ v3 ]',
-    'subjectKeyIdentifier = hash', ...(opts.issuer === undefined ? [] : ['authorityKeyIdentifier = keyid:always']),
-    ...opts.ext, '',
+    '[ ca ]',
+    'default_ca = tca',
+    '[ tca ]',
+    `dir = ${db}`,
+    'database = $dir/index.txt',
+    'serial = $dir/serial',
+    'new_certs_dir = $dir',
+    'default_md = sha256',
+    'policy = anything',
+    'unique_subject = no',
+    'email_in_dn = no',
+    'copy_extensions = none',
+    '[ anything ]',
+    'commonName = supplied',
+    '[ v3 ]',
+    'subjectKeyIdentifier = hash',
+    ...(opts.issuer === undefined ? [] : ['authorityKeyIdentifier = keyid:always']),
+    ...opts.ext,
+    '',
   ].join('\n')
   const cfgPath = join(db, 'ca.cnf')
   writeFileSync(cfgPath, cfg)
-  const args = ['ca', '-batch', '-config', cfgPath, '-extensions', 'v3', '-in', csrPath, '-out', certPath,
-    '-keyfile', signKey, '-startdate', start, '-enddate', end, '-notext']
+  const args = [
+    'ca',
+    '-batch',
+    '-config',
+    cfgPath,
+    '-extensions',
+    'v3',
+    '-in',
+    csrPath,
+    '-out',
+    certPath,
+    '-keyfile',
+    signKey,
+    '-startdate',
+    start,
+    '-enddate',
+    end,
+    '-notext',
+  ]
   if (opts.issuer === undefined) args.push('-selfsign')
   else args.push('-cert', opts.issuer.certPath)
   openssl(args, dir)
@@ -95,8 +126,12 @@ export function makeWebPki(dir: string, host: string): { root: TestCert; server:
   const server = issueCert(dir, 'web-server', {
     issuer: root,
     subject: `/CN=${host}`,
-    ext: ['basicConstraints = CA:FALSE', 'keyUsage = critical,digitalSignature', 'extendedKeyUsage = serverAuth',
-      `subjectAltName = DNS:${host},IP:127.0.0.1`],
+    ext: [
+      'basicConstraints = CA:FALSE',
+      'keyUsage = critical,digitalSignature',
+      'extendedKeyUsage = serverAuth',
+      `subjectAltName = DNS:${host},IP:127.0.0.1`,
+    ],
   })
   return { root, server }
 }

@@ -1,8 +1,8 @@
 /** TLS peers for monitor tests: `openssl s_server` on loopback, a small SMTP STARTTLS server, and the s_client DANE oracle. */
-import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import type { AddressInfo } from 'node:net'
 import { createServer, type Server, type Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
-import type { AddressInfo } from 'node:net'
 
 export interface Peer {
   port: number
@@ -59,8 +59,7 @@ export async function startSmtpStarttls(opts: { certPem: string; keyPem: string;
     let buf = ''
     const onData = (b: Buffer): void => {
       buf += b.toString('latin1')
-      let i: number
-      while ((i = buf.indexOf('\r\n')) >= 0) {
+      for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
         const line = buf.slice(0, i).toUpperCase()
         buf = buf.slice(i + 2)
         if (line.startsWith('EHLO') || line.startsWith('HELO')) sock.write(`250-${host}\r\n250-PIPELINING\r\n250 STARTTLS\r\n`)
@@ -80,8 +79,7 @@ export async function startSmtpStarttls(opts: { certPem: string; keyPem: string;
     let buf = ''
     tls.on('data', (b: Buffer) => {
       buf += b.toString('latin1')
-      let i: number
-      while ((i = buf.indexOf('\r\n')) >= 0) {
+      for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
         const line = buf.slice(0, i).toUpperCase()
         buf = buf.slice(i + 2)
         if (line.startsWith('EHLO')) tls.write(`250-${host}\r\n250 PIPELINING\r\n`)
@@ -113,7 +111,16 @@ export interface OracleResult {
  * (`-starttls smtp` for SMTP). DANE-EE name checks off, as RFC 7671 §5.1 says.
  */
 export function opensslDaneVerdict(opts: { port: number; domain: string; rrdata: string[]; smtp?: boolean }): Promise<OracleResult> {
-  const args = ['s_client', '-connect', `127.0.0.1:${opts.port}`, '-servername', opts.domain, '-dane_tlsa_domain', opts.domain, '-dane_ee_no_namechecks']
+  const args = [
+    's_client',
+    '-connect',
+    `127.0.0.1:${opts.port}`,
+    '-servername',
+    opts.domain,
+    '-dane_tlsa_domain',
+    opts.domain,
+    '-dane_ee_no_namechecks',
+  ]
   for (const r of opts.rrdata) args.push('-dane_tlsa_rrdata', r)
   if (opts.smtp === true) args.push('-starttls', 'smtp')
   return new Promise((resolve, reject) => {

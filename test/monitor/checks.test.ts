@@ -1,13 +1,14 @@
 /** Monitor verdicts on recorded observations (openssl-made certificates, the real matcher), and the alert state machine. */
-import { after, before, describe, test } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
 import { makeTlsaRecord } from '../../src/dane/tlsa.js'
 import { evaluateIdentity, evaluateService, type TlsaObservation } from '../../src/monitor/checks.js'
 import { createChainMatcher } from '../../src/monitor/matcher.js'
 import { buildAlert, formatTable, toJson } from '../../src/monitor/report.js'
-import { diffState, exitCodeOf, loadState, overallLevel, saveState, type CheckResult } from '../../src/monitor/state.js'
+import { type CheckResult, diffState, exitCodeOf, loadState, overallLevel, saveState } from '../../src/monitor/state.js'
 import { caTime, entityExt, issueCert, type TestCert } from '../helpers/https-ca.js'
 import { makeTempDir } from '../helpers/paths.js'
 
@@ -30,10 +31,19 @@ describe('service and identity verdicts', () => {
     soon = issueCert(tmp.dir, 'soon', { ext: entityExt('mx.example.test'), end: caTime(now + 3 * DAY) })
   })
   after(() => tmp.cleanup())
-  const svc = (tlsa: TlsaObservation | Error, chain: Uint8Array[] | Error, leafNotAfter?: number) => evaluateService({
-    kind: 'smtp', target: 'mx.example.test:25', host: 'mx.example.test', tlsaName: '_25._tcp.mx.example.test', tlsa, chain,
-    ...(leafNotAfter === undefined ? {} : { leafNotAfter }),
-  }, opts)
+  const svc = (tlsa: TlsaObservation | Error, chain: Uint8Array[] | Error, leafNotAfter?: number) =>
+    evaluateService(
+      {
+        kind: 'smtp',
+        target: 'mx.example.test:25',
+        host: 'mx.example.test',
+        tlsaName: '_25._tcp.mx.example.test',
+        tlsa,
+        chain,
+        ...(leafNotAfter === undefined ? {} : { leafNotAfter }),
+      },
+      opts,
+    )
   const r311 = (c: TestCert) => makeTlsaRecord(c.certDer, 3, 1, 1)
 
   test('healthy, no match, rollover, stale, expiring, bogus, insecure, unusable', () => {
@@ -62,7 +72,8 @@ describe('service and identity verdicts', () => {
 
   test('identity: key mismatch, unpublished, different, matching, PKIX-CD outcome', () => {
     const local = { certDer: cur.certDer, notAfter: now + 30 * DAY, keyMatches: true }
-    const id = (tlsa: TlsaObservation, extra: Record<string, unknown> = {}) => evaluateIdentity({ name: 'd._device.example.test', tlsa, local, noDnssec: false, ...extra }, opts)
+    const id = (tlsa: TlsaObservation, extra: Record<string, unknown> = {}) =>
+      evaluateIdentity({ name: 'd._device.example.test', tlsa, local, noDnssec: false, ...extra }, opts)
     assert.equal(id(secure(makeTlsaRecord(cur.certDer, 3, 1, 0))).level, 'ok')
     assert.equal(id(secure()).level, 'failure')
     assert.match(id(secure()).summary, /no TLSA records/)
@@ -75,7 +86,15 @@ describe('service and identity verdicts', () => {
 })
 
 describe('alert state: once per change', () => {
-  const r = (id: string, level: CheckResult['level']): CheckResult => ({ id, kind: 'tls', target: id, level, summary: `${id} is ${level}`, details: [], data: {} })
+  const r = (id: string, level: CheckResult['level']): CheckResult => ({
+    id,
+    kind: 'tls',
+    target: id,
+    level,
+    summary: `${id} is ${level}`,
+    details: [],
+    data: {},
+  })
 
   test('first healthy run is silent, a change alerts once, a return to healthy alerts once', () => {
     let state = loadState('/nonexistent/daneel/monitor-state.json')
@@ -85,7 +104,10 @@ describe('alert state: once per change', () => {
       return d.changes
     }
     assert.equal(step([r('a', 'ok')], 1).length, 0)
-    assert.deepEqual(step([r('a', 'failure')], 2).map((c) => [c.from, c.to]), [['ok', 'failure']])
+    assert.deepEqual(
+      step([r('a', 'failure')], 2).map((c) => [c.from, c.to]),
+      [['ok', 'failure']],
+    )
     assert.equal(step([r('a', 'failure')], 3).length, 0)
     assert.equal(state.checks.a?.since, 2)
     assert.equal(step([r('a', 'warning'), r('b', 'ok')], 4).length, 1)
@@ -96,7 +118,10 @@ describe('alert state: once per change', () => {
     assert.equal(step([r('a', 'ok'), r('b', 'ok')], 7).length, 0)
     assert.equal(state.checks.c?.level, 'failure')
     assert.equal(overallLevel([r('a', 'ok'), r('b', 'warning')]), 'warning')
-    assert.deepEqual(['ok', 'warning', 'failure'].map((l) => exitCodeOf(l as CheckResult['level'])), [0, 1, 2])
+    assert.deepEqual(
+      ['ok', 'warning', 'failure'].map((l) => exitCodeOf(l as CheckResult['level'])),
+      [0, 1, 2],
+    )
   })
 
   test('the state file round-trips and a corrupt one is treated as empty', () => {

@@ -1,17 +1,18 @@
 /** `daneel monitor` against openssl s_server and a Node SMTP STARTTLS peer, with the Knot lab; OpenSSL's DANE verdict as the oracle. */
-import { after, before, describe, test } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
-import { readFileSync, existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
 import { formatTlsaRdata, makeTlsaRecord } from '../../src/dane/tlsa.js'
 import { createIdentity } from '../../src/identity/store.js'
-import { startDnsLab, type DnsLab } from '../helpers/dns-lab.js'
+import { type DnsLab, startDnsLab } from '../helpers/dns-lab.js'
 import { caTime, entityExt, issueCert, type TestCert } from '../helpers/https-ca.js'
 import { cliPath, makeTempDir } from '../helpers/paths.js'
-import { opensslDaneVerdict, startOpensslServer, startSmtpStarttls, type Peer } from '../helpers/tls-peers.js'
+import { opensslDaneVerdict, type Peer, startOpensslServer, startSmtpStarttls } from '../helpers/tls-peers.js'
 
 const DAY = 86_400_000
 const HOST = 'mx.example.test'
@@ -38,19 +39,28 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
   const notifyFile = join(tmp.dir, 'notifications.log')
 
   const env = (): NodeJS.ProcessEnv => ({
-    PATH: process.env.PATH, HOME: tmp.dir, DNS_SERVER: lab.server, DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile,
-    DANEEL_STATE: join(tmp.dir, 'state'), CRYPTO_PATH: join(tmp.dir, 'crypto'),
+    PATH: process.env.PATH,
+    HOME: tmp.dir,
+    DNS_SERVER: lab.server,
+    DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile,
+    DANEEL_STATE: join(tmp.dir, 'state'),
+    CRYPTO_PATH: join(tmp.dir, 'crypto'),
   })
   const monitor = (args: string[], extra: Record<string, string> = {}): Promise<Run> =>
     new Promise((resolve, reject) => {
-      execFile(process.execPath, [cliPath, 'monitor', '--json', ...args], { env: { ...env(), ...extra }, timeout: 60_000 }, (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1
-        try {
-          resolve({ code, json: JSON.parse(stdout), stdout, stderr })
-        } catch {
-          reject(new Error(`monitor exit ${code}, stdout ${stdout}, stderr ${stderr}`))
-        }
-      })
+      execFile(
+        process.execPath,
+        [cliPath, 'monitor', '--json', ...args],
+        { env: { ...env(), ...extra }, timeout: 60_000 },
+        (err, stdout, stderr) => {
+          const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1
+          try {
+            resolve({ code, json: JSON.parse(stdout), stdout, stderr })
+          } catch {
+            reject(new Error(`monitor exit ${code}, stdout ${stdout}, stderr ${stderr}`))
+          }
+        },
+      )
     })
   const r311 = (c: TestCert): string => formatTlsaRdata(makeTlsaRecord(c.certDer, 3, 1, 1))
   const owner = (port: number, host = 'mx'): string => `_${port}._tcp.${host}`
@@ -74,7 +84,12 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r))
     lab = await startDnsLab({
       records: {
-        'example.test.': ['mx IN A 127.0.0.1', `${owner(tlsPeer.port)} IN TLSA ${r311(cur)}`, `${owner(soonPeer.port)} IN TLSA ${r311(soon)}`, `${owner(smtpPeer.port)} IN TLSA ${r311(cur)}`],
+        'example.test.': [
+          'mx IN A 127.0.0.1',
+          `${owner(tlsPeer.port)} IN TLSA ${r311(cur)}`,
+          `${owner(soonPeer.port)} IN TLSA ${r311(soon)}`,
+          `${owner(smtpPeer.port)} IN TLSA ${r311(cur)}`,
+        ],
         'badds.test.': ['mx IN A 127.0.0.1', `${owner(tlsPeer.port)} IN TLSA ${r311(cur)}`],
       },
     })
@@ -85,9 +100,19 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
   })
 
   /** Sets the TLSA RRset, runs the monitor and OpenSSL on the same records, and checks they agree on the match. */
-  async function verdict(records: string[], port = tlsPeer.port): Promise<{ run: Run; oracle: Awaited<ReturnType<typeof opensslDaneVerdict>> }> {
+  async function verdict(
+    records: string[],
+    port = tlsPeer.port,
+  ): Promise<{ run: Run; oracle: Awaited<ReturnType<typeof opensslDaneVerdict>> }> {
     await lab.setRecords('example.test.', owner(port), 'TLSA', records)
-    const run = await monitor(['--tls', `${HOST}:${port}`, '--notify-cmd', `cat >> '${notifyFile}'; printf '\\n---\\n' >> '${notifyFile}'`, '--webhook', `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alert`])
+    const run = await monitor([
+      '--tls',
+      `${HOST}:${port}`,
+      '--notify-cmd',
+      `cat >> '${notifyFile}'; printf '\\n---\\n' >> '${notifyFile}'`,
+      '--webhook',
+      `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alert`,
+    ])
     const oracle = await opensslDaneVerdict({ port, domain: HOST, rrdata: records })
     const check = run.json.checks[0]!
     assert.equal(check.data.match, oracle.verifyCode === 0, `monitor match=${String(check.data.match)} vs openssl ${oracle.verifyCode}`)
@@ -169,16 +194,22 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
   test('quiet when healthy, a table with --verbose, usage errors exit 2', async () => {
     await lab.setRecords('example.test.', owner(tlsPeer.port), 'TLSA', [r311(cur)])
     const quiet = await new Promise<{ code: number; out: string }>((resolve) => {
-      execFile(process.execPath, [cliPath, 'monitor', '--tls', `${HOST}:${tlsPeer.port}`], { env: env() }, (err, out) => resolve({ code: err === null ? 0 : Number(err.code), out }))
+      execFile(process.execPath, [cliPath, 'monitor', '--tls', `${HOST}:${tlsPeer.port}`], { env: env() }, (err, out) =>
+        resolve({ code: err === null ? 0 : Number(err.code), out }),
+      )
     })
     assert.equal(quiet.code, 0)
     assert.equal(quiet.out, '')
     const verbose = await new Promise<string>((resolve) => {
-      execFile(process.execPath, [cliPath, 'monitor', '--verbose', '--tls', `${HOST}:${tlsPeer.port}`], { env: env() }, (_e, out) => resolve(out))
+      execFile(process.execPath, [cliPath, 'monitor', '--verbose', '--tls', `${HOST}:${tlsPeer.port}`], { env: env() }, (_e, out) =>
+        resolve(out),
+      )
     })
     assert.match(verbose, /^STATUS\s+CHECK\s+TARGET\s+SUMMARY\nOK\s+tls\s+mx\.example\.test:\d+/)
     const usage = await new Promise<number>((resolve) => {
-      execFile(process.execPath, [cliPath, 'monitor', '--tls', 'no-port'], { env: env() }, (err) => resolve(err === null ? 0 : Number(err.code)))
+      execFile(process.execPath, [cliPath, 'monitor', '--tls', 'no-port'], { env: env() }, (err) =>
+        resolve(err === null ? 0 : Number(err.code)),
+      )
     })
     assert.equal(usage, 2)
   })

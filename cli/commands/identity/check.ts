@@ -1,13 +1,14 @@
 /** `daneel identity check`: look our own name up as a peer would, compare with the local identity, say what to publish. */
-import { parseCommand } from '../../args.js'
-import { SETTINGS_HELP, SETTINGS_OPTIONS, requireDaneId, resolveSettings } from '../../settings.js'
+
 import { DaneelError } from '../../../src/errors.js'
 import { evaluateIdentity } from '../../../src/monitor/checks.js'
-import { createContext, type CliContext } from '../../monitor/context.js'
-import { observeIdentity, readLocalIdentity, type LocalIdentity } from '../../monitor/observe.js'
+import { parseCommand } from '../../args.js'
 import { publishAdvice } from '../../monitor/advice.js'
+import { type CliContext, createContext } from '../../monitor/context.js'
+import { type LocalIdentity, observeIdentity, readLocalIdentity } from '../../monitor/observe.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings.js'
 
-export const summary = 'self-check: is the published TLSA identity this device\'s certificate? (--wait until it is)'
+export const summary = "self-check: is the published TLSA identity this device's certificate? (--wait until it is)"
 
 const HELP = `Usage: daneel identity check [--wait] [--timeout SECONDS] [--json]
 
@@ -51,20 +52,36 @@ async function checkOnce(ctx: CliContext, name: string, local: LocalIdentity): P
     lines.push(`${name}: no TLSA record is published (${t.status}). Publish:`, ...advice.map((l) => `  ${l}`))
   } else if (res.level === 'failure' && res.data.match === false) {
     state = 'different'
-    lines.push(`${name}: published but different: ${t.records.length} TLSA record(s), none matches the local certificate.`, ...res.details.map((d) => `  ${d}`), 'Publish instead:', ...advice.map((l) => `  ${l}`))
+    lines.push(
+      `${name}: published but different: ${t.records.length} TLSA record(s), none matches the local certificate.`,
+      ...res.details.map((d) => `  ${d}`),
+      'Publish instead:',
+      ...advice.map((l) => `  ${l}`),
+    )
   } else if (res.level === 'failure') {
     state = 'not-authenticated'
     lines.push(`${name}: ${res.summary}`, ...advice.map((l) => `  ${l}`))
-  } else if (!ctx.noDnssec && t.status === 'secure' && !t.records.some((r) => r.usage === 3 && r.matchingType === 0 && ctx.match([r], [local.certDer]).matched)) {
+  } else if (
+    !ctx.noDnssec &&
+    t.status === 'secure' &&
+    !t.records.some((r) => r.usage === 3 && r.matchingType === 0 && ctx.match([r], [local.certDer]).matched)
+  ) {
     // a matching digest (3 1 1) proves the binding, but peers must fetch the key to encrypt to us (MISSION "TLSA")
     state = 'digest-only'
     lines.push(`${name}: the published digest matches, but peers cannot fetch the key from it. Add:`, ...advice.map((l) => `  ${l}`))
   } else {
     state = 'matching'
-    lines.push(`${name}: published, ${obs.pkixCd === true ? 'authenticated by PKIX-CD' : 'DNSSEC secure'} and matching the local certificate`)
+    lines.push(
+      `${name}: published, ${obs.pkixCd === true ? 'authenticated by PKIX-CD' : 'DNSSEC secure'} and matching the local certificate`,
+    )
   }
   const ok = state === 'matching'
-  return { ok, lines, retryAfter: Math.max(1, ttl), json: { name, state, ok, status: t instanceof Error ? 'error' : t.status, summary: res.summary, publish: ok ? [] : advice } }
+  return {
+    ok,
+    lines,
+    retryAfter: Math.max(1, ttl),
+    json: { name, state, ok, status: t instanceof Error ? 'error' : t.status, summary: res.summary, publish: ok ? [] : advice },
+  }
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -74,7 +91,8 @@ export async function run(argv: string[]): Promise<number> {
   const settings = resolveSettings(parsed.values, process.env)
   const name = requireDaneId(settings)
   const local = readLocalIdentity(settings.cryptoPath, name)
-  if (local === undefined) throw new DaneelError('ERR_IDENTITY_MISSING', `no certificate ${settings.cryptoPath}/${name}.crt.pem (run: daneel identity create)`)
+  if (local === undefined)
+    throw new DaneelError('ERR_IDENTITY_MISSING', `no certificate ${settings.cryptoPath}/${name}.crt.pem (run: daneel identity create)`)
   const timeoutRaw = parsed.values.timeout
   const timeoutS = timeoutRaw === undefined ? Infinity : Number(timeoutRaw)
   if (!(timeoutS > 0)) throw new DaneelError('ERR_USAGE', `--timeout takes a positive number of seconds, not '${timeoutRaw}'`)

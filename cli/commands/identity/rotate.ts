@@ -1,13 +1,24 @@
 /** `daneel identity rotate [--commit|--finish]`: a key rollover without an outage (RFC 7671 §8.1 "current + next"). */
-import { parseCommand } from '../../args.js'
-import { SETTINGS_HELP, SETTINGS_OPTIONS, requireDaneId, resolveSettings, type Settings } from '../../settings.js'
-import { DaneelError } from '../../../src/errors.js'
-import { formatTlsaZoneLine } from '../../../src/dane/tlsa.js'
+
 import { keyIdString, pkixCdUrl } from '../../../src/dane/pkix-cd.js'
-import { commitNext, finishRollover, readPair, readRollover, rolloverPaths, stageNext, writeRollover, type KeyPair, type RolloverState } from '../../../src/identity/rollover.js'
-import { createContext } from '../../monitor/context.js'
+import { formatTlsaZoneLine } from '../../../src/dane/tlsa.js'
+import { DaneelError } from '../../../src/errors.js'
+import {
+  commitNext,
+  finishRollover,
+  type KeyPair,
+  type RolloverState,
+  readPair,
+  readRollover,
+  rolloverPaths,
+  stageNext,
+  writeRollover,
+} from '../../../src/identity/rollover.js'
+import { parseCommand } from '../../args.js'
 import { identityRecord } from '../../monitor/advice.js'
+import { createContext } from '../../monitor/context.js'
 import { observeTlsa } from '../../monitor/observe.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS, type Settings } from '../../settings.js'
 
 export const summary = 'key rollover: stage the next key (current + next records), --commit, --finish'
 
@@ -27,10 +38,16 @@ Every step can be interrupted and run again.
 ${SETTINGS_HELP}`
 
 const OPTIONS = {
-  ...SETTINGS_OPTIONS, commit: { type: 'boolean' }, finish: { type: 'boolean' }, wait: { type: 'boolean' }, days: { type: 'string' }, json: { type: 'boolean' },
+  ...SETTINGS_OPTIONS,
+  commit: { type: 'boolean' },
+  finish: { type: 'boolean' },
+  wait: { type: 'boolean' },
+  days: { type: 'string' },
+  json: { type: 'boolean' },
 } as const
 
-const lineFor = (name: string, pair: KeyPair, noDnssec: boolean): string => formatTlsaZoneLine(name, identityRecord(pair.cert.der, noDnssec), 300)
+const lineFor = (name: string, pair: KeyPair, noDnssec: boolean): string =>
+  formatTlsaZoneLine(name, identityRecord(pair.cert.der, noDnssec), 300)
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 function out(json: boolean, obj: Record<string, unknown>, text: string[]): void {
@@ -39,7 +56,9 @@ function out(json: boolean, obj: Record<string, unknown>, text: string[]): void 
 
 function pkixLines(name: string, pair: KeyPair, noDnssec: boolean): string[] {
   if (!noDnssec || pair.cert.aki === undefined) return []
-  return [`PKIX-CD: serve ${pair.cert.ski !== undefined && keyIdString(pair.cert.ski) === keyIdString(pair.cert.aki) ? 'this certificate' : 'its issuing CA'} at ${pkixCdUrl(name, pair.cert.aki)}`]
+  return [
+    `PKIX-CD: serve ${pair.cert.ski !== undefined && keyIdString(pair.cert.ski) === keyIdString(pair.cert.aki) ? 'this certificate' : 'its issuing CA'} at ${pkixCdUrl(name, pair.cert.aki)}`,
+  ]
 }
 
 /** What validated DNS says about a certificate: shown (and authenticated), plus the RRset TTL. */
@@ -54,7 +73,11 @@ async function dnsShows(settings: Settings, name: string, certDers: Uint8Array[]
   for (const der of certDers) {
     let ok = t.records.some((r) => (r.usage === 3 || r.usage === 4) && ctx.match([{ ...r, usage: 3 }], [der]).matched)
     if (ok && viaPkix) {
-      ok = await ctx.pkixCd?.authenticate(name, der).then(() => true, () => false) ?? false
+      ok =
+        (await ctx.pkixCd?.authenticate(name, der).then(
+          () => true,
+          () => false,
+        )) ?? false
     }
     shown.push(ok)
   }
@@ -81,7 +104,8 @@ async function commit(settings: Settings, name: string, json: boolean, wait: boo
           if (seen.nextSeenAt !== state.nextSeenAt || seen.ttl !== state.ttl) writeRollover(settings.cryptoPath, seen)
           state = seen
           waitMs = (seen.nextSeenAt ?? now) + (seen.ttl ?? 0) * 1000 - now
-          if (waitMs > 0) why = `the next record is published; caches may hold the old RRset ${Math.ceil(waitMs / 1000)} s more (TTL ${seen.ttl} s)`
+          if (waitMs > 0)
+            why = `the next record is published; caches may hold the old RRset ${Math.ceil(waitMs / 1000)} s more (TTL ${seen.ttl} s)`
         }
       }
       if (waitMs > 0 && why !== '') {
@@ -109,7 +133,8 @@ async function finish(settings: Settings, name: string, json: boolean, wait: boo
   const p = rolloverPaths(settings.cryptoPath, name)
   const state = readRollover(settings.cryptoPath, name)
   if (state === undefined) throw new DaneelError('ERR_USAGE', `no rollover of ${name} in progress`)
-  if (state.phase !== 'committed') throw new DaneelError('ERR_USAGE', `the rollover of ${name} is ${state.phase}: run 'daneel identity rotate --commit' first`)
+  if (state.phase !== 'committed')
+    throw new DaneelError('ERR_USAGE', `the rollover of ${name} is ${state.phase}: run 'daneel identity rotate --commit' first`)
   const cur = readPair(p.key, p.cert)
   if (cur === undefined) throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${settings.cryptoPath}`)
   const set = [lineFor(name, cur, settings.noDnssec)]
@@ -127,19 +152,28 @@ async function finish(settings: Settings, name: string, json: boolean, wait: boo
       remaining = (gone.oldGoneAt ?? now) + (gone.ttl ?? 0) * 1000 - now
       if (dns.shown[0] === true && remaining <= 0) {
         finishRollover(settings.cryptoPath, name)
-        out(json, { name, finished: true, publish: set }, ['Published record set:', ...set.map((l) => `  ${l}`), `${name}: rollover finished; the old key is discarded.`])
+        out(json, { name, finished: true, publish: set }, [
+          'Published record set:',
+          ...set.map((l) => `  ${l}`),
+          `${name}: rollover finished; the old key is discarded.`,
+        ])
         return 0
       }
     } else if (s.oldGoneAt !== undefined) {
       const { oldGoneAt: _, ...back } = s
       writeRollover(settings.cryptoPath, back)
     }
-    const why = !oldShown && dns.shown[0] !== true
-      ? 'validated DNS does not show the current record: publish the set above'
-      : oldShown ? 'validated DNS still shows the old record: publish the set above' : `the old record is gone; caches may hold it ${Math.ceil(remaining / 1000)} s more`
+    const why =
+      !oldShown && dns.shown[0] !== true
+        ? 'validated DNS does not show the current record: publish the set above'
+        : oldShown
+          ? 'validated DNS still shows the old record: publish the set above'
+          : `the old record is gone; caches may hold it ${Math.ceil(remaining / 1000)} s more`
     if (!wait) {
       out(json, { name, finished: false, publish: set, reason: why }, [
-        'Publish this record set (without the old record):', ...set.map((l) => `  ${l}`), ...pkixLines(name, cur, settings.noDnssec),
+        'Publish this record set (without the old record):',
+        ...set.map((l) => `  ${l}`),
+        ...pkixLines(name, cur, settings.noDnssec),
         `${name}: ${why}; run 'daneel identity rotate --finish' again to discard the old key.`,
       ])
       return 0
@@ -164,8 +198,14 @@ export async function run(argv: string[]): Promise<number> {
   if (v.commit === true) return commit(settings, name, json, v.wait === true)
   if (v.finish === true) return finish(settings, name, json, v.wait === true)
   const days = v.days === undefined ? 365 : Number(v.days)
-  if (!Number.isInteger(days) || days < 1 || days > 36500) throw new DaneelError('ERR_USAGE', `--days takes a whole number from 1 to 36500, not '${v.days}'`)
-  const { current, next, state } = stageNext(settings.cryptoPath, name, { now: Date.now(), appUid: settings.appUid, days, ca: settings.noDnssec })
+  if (!Number.isInteger(days) || days < 1 || days > 36500)
+    throw new DaneelError('ERR_USAGE', `--days takes a whole number from 1 to 36500, not '${v.days}'`)
+  const { current, next, state } = stageNext(settings.cryptoPath, name, {
+    now: Date.now(),
+    appUid: settings.appUid,
+    days,
+    ca: settings.noDnssec,
+  })
   const p = rolloverPaths(settings.cryptoPath, name)
   const set = [lineFor(name, current, settings.noDnssec), lineFor(name, next, settings.noDnssec)]
   out(json, { name, phase: state.phase, nextKey: p.nextKey, nextCert: p.nextCert, publish: set }, [

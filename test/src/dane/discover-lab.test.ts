@@ -1,17 +1,18 @@
 /** DANE discovery against the Knot lab: secure keys, bogus/indeterminate fail closed, PKIX-CD only on a proven-insecure zone. */
-import { after, before, describe, test } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { X509Certificate } from 'node:crypto'
+import { after, before, describe, test } from 'node:test'
 import { fixedClock, systemClock } from '../../../src/clock.js'
-import { isDaneelError } from '../../../src/errors.js'
 import { createPeerDirectory } from '../../../src/dane/discover.js'
 import { resolverHostLookup } from '../../../src/dane/host-resolver.js'
 import { createHttpsFetcher } from '../../../src/dane/https-fetch.js'
 import { formatTlsaRdata, makeTlsaRecord } from '../../../src/dane/tlsa.js'
-import { createResolver } from '../../../src/dns/resolver.js'
 import { loadTrustAnchors } from '../../../src/dns/dnssec/anchors.js'
-import { startDnsLab, type DnsLab } from '../../helpers/dns-lab.js'
-import { CA_EXT, entityExt, issueCert, makeWebPki, startHttpsCaServer, type HttpsCaServer, type TestCert } from '../../helpers/https-ca.js'
+import { createResolver } from '../../../src/dns/resolver.js'
+import { isDaneelError } from '../../../src/errors.js'
+import { type DnsLab, startDnsLab } from '../../helpers/dns-lab.js'
+import { CA_EXT, entityExt, type HttpsCaServer, issueCert, makeWebPki, startHttpsCaServer, type TestCert } from '../../helpers/https-ca.js'
 import { makeTempDir } from '../../helpers/paths.js'
 
 const spkiOfPem = (pem: string): Uint8Array => new Uint8Array(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }))
@@ -69,14 +70,21 @@ describe('createPeerDirectory with the Knot lab', () => {
 
   test('bogus fails closed: tampered, expired, wrong DS; no PKIX-CD fallback even with a good CA', async () => {
     const d = directory()
-    for (const name of ['tampered._device.example.test', 'expired._device.example.test', 'dev1._device.badds.test', 'pk1._device.badds.test']) {
+    for (const name of [
+      'tampered._device.example.test',
+      'expired._device.example.test',
+      'dev1._device.badds.test',
+      'pk1._device.badds.test',
+    ]) {
       await assert.rejects(d.lookup(name), (e) => isDaneelError(e, 'ERR_DNSSEC_BOGUS'), name)
     }
     assert.equal(server.hits.size, 0, 'no CA was fetched for a bogus zone')
   })
 
   test('an unsynced clock is indeterminate, never secure', async () => {
-    await assert.rejects(directory({ clock: fixedClock(Date.now(), false) }).lookup('dev1._device.example.test'), (e) => isDaneelError(e, 'ERR_DNSSEC_INDETERMINATE'))
+    await assert.rejects(directory({ clock: fixedClock(Date.now(), false) }).lookup('dev1._device.example.test'), (e) =>
+      isDaneelError(e, 'ERR_DNSSEC_INDETERMINATE'),
+    )
   })
 
   test('proven insecure: PKIX-CD over HTTPS to device.insecure.test, found through our resolver', async () => {
@@ -85,11 +93,17 @@ describe('createPeerDirectory with the Knot lab', () => {
     assert.deepEqual(id.certDer, pk1.certDer)
     assert.equal(server.hits.get(`/.well-known/ca/${root.keyId}.pem`), 1)
     // the lab's own dev1 there is self-signed without CA:TRUE, and its CA URL is not served: no authentication
-    await assert.rejects(directory().lookup('dev1._device.insecure.test'), (e) => isDaneelError(e, 'ERR_PKIXCD_FETCH') || isDaneelError(e, 'ERR_PKIXCD_CHAIN'))
+    await assert.rejects(
+      directory().lookup('dev1._device.insecure.test'),
+      (e) => isDaneelError(e, 'ERR_PKIXCD_FETCH') || isDaneelError(e, 'ERR_PKIXCD_CHAIN'),
+    )
   })
 
   test('NO_DNSSEC: even a secure name must pass PKIX-CD; nothing published is ERR_TLSA_NONE', async () => {
-    await assert.rejects(directory({ noDnssec: true }).lookup('dev1._device.example.test'), (e) => isDaneelError(e) && e.code.startsWith('ERR_PKIXCD'))
+    await assert.rejects(
+      directory({ noDnssec: true }).lookup('dev1._device.example.test'),
+      (e) => isDaneelError(e) && e.code.startsWith('ERR_PKIXCD'),
+    )
     await assert.rejects(directory().lookup('nx._device.example.test'), (e) => isDaneelError(e, 'ERR_TLSA_NONE'))
   })
 })

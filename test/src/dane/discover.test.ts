@@ -1,12 +1,13 @@
 /** DANE discovery on recorded answers: secure keys (rollover: all keys), fail-closed statuses, PKIX-CD on insecure, cache. */
-import { after, before, describe, test } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { createHash, X509Certificate } from 'node:crypto'
+import { after, before, describe, test } from 'node:test'
 import { fixedClock, systemClock } from '../../../src/clock.js'
-import { isDaneelError } from '../../../src/errors.js'
 import { createPeerDirectory, type TlsaSource } from '../../../src/dane/discover.js'
 import type { TlsaRecord } from '../../../src/dane/types.js'
 import type { ValidationStatus } from '../../../src/dns/types.js'
+import { isDaneelError } from '../../../src/errors.js'
 import { CA_EXT, entityExt, issueCert, type TestCert } from '../../helpers/https-ca.js'
 import { makeTempDir } from '../../helpers/paths.js'
 
@@ -15,7 +16,9 @@ const spkiOf = (c: TestCert): Uint8Array => new Uint8Array(new X509Certificate(c
 const rec = (usage: 3 | 4, selector: 0 | 1, matchingType: 0 | 1, data: Uint8Array): TlsaRecord => ({ usage, selector, matchingType, data })
 const sha256 = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(b).digest())
 
-function source(answers: Record<string, { records: TlsaRecord[]; status: ValidationStatus; ttl?: number } | Error>): TlsaSource & { calls: number } {
+function source(
+  answers: Record<string, { records: TlsaRecord[]; status: ValidationStatus; ttl?: number } | Error>,
+): TlsaSource & { calls: number } {
   const s = {
     calls: 0,
     async lookupTlsa(name: string) {
@@ -118,7 +121,12 @@ describe('createPeerDirectory', () => {
 
   test('failures are not cached, and an unsynced clock makes PKIX-CD indeterminate', async () => {
     const src = source({ [NAME]: { status: 'insecure', records: [rec(4, 0, 0, issued.certDer)] } })
-    const dir = createPeerDirectory({ resolver: src, clock: fixedClock(Date.now(), false), noDnssec: false, fetchCa: async () => new TextEncoder().encode(root.certPem) })
+    const dir = createPeerDirectory({
+      resolver: src,
+      clock: fixedClock(Date.now(), false),
+      noDnssec: false,
+      fetchCa: async () => new TextEncoder().encode(root.certPem),
+    })
     await assert.rejects(dir.lookup(NAME), (e) => isDaneelError(e, 'ERR_CLOCK_UNSYNCED'))
     await assert.rejects(dir.lookup(NAME), (e) => isDaneelError(e, 'ERR_CLOCK_UNSYNCED'))
     assert.equal(src.calls, 2)

@@ -1,11 +1,21 @@
 /** PKIX-CD against a local HTTPS server with a test CA made by openssl: a good chain, and each failure alone. */
-import { after, before, describe, test } from 'node:test'
+
 import assert from 'node:assert/strict'
-import { systemClock, fixedClock } from '../../../src/clock.js'
-import { isDaneelError } from '../../../src/errors.js'
+import { after, before, describe, test } from 'node:test'
+import { fixedClock, systemClock } from '../../../src/clock.js'
 import { createHttpsFetcher, PKIXCD_MAX_BYTES, PKIXCD_TIMEOUT_MS } from '../../../src/dane/https-fetch.js'
 import { createPkixCd, pkixCdDomain, pkixCdUrl, verifyPkixCdChain } from '../../../src/dane/pkix-cd.js'
-import { CA_EXT, caTime, entityExt, issueCert, makeWebPki, startHttpsCaServer, type HttpsCaServer, type TestCert } from '../../helpers/https-ca.js'
+import { isDaneelError } from '../../../src/errors.js'
+import {
+  CA_EXT,
+  caTime,
+  entityExt,
+  type HttpsCaServer,
+  issueCert,
+  makeWebPki,
+  startHttpsCaServer,
+  type TestCert,
+} from '../../helpers/https-ca.js'
 import { makeTempDir } from '../../helpers/paths.js'
 
 const DAY = 86_400_000
@@ -18,8 +28,14 @@ describe('PKIX-CD names', () => {
     assert.equal(pkixCdDomain(NAME), 'example.test')
     assert.equal(pkixCdDomain('A.B._device._x.Example.COM.'), 'example.com')
     assert.equal(pkixCdUrl(NAME, Uint8Array.from([0xab, 0x01, 0xff])), 'https://device.example.test/.well-known/ca/ab-01-ff.pem')
-    assert.throws(() => pkixCdDomain('plain.example.com'), (e) => isDaneelError(e, 'ERR_NAME_INVALID'))
-    assert.throws(() => pkixCdDomain('x._device'), (e) => isDaneelError(e, 'ERR_NAME_INVALID'))
+    assert.throws(
+      () => pkixCdDomain('plain.example.com'),
+      (e) => isDaneelError(e, 'ERR_NAME_INVALID'),
+    )
+    assert.throws(
+      () => pkixCdDomain('x._device'),
+      (e) => isDaneelError(e, 'ERR_NAME_INVALID'),
+    )
   })
 })
 
@@ -63,7 +79,10 @@ describe('PKIX-CD over HTTPS (openssl test CA, local server)', () => {
     server = await startHttpsCaServer(web.server)
     root = issueCert(tmp.dir, 'zone-root', { ext: CA_EXT })
     good = issueCert(tmp.dir, 'good', { issuer: root, ext: entityExt('other.example.test', NAME.toUpperCase()) })
-    inter = issueCert(tmp.dir, 'zone-inter', { issuer: root, ext: ['basicConstraints = critical,CA:TRUE,pathlen:0', 'keyUsage = critical,keyCertSign'] })
+    inter = issueCert(tmp.dir, 'zone-inter', {
+      issuer: root,
+      ext: ['basicConstraints = critical,CA:TRUE,pathlen:0', 'keyUsage = critical,keyCertSign'],
+    })
     viaInter = issueCert(tmp.dir, 'via-inter', { issuer: inter, ext: entityExt(NAME) })
     server.setRoute(path(root.keyId), { body: root.certPem })
     server.setRoute(path(inter.keyId), { body: inter.certPem + root.certPem })
@@ -105,7 +124,9 @@ describe('PKIX-CD over HTTPS (openssl test CA, local server)', () => {
   })
 
   test('CA without keyCertSign', async () => {
-    const nokcs = issueCert(tmp.dir, 'nokcs-root', { ext: ['basicConstraints = critical,CA:TRUE', 'keyUsage = critical,digitalSignature,cRLSign'] })
+    const nokcs = issueCert(tmp.dir, 'nokcs-root', {
+      ext: ['basicConstraints = critical,CA:TRUE', 'keyUsage = critical,digitalSignature,cRLSign'],
+    })
     const ee = issueCert(tmp.dir, 'ee-nokcs', { issuer: nokcs, ext: entityExt(NAME) })
     server.setRoute(path(nokcs.keyId), { body: nokcs.certPem })
     await expectFail(ee, 'ERR_CERT_KEY_USAGE', /keyCertSign/)
@@ -116,7 +137,9 @@ describe('PKIX-CD over HTTPS (openssl test CA, local server)', () => {
     const ee = issueCert(tmp.dir, 'ee-notca', { issuer: notCa, ext: entityExt(NAME) })
     server.setRoute(path(notCa.keyId), { body: notCa.certPem })
     await expectFail(ee, 'ERR_CERT_NOT_CA', /CA:TRUE/)
-    const tight = issueCert(tmp.dir, 'tight-root', { ext: ['basicConstraints = critical,CA:TRUE,pathlen:0', 'keyUsage = critical,keyCertSign'] })
+    const tight = issueCert(tmp.dir, 'tight-root', {
+      ext: ['basicConstraints = critical,CA:TRUE,pathlen:0', 'keyUsage = critical,keyCertSign'],
+    })
     const mid = issueCert(tmp.dir, 'tight-mid', { issuer: tight, ext: CA_EXT })
     const ee2 = issueCert(tmp.dir, 'ee-tight', { issuer: mid, ext: entityExt(NAME) })
     server.setRoute(path(mid.keyId), { body: mid.certPem + tight.certPem })
@@ -180,8 +203,17 @@ describe('PKIX-CD over HTTPS (openssl test CA, local server)', () => {
   test('on recorded bytes: the core needs no network; an unsynced clock fails closed', () => {
     const r = verifyPkixCdChain(NAME, good.certDer, [root.certDer], systemClock)
     assert.equal(r.cas.length, 1)
-    assert.throws(() => verifyPkixCdChain(NAME, good.certDer, [root.certDer], fixedClock(Date.now(), false)), (e) => isDaneelError(e, 'ERR_CLOCK_UNSYNCED'))
-    assert.throws(() => verifyPkixCdChain(NAME, good.certDer, [root.certDer], fixedClock(Date.now() + 60 * DAY)), (e) => isDaneelError(e, 'ERR_CERT_EXPIRED'))
-    assert.throws(() => verifyPkixCdChain(NAME, good.certDer, [], systemClock), (e) => isDaneelError(e, 'ERR_PKIXCD_CHAIN'))
+    assert.throws(
+      () => verifyPkixCdChain(NAME, good.certDer, [root.certDer], fixedClock(Date.now(), false)),
+      (e) => isDaneelError(e, 'ERR_CLOCK_UNSYNCED'),
+    )
+    assert.throws(
+      () => verifyPkixCdChain(NAME, good.certDer, [root.certDer], fixedClock(Date.now() + 60 * DAY)),
+      (e) => isDaneelError(e, 'ERR_CERT_EXPIRED'),
+    )
+    assert.throws(
+      () => verifyPkixCdChain(NAME, good.certDer, [], systemClock),
+      (e) => isDaneelError(e, 'ERR_PKIXCD_CHAIN'),
+    )
   })
 })

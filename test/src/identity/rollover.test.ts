@@ -1,9 +1,10 @@
 /** Rollover files: stage/commit/finish are idempotent and every interruption is repaired by running the step again. */
-import { test } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { commitNext, decryptionKeys, finishRollover, readRollover, rolloverPaths, stageNext } from '../../../src/identity/rollover.js'
+import { test } from 'node:test'
 import { isDaneelError } from '../../../src/errors.js'
+import { commitNext, decryptionKeys, finishRollover, readRollover, rolloverPaths, stageNext } from '../../../src/identity/rollover.js'
 import { buildSelfSignedCertificate } from '../../../src/x509/build.js'
 import { generateKeyPair, privateKeyToPkcs8Pem, spkiOf } from '../../../src/x509/keys.js'
 import { pemEncode } from '../../../src/x509/pem.js'
@@ -23,7 +24,10 @@ test('stage → commit → finish, with interruptions at each step', () => {
   try {
     const dir = tmp.dir
     const p = rolloverPaths(dir, NAME)
-    assert.throws(() => stageNext(dir, NAME, { now: 1 }), (e) => isDaneelError(e, 'ERR_IDENTITY_MISSING'))
+    assert.throws(
+      () => stageNext(dir, NAME, { now: 1 }),
+      (e) => isDaneelError(e, 'ERR_IDENTITY_MISSING'),
+    )
     createIdentity(dir)
     const oldKey = readFileSync(p.key, 'utf8')
 
@@ -54,7 +58,10 @@ test('stage → commit → finish, with interruptions at each step', () => {
     assert.deepEqual(spkiOf(again.next.key), spkiOf(decryptionKeys(dir, NAME)[0]!))
     assert.equal(decryptionKeys(dir, NAME).length, 2, 'current + previous')
     assert.equal(commitNext(dir, NAME, { now: 11 }).committedAt, 10, 'committing twice is harmless')
-    assert.throws(() => stageNext(dir, NAME, { now: 12 }), (e) => isDaneelError(e, 'ERR_USAGE'))
+    assert.throws(
+      () => stageNext(dir, NAME, { now: 12 }),
+      (e) => isDaneelError(e, 'ERR_USAGE'),
+    )
 
     finishRollover(dir, NAME)
     assert.equal(readRollover(dir, NAME), undefined)
@@ -76,7 +83,10 @@ test('a clean commit moves the old pair to .prev', () => {
     commitNext(dir, NAME, { now: 2 })
     assert.equal(readFileSync(p.prevCert, 'utf8'), oldCert)
     assert.equal(readFileSync(p.cert, 'utf8'), next.certPem)
-    assert.throws(() => commitNext(`${dir}/none`, NAME, { now: 3 }), (e) => isDaneelError(e, 'ERR_USAGE'))
+    assert.throws(
+      () => commitNext(`${dir}/none`, NAME, { now: 3 }),
+      (e) => isDaneelError(e, 'ERR_USAGE'),
+    )
   } finally {
     tmp.cleanup()
   }
