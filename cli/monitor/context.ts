@@ -16,6 +16,9 @@ export interface CliContext extends ObserveContext {
   match: ChainMatcher
 }
 
+/** A/AAAA through our resolver (alias of src/dane/host-resolver.ts `resolverHostLookup`; cli/commands/listen.ts uses it). */
+export const hostResolverOf = resolverHostLookup
+
 export function createContext(settings: Settings, clock: Clock = systemClock): CliContext {
   const resolver = createResolver({
     servers: settings.dnsServers ?? systemServers(),
