@@ -7,7 +7,7 @@ import { formatTlsaZoneLine, makeTlsaRecord } from '../src/dane/tlsa.js'
 import { DaneelError } from '../src/errors.js'
 import { createIdentity, installCertificate } from '../src/identity/store.js'
 import { pemDecode } from '../src/x509/pem.js'
-import type { EnvSettings } from './env-file.js'
+import { type EnvSettings, SETTABLE_KEYS } from './env-file.js'
 import type { IdentityOps } from './session.js'
 import { identityPaths } from './state.js'
 
@@ -33,8 +33,13 @@ function tlsaLines(cryptoPath: string, daneId: string, noDnssec: boolean): strin
   return [formatTlsaZoneLine(daneId, makeTlsaRecord(readCertDer(cryptoPath, daneId), noDnssec ? 4 : 3, 0, 0))]
 }
 
+/**
+ * The child's environment: ours, but every provisionable variable comes from the env file alone, so a setting
+ * unset over the line is not resurrected from what the unit's EnvironmentFile= loaded at start.
+ */
 function envFor(cryptoPath: string, settings: EnvSettings): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, CRYPTO_PATH: cryptoPath }
+  for (const k of [...SETTABLE_KEYS, 'IDENTITY_NAME']) delete env[k]
   for (const [k, v] of Object.entries(settings)) if (v !== undefined) env[k] = v
   return env
 }

@@ -218,7 +218,16 @@ export class ProvisionSession {
       else next[key] = key === 'DANE_ID' ? value.toLowerCase().replace(/\.$/, '') : value
       changed.push(`${key}=${value === '' ? '(unset)' : redactValue(key, value)}`)
     }
-    this.#o.validate?.(next)
+    try {
+      this.#o.validate?.(next)
+    } catch (err) {
+      // Validation messages quote the bad value; a broker URL's credentials must not go back over the line.
+      if (!isDaneelError(err)) throw err
+      let message = err.message
+      for (const [k, v] of Object.entries(next))
+        if (v !== undefined && redactValue(k, v) !== v) message = message.split(v).join(redactValue(k, v))
+      throw new DaneelError(err.code, message)
+    }
     writeEnvFile(join(cryptoPath, ENV_FILE), next, this.#o.uid)
     const s = this.status()
     return { ok: true, result: { changed, next: s.next }, lines: [...changed.map((c) => `set ${c}`), `next: ${s.next}`] }
