@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import { matchTlsa } from '../../../src/dane/match.js'
 import { formatTlsaRdata, makeTlsaRecord, parseTlsaRdata } from '../../../src/dane/tlsa.js'
 import type { TlsaMatchingType, TlsaSelector } from '../../../src/dane/types.js'
-import { buildSelfSignedCertificate } from '../../../src/x509/build.js'
+import { buildSelfSignedCertificate, issueCertificate } from '../../../src/x509/build.js'
 import { type Certificate, parseCertificate } from '../../../src/x509/cert.js'
 import { toHex } from '../../../src/x509/hex.js'
 import { generateKeyPair, type KeyTypeOption, privateKeyToPkcs8Pem } from '../../../src/x509/keys.js'
@@ -109,5 +109,39 @@ describe('openssl s_client -dane_tlsa_rrdata against s_server holding our certif
     const none = [makeTlsaRecord(rsa.cert, 3, 1, 1), makeTlsaRecord(ed.cert, 3, 1, 1)]
     assert.equal((await daneVerify({ port: port(p256), domain: NAME, rrdata: none.map(formatTlsaRdata) })).code, 65)
     assert.equal(matchTlsa(none, [p256.cert], { now: Date.now() }).ok, false)
+  })
+
+  it('DANE-TA(2): a chain issued by our issueCertificate verifies in OpenSSL and in ours; a wrong TA does not', async () => {
+    const caKey = generateKeyPair('p256').privateKey
+    const ca = parseCertificate(buildSelfSignedCertificate({ name: 'ca.example.test', key: caKey, ca: true }))
+    const leafKey = generateKeyPair('rsa2048').privateKey
+    const leaf = issueCertificate({ subjectCN: NAME, subjectKey: leafKey, issuerCert: ca, issuerKey: caKey })
+    const chainPath = join(tmp.dir, 'chain.pem')
+    const leafKeyPath = join(tmp.dir, 'chain.key')
+    writeFileSync(chainPath, pemEncode(leaf.der, 'CERTIFICATE') + pemEncode(ca.der, 'CERTIFICATE'))
+    writeFileSync(leafKeyPath, privateKeyToPkcs8Pem(leafKey), { mode: 0o600 })
+    const srv = await startTlsServer({ certPath: chainPath, keyPath: leafKeyPath })
+    try {
+      for (const [sel, mt] of [[0, 1], [1, 1], [1, 2], [0, 0]] as const) {
+        const rec = makeTlsaRecord(ca, 2, sel, mt)
+        const v = await daneVerify({ port: srv.port, domain: NAME, rrdata: [formatTlsaRdata(rec)] })
+        assert.equal(v.code, 0, v.output.slice(-300))
+        assert.match(v.matched ?? '', /matched TA certificate at depth 1/)
+        const ours = matchTlsa([rec], [leaf, ca], { now: Date.now(), name: NAME })
+        assert.ok(ours.ok && ours.depth === 1)
+      }
+      // DANE-TA checks names (RFC 7671 §5.2): both refuse another domain
+      const rec = makeTlsaRecord(ca, 2, 1, 1)
+      const other = 'someone-else._device.example.test'
+      assert.equal((await daneVerify({ port: srv.port, domain: other, rrdata: [formatTlsaRdata(rec)] })).code, 62)
+      const ours = matchTlsa([rec], [leaf, ca], { now: Date.now(), name: other })
+      assert.equal(ours.ok ? 'ok' : ours.failure, 'name-mismatch')
+      const wrong = makeTlsaRecord((subjects[0] as Subject).cert, 2, 1, 1)
+      // with TA records and no match OpenSSL falls back to PKIX, which fails on the untrusted self-signed CA (19)
+      assert.ok([19, 65].includes((await daneVerify({ port: srv.port, domain: NAME, rrdata: [formatTlsaRdata(wrong)] })).code))
+      assert.equal(matchTlsa([wrong], [leaf, ca], { now: Date.now(), name: NAME }).ok, false)
+    } finally {
+      await srv.stop()
+    }
   })
 })
