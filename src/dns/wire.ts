@@ -1,7 +1,7 @@
-/** DNS messages (RFC 1035 §4, RFC 6891 EDNS0): query encoding and a strict, bounds-checked decoder that keeps RDATA in canonical form. */
-import { randomInt } from 'node:crypto'
+/** DNS messages (RFC 1035 §4, RFC 6891 EDNS0): a strict, bounds-checked decoder that keeps RDATA in canonical form; re-exports the encoders. */
 import { DaneelError } from '../errors.js'
-import { type Name, nameFromLabels, nameToWire } from './name.js'
+import { TYPE } from './constants.js'
+import { type Name, nameFromLabels } from './name.js'
 
 /*
  * Wire rules kept here:
@@ -12,52 +12,8 @@ import { type Name, nameFromLabels, nameToWire } from './name.js'
  *   dns-packet is not used for this: it decodes names to dotted strings, losing "." and binary bytes in labels.
  */
 
-export const TYPE = {
-  A: 1,
-  NS: 2,
-  CNAME: 5,
-  SOA: 6,
-  PTR: 12,
-  MX: 15,
-  TXT: 16,
-  AAAA: 28,
-  SRV: 33,
-  DNAME: 39,
-  OPT: 41,
-  DS: 43,
-  RRSIG: 46,
-  NSEC: 47,
-  DNSKEY: 48,
-  NSEC3: 50,
-  NSEC3PARAM: 51,
-  TLSA: 52,
-  CDS: 59,
-  CDNSKEY: 60,
-  SVCB: 64,
-  HTTPS: 65,
-  CAA: 257,
-  ANY: 255,
-} as const
-const TYPE_NAMES = new Map<number, string>(Object.entries(TYPE).map(([k, v]) => [v, k]))
-
-/** "TLSA" → 52, "TYPE52" → 52; ERR_USAGE when unknown. */
-export function typeFromString(s: string): number {
-  const u = s.toUpperCase()
-  const known = (TYPE as Record<string, number>)[u]
-  if (known !== undefined) return known
-  const m = /^TYPE(\d{1,5})$/.exec(u)
-  if (m !== null && Number(m[1]) < 65536) return Number(m[1])
-  throw new DaneelError('ERR_USAGE', `unknown record type '${s}'`)
-}
-export const typeToString = (t: number): string => TYPE_NAMES.get(t) ?? `TYPE${t}`
-
-export const FLAG = { QR: 0x8000, AA: 0x0400, TC: 0x0200, RD: 0x0100, RA: 0x0080, AD: 0x0020, CD: 0x0010 } as const
-export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const
-const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED']
-export const rcodeToString = (r: number): string => RCODE_NAMES[r] ?? `RCODE${r}`
-
-/** EDNS0 UDP payload size we advertise: DNS Flag Day 2020 (no fragmentation on common paths). */
-export const EDNS_UDP_SIZE = 1232
+export * from './constants.js'
+export { encodeMessage, encodeQuery } from './encode.js'
 
 export interface Question {
   name: Name
@@ -84,30 +40,6 @@ export interface Message {
   authorities: Rr[]
   additionals: Rr[]
   edns?: { udpSize: number; dnssecOk: boolean }
-}
-
-/** A query with EDNS0 (1232-byte buffer), DO set, and RD (for recursive servers); CD when we validate ourselves. */
-export function encodeQuery(q: { id?: number; name: Name; type: number; cd?: boolean; rd?: boolean }): { id: number; bytes: Uint8Array } {
-  const id = q.id ?? randomInt(0, 65536)
-  const qname = nameToWire(q.name)
-  const out = new Uint8Array(12 + qname.length + 4 + 11)
-  const dv = new DataView(out.buffer)
-  dv.setUint16(0, id)
-  dv.setUint16(2, (q.rd === false ? 0 : FLAG.RD) | (q.cd === true ? FLAG.CD : 0))
-  dv.setUint16(4, 1) // QDCOUNT
-  dv.setUint16(10, 1) // ARCOUNT: the OPT record
-  out.set(qname, 12)
-  let o = 12 + qname.length
-  dv.setUint16(o, q.type)
-  dv.setUint16(o + 2, 1) // IN
-  o += 4
-  // OPT: root owner, type 41, class = UDP size, TTL = ext-rcode/version/DO flag, RDLEN 0
-  out[o] = 0
-  dv.setUint16(o + 1, TYPE.OPT)
-  dv.setUint16(o + 3, EDNS_UDP_SIZE)
-  dv.setUint32(o + 5, 0x8000)
-  dv.setUint16(o + 9, 0)
-  return { id, bytes: out }
 }
 
 const fail = (why: string): never => {
@@ -280,51 +212,4 @@ export function decodeMessage(bytes: Uint8Array): Message {
   }
   if (edns !== undefined) msg.edns = edns
   return msg
-}
-
-/**
- * Encodes a message without name compression (valid per RFC 1035 §4.1.4, which makes compression optional);
- * used by tests and in-process servers. RDATA is written as stored (canonical, uncompressed).
- */
-export function encodeMessage(m: Message): Uint8Array {
-  const parts: Uint8Array[] = []
-  const header = new Uint8Array(12)
-  const hv = new DataView(header.buffer)
-  hv.setUint16(0, m.id)
-  hv.setUint16(2, (m.flags & 0xfff0) | (m.rcode & 0xf))
-  hv.setUint16(4, m.questions.length)
-  hv.setUint16(6, m.answers.length)
-  hv.setUint16(8, m.authorities.length)
-  hv.setUint16(10, m.additionals.length + (m.edns === undefined ? 0 : 1))
-  parts.push(header)
-  for (const q of m.questions) {
-    const tail = new Uint8Array(4)
-    new DataView(tail.buffer).setUint16(0, q.type)
-    new DataView(tail.buffer).setUint16(2, q.class)
-    parts.push(nameToWire(q.name), tail)
-  }
-  for (const rr of [...m.answers, ...m.authorities, ...m.additionals]) {
-    const fixed = new Uint8Array(10)
-    const dv = new DataView(fixed.buffer)
-    dv.setUint16(0, rr.type)
-    dv.setUint16(2, rr.class)
-    dv.setUint32(4, rr.ttl >>> 0)
-    dv.setUint16(8, rr.rdata.length)
-    parts.push(nameToWire(rr.name), fixed, rr.rdata)
-  }
-  if (m.edns !== undefined) {
-    const opt = new Uint8Array(11)
-    const dv = new DataView(opt.buffer)
-    dv.setUint16(1, TYPE.OPT)
-    dv.setUint16(3, m.edns.udpSize)
-    dv.setUint32(5, ((m.rcode >> 4) << 24) | (m.edns.dnssecOk ? 0x8000 : 0))
-    parts.push(opt)
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
 }
