@@ -30,6 +30,9 @@ export class DerReader {
 
   private checkDefinite(b: Block, what: string): void {
     if (b.lenBlock.isIndefiniteForm) this.fail(`${what} uses an indefinite length (BER, not DER)`)
+    // X.690 §10.1: the length must use the fewest octets (a padded length lets one certificate have two encodings)
+    const len = b.lenBlock.length
+    if (b.lenBlock.blockLength !== (len < 0x80 ? 1 : 1 + Math.ceil(Math.log2(len + 1) / 8))) this.fail(`${what} has a non-minimal length`)
     const v = (b as asn1js.Constructed).valueBlock
     if (b.idBlock.isConstructed && Array.isArray(v.value)) for (const c of v.value) this.checkDefinite(c as Block, what)
   }

@@ -134,6 +134,8 @@ describe('bad certificate input is ERR_CERT_INVALID, never a crash', () => {
     ['trailing bytes', new Uint8Array([...good, 0])],
     ['indefinite length (BER)', new Uint8Array([0x30, 0x80, 0x02, 0x01, 0x01, 0x00, 0x00])],
     ['a bare INTEGER', new Uint8Array([0x02, 0x01, 0x05])],
+    // 30 82 LL LL re-encoded as 30 83 00 LL LL: BER allows it, DER (X.690 §10.1) does not
+    ['non-minimal length (BER)', new Uint8Array([0x30, 0x83, 0x00, ...good.slice(2)])],
   ]
   for (const [label, der] of bad) {
     it(label, () => {
