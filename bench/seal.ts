@@ -1,5 +1,6 @@
 /** bench:seal — seals/s, opens/s, bytes on the wire and heap allocated per seal: our node and noble providers against jose. */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { loadavg } from 'node:os'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -17,9 +18,10 @@ const SENDER = 'c90a0d441683.aq._device.example.com'
 const RECIPIENT = 'b5e1f0a2c3d4.gw._device.example.com'
 const NOW = 1764100000_000
 const json = process.argv.includes('--json')
-const seconds = Number(process.env.BENCH_SECONDS ?? '0.6')
-// Interleaved rounds, best of each: the machine is shared, and a slow moment should not decide a ratio.
-const rounds = Number(process.env.BENCH_ROUNDS ?? '3')
+const seconds = Number(process.env.BENCH_SECONDS ?? '0.25')
+// Many short interleaved slices (node, noble, jose, node, ...), best slice of each: on a shared machine a
+// busy moment should not decide a ratio, and every implementation gets the same treatment.
+const rounds = Number(process.env.BENCH_ROUNDS ?? '12')
 
 // Heap allocation per seal: force a GC, then run a batch of seals with no GC inside it (a gc observer tells;
 // the batch halves until none happened) and add up what the young generation and ArrayBuffer memory grew by
@@ -52,14 +54,20 @@ async function bytesPerSeal(seal: () => unknown | Promise<unknown>): Promise<num
   return Number.NaN
 }
 
-async function rate(
-  fn: (i: number) => unknown | Promise<unknown>,
-  start: number,
-  limit = Number.POSITIVE_INFINITY,
-): Promise<{ perSecond: number; next: number }> {
+interface Rate {
+  /** Operations per wall-clock second in this slice. */
+  perSecond: number
+  /** Operations and CPU seconds (user + system, all threads of the process) spent on them. */
+  ops: number
+  cpu: number
+  next: number
+}
+
+async function rate(fn: (i: number) => unknown | Promise<unknown>, start: number, limit = Number.POSITIVE_INFINITY): Promise<Rate> {
   // As many calls as fit in the time budget; `fn` gets a running index, so a pool of distinct messages is
   // opened once each (a second open would be a replay).
   let k = start
+  const c0 = process.cpuUsage()
   const t0 = process.hrtime.bigint()
   let n = 0
   const stop = t0 + BigInt(Math.round(seconds * 1e9))
@@ -67,16 +75,22 @@ async function rate(
     await fn(k++)
     n++
   }
-  return { perSecond: n / (Number(process.hrtime.bigint() - t0) / 1e9), next: k }
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9
+  const c = process.cpuUsage(c0)
+  return { perSecond: n / wall, ops: n, cpu: (c.user + c.system) / 1e6, next: k }
 }
 
 interface Row {
   impl: string
   seals_per_s: number
   opens_per_s: number
+  /** Per CPU second: steadier than wall time when the machine is shared. */
+  seals_per_cpu_s: number
+  opens_per_cpu_s: number
   wire_bytes: number
   heap_bytes_per_seal: number
 }
+const cpuTotals = new Map<string, { sealOps: number; sealCpu: number; openOps: number; openCpu: number }>()
 interface Driver {
   impl: string
   seal: (seq: number) => string | Promise<string>
@@ -153,10 +167,13 @@ const pools = new Map<string, { messages: string[]; next: number; open: (m: stri
 for (const d of drivers) {
   for (let i = 0; i < 30; i++) await d.seal(42) // warm-up (JIT)
   const wire = (await d.seal(42)).length
+  cpuTotals.set(d.impl, { sealOps: 0, sealCpu: 0, openOps: 0, openCpu: 0 })
   results.set(d.impl, {
     impl: d.impl,
     seals_per_s: 0,
     opens_per_s: 0,
+    seals_per_cpu_s: 0,
+    opens_per_cpu_s: 0,
     wire_bytes: wire,
     heap_bytes_per_seal: await bytesPerSeal(() => d.seal(42)),
   })
@@ -164,11 +181,16 @@ for (const d of drivers) {
 for (let round = 0; round < rounds; round++) {
   for (const d of drivers) {
     const row = results.get(d.impl) as Row
-    row.seals_per_s = Math.max(row.seals_per_s, (await rate(() => d.seal(42), 0)).perSecond)
+    const t = cpuTotals.get(d.impl) as { sealOps: number; sealCpu: number; openOps: number; openCpu: number }
+    const sr = await rate(() => d.seal(42), 0)
+    row.seals_per_s = Math.max(row.seals_per_s, sr.perSecond)
+    t.sealOps += sr.ops
+    t.sealCpu += sr.cpu
+    row.seals_per_cpu_s = t.sealOps / t.sealCpu
     let pool = pools.get(d.impl)
     if (pool === undefined) {
-      // Distinct messages (seq 0, 1, ...), enough for every round at twice the sealing rate.
-      const size = Math.min(60000, Math.ceil(row.seals_per_s * seconds * rounds * 3) + 100)
+      // Distinct messages (seq 0, 1, ...), enough for every round at several times the sealing rate.
+      const size = Math.min(60000, Math.ceil(row.seals_per_s * seconds * rounds * 6) + 200)
       const messages: string[] = []
       for (let i = 0; i < size; i++) messages.push(await d.seal(i))
       pool = { messages, next: 0, open: d.makeOpen() }
@@ -179,6 +201,9 @@ for (let round = 0; round < rounds; round++) {
     const r = await rate((i) => p.open(p.messages[i] as string), p.next, p.messages.length)
     p.next = r.next
     row.opens_per_s = Math.max(row.opens_per_s, r.perSecond)
+    t.openOps += r.ops
+    t.openCpu += r.cpu
+    row.opens_per_cpu_s = t.openOps / t.openCpu
   }
 }
 
@@ -187,18 +212,20 @@ const joseRow = rows[2] as Row
 if (json) {
   for (const r of rows)
     process.stdout.write(
-      `${JSON.stringify({ bench: 'seal', ...r, seals_vs_jose: r.seals_per_s / joseRow.seals_per_s, opens_vs_jose: r.opens_per_s / joseRow.opens_per_s })}\n`,
+      `${JSON.stringify({ bench: 'seal', ...r, seals_vs_jose_cpu: r.seals_per_cpu_s / joseRow.seals_per_cpu_s, opens_vs_jose_cpu: r.opens_per_cpu_s / joseRow.opens_per_cpu_s, load: loadavg()[0] })}\n`,
     )
 } else {
   const f = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a')
+  const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`
   const lines = [
-    `bench:seal  reading ${READING_TEXT.length} bytes, names ${SENDER.length} chars, P-256 compact profile, one message at a time, node ${process.version}`,
-    '| implementation | seals/s | opens/s | seals vs jose | opens vs jose | bytes on the wire | heap bytes per seal |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `bench:seal  reading ${READING_TEXT.length} bytes, names ${SENDER.length} chars, P-256 compact profile, one message at a time, node ${process.version}, load ${loadavg()[0]?.toFixed(1)}`,
+    '| implementation | seals/s | opens/s | seals/CPU-s | opens/CPU-s | seals vs jose (CPU) | opens vs jose (CPU) | bytes on the wire | heap bytes per seal |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (r) =>
-        `| ${r.impl} | ${f(r.seals_per_s)} | ${f(r.opens_per_s)} | ${(r.seals_per_s / joseRow.seals_per_s).toFixed(2)}x | ${(r.opens_per_s / joseRow.opens_per_s).toFixed(2)}x | ${r.wire_bytes} | ${f(r.heap_bytes_per_seal)} |`,
+        `| ${r.impl} | ${f(r.seals_per_s)} | ${f(r.opens_per_s)} | ${f(r.seals_per_cpu_s)} | ${f(r.opens_per_cpu_s)} | ${x(r.seals_per_cpu_s, joseRow.seals_per_cpu_s)} | ${x(r.opens_per_cpu_s, joseRow.opens_per_cpu_s)} | ${r.wire_bytes} | ${f(r.heap_bytes_per_seal)} |`,
     ),
+    'seals/s and opens/s: best of the interleaved wall-clock slices; per CPU-s: all slices, process CPU time (user + system).',
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
 }
