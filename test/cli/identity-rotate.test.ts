@@ -166,7 +166,7 @@ test('create → publish current + next → commit → finish, with messages bot
     await settle(300)
     // 1. stage the next key: two records to publish
     const staged = await cli(['identity', 'rotate'])
-    assert.equal(staged.code, 0, staged.err)
+    assert.equal(staged.code, 0, staged.out + staged.err)
     const both = printedRecords(staged.out)
     assert.equal(both.length, 2, staged.out)
     assert.ok(existsSync(rolloverPaths(deviceCrypto, DEVICE).nextKey))
@@ -174,13 +174,14 @@ test('create → publish current + next → commit → finish, with messages bot
     await settle(300)
     // commit refuses while DNS does not show the next record
     const early = await cli(['identity', 'rotate', '--commit'])
-    assert.equal(early.code, 1)
+    assert.equal(early.code, 1, early.out + early.err)
     assert.match(early.out, /does not show the next record yet/)
 
     // 2. publish current + next
     await lab.setRecords('example.test.', DEVICE_OWNER, 'TLSA', both)
     phase = 'published current+next'
     const mon = await cli(['monitor', '--json'])
+    assert.notEqual(mon.out.trim(), '', mon.err)
     const checks = JSON.parse(mon.out).checks as Array<{ id: string; level: string; summary: string }>
     assert.equal(mon.code, 0, mon.out)
     assert.match(checks.find((c) => c.id === `rollover:${DEVICE}`)!.summary, /rollover in progress: next key published/)
@@ -189,17 +190,17 @@ test('create → publish current + next → commit → finish, with messages bot
 
     // 3. commit: the first look records when the next record appeared; the old TTL must pass before the switch
     const notYet = await cli(['identity', 'rotate', '--commit'])
-    assert.equal(notYet.code, 1)
+    assert.equal(notYet.code, 1, notYet.out + notYet.err)
     assert.match(notYet.out, /caches may hold the old RRset/)
     const committed = await cli(['identity', 'rotate', '--commit', '--wait'])
-    assert.equal(committed.code, 0, committed.err)
+    assert.equal(committed.code, 0, committed.out + committed.err)
     assert.match(committed.out, /switched to the next key/)
     phase = 'committed'
     await settle(TTL * 1000 + 300)
 
     // 4. finish: the record set without the old record; the old key goes once DNS no longer shows it (for a TTL)
     const fin = await cli(['identity', 'rotate', '--finish'])
-    assert.equal(fin.code, 0)
+    assert.equal(fin.code, 0, fin.out + fin.err)
     const only = printedRecords(fin.out)
     assert.equal(only.length, 1)
     assert.ok(both.includes(only[0]!), 'the remaining record is the next one published before')
@@ -208,7 +209,7 @@ test('create → publish current + next → commit → finish, with messages bot
     phase = 'published next only'
     await settle(300)
     const done = await cli(['identity', 'rotate', '--finish', '--wait'])
-    assert.equal(done.code, 0, done.err)
+    assert.equal(done.code, 0, done.out + done.err)
     assert.match(done.out, /rollover finished/)
     assert.ok(!existsSync(rolloverPaths(deviceCrypto, DEVICE).prevKey))
     phase = 'finished'
