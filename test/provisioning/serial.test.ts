@@ -100,7 +100,7 @@ interface Scenario {
   keyType: 'p256' | 'rsa2048'
 }
 
-function startProvisioner(s: Scenario): { child: ChildProcess; exit: Promise<number | string> } {
+function startProvisioner(s: Scenario): { child: ChildProcess; exit: Promise<number | string>; stderr: () => string } {
   const child = spawn(process.execPath, [cliPath, 'provision', '--serial', pty.device, '--crypto-path', s.crypto], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, DANE_ID: '', CRYPTO_PATH: '' },
@@ -113,7 +113,30 @@ function startProvisioner(s: Scenario): { child: ChildProcess; exit: Promise<num
     children.delete(child)
     if (stderr.trim() !== '') console.log(`# provisioner stderr: ${stderr.trim()}`)
   })
-  return { child, exit }
+  return { child, exit, stderr: () => stderr }
+}
+
+/**
+ * Starts the provisioner and waits for its banner; fails fast (with its stderr) if it dies first. A load failure
+ * ("not available in this build") is retried twice, a second apart: build/ is shared with concurrent `tsc` runs
+ * while developing, which can catch a module mid-write; a real load failure persists and still fails the test.
+ */
+async function startWithBanner(s: Scenario): Promise<{ child: ChildProcess; exit: Promise<number | string> }> {
+  for (let attempt = 1; ; attempt++) {
+    const from = line.transcript.length
+    const { child, exit, stderr } = startProvisioner(s)
+    const early = exit.then((code) => {
+      throw new Error(`provisioner exited (${code}) before its banner: ${stderr()}`)
+    })
+    try {
+      await Promise.race([line.waitFor(/daneel provisioning \(/, from), early])
+      early.catch(() => undefined)
+      return { child, exit }
+    } catch (err) {
+      if (attempt >= 3 || !/not available in this build/.test(String(err))) throw err
+      await new Promise((r) => setTimeout(r, 1000))
+    }
+  }
 }
 
 /**
@@ -121,14 +144,7 @@ function startProvisioner(s: Scenario): { child: ChildProcess; exit: Promise<num
  * the provisioner is SIGKILLed `delayMs` later, whatever it is doing.
  */
 async function drive(s: Scenario, killAt?: { step: Step; delayMs: number }): Promise<'killed' | number | string> {
-  const from = line.transcript.length
-  const { child, exit } = startProvisioner(s)
-  // fail fast (with its stderr, printed on exit) if the provisioner dies before its banner
-  const early = exit.then((code) => {
-    throw new Error(`provisioner exited (${code}) before its banner`)
-  })
-  await Promise.race([line.waitFor(/daneel provisioning \(/, from), early])
-  early.catch(() => undefined)
+  const { child, exit } = await startWithBanner(s)
   const send = async (step: Step, req: Record<string, unknown>): Promise<Record<string, unknown> | undefined> => {
     if (killAt?.step === step) {
       line.fire(req)
