@@ -64,6 +64,8 @@ export interface Listener {
   /** Parsed stdout JSON lines. */
   lines: Record<string, unknown>[]
   stderr(): string
+  /** Resolves once the receiver has subscribed (its log says so). */
+  ready(): Promise<void>
   /** Sends SIGUSR1 and resolves with the next stats object printed. */
   stats(): Promise<{ received: number; opened: number; rejected: Record<string, number> }>
 }
@@ -71,7 +73,7 @@ export interface Listener {
 /** `daneel listen` as a child process. */
 export function startListener(w: World, args: string[], state: string): Listener {
   const proc = spawn(process.execPath, [cliPath, 'listen', ...args], {
-    env: { ...w.env, DANE_ID: RX, DANEEL_STATE: join(w.dir, state) },
+    env: { ...w.env, DANE_ID: RX, DANEEL_STATE: join(w.dir, state), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   w.children.push(proc)
@@ -97,9 +99,12 @@ export function startListener(w: World, args: string[], state: string): Listener
     proc,
     lines,
     stderr: () => err,
+    ready: () => waitFor(() => err.includes('subscribed') || proc.exitCode !== null, 30_000, 'receiver subscribed'),
     stats: () =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return reject(new Error(`receiver exited: ${err}`))
         statWaiters.push(resolve as (s: never) => void)
+        proc.once('exit', () => reject(new Error(`receiver exited: ${err}`)))
         proc.kill('SIGUSR1')
       }),
   }

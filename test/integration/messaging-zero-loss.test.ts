@@ -16,6 +16,7 @@ describe('messaging: zero loss under faults', { timeout: 240_000 }, () => {
 
   it('delivers every sequence number exactly once through 2 broker restarts and a sender kill -9', async () => {
     const rx = startListener(w, ['--client-id', 'zl-receiver'], 'state-rx')
+    await rx.ready()
     const script = writeSenderScript(w)
     // ~2,000 readings/s, so the faults land mid-stream
     const args = [RX, TOTAL, 20, 10]
