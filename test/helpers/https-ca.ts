@@ -141,6 +141,8 @@ export interface Route {
   body?: string | Uint8Array
   /** Wait this long before answering (a slow server). */
   delayMs?: number
+  /** Stream the body in 8 KiB chunks without a content-length (chunked encoding). */
+  chunked?: boolean
 }
 
 export interface HttpsCaServer {
@@ -165,7 +167,14 @@ export async function startHttpsCaServer(server: TestCert): Promise<HttpsCaServe
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
         return
       }
-      res.writeHead(route.status ?? 200, { 'content-type': 'application/x-pem-file' }).end(route.body ?? '')
+      if (route.chunked !== true) {
+        res.writeHead(route.status ?? 200, { 'content-type': 'application/x-pem-file' }).end(route.body ?? '')
+        return
+      }
+      res.writeHead(route.status ?? 200, { 'content-type': 'application/x-pem-file' })
+      const body = Buffer.from(route.body ?? '')
+      for (let off = 0; off < body.length; off += 8192) res.write(body.subarray(off, off + 8192))
+      res.end()
     }
     if (route?.delayMs === undefined) answer()
     else {

@@ -206,6 +206,14 @@ export async function run(argv: string[]): Promise<number> {
     days,
     ca: settings.noDnssec,
   })
+  if (state.ttl === undefined) {
+    // remember the TTL of the RRset published now: caches may serve it this long after the change (the "old TTL")
+    const ttl = await dnsShows(settings, name, []).then(
+      (d) => d.ttl,
+      () => undefined,
+    )
+    if (ttl !== undefined) writeRollover(settings.cryptoPath, { ...state, ttl })
+  }
   const p = rolloverPaths(settings.cryptoPath, name)
   const set = [lineFor(name, current, settings.noDnssec), lineFor(name, next, settings.noDnssec)]
   out(json, { name, phase: state.phase, nextKey: p.nextKey, nextCert: p.nextCert, publish: set }, [

@@ -190,6 +190,12 @@ describe('PKIX-CD over HTTPS (openssl test CA, local server)', () => {
     assert.equal(PKIXCD_MAX_BYTES, 65_536)
     server.setRoute(path(big.keyId), { body: big.certPem + '#'.repeat(PKIXCD_MAX_BYTES) })
     await expectFail(ee, 'ERR_PKIXCD_FETCH', /exceeds 65536/)
+    // the same without a content-length: the limit is enforced while streaming
+    server.setRoute(path(big.keyId), { body: big.certPem + '#'.repeat(PKIXCD_MAX_BYTES), chunked: true })
+    await expectFail(ee, 'ERR_PKIXCD_FETCH', /body exceeds 65536 bytes/)
+    // just under the limit, streamed, is fine
+    server.setRoute(path(big.keyId), { body: big.certPem + '#'.repeat(PKIXCD_MAX_BYTES - big.certPem.length - 1), chunked: true })
+    assert.equal((await authenticator().authenticate(NAME, ee.certDer)).cas.length, 1)
   })
 
   test('the server certificate must chain to a trusted root (Web-PKI validation)', async () => {
