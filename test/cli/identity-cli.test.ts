@@ -70,6 +70,25 @@ describe('daneel identity', () => {
     assert.equal(sj.tlsa.length, 2)
   })
 
+  it('NO_DNSSEC: a CA:TRUE identity, usage 4 records and the PKIX-CD CA URL in show', () => {
+    const cp = freshDir()
+    const env = { CRYPTO_PATH: cp, DANE_ID: NAME, NO_DNSSEC: 'true' }
+    const c = daneel(['identity', 'create'], env)
+    assert.equal(c.code, 0, c.err)
+    assert.match(c.out, /CA:TRUE pathLen 0/)
+    const s = daneel(['identity', 'show'], env)
+    assert.equal(s.code, 0, s.err)
+    assert.match(s.out, /CA +TRUE, pathLen 0/)
+    assert.match(s.out, /IN TLSA 4 0 0 /)
+    assert.match(s.out, /IN TLSA 4 1 1 /)
+    const aki = (JSON.parse(daneel(['identity', 'show', '--json'], env).out) as { cert: { aki: string }; pkixCdCaUrl: string })
+    assert.equal(aki.pkixCdCaUrl, `https://device.example.com/.well-known/ca/${aki.cert.aki.replace(/:/g, '-')}.pem`)
+    // a CSR-only identity shows that a certificate is still missing
+    const cp2 = freshDir()
+    assert.equal(daneel(['identity', 'create', '--csr'], { CRYPTO_PATH: cp2, DANE_ID: NAME }).code, 0)
+    assert.match(daneel(['identity', 'show'], { CRYPTO_PATH: cp2, DANE_ID: NAME }).out, /certificate: none yet \(CSR waiting/)
+  })
+
   it('--key-type ed25519 --days 10 --force --json, flags instead of env', () => {
     const cp = freshDir()
     daneel(['identity', 'create', '--crypto-path', cp, '--dane-id', NAME])

@@ -1,6 +1,7 @@
 /** matchTlsa on our own identities: DANE-EE (3 0 0, 3 1 0, 3 1 1, 3 1 2), rollover RRsets, PKIX-CD, DANE-TA chains, unusable records. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { certificateMatchesName } from '../../../src/dane/cert-name.js'
 import { matchTlsa } from '../../../src/dane/match.js'
 import { makeTlsaRecord, parseTlsaRdata } from '../../../src/dane/tlsa.js'
 import type { TlsaRecord } from '../../../src/dane/types.js'
@@ -174,4 +175,18 @@ describe('DANE-TA(2) chains built here', () => {
 it('an empty chain or RRset is a failure, not a throw', () => {
   assert.equal(matchTlsa([], [current.cert], { now: NOW }).ok, false)
   assert.equal(matchTlsa([parseTlsaRdata(`3 1 1 ${'00'.repeat(32)}`)], [] as Certificate[], { now: NOW }).ok, false)
+})
+
+it('name checks: SAN dNSName (case-insensitive), a leftmost-label wildcard, CN only without SAN', () => {
+  const key = generateKeyPair('p256').privateKey
+  const ca = parseCertificate(buildSelfSignedCertificate({ name: 'ca.example.com', key, ca: true, now: NOW }))
+  const wild = issueCertificate({ subjectCN: 'ignored.example.net', dnsNames: ['*.Example.com', 'exact._device.example.org'], subjectKey: key, issuerCert: ca, issuerKey: key, now: NOW })
+  assert.equal(certificateMatchesName(wild, 'host.example.com.'), true)
+  assert.equal(certificateMatchesName(wild, 'a.b.example.com'), false)
+  assert.equal(certificateMatchesName(wild, 'example.com'), false)
+  assert.equal(certificateMatchesName(wild, 'EXACT._device.example.org'), true)
+  assert.equal(certificateMatchesName(wild, 'ignored.example.net'), false)
+  const cnOnly = issueCertificate({ subjectCN: 'cn.example.com', dnsNames: [], subjectKey: key, issuerCert: ca, issuerKey: key, now: NOW })
+  assert.equal(certificateMatchesName(cnOnly, 'cn.example.com'), true)
+  assert.equal(certificateMatchesName(cnOnly, 'other.example.com'), false)
 })
