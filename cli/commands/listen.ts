@@ -138,7 +138,11 @@ export async function run(argv: string[]): Promise<number> {
   attachReceiver(link, group === undefined ? me : `$share/${group}/${me}`, receiver, log)
 
   const printStats = (): void => {
-    process.stderr.write(`${JSON.stringify({ stats: { ...receiver.stats(), replaySenders: replay.senders, mqtt: link.stats() } })}\n`)
+    // With node --expose-gc (benchmarks), memory is measured after a full collection: growth, not garbage.
+    const gc = (globalThis as { gc?: () => void }).gc
+    if (gc !== undefined) gc()
+    const { rss, heapUsed } = process.memoryUsage()
+    process.stderr.write(`${JSON.stringify({ stats: { ...receiver.stats(), replaySenders: replay.senders, mqtt: link.stats(), memory: { rss, heapUsed } } })}\n`)
   }
   const timer = statsEvery > 0 ? setInterval(printStats, statsEvery * 1000) : undefined
   process.on('SIGUSR1', printStats)
