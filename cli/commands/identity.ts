@@ -10,7 +10,7 @@ const SUBCOMMANDS: Record<string, string> = {
   tlsa: 'print the TLSA record to publish (zone-file line, --rdata, --json)',
   install: 'install a CA-signed certificate for this identity (checks key and name)',
   show: 'show the identity: name, key, certificate, TLSA records',
-  check: 'self-check: is the published TLSA identity this device\'s certificate?',
+  check: "self-check: is the published TLSA identity this device's certificate?",
   rotate: 'key rollover: stage the next key, commit, finish',
 }
 
@@ -29,7 +29,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${usage()}\n`)
     return sub === undefined ? 2 : 0
   }
-  if (!Object.hasOwn(SUBCOMMANDS, sub)) throw new DaneelError('ERR_USAGE', `unknown identity subcommand '${sub}' (one of: ${Object.keys(SUBCOMMANDS).join(', ')})`)
+  if (!Object.hasOwn(SUBCOMMANDS, sub))
+    throw new DaneelError('ERR_USAGE', `unknown identity subcommand '${sub}' (one of: ${Object.keys(SUBCOMMANDS).join(', ')})`)
   let mod: CommandModule
   try {
     mod = await load(sub)

@@ -47,7 +47,9 @@ function applyDigestAgility(records: TlsaRecord[], pref: readonly TlsaMatchingTy
   if (pref === false) return records
   const best = new Map<string, TlsaMatchingType>()
   for (const t of [...pref].reverse()) for (const r of records) if (r.matchingType === t) best.set(`${r.usage}/${r.selector}`, t)
-  return records.filter((r) => r.matchingType === 0 || best.get(`${r.usage}/${r.selector}`) === r.matchingType || !pref.includes(r.matchingType))
+  return records.filter(
+    (r) => r.matchingType === 0 || best.get(`${r.usage}/${r.selector}`) === r.matchingType || !pref.includes(r.matchingType),
+  )
 }
 
 function recordMatches(r: TlsaRecord, cert: Certificate): boolean {
@@ -91,7 +93,11 @@ export function matchTlsa(rrset: readonly TlsaRecord[], chain: readonly Certific
     return { ok: true, record: r, usage: 3, depth: 0, cert: leaf }
   }
 
-  const ta = matchDaneTa(usable.filter((r) => r.usage === 2), chain, opts)
+  const ta = matchDaneTa(
+    usable.filter((r) => r.usage === 2),
+    chain,
+    opts,
+  )
   if (ta !== undefined && (ta.ok || ta.failure === 'name-mismatch')) return ta
 
   for (const r of usable) {
@@ -117,7 +123,8 @@ function matchDaneTa(records: TlsaRecord[], chain: readonly Certificate[], opts:
       invalid ??= fail('chain-invalid', problem, depth, rec)
       return undefined
     }
-    if (opts.name !== undefined && !certificateMatchesName(leaf, opts.name)) return fail('name-mismatch', `certificate names do not include ${opts.name}`, depth, rec)
+    if (opts.name !== undefined && !certificateMatchesName(leaf, opts.name))
+      return fail('name-mismatch', `certificate names do not include ${opts.name}`, depth, rec)
     return { ok: true, record: rec, usage: 2, depth, cert }
   }
   for (let d = 0; d < MAX_PATH_LENGTH; d++) {
@@ -145,7 +152,10 @@ function matchDaneTa(records: TlsaRecord[], chain: readonly Certificate[], opts:
         path.pop()
       }
     }
-    const next = findIssuer(cur, chain.slice(1).filter((c) => !path.includes(c)))
+    const next = findIssuer(
+      cur,
+      chain.slice(1).filter((c) => !path.includes(c)),
+    )
     if (next === undefined) break
     path.push(next)
   }
@@ -169,7 +179,8 @@ function matchPkix(usable: TlsaRecord[], chain: readonly Certificate[], opts: Ma
   }
   const done = (rec: TlsaRecord, depth: number, cert: Certificate): MatchResult => {
     if (!trusted) return fail('pkix-untrusted', why, depth, rec)
-    if (opts.name !== undefined && !certificateMatchesName(leaf, opts.name)) return fail('name-mismatch', `certificate names do not include ${opts.name}`, depth, rec)
+    if (opts.name !== undefined && !certificateMatchesName(leaf, opts.name))
+      return fail('name-mismatch', `certificate names do not include ${opts.name}`, depth, rec)
     return { ok: true, record: rec, usage: rec.usage, depth, cert }
   }
   const ee = records.find((r) => r.usage === 1 && recordMatches(r, leaf))

@@ -10,7 +10,8 @@ function dnsLabels(input: string, code: 'ERR_NAME_INVALID' | 'ERR_X5U_INVALID'):
   if (name.length > 253) throw new DaneelError(code, `name is longer than 253 characters (${name.length})`)
   const labels = name.split('.')
   for (const l of labels) {
-    if (!LABEL.test(l)) throw new DaneelError(code, `'${input.trim()}' has an invalid label '${l}' (letters, digits, '-', '_'; 1-63 characters)`)
+    if (!LABEL.test(l))
+      throw new DaneelError(code, `'${input.trim()}' has an invalid label '${l}' (letters, digits, '-', '_'; 1-63 characters)`)
   }
   return labels
 }
@@ -67,7 +68,8 @@ export function parseX5u(uri: string): string {
   const m = /^dns:(\/\/([^/?#]*)\/)?(\/\/)?([^?#]+)\?([^#]*)$/i.exec(uri.trim())
   if (m === null) throw new DaneelError('ERR_X5U_INVALID', `x5u '${uri.slice(0, 80)}' is not a dns: URI with ?type=TLSA`)
   const namePart = m[4] as string
-  if (namePart.includes('/') || namePart.includes('%')) throw new DaneelError('ERR_X5U_INVALID', `x5u '${uri.slice(0, 80)}' has an unsupported name form`)
+  if (namePart.includes('/') || namePart.includes('%'))
+    throw new DaneelError('ERR_X5U_INVALID', `x5u '${uri.slice(0, 80)}' has an unsupported name form`)
   let typeOk = false
   for (const param of (m[5] as string).split(/[;&]/)) {
     const [k = '', v = ''] = param.split('=')

@@ -31,11 +31,20 @@ export function selectedBytes(cert: Certificate, selector: TlsaSelector): Uint8A
 /** Applies a matching type to selected bytes: Full, SHA-256 or SHA-512. */
 export function matchingData(bytes: Uint8Array, matchingType: TlsaMatchingType): Uint8Array {
   if (matchingType === 0) return bytes
-  return new Uint8Array(createHash(matchingType === 1 ? 'sha256' : 'sha512').update(bytes).digest())
+  return new Uint8Array(
+    createHash(matchingType === 1 ? 'sha256' : 'sha512')
+      .update(bytes)
+      .digest(),
+  )
 }
 
 /** The TLSA record for `cert` (DER or parsed) with the given parameters. */
-export function makeTlsaRecord(cert: Uint8Array | Certificate, usage: TlsaUsage, selector: TlsaSelector, matchingType: TlsaMatchingType): TlsaRecord {
+export function makeTlsaRecord(
+  cert: Uint8Array | Certificate,
+  usage: TlsaUsage,
+  selector: TlsaSelector,
+  matchingType: TlsaMatchingType,
+): TlsaRecord {
   if (!isTlsaUsage(usage) || !isTlsaSelector(selector) || !isTlsaMatchingType(matchingType)) {
     throw new DaneelError('ERR_TLSA_UNSUPPORTED', `unsupported TLSA parameters ${usage} ${selector} ${matchingType}`)
   }
@@ -45,15 +54,21 @@ export function makeTlsaRecord(cert: Uint8Array | Certificate, usage: TlsaUsage,
 
 /** Checks field ranges and digest lengths; throws ERR_TLSA_UNSUPPORTED / ERR_TLSA_INVALID. */
 export function checkTlsaFields(usage: number, selector: number, matchingType: number, data: Uint8Array): TlsaRecord {
-  for (const [label, v] of [['usage', usage], ['selector', selector], ['matching type', matchingType]] as const) {
+  for (const [label, v] of [
+    ['usage', usage],
+    ['selector', selector],
+    ['matching type', matchingType],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0 || v > 255) throw new DaneelError('ERR_TLSA_INVALID', `TLSA ${label} must be 0-255, not ${v}`)
   }
   if (!isTlsaUsage(usage)) throw new DaneelError('ERR_TLSA_UNSUPPORTED', `unknown TLSA usage ${usage} (known: 0-3, and 4 for PKIX-CD)`)
   if (!isTlsaSelector(selector)) throw new DaneelError('ERR_TLSA_UNSUPPORTED', `unknown TLSA selector ${selector} (known: 0 Cert, 1 SPKI)`)
-  if (!isTlsaMatchingType(matchingType)) throw new DaneelError('ERR_TLSA_UNSUPPORTED', `unknown TLSA matching type ${matchingType} (known: 0 Full, 1 SHA2-256, 2 SHA2-512)`)
+  if (!isTlsaMatchingType(matchingType))
+    throw new DaneelError('ERR_TLSA_UNSUPPORTED', `unknown TLSA matching type ${matchingType} (known: 0 Full, 1 SHA2-256, 2 SHA2-512)`)
   if (data.length === 0) throw new DaneelError('ERR_TLSA_INVALID', 'TLSA certificate association data is empty')
   const want = DIGEST_LENGTH[matchingType]
-  if (want !== undefined && data.length !== want) throw new DaneelError('ERR_TLSA_INVALID', `TLSA ${MATCHING_NAMES[matchingType]} data must be ${want} bytes, not ${data.length}`)
+  if (want !== undefined && data.length !== want)
+    throw new DaneelError('ERR_TLSA_INVALID', `TLSA ${MATCHING_NAMES[matchingType]} data must be ${want} bytes, not ${data.length}`)
   return { usage, selector, matchingType, data }
 }
 
@@ -70,7 +85,8 @@ function fieldNumber(token: string | undefined, names: Readonly<Record<number, s
  */
 export function parseTlsaRdata(text: string): TlsaRecord {
   const tokens = text.replace(/[()]/g, ' ').trim().split(/\s+/)
-  if (tokens.length < 4 || tokens[0] === '') throw new DaneelError('ERR_TLSA_INVALID', `TLSA record needs "usage selector matching-type hex", got '${text.trim().slice(0, 40)}'`)
+  if (tokens.length < 4 || tokens[0] === '')
+    throw new DaneelError('ERR_TLSA_INVALID', `TLSA record needs "usage selector matching-type hex", got '${text.trim().slice(0, 40)}'`)
   const usage = fieldNumber(tokens[0], USAGE_NAMES, 'usage')
   const selector = fieldNumber(tokens[1], SELECTOR_NAMES, 'selector')
   const matchingType = fieldNumber(tokens[2], MATCHING_NAMES, 'matching type')

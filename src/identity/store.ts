@@ -2,14 +2,22 @@
 import type { KeyObject } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { parseIdentityName } from '../dane/names.js'
 import { certificateMatchesName } from '../dane/cert-name.js'
+import { parseIdentityName } from '../dane/names.js'
 import { DaneelError } from '../errors.js'
 import { writeFileAtomic } from '../fsutil.js'
 import { buildSelfSignedCertificate } from '../x509/build.js'
 import { type Certificate, parseCertificate } from '../x509/cert.js'
 import { buildCsr } from '../x509/csr.js'
-import { generateKeyPair, isKeyTypeOption, type KeyTypeOption, keyMatchesCertificate, keyTypeOptionOf, loadPrivateKey, privateKeyToPkcs8Pem } from '../x509/keys.js'
+import {
+  generateKeyPair,
+  isKeyTypeOption,
+  type KeyTypeOption,
+  keyMatchesCertificate,
+  keyTypeOptionOf,
+  loadPrivateKey,
+  privateKeyToPkcs8Pem,
+} from '../x509/keys.js'
 import { pemDecode, pemEncode } from '../x509/pem.js'
 
 export interface IdentityPaths {
@@ -63,7 +71,14 @@ export function createIdentity(opts: CreateIdentityOptions): CreateIdentityResul
   const paths = identityPaths(opts.cryptoPath, name)
   if (existsSync(paths.key) && opts.force !== true) {
     const existing = loadIdentity(opts.cryptoPath, name)
-    return { created: false, name, paths, keyType: existing.keyType, ...(existing.cert === undefined ? {} : { cert: existing.cert }), ...(existing.csrDer === undefined ? {} : { csrDer: existing.csrDer }) }
+    return {
+      created: false,
+      name,
+      paths,
+      keyType: existing.keyType,
+      ...(existing.cert === undefined ? {} : { cert: existing.cert }),
+      ...(existing.csrDer === undefined ? {} : { csrDer: existing.csrDer }),
+    }
   }
   const { privateKey } = generateKeyPair(keyType)
   const keyPem = privateKeyToPkcs8Pem(privateKey)
@@ -71,7 +86,16 @@ export function createIdentity(opts: CreateIdentityOptions): CreateIdentityResul
   let cert: Certificate | undefined
   let csrDer: Uint8Array | undefined
   if (opts.csr === true) csrDer = buildCsr({ name, key: privateKey, ca })
-  else cert = parseCertificate(buildSelfSignedCertificate({ name, key: privateKey, ca, ...(opts.days === undefined ? {} : { days: opts.days }), ...(opts.now === undefined ? {} : { now: opts.now }) }))
+  else
+    cert = parseCertificate(
+      buildSelfSignedCertificate({
+        name,
+        key: privateKey,
+        ca,
+        ...(opts.days === undefined ? {} : { days: opts.days }),
+        ...(opts.now === undefined ? {} : { now: opts.now }),
+      }),
+    )
 
   makeDirs(opts.cryptoPath)
   const hadKey = existsSync(paths.key)
@@ -113,13 +137,15 @@ function readText(path: string): string {
 export function loadIdentity(cryptoPath: string, daneId: string): LoadedIdentity {
   const name = parseIdentityName(daneId)
   const paths = identityPaths(cryptoPath, name)
-  if (!existsSync(paths.key)) throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
+  if (!existsSync(paths.key))
+    throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
   const privateKey = loadPrivateKey(readText(paths.key))
   const out: LoadedIdentity = { name, paths, privateKey, keyType: keyTypeOptionOf(privateKey) }
   if (existsSync(paths.cert)) {
     const chain = pemDecode(readText(paths.cert), 'CERTIFICATE').map(parseCertificate)
     const cert = chain[0] as Certificate
-    if (!keyMatchesCertificate(privateKey, cert)) throw new DaneelError('ERR_KEY_MISMATCH', `${paths.cert} does not hold the public key of ${paths.key}`)
+    if (!keyMatchesCertificate(privateKey, cert))
+      throw new DaneelError('ERR_KEY_MISMATCH', `${paths.cert} does not hold the public key of ${paths.key}`)
     out.cert = cert
     out.certDer = cert.der
     out.chain = chain
@@ -132,7 +158,12 @@ export function loadIdentity(cryptoPath: string, daneId: string): LoadedIdentity
  * Installs a CA-signed (or externally made) certificate: it must carry this identity's key and name it (SAN dNSName,
  * or CN without SAN). Chain certificates after the first are kept. ERR_KEY_MISMATCH / ERR_CERT_NAME_MISMATCH.
  */
-export function installCertificate(cryptoPath: string, daneId: string, certPem: string, opts: { uid?: number | undefined } = {}): { cert: Certificate; chain: Certificate[]; replaced: boolean } {
+export function installCertificate(
+  cryptoPath: string,
+  daneId: string,
+  certPem: string,
+  opts: { uid?: number | undefined } = {},
+): { cert: Certificate; chain: Certificate[]; replaced: boolean } {
   const id = loadIdentityKeyOnly(cryptoPath, daneId)
   let ders: Uint8Array[]
   try {
@@ -142,8 +173,13 @@ export function installCertificate(cryptoPath: string, daneId: string, certPem: 
   }
   const chain = ders.map(parseCertificate)
   const cert = chain[0] as Certificate
-  if (!keyMatchesCertificate(id.privateKey, cert)) throw new DaneelError('ERR_KEY_MISMATCH', `the certificate does not carry the key of ${id.name}`)
-  if (!certificateMatchesName(cert, id.name)) throw new DaneelError('ERR_CERT_NAME_MISMATCH', `the certificate names ${cert.dnsNames.join(', ') || cert.subjectCN || 'nothing'}, not ${id.name}`)
+  if (!keyMatchesCertificate(id.privateKey, cert))
+    throw new DaneelError('ERR_KEY_MISMATCH', `the certificate does not carry the key of ${id.name}`)
+  if (!certificateMatchesName(cert, id.name))
+    throw new DaneelError(
+      'ERR_CERT_NAME_MISMATCH',
+      `the certificate names ${cert.dnsNames.join(', ') || cert.subjectCN || 'nothing'}, not ${id.name}`,
+    )
   const replaced = existsSync(id.paths.cert)
   writeFileAtomic(id.paths.cert, chain.map((c) => pemEncode(c.der, 'CERTIFICATE')).join(''), { mode: 0o644, uid: opts.uid })
   return { cert, chain, replaced }
@@ -152,7 +188,8 @@ export function installCertificate(cryptoPath: string, daneId: string, certPem: 
 function loadIdentityKeyOnly(cryptoPath: string, daneId: string): { name: string; paths: IdentityPaths; privateKey: KeyObject } {
   const name = parseIdentityName(daneId)
   const paths = identityPaths(cryptoPath, name)
-  if (!existsSync(paths.key)) throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
+  if (!existsSync(paths.key))
+    throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
   return { name, paths, privateKey: loadPrivateKey(readText(paths.key)) }
 }
 
@@ -170,7 +207,9 @@ function makeDirs(dir: string): void {
     try {
       mkdirSync(d, { mode: 0o755 })
     } catch (err) {
-      throw new DaneelError('ERR_IO', `cannot create ${d}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+      throw new DaneelError('ERR_IO', `cannot create ${d}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+        cause: err,
+      })
     }
   }
 }

@@ -78,7 +78,8 @@ export function buildSelfSignedCertificate(opts: SelfSignedOptions): Uint8Array 
   keyTypeOf(opts.key)
   const now = opts.now ?? Date.now()
   const days = opts.days ?? 365
-  if (!Number.isInteger(days) || days < 1 || days > 36500) throw new DaneelError('ERR_USAGE', `--days must be a whole number from 1 to 36500, not ${days}`)
+  if (!Number.isInteger(days) || days < 1 || days > 36500)
+    throw new DaneelError('ERR_USAGE', `--days must be a whole number from 1 to 36500, not ${days}`)
   return buildCertificate({
     subjectCN: opts.name,
     subjectKey: opts.key,

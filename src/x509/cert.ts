@@ -120,7 +120,8 @@ export function verifySigned(data: Uint8Array, algOid: string, signature: Uint8A
   try {
     const key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' })
     const type = key.asymmetricKeyType
-    if ((alg.key === 'ec' && type !== 'ec') || (alg.key === 'rsa' && type !== 'rsa') || (alg.key === 'ed25519' && type !== 'ed25519')) return false
+    if ((alg.key === 'ec' && type !== 'ec') || (alg.key === 'rsa' && type !== 'rsa') || (alg.key === 'ed25519' && type !== 'ed25519'))
+      return false
     return cryptoVerify(alg.hash, data, alg.key === 'ec' ? { key, dsaEncoding: 'der' } : key, signature)
   } catch {
     return false

@@ -63,5 +63,11 @@ export function parseCsr(der: Uint8Array): Csr {
   }
   const algOid = r.oid(r.seq(alg, 'signatureAlgorithm', 1, 2)[0], 'signatureAlgorithm')
   const { bytes } = r.bits(sig, 'signature')
-  return { der: new Uint8Array(der), subjectCN: commonNameOf(subject), dnsNames, spkiDer, signatureValid: verifySigned(rawOf(info as NonNullable<typeof info>), algOid, bytes, spkiDer) }
+  return {
+    der: new Uint8Array(der),
+    subjectCN: commonNameOf(subject),
+    dnsNames,
+    spkiDer,
+    signatureValid: verifySigned(rawOf(info as NonNullable<typeof info>), algOid, bytes, spkiDer),
+  }
 }

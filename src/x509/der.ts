@@ -5,7 +5,23 @@ import { DaneelError, type ErrorCode } from '../errors.js'
 export type Block = asn1js.AsnType
 
 /** Universal tag numbers we read. */
-export const TAG = { BOOLEAN: 1, INTEGER: 2, BIT_STRING: 3, OCTET_STRING: 4, NULL: 5, OID: 6, UTF8: 12, SEQUENCE: 16, SET: 17, PRINTABLE: 19, T61: 20, IA5: 22, UTC_TIME: 23, GENERALIZED_TIME: 24, BMP: 30 } as const
+export const TAG = {
+  BOOLEAN: 1,
+  INTEGER: 2,
+  BIT_STRING: 3,
+  OCTET_STRING: 4,
+  NULL: 5,
+  OID: 6,
+  UTF8: 12,
+  SEQUENCE: 16,
+  SET: 17,
+  PRINTABLE: 19,
+  T61: 20,
+  IA5: 22,
+  UTC_TIME: 23,
+  GENERALIZED_TIME: 24,
+  BMP: 30,
+} as const
 
 /** A reader that raises one error code (ERR_CERT_INVALID, ERR_CSR_INVALID, ...) with a short path for context. */
 export class DerReader {
@@ -39,7 +55,8 @@ export class DerReader {
 
   /** Children of a universal SEQUENCE (or SET), with a count check. */
   seq(b: Block | undefined, what: string, min = 0, max = Number.POSITIVE_INFINITY, tag: number = TAG.SEQUENCE): Block[] {
-    if (b === undefined || b.idBlock.tagClass !== 1 || b.idBlock.tagNumber !== tag) this.fail(`${what} is not a ${tag === TAG.SET ? 'SET' : 'SEQUENCE'}`)
+    if (b === undefined || b.idBlock.tagClass !== 1 || b.idBlock.tagNumber !== tag)
+      this.fail(`${what} is not a ${tag === TAG.SET ? 'SET' : 'SEQUENCE'}`)
     const items = (b as asn1js.Constructed).valueBlock.value as Block[]
     if (items.length < min || items.length > max) this.fail(`${what} has ${items.length} elements`)
     return items
@@ -110,7 +127,16 @@ export function primitiveContent(b: Block): Uint8Array {
 
 /** Decodes string-like values in a Name (UTF8String, PrintableString, IA5String, T61 as latin1, BMPString). */
 export function stringValue(b: Block): string {
-  if (b instanceof asn1js.Utf8String || b instanceof asn1js.PrintableString || b instanceof asn1js.IA5String || b instanceof asn1js.BmpString || b instanceof asn1js.UniversalString || b instanceof asn1js.VisibleString || b instanceof asn1js.TeletexString || b instanceof asn1js.NumericString) {
+  if (
+    b instanceof asn1js.Utf8String ||
+    b instanceof asn1js.PrintableString ||
+    b instanceof asn1js.IA5String ||
+    b instanceof asn1js.BmpString ||
+    b instanceof asn1js.UniversalString ||
+    b instanceof asn1js.VisibleString ||
+    b instanceof asn1js.TeletexString ||
+    b instanceof asn1js.NumericString
+  ) {
     return b.getValue()
   }
   return Buffer.from(primitiveContent(b)).toString('latin1')

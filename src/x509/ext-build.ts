@@ -49,7 +49,10 @@ export function buildExtensions(spec: ExtensionSpec): Uint8Array {
     if (!/^[\x21-\x7e]+$/.test(n)) throw new DaneelError('ERR_NAME_INVALID', `dNSName must be printable ASCII: '${n}'`)
   }
   const bc = spec.ca
-    ? derSequence(toDer(new asn1js.Boolean({ value: true })), ...(spec.pathLen === undefined ? [] : [toDer(new asn1js.Integer({ value: spec.pathLen }))]))
+    ? derSequence(
+        toDer(new asn1js.Boolean({ value: true })),
+        ...(spec.pathLen === undefined ? [] : [toDer(new asn1js.Integer({ value: spec.pathLen }))]),
+      )
     : derSequence() // cA DEFAULT FALSE is omitted in DER
   const exts = [extension(OID.basicConstraints, true, bc), extension(OID.keyUsage, true, encodeKeyUsage(spec.keyUsage))]
   if (spec.dnsNames.length > 0) {

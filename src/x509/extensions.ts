@@ -18,7 +18,14 @@ export interface ParsedExtensions {
   unknownCritical: string[]
 }
 
-const KNOWN = new Set<string>([OID.subjectKeyIdentifier, OID.keyUsage, OID.subjectAltName, OID.basicConstraints, OID.authorityKeyIdentifier, OID.extKeyUsage])
+const KNOWN = new Set<string>([
+  OID.subjectKeyIdentifier,
+  OID.keyUsage,
+  OID.subjectAltName,
+  OID.basicConstraints,
+  OID.authorityKeyIdentifier,
+  OID.extKeyUsage,
+])
 
 /** Reads an Extensions SEQUENCE (the content of TBSCertificate [3] or a CSR's extensionRequest). */
 export function readExtensions(r: DerReader, b: Block | undefined): ParsedExtensions {
@@ -69,7 +76,8 @@ export function readExtensions(r: DerReader, b: Block | undefined): ParsedExtens
         const set = new Set<KeyUsageName>()
         KEY_USAGE_BITS.forEach((name, bit) => {
           const byte = bytes[bit >> 3]
-          if (byte !== undefined && (bit >> 3 < bytes.length - 1 || (bit & 7) < 8 - unused) && (byte & (0x80 >> (bit & 7))) !== 0) set.add(name)
+          if (byte !== undefined && (bit >> 3 < bytes.length - 1 || (bit & 7) < 8 - unused) && (byte & (0x80 >> (bit & 7))) !== 0)
+            set.add(name)
         })
         out.keyUsage = set
         break

@@ -1,9 +1,9 @@
 /** Private keys: generate (P-256, Ed25519, RSA-2048), read PKCS#8 / PKCS#1 / SEC1 PEM, write PKCS#8, match to certs. */
-import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto'
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { DaneelError } from '../errors.js'
 import type { Certificate } from './cert.js'
 import { bytesEqual } from './hex.js'
-import { pemBlocks, pemEncode } from './pem.js'
+import { type PemBlock, pemBlocks, pemEncode } from './pem.js'
 import type { KeyType } from './spki.js'
 
 /** What `--key-type` accepts. */
@@ -38,13 +38,14 @@ const KEY_LABELS: Readonly<Record<string, 'pkcs8' | 'pkcs1' | 'sec1'>> = {
  * type a passphrase. ERR_KEY_INVALID for bad input, ERR_KEY_UNSUPPORTED for a key we cannot use.
  */
 export function loadPrivateKey(pem: string): KeyObject {
-  let blocks
+  let blocks: PemBlock[]
   try {
     blocks = pemBlocks(pem)
   } catch (err) {
     throw new DaneelError('ERR_KEY_INVALID', `private key: ${(err as Error).message}`, { cause: err })
   }
-  if (blocks.some((b) => b.label === 'ENCRYPTED PRIVATE KEY')) throw new DaneelError('ERR_KEY_UNSUPPORTED', 'encrypted private keys are not supported (store it unencrypted with mode 0600)')
+  if (blocks.some((b) => b.label === 'ENCRYPTED PRIVATE KEY'))
+    throw new DaneelError('ERR_KEY_UNSUPPORTED', 'encrypted private keys are not supported (store it unencrypted with mode 0600)')
   const block = blocks.find((b) => KEY_LABELS[b.label] !== undefined)
   if (block === undefined) throw new DaneelError('ERR_KEY_INVALID', 'no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block found')
   let key: KeyObject
@@ -63,7 +64,8 @@ export function keyTypeOf(key: KeyObject): Exclude<KeyType, 'other'> {
   if (t === 'ed25519') return 'ed25519'
   if (t === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'p256'
   if (t === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048) return 'rsa'
-  const detail = t === 'ec' ? ` on ${key.asymmetricKeyDetails?.namedCurve}` : t === 'rsa' ? ` of ${key.asymmetricKeyDetails?.modulusLength} bits` : ''
+  const detail =
+    t === 'ec' ? ` on ${key.asymmetricKeyDetails?.namedCurve}` : t === 'rsa' ? ` of ${key.asymmetricKeyDetails?.modulusLength} bits` : ''
   throw new DaneelError('ERR_KEY_UNSUPPORTED', `unsupported key type ${t}${detail} (use P-256, Ed25519 or RSA >= 2048)`)
 }
 

@@ -1,7 +1,7 @@
 /** X.501 distinguished names (RFC 5280 §4.1.2.4): read attributes and text form, build a CN-only name. */
 import * as asn1js from 'asn1js'
+import { type Block, type DerReader, stringValue, TAG } from './der.js'
 import { ATTRIBUTE_NAMES, OID } from './oids.js'
-import { type Block, type DerReader, TAG, stringValue } from './der.js'
 
 export interface NameAttribute {
   readonly oid: string
@@ -36,7 +36,9 @@ export function buildCnName(cn: string): asn1js.Sequence {
   return new asn1js.Sequence({
     value: [
       new asn1js.Set({
-        value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.commonName }), new asn1js.Utf8String({ value: cn })] })],
+        value: [
+          new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.commonName }), new asn1js.Utf8String({ value: cn })] }),
+        ],
       }),
     ],
   })

@@ -67,7 +67,12 @@ export type PkixPathResult = { ok: true; path: Certificate[] } | { ok: false; re
  * CA flags, keyCertSign, pathLen and dates at `now` are checked for every certificate on the path, the anchor too
  * (as OpenSSL does for trust-store roots).
  */
-export function buildPkixPath(leaf: Certificate, pool: readonly Certificate[], anchors: readonly Certificate[], now: number): PkixPathResult {
+export function buildPkixPath(
+  leaf: Certificate,
+  pool: readonly Certificate[],
+  anchors: readonly Certificate[],
+  now: number,
+): PkixPathResult {
   const path: Certificate[] = [leaf]
   for (let step = 0; step < MAX_PATH_LENGTH; step++) {
     const cur = path[path.length - 1] as Certificate
@@ -77,7 +82,10 @@ export function buildPkixPath(leaf: Certificate, pool: readonly Certificate[], a
       const problem = checkPathBelow(path, path.length, now)
       return problem === undefined ? { ok: true, path } : { ok: false, reason: problem, path }
     }
-    const next = findIssuer(cur, pool.filter((c) => !path.includes(c)))
+    const next = findIssuer(
+      cur,
+      pool.filter((c) => !path.includes(c)),
+    )
     if (next === undefined) return { ok: false, reason: `no issuer found for '${cur.subject || cur.serialHex}'`, path }
     path.push(next)
   }

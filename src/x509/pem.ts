@@ -18,10 +18,12 @@ export function pemBlocks(text: string): PemBlock[] {
     // RFC 7468 §5.2 allows headers in legacy encrypted keys ("Proc-Type:"); we never accept those
     if (body.includes(':')) throw new DaneelError('ERR_PEM_INVALID', `PEM block ${begin} has headers (encrypted legacy key?)`)
     const b64 = body.replace(/\s+/g, '')
-    if (b64.length === 0 || b64.length % 4 !== 0 || !B64.test(b64)) throw new DaneelError('ERR_PEM_INVALID', `PEM block ${begin} is not valid base64`)
+    if (b64.length === 0 || b64.length % 4 !== 0 || !B64.test(b64))
+      throw new DaneelError('ERR_PEM_INVALID', `PEM block ${begin} is not valid base64`)
     out.push({ label: begin as string, der: new Uint8Array(Buffer.from(b64, 'base64')) })
   }
-  if (out.length === 0 && text.includes('-----BEGIN')) throw new DaneelError('ERR_PEM_INVALID', 'PEM block is truncated (no matching END line)')
+  if (out.length === 0 && text.includes('-----BEGIN'))
+    throw new DaneelError('ERR_PEM_INVALID', 'PEM block is truncated (no matching END line)')
   return out
 }
 

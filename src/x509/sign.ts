@@ -1,5 +1,5 @@
 /** Signing for certificates and CSRs: the AlgorithmIdentifier per key type (RFC 5758 §3.2, RFC 8410 §3, RFC 4055 §5) and the signature. */
-import { type KeyObject, sign as cryptoSign } from 'node:crypto'
+import { sign as cryptoSign, type KeyObject } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import { derSequence, toDer } from './der.js'
 import { keyTypeOf } from './keys.js'

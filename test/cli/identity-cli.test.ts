@@ -19,8 +19,15 @@ let n = 0
 const freshDir = (): string => join(tmp.dir, `cp${++n}`)
 
 function daneel(args: string[], env: Record<string, string> = {}, input?: string): { code: number; out: string; err: string } {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DANE_ID', 'IDENTITY_NAME', 'CRYPTO_PATH', 'NO_DNSSEC', 'APP_UID'].includes(k)))
-  const r = spawnSync(process.execPath, [cliPath, ...args], { env: { ...clean, CI: 'true', ...env }, input: input ?? '', encoding: 'utf8', timeout: 60_000 })
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !['DANE_ID', 'IDENTITY_NAME', 'CRYPTO_PATH', 'NO_DNSSEC', 'APP_UID'].includes(k)),
+  )
+  const r = spawnSync(process.execPath, [cliPath, ...args], {
+    env: { ...clean, CI: 'true', ...env },
+    input: input ?? '',
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr }
 }
 
@@ -52,10 +59,18 @@ describe('daneel identity', () => {
     const t = daneel(['identity', 'tlsa'], env)
     assert.equal(t.code, 0, t.err)
     assert.equal(t.out, `${NAME}. 3600 IN TLSA 3 0 0 ${toHex(certDer).toUpperCase()}\n`)
-    const spkiSha256 = toHex(opensslBytes(['dgst', '-sha256', '-binary'], opensslBytes(['pkey', '-in', keyFile, '-pubout', '-outform', 'DER']))).toUpperCase()
+    const spkiSha256 = toHex(
+      opensslBytes(['dgst', '-sha256', '-binary'], opensslBytes(['pkey', '-in', keyFile, '-pubout', '-outform', 'DER'])),
+    ).toUpperCase()
     assert.equal(daneel(['identity', 'tlsa', '--rdata', '--selector', '1', '--matching', '1'], env).out, `3 1 1 ${spkiSha256}\n`)
-    assert.equal(daneel(['identity', 'tlsa', '--rdata', '--usage', 'DANE-EE', '--selector', 'SPKI', '--matching', 'SHA2-256'], env).out, `3 1 1 ${spkiSha256}\n`)
-    const j = JSON.parse(daneel(['identity', 'tlsa', '--json', '--selector', '1', '--matching', '1', '--ttl', '300'], env).out) as Record<string, unknown>
+    assert.equal(
+      daneel(['identity', 'tlsa', '--rdata', '--usage', 'DANE-EE', '--selector', 'SPKI', '--matching', 'SHA2-256'], env).out,
+      `3 1 1 ${spkiSha256}\n`,
+    )
+    const j = JSON.parse(daneel(['identity', 'tlsa', '--json', '--selector', '1', '--matching', '1', '--ttl', '300'], env).out) as Record<
+      string,
+      unknown
+    >
     assert.deepEqual([j.name, j.ttl, j.rdata, j.zoneLine], [NAME, 300, `3 1 1 ${spkiSha256}`, `${NAME}. 300 IN TLSA 3 1 1 ${spkiSha256}`])
     // NO_DNSSEC publishes usage 4 (PKIX-CD)
     assert.match(daneel(['identity', 'tlsa', '--rdata'], { ...env, NO_DNSSEC: '1' }).out, /^4 0 0 /)
@@ -81,7 +96,7 @@ describe('daneel identity', () => {
     assert.match(s.out, /CA +TRUE, pathLen 0/)
     assert.match(s.out, /IN TLSA 4 0 0 /)
     assert.match(s.out, /IN TLSA 4 1 1 /)
-    const aki = (JSON.parse(daneel(['identity', 'show', '--json'], env).out) as { cert: { aki: string }; pkixCdCaUrl: string })
+    const aki = JSON.parse(daneel(['identity', 'show', '--json'], env).out) as { cert: { aki: string }; pkixCdCaUrl: string }
     assert.equal(aki.pkixCdCaUrl, `https://device.example.com/.well-known/ca/${aki.cert.aki.replace(/:/g, '-')}.pem`)
     // a CSR-only identity shows that a certificate is still missing
     const cp2 = freshDir()
@@ -92,7 +107,20 @@ describe('daneel identity', () => {
   it('--key-type ed25519 --days 10 --force --json, flags instead of env', () => {
     const cp = freshDir()
     daneel(['identity', 'create', '--crypto-path', cp, '--dane-id', NAME])
-    const r = daneel(['identity', 'create', '--crypto-path', cp, '--dane-id', NAME, '--key-type', 'ed25519', '--days', '10', '--force', '--json'])
+    const r = daneel([
+      'identity',
+      'create',
+      '--crypto-path',
+      cp,
+      '--dane-id',
+      NAME,
+      '--key-type',
+      'ed25519',
+      '--days',
+      '10',
+      '--force',
+      '--json',
+    ])
     assert.equal(r.code, 0, r.err)
     const j = JSON.parse(r.out) as { created: boolean; keyType: string; tlsa: string }
     assert.equal(j.created, true)
@@ -136,12 +164,22 @@ describe('daneel identity', () => {
     it('setup', () => {
       assert.equal(daneel(['identity', 'create'], env).code, 0)
     })
-    const snapshot = (): string => readdirSync(cp).sort().map((f) => `${f}:${readFileSync(join(cp, f), 'utf8')}`).join('|')
+    const snapshot = (): string =>
+      readdirSync(cp)
+        .sort()
+        .map((f) => `${f}:${readFileSync(join(cp, f), 'utf8')}`)
+        .join('|')
     it('install: truncated PEM, garbage DER, a certificate for another name, for another key', () => {
       const before = snapshot()
       const good = readFileSync(join(cp, `${NAME}.crt.pem`), 'utf8')
       assertInputError(daneel(['identity', 'install', write('trunc.pem', good.slice(0, 300))], env), 'ERR_CERT_INVALID')
-      assertInputError(daneel(['identity', 'install', write('garbage.pem', '-----BEGIN CERTIFICATE-----\nMIIBkjCCAT==\n-----END CERTIFICATE-----\n')], env), 'ERR_CERT_INVALID')
+      assertInputError(
+        daneel(
+          ['identity', 'install', write('garbage.pem', '-----BEGIN CERTIFICATE-----\nMIIBkjCCAT==\n-----END CERTIFICATE-----\n')],
+          env,
+        ),
+        'ERR_CERT_INVALID',
+      )
       const key = loadPrivateKey(readFileSync(join(cp, `${NAME}.key.pem`), 'utf8'))
       const otherName = pemEncode(buildSelfSignedCertificate({ name: 'other._device.example.com', key }), 'CERTIFICATE')
       assertInputError(daneel(['identity', 'install', write('other-name.pem', otherName)], env), 'ERR_CERT_NAME_MISMATCH')
@@ -173,7 +211,13 @@ describe('daneel identity', () => {
   })
 
   it('--help on the group and on each subcommand exits 0', () => {
-    for (const args of [['identity', '--help'], ['identity', 'create', '--help'], ['identity', 'tlsa', '--help'], ['identity', 'install', '--help'], ['identity', 'show', '--help']]) {
+    for (const args of [
+      ['identity', '--help'],
+      ['identity', 'create', '--help'],
+      ['identity', 'tlsa', '--help'],
+      ['identity', 'install', '--help'],
+      ['identity', 'show', '--help'],
+    ]) {
       const r = daneel(args)
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.err}`)
       assert.match(r.out, /Usage: daneel identity/)

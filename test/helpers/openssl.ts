@@ -39,7 +39,19 @@ export interface TlsServer {
  * `certPath` may hold the chain (leaf first) for DANE-TA records; it is also sent as -cert_chain.
  */
 export async function startTlsServer(opts: { certPath: string; keyPath: string }): Promise<TlsServer> {
-  const args = ['s_server', '-accept', '127.0.0.1:0', '-cert', opts.certPath, '-key', opts.keyPath, '-cert_chain', opts.certPath, '-www', '-no_dhe']
+  const args = [
+    's_server',
+    '-accept',
+    '127.0.0.1:0',
+    '-cert',
+    opts.certPath,
+    '-key',
+    opts.keyPath,
+    '-cert_chain',
+    opts.certPath,
+    '-www',
+    '-no_dhe',
+  ]
   const child: ChildProcess = spawn('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const port = await new Promise<number>((resolve, reject) => {
@@ -88,7 +100,13 @@ export interface DaneVerdict {
  * Connects `openssl s_client -dane_tlsa_domain DOMAIN -dane_tlsa_rrdata R...` to the server and returns OpenSSL's
  * verdict. DANE-EE name checks are off unless `nameChecks` (RFC 7671 §5.1), as in the reference oracle script.
  */
-export function daneVerify(opts: { port: number; domain: string; rrdata: readonly string[]; nameChecks?: boolean; caFile?: string }): Promise<DaneVerdict> {
+export function daneVerify(opts: {
+  port: number
+  domain: string
+  rrdata: readonly string[]
+  nameChecks?: boolean
+  caFile?: string
+}): Promise<DaneVerdict> {
   const args = ['s_client', '-connect', `127.0.0.1:${opts.port}`, '-servername', opts.domain, '-dane_tlsa_domain', opts.domain]
   if (opts.nameChecks !== true) args.push('-dane_ee_no_namechecks')
   if (opts.caFile !== undefined) args.push('-CAfile', opts.caFile)

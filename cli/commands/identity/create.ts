@@ -1,11 +1,12 @@
 /** `daneel identity create`: key + self-signed certificate (or CSR) under CRYPTO_PATH, idempotent, --force replaces. */
-import { defaultTlsaParams } from '../../../src/identity/present.js'
+
 import { formatTlsaZoneLine, makeTlsaRecord } from '../../../src/dane/tlsa.js'
 import { DaneelError } from '../../../src/errors.js'
+import { defaultTlsaParams } from '../../../src/identity/present.js'
 import { createIdentity } from '../../../src/identity/store.js'
 import { isKeyTypeOption } from '../../../src/x509/keys.js'
 import { parseCommand } from '../../args.js'
-import { SETTINGS_HELP, SETTINGS_OPTIONS, requireDaneId, resolveSettings } from '../../settings.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings.js'
 
 export const summary = 'make the key and a self-signed certificate (or --csr) under CRYPTO_PATH'
 
@@ -24,7 +25,14 @@ An existing identity is left unchanged (and says so); --force replaces it. Print
 
 ${SETTINGS_HELP}`
 
-const OPTIONS = { ...SETTINGS_OPTIONS, 'key-type': { type: 'string' }, days: { type: 'string' }, csr: { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' } } as const
+const OPTIONS = {
+  ...SETTINGS_OPTIONS,
+  'key-type': { type: 'string' },
+  days: { type: 'string' },
+  csr: { type: 'boolean' },
+  force: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommand(argv, OPTIONS, HELP)
@@ -35,7 +43,8 @@ export async function run(argv: string[]): Promise<number> {
   const keyType = args.values['key-type'] ?? 'p256'
   if (!isKeyTypeOption(keyType)) throw new DaneelError('ERR_USAGE', `--key-type must be p256, ed25519 or rsa2048, not '${keyType}'`)
   const daysRaw = args.values.days
-  if (daysRaw !== undefined && !/^\d{1,5}$/.test(daysRaw)) throw new DaneelError('ERR_USAGE', `--days must be a whole number of days, not '${daysRaw}'`)
+  if (daysRaw !== undefined && !/^\d{1,5}$/.test(daysRaw))
+    throw new DaneelError('ERR_USAGE', `--days must be a whole number of days, not '${daysRaw}'`)
   const res = createIdentity({
     cryptoPath: settings.cryptoPath,
     daneId: name,
@@ -47,15 +56,21 @@ export async function run(argv: string[]): Promise<number> {
     force: args.values.force === true,
   })
   const p = defaultTlsaParams(settings.noDnssec)
-  const zoneLine = res.cert === undefined ? undefined : formatTlsaZoneLine(res.name, makeTlsaRecord(res.cert, p.usage, p.selector, p.matchingType))
+  const zoneLine =
+    res.cert === undefined ? undefined : formatTlsaZoneLine(res.name, makeTlsaRecord(res.cert, p.usage, p.selector, p.matchingType))
   if (args.values.json === true) {
-    process.stdout.write(`${JSON.stringify({ created: res.created, name: res.name, keyType: res.keyType, key: res.paths.key, cert: res.cert === undefined ? null : res.paths.cert, csr: res.csrDer === undefined ? null : res.paths.csr, tlsa: zoneLine ?? null })}\n`)
+    process.stdout.write(
+      `${JSON.stringify({ created: res.created, name: res.name, keyType: res.keyType, key: res.paths.key, cert: res.cert === undefined ? null : res.paths.cert, csr: res.csrDer === undefined ? null : res.paths.csr, tlsa: zoneLine ?? null })}\n`,
+    )
     return 0
   }
   const lines: string[] = []
   if (res.created) {
     lines.push(`created identity ${res.name} (${res.keyType})`, `  key:  ${res.paths.key}`)
-    if (res.cert !== undefined) lines.push(`  cert: ${res.paths.cert} (self-signed, until ${new Date(res.cert.notAfter).toISOString()}${res.cert.basicConstraints?.ca === true ? ', CA:TRUE pathLen 0 for PKIX-CD' : ''})`)
+    if (res.cert !== undefined)
+      lines.push(
+        `  cert: ${res.paths.cert} (self-signed, until ${new Date(res.cert.notAfter).toISOString()}${res.cert.basicConstraints?.ca === true ? ', CA:TRUE pathLen 0 for PKIX-CD' : ''})`,
+      )
     if (res.csrDer !== undefined) lines.push(`  csr:  ${res.paths.csr} (have it signed, then: daneel identity install CERT)`)
   } else {
     lines.push(`identity ${res.name} already exists in ${settings.cryptoPath}; unchanged (use --force to replace it)`)

@@ -5,7 +5,7 @@ import { DaneelError } from '../../../src/errors.js'
 import { defaultTlsaParams } from '../../../src/identity/present.js'
 import { installCertificate } from '../../../src/identity/store.js'
 import { parseCommand } from '../../args.js'
-import { SETTINGS_HELP, SETTINGS_OPTIONS, requireDaneId, resolveSettings } from '../../settings.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings.js'
 
 export const summary = 'install a CA-signed certificate for this identity (checks key and name)'
 
@@ -36,9 +36,13 @@ export async function run(argv: string[]): Promise<number> {
   const p = defaultTlsaParams(settings.noDnssec)
   const line = formatTlsaZoneLine(name, makeTlsaRecord(res.cert, p.usage, p.selector, p.matchingType))
   if (args.values.json === true) {
-    process.stdout.write(`${JSON.stringify({ installed: true, replaced: res.replaced, name, subject: res.cert.subject, issuer: res.cert.issuer, notAfter: new Date(res.cert.notAfter).toISOString(), chain: res.chain.length, tlsa: line })}\n`)
+    process.stdout.write(
+      `${JSON.stringify({ installed: true, replaced: res.replaced, name, subject: res.cert.subject, issuer: res.cert.issuer, notAfter: new Date(res.cert.notAfter).toISOString(), chain: res.chain.length, tlsa: line })}\n`,
+    )
   } else {
-    process.stdout.write(`installed certificate for ${name} (issuer ${res.cert.issuer || '(empty)'}, until ${new Date(res.cert.notAfter).toISOString()})${res.replaced ? ', replacing the previous one' : ''}\npublish:\n${line}\n`)
+    process.stdout.write(
+      `installed certificate for ${name} (issuer ${res.cert.issuer || '(empty)'}, until ${new Date(res.cert.notAfter).toISOString()})${res.replaced ? ', replacing the previous one' : ''}\npublish:\n${line}\n`,
+    )
   }
   return 0
 }

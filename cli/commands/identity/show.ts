@@ -5,7 +5,7 @@ import { defaultTlsaParams, pkixCdCaUrl } from '../../../src/identity/present.js
 import { loadIdentity } from '../../../src/identity/store.js'
 import { toHex } from '../../../src/x509/hex.js'
 import { parseCommand } from '../../args.js'
-import { SETTINGS_HELP, SETTINGS_OPTIONS, requireDaneId, resolveSettings } from '../../settings.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings.js'
 
 export const summary = 'show the identity: name, key, certificate, TLSA records'
 
@@ -27,7 +27,10 @@ export async function run(argv: string[]): Promise<number> {
   const id = loadIdentity(settings.cryptoPath, requireDaneId(settings))
   const c = id.cert
   const d = defaultTlsaParams(settings.noDnssec)
-  const records = c === undefined ? [] : [formatTlsaZoneLine(id.name, makeTlsaRecord(c, d.usage, 0, 0)), formatTlsaZoneLine(id.name, makeTlsaRecord(c, d.usage, 1, 1))]
+  const records =
+    c === undefined
+      ? []
+      : [formatTlsaZoneLine(id.name, makeTlsaRecord(c, d.usage, 0, 0)), formatTlsaZoneLine(id.name, makeTlsaRecord(c, d.usage, 1, 1))]
   const caUrl = c !== undefined && settings.noDnssec ? pkixCdCaUrl(id.name, c) : undefined
   const info = {
     name: id.name,
@@ -63,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0
   }
   const lines = [`identity ${id.name}`, `  key:         ${id.keyType}  ${id.paths.key}`]
-  if (info.cert === null) lines.push('  certificate: none yet' + (info.csr === null ? '' : ` (CSR waiting: ${info.csr})`))
+  if (info.cert === null) lines.push(`  certificate: none yet${info.csr === null ? '' : ` (CSR waiting: ${info.csr})`}`)
   else {
     const ic = info.cert
     lines.push(

@@ -1,6 +1,16 @@
 /** `daneel identity tlsa`: the TLSA record to publish for this identity (or --cert FILE), in the form asked for. */
 import { readFileSync } from 'node:fs'
-import { formatTlsaRdata, formatTlsaZoneLine, isTlsaMatchingType, isTlsaSelector, isTlsaUsage, MATCHING_NAMES, makeTlsaRecord, SELECTOR_NAMES, USAGE_NAMES } from '../../../src/dane/tlsa.js'
+import {
+  formatTlsaRdata,
+  formatTlsaZoneLine,
+  isTlsaMatchingType,
+  isTlsaSelector,
+  isTlsaUsage,
+  MATCHING_NAMES,
+  makeTlsaRecord,
+  SELECTOR_NAMES,
+  USAGE_NAMES,
+} from '../../../src/dane/tlsa.js'
 import { DaneelError } from '../../../src/errors.js'
 import { defaultTlsaParams } from '../../../src/identity/present.js'
 import { loadIdentity } from '../../../src/identity/store.js'
@@ -8,7 +18,7 @@ import { type Certificate, parseCertificate } from '../../../src/x509/cert.js'
 import { toHex } from '../../../src/x509/hex.js'
 import { pemDecode } from '../../../src/x509/pem.js'
 import { parseCommand } from '../../args.js'
-import { SETTINGS_HELP, SETTINGS_OPTIONS, requireDaneId, resolveSettings } from '../../settings.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings.js'
 
 export const summary = 'print the TLSA record to publish (zone-file line, --rdata, --json)'
 
@@ -39,12 +49,24 @@ const OPTIONS = {
   cert: { type: 'string' },
 } as const
 
-function field(raw: string | undefined, fallback: number, names: Readonly<Record<number, string>>, flag: string, ok: (n: number) => boolean): number {
+function field(
+  raw: string | undefined,
+  fallback: number,
+  names: Readonly<Record<number, string>>,
+  flag: string,
+  ok: (n: number) => boolean,
+): number {
   if (raw === undefined) return fallback
   let n = /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN
   for (const [k, v] of Object.entries(names)) if (v.toLowerCase() === raw.toLowerCase()) n = Number(k)
   if (Number.isNaN(n)) throw new DaneelError('ERR_USAGE', `${flag} '${raw}' is not a number or a known name`)
-  if (!ok(n)) throw new DaneelError('ERR_TLSA_UNSUPPORTED', `unknown TLSA ${flag.slice(2)} ${n} (known: ${Object.entries(names).map(([k, v]) => `${k} ${v}`).join(', ')})`)
+  if (!ok(n))
+    throw new DaneelError(
+      'ERR_TLSA_UNSUPPORTED',
+      `unknown TLSA ${flag.slice(2)} ${n} (known: ${Object.entries(names)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`,
+    )
   return n
 }
 
@@ -71,7 +93,8 @@ export async function run(argv: string[]): Promise<number> {
   const selector = field(args.values.selector, d.selector, SELECTOR_NAMES, '--selector', isTlsaSelector)
   const matching = field(args.values.matching, d.matchingType, MATCHING_NAMES, '--matching', isTlsaMatchingType)
   const ttlRaw = args.values.ttl ?? '3600'
-  if (!/^\d{1,10}$/.test(ttlRaw) || Number(ttlRaw) > 2147483647) throw new DaneelError('ERR_USAGE', `--ttl must be 0-2147483647, not '${ttlRaw}'`)
+  if (!/^\d{1,10}$/.test(ttlRaw) || Number(ttlRaw) > 2147483647)
+    throw new DaneelError('ERR_USAGE', `--ttl must be 0-2147483647, not '${ttlRaw}'`)
   let name: string
   let cert: Certificate
   if (args.values.cert !== undefined) {
@@ -79,14 +102,20 @@ export async function run(argv: string[]): Promise<number> {
     name = settings.daneId ?? cert.dnsNames[0] ?? cert.subjectCN ?? 'unnamed'
   } else {
     const id = loadIdentity(settings.cryptoPath, requireDaneId(settings))
-    if (id.cert === undefined) throw new DaneelError('ERR_IDENTITY_MISSING', `identity ${id.name} has no certificate yet (install the CA-signed one: daneel identity install CERT)`)
+    if (id.cert === undefined)
+      throw new DaneelError(
+        'ERR_IDENTITY_MISSING',
+        `identity ${id.name} has no certificate yet (install the CA-signed one: daneel identity install CERT)`,
+      )
     name = id.name
     cert = id.cert
   }
   const rec = makeTlsaRecord(cert, usage as 0, selector as 0, matching as 0)
   if (args.values.rdata === true) process.stdout.write(`${formatTlsaRdata(rec)}\n`)
   else if (args.values.json === true) {
-    process.stdout.write(`${JSON.stringify({ name, ttl: Number(ttlRaw), usage: rec.usage, selector: rec.selector, matchingType: rec.matchingType, data: toHex(rec.data), rdata: formatTlsaRdata(rec), zoneLine: formatTlsaZoneLine(name, rec, Number(ttlRaw)) })}\n`)
+    process.stdout.write(
+      `${JSON.stringify({ name, ttl: Number(ttlRaw), usage: rec.usage, selector: rec.selector, matchingType: rec.matchingType, data: toHex(rec.data), rdata: formatTlsaRdata(rec), zoneLine: formatTlsaZoneLine(name, rec, Number(ttlRaw)) })}\n`,
+    )
   } else process.stdout.write(`${formatTlsaZoneLine(name, rec, Number(ttlRaw))}\n`)
   return 0
 }

@@ -51,8 +51,21 @@ function loadCases(): DaneCase[] {
       extra.push(parseTlsaRdata(next))
       next = (lines[++i] as string).trim()
     }
-    const chain = next.slice(6).trim().split(/\s+/).map((name) => certs.get(name) ?? assert.fail(`unknown cert ${name}`))
-    cases.push({ n: cases.length + 1, comment: comment.trim(), records, extra, certs: chain, noNameChecks: noncheck === 1, want, wantDepth: depth })
+    const chain = next
+      .slice(6)
+      .trim()
+      .split(/\s+/)
+      .map((name) => certs.get(name) ?? assert.fail(`unknown cert ${name}`))
+    cases.push({
+      n: cases.length + 1,
+      comment: comment.trim(),
+      records,
+      extra,
+      certs: chain,
+      noNameChecks: noncheck === 1,
+      want,
+      wantDepth: depth,
+    })
     comment = ''
   }
   return cases
@@ -75,7 +88,13 @@ const certs = loadCerts()
 const cases = loadCases()
 // danetest.c: base domain example.com; CAfile danetest.pem (Root CA, see the fixture README); SHA2-256 ranked over SHA2-512
 const run = (c: DaneCase, records: TlsaRecord[]): MatchResult =>
-  matchTlsa(records, c.certs, { now: Date.now(), name: 'example.com', checkEeName: !c.noNameChecks, pkixAnchors: [certs.get('root') as Certificate], digestPreference: [1, 2] })
+  matchTlsa(records, c.certs, {
+    now: Date.now(),
+    name: 'example.com',
+    checkEeName: !c.noNameChecks,
+    pkixAnchors: [certs.get('root') as Certificate],
+    digestPreference: [1, 2],
+  })
 
 describe('OpenSSL danetest.in', () => {
   it('has all 50 cases', () => {
@@ -84,12 +103,19 @@ describe('OpenSSL danetest.in', () => {
   for (const c of cases) {
     it(`case ${c.n}: ${c.records.map((r) => `${r.usage} ${r.selector} ${r.matchingType}`).join(' + ')} over ${c.certs.length} cert(s) -> ${c.want} at depth ${c.wantDepth}${c.comment ? ` (${c.comment})` : ''}`, () => {
       const res = run(c, c.records)
-      assert.deepEqual({ code: verifyCode(res), depth: res.depth }, { code: c.want, depth: c.wantDepth }, JSON.stringify({ ...res, record: undefined, cert: undefined }))
+      assert.deepEqual(
+        { code: verifyCode(res), depth: res.depth },
+        { code: c.want, depth: c.wantDepth },
+        JSON.stringify({ ...res, record: undefined, cert: undefined }),
+      )
     })
   }
   it('cases 39-42 give the same outcome with every listed record (the precedence they are named for)', () => {
     const mixed = cases.filter((c) => c.extra.length > 0)
-    assert.deepEqual(mixed.map((c) => c.n), [39, 40, 41, 42])
+    assert.deepEqual(
+      mixed.map((c) => c.n),
+      [39, 40, 41, 42],
+    )
     for (const c of mixed) {
       const res = run(c, [...c.records, ...c.extra])
       assert.deepEqual({ code: verifyCode(res), depth: res.depth }, { code: c.want, depth: c.wantDepth }, `case ${c.n}`)

@@ -15,7 +15,15 @@ const DAY = 86_400_000
 
 function identity(type: 'p256' | 'ed25519' | 'rsa2048' = 'p256', opts: { now?: number; days?: number; name?: string; ca?: boolean } = {}) {
   const { privateKey } = generateKeyPair(type)
-  const cert = parseCertificate(buildSelfSignedCertificate({ name: opts.name ?? NAME, key: privateKey, now: opts.now ?? NOW, days: opts.days ?? 365, ca: opts.ca ?? false }))
+  const cert = parseCertificate(
+    buildSelfSignedCertificate({
+      name: opts.name ?? NAME,
+      key: privateKey,
+      now: opts.now ?? NOW,
+      days: opts.days ?? 365,
+      ca: opts.ca ?? false,
+    }),
+  )
   return { key: privateKey, cert }
 }
 
@@ -24,7 +32,14 @@ const next = identity('p256')
 const staged = identity('ed25519')
 
 describe('DANE-EE(3): data only, no dates, no names (RFC 7671 §5.1)', () => {
-  for (const [s, m] of [[0, 0], [1, 0], [1, 1], [1, 2], [0, 1], [0, 2]] as const) {
+  for (const [s, m] of [
+    [0, 0],
+    [1, 0],
+    [1, 1],
+    [1, 2],
+    [0, 1],
+    [0, 2],
+  ] as const) {
     it(`3 ${s} ${m} matches its certificate and not another`, () => {
       const rec = makeTlsaRecord(current.cert, 3, s, m)
       const ok = matchTlsa([rec], [current.cert], { now: NOW })
@@ -62,14 +77,22 @@ describe('rollover RRsets (MISSION: match whole RRsets, several records during a
   })
   it('three records, mixed forms (3 1 1, 3 1 1, 3 0 0): each of three keys matches, a fourth does not', () => {
     const set = [newRec, stagedRec, oldRec]
-    for (const [c, rec] of [[current, oldRec], [next, newRec], [staged, stagedRec]] as const) {
+    for (const [c, rec] of [
+      [current, oldRec],
+      [next, newRec],
+      [staged, stagedRec],
+    ] as const) {
       const res = matchTlsa(set, [c.cert], { now: NOW })
       assert.ok(res.ok && res.record === rec)
     }
     assert.equal(matchTlsa(set, [identity().cert], { now: NOW }).ok, false)
   })
   it('order within the RRset does not matter', () => {
-    for (const set of [[oldRec, newRec, stagedRec], [stagedRec, oldRec, newRec], [newRec, stagedRec, oldRec]]) {
+    for (const set of [
+      [oldRec, newRec, stagedRec],
+      [stagedRec, oldRec, newRec],
+      [newRec, stagedRec, oldRec],
+    ]) {
       assert.ok(matchTlsa(set, [next.cert], { now: NOW }).ok)
     }
   })
@@ -144,20 +167,50 @@ describe('DANE-TA(2) chains built here', () => {
   })
   it('an intermediate that is not a CA breaks the chain (the original system skipped this check)', () => {
     const openKey = generateKeyPair('p256').privateKey
-    const openRoot = parseCertificate(buildCertificate({ subjectCN: 'open-root.example.com', subjectKey: openKey, issuerKey: openKey, ca: true, notBefore: NOW - DAY, notAfter: NOW + 3650 * DAY }))
+    const openRoot = parseCertificate(
+      buildCertificate({
+        subjectCN: 'open-root.example.com',
+        subjectKey: openKey,
+        issuerKey: openKey,
+        ca: true,
+        notBefore: NOW - DAY,
+        notAfter: NOW + 3650 * DAY,
+      }),
+    )
     const midKey = generateKeyPair('p256').privateKey
-    const mid = issueCertificate({ subjectCN: 'mid.example.com', subjectKey: midKey, issuerCert: openRoot, issuerKey: openKey, now: NOW, ca: false })
+    const mid = issueCertificate({
+      subjectCN: 'mid.example.com',
+      subjectKey: midKey,
+      issuerCert: openRoot,
+      issuerKey: openKey,
+      now: NOW,
+      ca: false,
+    })
     const leaf = issueCertificate({ subjectCN: NAME, subjectKey: leafKey, issuerCert: mid, issuerKey: midKey, now: NOW })
     const res = matchTlsa([makeTlsaRecord(openRoot, 2, 1, 1)], [leaf, mid, openRoot], { now: NOW })
     assert.equal(res.ok ? 'ok' : res.failure, 'chain-invalid')
     assert.match(res.ok ? '' : res.reason, /not a CA/)
     // the same shape with a CA intermediate is accepted
-    const mid2 = issueCertificate({ subjectCN: 'mid.example.com', subjectKey: midKey, issuerCert: openRoot, issuerKey: openKey, now: NOW, ca: true })
+    const mid2 = issueCertificate({
+      subjectCN: 'mid.example.com',
+      subjectKey: midKey,
+      issuerCert: openRoot,
+      issuerKey: openKey,
+      now: NOW,
+      ca: true,
+    })
     assert.ok(matchTlsa([makeTlsaRecord(openRoot, 2, 1, 1)], [leaf, mid2, openRoot], { now: NOW }).ok)
   })
   it('pathLen 0 on the TA forbids an intermediate below it', () => {
     const midKey = generateKeyPair('p256').privateKey
-    const mid = issueCertificate({ subjectCN: 'mid.example.com', subjectKey: midKey, issuerCert: root, issuerKey: rootKey, now: NOW, ca: true })
+    const mid = issueCertificate({
+      subjectCN: 'mid.example.com',
+      subjectKey: midKey,
+      issuerCert: root,
+      issuerKey: rootKey,
+      now: NOW,
+      ca: true,
+    })
     const leaf = issueCertificate({ subjectCN: NAME, subjectKey: leafKey, issuerCert: mid, issuerKey: midKey, now: NOW })
     // root was made with pathLen 0 (buildSelfSignedCertificate ca: true)
     const res = matchTlsa([makeTlsaRecord(root, 2, 0, 1)], [leaf, mid, root], { now: NOW })
@@ -180,7 +233,14 @@ it('an empty chain or RRset is a failure, not a throw', () => {
 it('name checks: SAN dNSName (case-insensitive), a leftmost-label wildcard, CN only without SAN', () => {
   const key = generateKeyPair('p256').privateKey
   const ca = parseCertificate(buildSelfSignedCertificate({ name: 'ca.example.com', key, ca: true, now: NOW }))
-  const wild = issueCertificate({ subjectCN: 'ignored.example.net', dnsNames: ['*.Example.com', 'exact._device.example.org'], subjectKey: key, issuerCert: ca, issuerKey: key, now: NOW })
+  const wild = issueCertificate({
+    subjectCN: 'ignored.example.net',
+    dnsNames: ['*.Example.com', 'exact._device.example.org'],
+    subjectKey: key,
+    issuerCert: ca,
+    issuerKey: key,
+    now: NOW,
+  })
   assert.equal(certificateMatchesName(wild, 'host.example.com.'), true)
   assert.equal(certificateMatchesName(wild, 'a.b.example.com'), false)
   assert.equal(certificateMatchesName(wild, 'example.com'), false)

@@ -11,15 +11,32 @@ describe('identity names', () => {
     assert.equal(parseIdentityName('C90A0D441683.AirQuality._device.Example.COM.'), NAME)
     assert.deepEqual(splitIdentityName(NAME), { name: NAME, deviceId: 'c90a0d441683.airquality', domain: 'example.com' })
   })
-  for (const bad of ['', 'example.com', '_device.example.com', 'dev1._device', 'dev1..x._device.example.com', 'dev 1._device.example.com', `${'a'.repeat(64)}._device.example.com`, `${'a.'.repeat(127)}_device.example.com`, 'dev1._device.exa$mple.com', '-dev._device.example.com']) {
+  for (const bad of [
+    '',
+    'example.com',
+    '_device.example.com',
+    'dev1._device',
+    'dev1..x._device.example.com',
+    'dev 1._device.example.com',
+    `${'a'.repeat(64)}._device.example.com`,
+    `${'a.'.repeat(127)}_device.example.com`,
+    'dev1._device.exa$mple.com',
+    '-dev._device.example.com',
+  ]) {
     it(`rejects ${JSON.stringify(bad.slice(0, 40))}`, () => {
-      assert.throws(() => parseIdentityName(bad), (e) => isDaneelError(e, 'ERR_NAME_INVALID'))
+      assert.throws(
+        () => parseIdentityName(bad),
+        (e) => isDaneelError(e, 'ERR_NAME_INVALID'),
+      )
     })
   }
   it('identityDomain: what follows the rightmost underscore label', () => {
     assert.equal(identityDomain(NAME), 'example.com')
     assert.equal(identityDomain('a._x.b._device.sub.example.org'), 'sub.example.org')
-    assert.throws(() => identityDomain('host.example.com'), (e) => isDaneelError(e, 'ERR_NAME_INVALID'))
+    assert.throws(
+      () => identityDomain('host.example.com'),
+      (e) => isDaneelError(e, 'ERR_NAME_INVALID'),
+    )
   })
 })
 
@@ -28,13 +45,31 @@ describe('x5u', () => {
     assert.equal(formatX5u(`${NAME}.`), `dns://${NAME}?type=TLSA`)
   })
   it('accepts the three MISSION forms (authority ignored) and class=IN', () => {
-    for (const uri of [`dns://${NAME}?type=TLSA`, `dns:${NAME}?type=TLSA`, `dns://8.8.8.8/${NAME}?type=TLSA`, `dns://[::1]:53/${NAME}?type=tlsa`, `DNS:${NAME.toUpperCase()}.?class=IN;type=TLSA`]) {
+    for (const uri of [
+      `dns://${NAME}?type=TLSA`,
+      `dns:${NAME}?type=TLSA`,
+      `dns://8.8.8.8/${NAME}?type=TLSA`,
+      `dns://[::1]:53/${NAME}?type=tlsa`,
+      `DNS:${NAME.toUpperCase()}.?class=IN;type=TLSA`,
+    ]) {
       assert.equal(parseX5u(uri), NAME, uri)
     }
   })
-  for (const bad of [`https://${NAME}`, `dns://${NAME}`, `dns://${NAME}?type=A`, `dns://${NAME}?type=TLSA&x=1`, `dns://a/b/${NAME}?type=TLSA`, `dns:${NAME}%00?type=TLSA`, 'dns://?type=TLSA', `dns://${NAME}?type=TLSA#frag`]) {
+  for (const bad of [
+    `https://${NAME}`,
+    `dns://${NAME}`,
+    `dns://${NAME}?type=A`,
+    `dns://${NAME}?type=TLSA&x=1`,
+    `dns://a/b/${NAME}?type=TLSA`,
+    `dns:${NAME}%00?type=TLSA`,
+    'dns://?type=TLSA',
+    `dns://${NAME}?type=TLSA#frag`,
+  ]) {
     it(`rejects ${bad.slice(0, 60)}`, () => {
-      assert.throws(() => parseX5u(bad), (e) => isDaneelError(e, 'ERR_X5U_INVALID'))
+      assert.throws(
+        () => parseX5u(bad),
+        (e) => isDaneelError(e, 'ERR_X5U_INVALID'),
+      )
     })
   }
 })

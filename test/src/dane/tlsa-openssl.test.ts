@@ -74,7 +74,14 @@ describe('openssl s_client -dane_tlsa_rrdata against s_server holding our certif
   for (const s of [...subjects, ca]) {
     const label = `${s.type}${s === ca ? ' (NO_DNSSEC CA:TRUE)' : ''}`
     it(`${label}: our 3 0 0, 3 1 0, 3 1 1, 3 0 1, 3 1 2, 3 0 2 each give verify code 0`, async () => {
-      for (const [sel, mt] of [[0, 0], [1, 0], [1, 1], [0, 1], [1, 2], [0, 2]] as const) {
+      for (const [sel, mt] of [
+        [0, 0],
+        [1, 0],
+        [1, 1],
+        [0, 1],
+        [1, 2],
+        [0, 2],
+      ] as const) {
         const rdata = formatTlsaRdata(makeTlsaRecord(s.cert, 3, sel, mt))
         const v = await daneVerify({ port: port(s), domain: NAME, rrdata: [rdata] })
         assert.equal(v.code, 0, `${rdata.slice(0, 12)}: ${v.output.slice(-400)}`)
@@ -104,7 +111,13 @@ describe('openssl s_client -dane_tlsa_rrdata against s_server holding our certif
       assert.equal(v.code, 0, v.output.slice(-300))
       const ours = matchTlsa(set, [p256.cert], { now: Date.now() })
       assert.ok(ours.ok)
-      assert.equal(toHex(ours.record.data), toHex((set.find((r) => toHex(r.data) === toHex(makeTlsaRecord(p256.cert, r.usage, r.selector, r.matchingType).data)) ?? assert.fail()).data))
+      assert.equal(
+        toHex(ours.record.data),
+        toHex(
+          (set.find((r) => toHex(r.data) === toHex(makeTlsaRecord(p256.cert, r.usage, r.selector, r.matchingType).data)) ?? assert.fail())
+            .data,
+        ),
+      )
     }
     const none = [makeTlsaRecord(rsa.cert, 3, 1, 1), makeTlsaRecord(ed.cert, 3, 1, 1)]
     assert.equal((await daneVerify({ port: port(p256), domain: NAME, rrdata: none.map(formatTlsaRdata) })).code, 65)
@@ -122,7 +135,12 @@ describe('openssl s_client -dane_tlsa_rrdata against s_server holding our certif
     writeFileSync(leafKeyPath, privateKeyToPkcs8Pem(leafKey), { mode: 0o600 })
     const srv = await startTlsServer({ certPath: chainPath, keyPath: leafKeyPath })
     try {
-      for (const [sel, mt] of [[0, 1], [1, 1], [1, 2], [0, 0]] as const) {
+      for (const [sel, mt] of [
+        [0, 1],
+        [1, 1],
+        [1, 2],
+        [0, 0],
+      ] as const) {
         const rec = makeTlsaRecord(ca, 2, sel, mt)
         const v = await daneVerify({ port: srv.port, domain: NAME, rrdata: [formatTlsaRdata(rec)] })
         assert.equal(v.code, 0, v.output.slice(-300))

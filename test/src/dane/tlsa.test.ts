@@ -1,7 +1,16 @@
 /** TLSA presentation and wire formats (RFC 6698 §2.2, RFC 7218), checked against dig/kdig-style input and typed errors. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { decodeTlsaRdata, describeTlsa, encodeTlsaRdata, formatTlsaRdata, formatTlsaZoneLine, makeTlsaRecord, parseTlsaRdata, tlsaEqual } from '../../../src/dane/tlsa.js'
+import {
+  decodeTlsaRdata,
+  describeTlsa,
+  encodeTlsaRdata,
+  formatTlsaRdata,
+  formatTlsaZoneLine,
+  makeTlsaRecord,
+  parseTlsaRdata,
+  tlsaEqual,
+} from '../../../src/dane/tlsa.js'
 import { isDaneelError } from '../../../src/errors.js'
 import { buildSelfSignedCertificate } from '../../../src/x509/build.js'
 import { fromHex, toHex } from '../../../src/x509/hex.js'
@@ -34,7 +43,10 @@ describe('parseTlsaRdata', () => {
   ]
   for (const [label, text, code] of bad) {
     it(`${label} is ${code}`, () => {
-      assert.throws(() => parseTlsaRdata(text), (e) => isDaneelError(e, code as 'ERR_TLSA_INVALID'))
+      assert.throws(
+        () => parseTlsaRdata(text),
+        (e) => isDaneelError(e, code as 'ERR_TLSA_INVALID'),
+      )
     })
   }
 })
@@ -50,8 +62,14 @@ describe('formats', () => {
     const wire = encodeTlsaRdata(rec)
     assert.equal(toHex(wire.slice(0, 3)), '030101')
     assert.ok(tlsaEqual(decodeTlsaRdata(wire), rec))
-    assert.throws(() => decodeTlsaRdata(fromHex('030101')), (e) => isDaneelError(e, 'ERR_TLSA_INVALID'))
-    assert.throws(() => decodeTlsaRdata(fromHex(`070101${D256}`)), (e) => isDaneelError(e, 'ERR_TLSA_UNSUPPORTED'))
+    assert.throws(
+      () => decodeTlsaRdata(fromHex('030101')),
+      (e) => isDaneelError(e, 'ERR_TLSA_INVALID'),
+    )
+    assert.throws(
+      () => decodeTlsaRdata(fromHex(`070101${D256}`)),
+      (e) => isDaneelError(e, 'ERR_TLSA_UNSUPPORTED'),
+    )
   })
   it('every usage/selector/matching combination can be generated and re-parsed', () => {
     const der = buildSelfSignedCertificate({ name: 'x._device.example.com', key: generateKeyPair('p256').privateKey })
@@ -65,6 +83,9 @@ describe('formats', () => {
         }
       }
     }
-    assert.throws(() => makeTlsaRecord(der, 9 as 3, 0, 0), (e) => isDaneelError(e, 'ERR_TLSA_UNSUPPORTED'))
+    assert.throws(
+      () => makeTlsaRecord(der, 9 as 3, 0, 0),
+      (e) => isDaneelError(e, 'ERR_TLSA_UNSUPPORTED'),
+    )
   })
 })

@@ -70,17 +70,32 @@ describe('createIdentity', () => {
   })
   it('bad input writes nothing: bad name, bad key type, bad days, unwritable CRYPTO_PATH', () => {
     const cryptoPath = freshDir()
-    assert.throws(() => createIdentity({ cryptoPath, daneId: 'not-an-identity.example.com' }), (e) => isDaneelError(e, 'ERR_NAME_INVALID'))
-    assert.throws(() => createIdentity({ cryptoPath, daneId: NAME, keyType: 'p384' as 'p256' }), (e) => isDaneelError(e, 'ERR_USAGE'))
-    assert.throws(() => createIdentity({ cryptoPath, daneId: NAME, days: 0 }), (e) => isDaneelError(e, 'ERR_USAGE'))
+    assert.throws(
+      () => createIdentity({ cryptoPath, daneId: 'not-an-identity.example.com' }),
+      (e) => isDaneelError(e, 'ERR_NAME_INVALID'),
+    )
+    assert.throws(
+      () => createIdentity({ cryptoPath, daneId: NAME, keyType: 'p384' as 'p256' }),
+      (e) => isDaneelError(e, 'ERR_USAGE'),
+    )
+    assert.throws(
+      () => createIdentity({ cryptoPath, daneId: NAME, days: 0 }),
+      (e) => isDaneelError(e, 'ERR_USAGE'),
+    )
     assert.equal(existsSync(cryptoPath), false)
     const file = join(tmp.dir, 'a-file')
     writeFileSync(file, 'x')
-    assert.throws(() => createIdentity({ cryptoPath: join(file, 'sub'), daneId: NAME }), (e) => isDaneelError(e, 'ERR_IO'))
+    assert.throws(
+      () => createIdentity({ cryptoPath: join(file, 'sub'), daneId: NAME }),
+      (e) => isDaneelError(e, 'ERR_IO'),
+    )
     const ro = freshDir()
     mkdirSync(ro, { mode: 0o500 })
     if (process.getuid?.() !== 0) {
-      assert.throws(() => createIdentity({ cryptoPath: ro, daneId: NAME }), (e) => isDaneelError(e, 'ERR_IO'))
+      assert.throws(
+        () => createIdentity({ cryptoPath: ro, daneId: NAME }),
+        (e) => isDaneelError(e, 'ERR_IO'),
+      )
       assert.deepEqual(readdirSync(ro), [])
     }
   })
@@ -89,14 +104,20 @@ describe('createIdentity', () => {
 describe('loadIdentity and installCertificate', () => {
   it('loads what create wrote; a missing identity is ERR_IDENTITY_MISSING; a swapped certificate is ERR_KEY_MISMATCH', () => {
     const cryptoPath = freshDir()
-    assert.throws(() => loadIdentity(cryptoPath, NAME), (e) => isDaneelError(e, 'ERR_IDENTITY_MISSING'))
+    assert.throws(
+      () => loadIdentity(cryptoPath, NAME),
+      (e) => isDaneelError(e, 'ERR_IDENTITY_MISSING'),
+    )
     createIdentity({ cryptoPath, daneId: NAME })
     const id = loadIdentity(cryptoPath, NAME)
     assert.equal(id.keyType, 'p256')
     assert.equal(id.cert?.subjectCN, NAME)
     const other = buildSelfSignedCertificate({ name: NAME, key: generateKeyPair('p256').privateKey })
     writeFileSync(id.paths.cert, pemEncode(other, 'CERTIFICATE'))
-    assert.throws(() => loadIdentity(cryptoPath, NAME), (e) => isDaneelError(e, 'ERR_KEY_MISMATCH'))
+    assert.throws(
+      () => loadIdentity(cryptoPath, NAME),
+      (e) => isDaneelError(e, 'ERR_KEY_MISMATCH'),
+    )
   })
   it('installs a CA-signed certificate for our key and name, keeping the chain', () => {
     const cryptoPath = freshDir()
@@ -117,10 +138,22 @@ describe('loadIdentity and installCertificate', () => {
     const before = readFileSync(id.paths.cert, 'utf8')
     const otherKey = pemEncode(buildSelfSignedCertificate({ name: NAME, key: generateKeyPair('p256').privateKey }), 'CERTIFICATE')
     const otherName = pemEncode(buildSelfSignedCertificate({ name: 'someone._device.example.com', key: id.privateKey }), 'CERTIFICATE')
-    assert.throws(() => installCertificate(cryptoPath, NAME, otherKey), (e) => isDaneelError(e, 'ERR_KEY_MISMATCH'))
-    assert.throws(() => installCertificate(cryptoPath, NAME, otherName), (e) => isDaneelError(e, 'ERR_CERT_NAME_MISMATCH'))
-    assert.throws(() => installCertificate(cryptoPath, NAME, 'garbage'), (e) => isDaneelError(e, 'ERR_CERT_INVALID'))
-    assert.throws(() => installCertificate(cryptoPath, NAME, before.slice(0, 200)), (e) => isDaneelError(e, 'ERR_CERT_INVALID'))
+    assert.throws(
+      () => installCertificate(cryptoPath, NAME, otherKey),
+      (e) => isDaneelError(e, 'ERR_KEY_MISMATCH'),
+    )
+    assert.throws(
+      () => installCertificate(cryptoPath, NAME, otherName),
+      (e) => isDaneelError(e, 'ERR_CERT_NAME_MISMATCH'),
+    )
+    assert.throws(
+      () => installCertificate(cryptoPath, NAME, 'garbage'),
+      (e) => isDaneelError(e, 'ERR_CERT_INVALID'),
+    )
+    assert.throws(
+      () => installCertificate(cryptoPath, NAME, before.slice(0, 200)),
+      (e) => isDaneelError(e, 'ERR_CERT_INVALID'),
+    )
     assert.equal(readFileSync(id.paths.cert, 'utf8'), before)
     assert.equal(loadPrivateKey(readFileSync(id.paths.key, 'utf8')).asymmetricKeyType, 'ec')
     assert.equal(privateKeyToPkcs8Pem(id.privateKey), readFileSync(id.paths.key, 'utf8'))

@@ -10,7 +10,7 @@ import { toHex } from '../../../src/x509/hex.js'
 import { generateKeyPair, privateKeyToPkcs8Pem, spkiOf } from '../../../src/x509/keys.js'
 import { pemDecode, pemEncode } from '../../../src/x509/pem.js'
 import { keyIdentifier } from '../../../src/x509/spki.js'
-import { opensslBytes, opensslOk, openssl } from '../../helpers/openssl.js'
+import { openssl, opensslBytes, opensslOk } from '../../helpers/openssl.js'
 import { makeTempDir } from '../../helpers/paths.js'
 
 const NAME = 'dev1.air._device.example.test'
@@ -30,7 +30,10 @@ describe('our self-signed certificates, read by openssl x509 -text', () => {
         const text = opensslOk(['x509', '-in', f, '-noout', '-text'])
         assert.match(text, new RegExp(`Subject: CN\\s?=\\s?${NAME.replace(/\./g, '\\.')}`))
         assert.match(text, new RegExp(`X509v3 Subject Alternative Name: \\n\\s+DNS:${NAME.replace(/\./g, '\\.')}\\n`))
-        assert.match(text, ca ? /X509v3 Basic Constraints: critical\n\s+CA:TRUE, pathlen:0\n/ : /X509v3 Basic Constraints: critical\n\s+CA:FALSE\n/)
+        assert.match(
+          text,
+          ca ? /X509v3 Basic Constraints: critical\n\s+CA:TRUE, pathlen:0\n/ : /X509v3 Basic Constraints: critical\n\s+CA:FALSE\n/,
+        )
         const ku = /X509v3 Key Usage: critical\n\s+(.*)\n/.exec(text)?.[1] ?? ''
         assert.match(ku, /Digital Signature/)
         assert.equal(/Certificate Sign/.test(ku), ca)
@@ -51,7 +54,19 @@ describe('our self-signed certificates, read by openssl x509 -text', () => {
   it('SKI is RFC 5280 method 1, the same as openssl computes for the same key', () => {
     const { privateKey } = generateKeyPair('p256')
     writeFileSync(path('k.pem'), privateKeyToPkcs8Pem(privateKey), { mode: 0o600 })
-    const theirs = opensslOk(['req', '-new', '-x509', '-key', path('k.pem'), '-subj', '/CN=x', '-days', '1', '-addext', 'subjectKeyIdentifier=hash'])
+    const theirs = opensslOk([
+      'req',
+      '-new',
+      '-x509',
+      '-key',
+      path('k.pem'),
+      '-subj',
+      '/CN=x',
+      '-days',
+      '1',
+      '-addext',
+      'subjectKeyIdentifier=hash',
+    ])
     const c = parseCertificate(pemDecode(theirs, 'CERTIFICATE')[0] as Uint8Array)
     assert.equal(toHex(c.ski as Uint8Array), toHex(keyIdentifier(spkiOf(privateKey))))
   })
@@ -80,8 +95,26 @@ describe('openssl certificates, read by parseCertificate', () => {
   for (const [type, keyArgs, alg] of cases) {
     it(`${type}: fields equal openssl's own view, signature verifies, a flipped bit does not`, () => {
       const certPath = path(`ossl-${type}.pem`)
-      opensslOk(['req', '-x509', ...keyArgs, '-nodes', '-keyout', path(`ossl-${type}.key`), '-out', certPath, '-days', '10', '-subj', `/O=Example/CN=${NAME}`,
-        '-addext', `subjectAltName=DNS:${NAME},DNS:alt.example.test`, '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:2', '-addext', 'keyUsage=critical,keyCertSign,digitalSignature'])
+      opensslOk([
+        'req',
+        '-x509',
+        ...keyArgs,
+        '-nodes',
+        '-keyout',
+        path(`ossl-${type}.key`),
+        '-out',
+        certPath,
+        '-days',
+        '10',
+        '-subj',
+        `/O=Example/CN=${NAME}`,
+        '-addext',
+        `subjectAltName=DNS:${NAME},DNS:alt.example.test`,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE,pathlen:2',
+        '-addext',
+        'keyUsage=critical,keyCertSign,digitalSignature',
+      ])
       const der = opensslBytes(['x509', '-in', certPath, '-outform', 'DER'])
       const c = parseCertificate(der)
       assert.equal(c.keyType, type)
@@ -91,11 +124,17 @@ describe('openssl certificates, read by parseCertificate', () => {
       assert.deepEqual(c.dnsNames, [NAME, 'alt.example.test'])
       assert.deepEqual(c.basicConstraints, { ca: true, pathLen: 2 })
       assert.deepEqual([...(c.keyUsage ?? [])].sort(), ['digitalSignature', 'keyCertSign'])
-      assert.equal(c.serialHex.replace(/^00/, ''), opensslOk(['x509', '-in', certPath, '-noout', '-serial']).trim().slice(7).toLowerCase().replace(/^00/, ''))
+      assert.equal(
+        c.serialHex.replace(/^00/, ''),
+        opensslOk(['x509', '-in', certPath, '-noout', '-serial']).trim().slice(7).toLowerCase().replace(/^00/, ''),
+      )
       const dates = opensslOk(['x509', '-in', certPath, '-noout', '-startdate', '-enddate'])
       assert.equal(c.notBefore, Date.parse(/notBefore=(.*)/.exec(dates)?.[1] ?? ''))
       assert.equal(c.notAfter, Date.parse(/notAfter=(.*)/.exec(dates)?.[1] ?? ''))
-      assert.equal(toHex(c.spkiDer), toHex(opensslBytes(['pkey', '-pubin', '-outform', 'DER'], opensslOk(['x509', '-in', certPath, '-noout', '-pubkey']))))
+      assert.equal(
+        toHex(c.spkiDer),
+        toHex(opensslBytes(['pkey', '-pubin', '-outform', 'DER'], opensslOk(['x509', '-in', certPath, '-noout', '-pubkey']))),
+      )
       assert.ok(verifyCertificateSignature(c, c.spkiDer))
       const tampered = new Uint8Array(der)
       tampered[tampered.length - 40] = (tampered[tampered.length - 40] as number) ^ 0x01
@@ -112,10 +151,56 @@ describe('openssl certificates, read by parseCertificate', () => {
   }
 
   it('reads AKI from an openssl-issued leaf', () => {
-    opensslOk(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path('ca.key'), '-out', path('oca.pem'), '-days', '5', '-subj', '/CN=Test CA'])
-    opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path('l.key'), '-out', path('l.csr'), '-subj', `/CN=${NAME}`])
+    opensslOk([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      path('ca.key'),
+      '-out',
+      path('oca.pem'),
+      '-days',
+      '5',
+      '-subj',
+      '/CN=Test CA',
+    ])
+    opensslOk([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      path('l.key'),
+      '-out',
+      path('l.csr'),
+      '-subj',
+      `/CN=${NAME}`,
+    ])
     writeFileSync(path('ext.cnf'), `subjectAltName=DNS:${NAME}\nauthorityKeyIdentifier=keyid\n`)
-    opensslOk(['x509', '-req', '-in', path('l.csr'), '-CA', path('oca.pem'), '-CAkey', path('ca.key'), '-CAcreateserial', '-out', path('l.pem'), '-days', '5', '-extfile', path('ext.cnf')])
+    opensslOk([
+      'x509',
+      '-req',
+      '-in',
+      path('l.csr'),
+      '-CA',
+      path('oca.pem'),
+      '-CAkey',
+      path('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      path('l.pem'),
+      '-days',
+      '5',
+      '-extfile',
+      path('ext.cnf'),
+    ])
     const ca = parseCertificate(opensslBytes(['x509', '-in', path('oca.pem'), '-outform', 'DER']))
     const leaf = parseCertificate(opensslBytes(['x509', '-in', path('l.pem'), '-outform', 'DER']))
     assert.deepEqual(leaf.aki, ca.ski)
@@ -139,12 +224,18 @@ describe('bad certificate input is ERR_CERT_INVALID, never a crash', () => {
   ]
   for (const [label, der] of bad) {
     it(label, () => {
-      assert.throws(() => parseCertificate(der), (err) => isDaneelError(err, 'ERR_CERT_INVALID'))
+      assert.throws(
+        () => parseCertificate(der),
+        (err) => isDaneelError(err, 'ERR_CERT_INVALID'),
+      )
     })
   }
   it('every truncation and every single-byte corruption of a certificate fails typed or parses', () => {
     for (let n = 0; n < good.length; n++) {
-      assert.throws(() => parseCertificate(good.slice(0, n)), (err) => isDaneelError(err, 'ERR_CERT_INVALID'))
+      assert.throws(
+        () => parseCertificate(good.slice(0, n)),
+        (err) => isDaneelError(err, 'ERR_CERT_INVALID'),
+      )
     }
     for (let i = 0; i < good.length; i++) {
       const m = new Uint8Array(good)

@@ -37,7 +37,23 @@ describe('PKCS#10 CSRs', () => {
   }
   it('reads a CSR openssl made, and a tampered one does not verify', () => {
     const f = join(tmp.dir, 'o.csr')
-    opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(tmp.dir, 'o.key'), '-out', f, '-subj', `/CN=${NAME}`, '-addext', `subjectAltName=DNS:${NAME}`])
+    opensslOk([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(tmp.dir, 'o.key'),
+      '-out',
+      f,
+      '-subj',
+      `/CN=${NAME}`,
+      '-addext',
+      `subjectAltName=DNS:${NAME}`,
+    ])
     const der = pemDecode(opensslOk(['req', '-in', f]), 'CERTIFICATE REQUEST')[0] as Uint8Array
     const c = parseCsr(der)
     assert.equal(c.signatureValid, true)
@@ -46,6 +62,9 @@ describe('PKCS#10 CSRs', () => {
     const at = t.indexOf(0x0c) + 5 // inside the subject's UTF8String
     t[at] = (t[at] as number) ^ 0x20
     assert.equal(parseCsr(t).signatureValid, false)
-    assert.throws(() => parseCsr(der.slice(0, 50)), (e) => isDaneelError(e, 'ERR_CSR_INVALID'))
+    assert.throws(
+      () => parseCsr(der.slice(0, 50)),
+      (e) => isDaneelError(e, 'ERR_CSR_INVALID'),
+    )
   })
 })

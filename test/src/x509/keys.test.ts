@@ -7,8 +7,15 @@ import { isDaneelError } from '../../../src/errors.js'
 import { buildSelfSignedCertificate } from '../../../src/x509/build.js'
 import { parseCertificate } from '../../../src/x509/cert.js'
 import { toHex } from '../../../src/x509/hex.js'
-import { generateKeyPair, keyMatchesCertificate, keyTypeOptionOf, loadPrivateKey, privateKeyToPkcs8Pem, spkiOf } from '../../../src/x509/keys.js'
-import { opensslBytes, opensslOk, openssl } from '../../helpers/openssl.js'
+import {
+  generateKeyPair,
+  keyMatchesCertificate,
+  keyTypeOptionOf,
+  loadPrivateKey,
+  privateKeyToPkcs8Pem,
+  spkiOf,
+} from '../../../src/x509/keys.js'
+import { openssl, opensslBytes, opensslOk } from '../../helpers/openssl.js'
 import { makeTempDir } from '../../helpers/paths.js'
 
 const tmp = makeTempDir('daneel-keys-')
@@ -16,7 +23,11 @@ after(() => tmp.cleanup())
 const path = (f: string): string => join(tmp.dir, f)
 
 describe('keys we write load in openssl pkey', () => {
-  for (const [type, text] of [['p256', /ASN1 OID: prime256v1/], ['ed25519', /ED25519 Private-Key/], ['rsa2048', /Private-Key: \(2048 bit/]] as const) {
+  for (const [type, text] of [
+    ['p256', /ASN1 OID: prime256v1/],
+    ['ed25519', /ED25519 Private-Key/],
+    ['rsa2048', /Private-Key: \(2048 bit/],
+  ] as const) {
     it(type, () => {
       const { privateKey } = generateKeyPair(type)
       const pem = privateKeyToPkcs8Pem(privateKey)
@@ -63,18 +74,38 @@ describe('keys openssl writes load in ours', () => {
 describe('bad keys', () => {
   it('an encrypted key is ERR_KEY_UNSUPPORTED', () => {
     opensslOk(['genpkey', '-algorithm', 'ED25519', '-aes256', '-pass', 'pass:secret', '-out', path('enc.pem')])
-    assert.throws(() => loadPrivateKey(readFileSync(path('enc.pem'), 'utf8')), (e) => isDaneelError(e, 'ERR_KEY_UNSUPPORTED'))
+    assert.throws(
+      () => loadPrivateKey(readFileSync(path('enc.pem'), 'utf8')),
+      (e) => isDaneelError(e, 'ERR_KEY_UNSUPPORTED'),
+    )
   })
   it('P-384 and RSA-1024 are ERR_KEY_UNSUPPORTED', () => {
     opensslOk(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384', '-out', path('p384.pem')])
-    assert.throws(() => loadPrivateKey(readFileSync(path('p384.pem'), 'utf8')), (e) => isDaneelError(e, 'ERR_KEY_UNSUPPORTED'))
+    assert.throws(
+      () => loadPrivateKey(readFileSync(path('p384.pem'), 'utf8')),
+      (e) => isDaneelError(e, 'ERR_KEY_UNSUPPORTED'),
+    )
     opensslOk(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024', '-out', path('rsa1024.pem')])
-    assert.throws(() => loadPrivateKey(readFileSync(path('rsa1024.pem'), 'utf8')), (e) => isDaneelError(e, 'ERR_KEY_UNSUPPORTED'))
+    assert.throws(
+      () => loadPrivateKey(readFileSync(path('rsa1024.pem'), 'utf8')),
+      (e) => isDaneelError(e, 'ERR_KEY_UNSUPPORTED'),
+    )
   })
   it('garbage, truncated and certificate-only input are ERR_KEY_INVALID', () => {
     const pem = privateKeyToPkcs8Pem(generateKeyPair('p256').privateKey)
-    for (const bad of ['', 'hello', pem.slice(0, 60), pem.replace(/\n[A-Za-z0-9+/]{10}/, '\n'), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', pem.replace('PRIVATE KEY', 'RSA PRIVATE KEY').replace('END PRIVATE KEY', 'END RSA PRIVATE KEY')]) {
-      assert.throws(() => loadPrivateKey(bad), (e) => isDaneelError(e, 'ERR_KEY_INVALID'), JSON.stringify(bad.slice(0, 40)))
+    for (const bad of [
+      '',
+      'hello',
+      pem.slice(0, 60),
+      pem.replace(/\n[A-Za-z0-9+/]{10}/, '\n'),
+      '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+      pem.replace('PRIVATE KEY', 'RSA PRIVATE KEY').replace('END PRIVATE KEY', 'END RSA PRIVATE KEY'),
+    ]) {
+      assert.throws(
+        () => loadPrivateKey(bad),
+        (e) => isDaneelError(e, 'ERR_KEY_INVALID'),
+        JSON.stringify(bad.slice(0, 40)),
+      )
     }
   })
   it('keyMatchesCertificate tells our key from another', () => {

@@ -23,8 +23,14 @@ describe('PEM', () => {
     const b = pemEncode(fromHex('0304'), 'CERTIFICATE')
     const k = pemEncode(fromHex('0506'), 'PRIVATE KEY')
     const text = `subject=CN = x\n${a}issuer=y\n${k}\n${b}`
-    assert.deepEqual(pemDecode(text, 'CERTIFICATE').map((d) => toHex(d)), ['0102', '0304'])
-    assert.deepEqual(pemBlocks(text).map((x) => x.label), ['CERTIFICATE', 'PRIVATE KEY', 'CERTIFICATE'])
+    assert.deepEqual(
+      pemDecode(text, 'CERTIFICATE').map((d) => toHex(d)),
+      ['0102', '0304'],
+    )
+    assert.deepEqual(
+      pemBlocks(text).map((x) => x.label),
+      ['CERTIFICATE', 'PRIVATE KEY', 'CERTIFICATE'],
+    )
   })
   const bad: [string, string][] = [
     ['no block', 'hello'],
@@ -38,13 +44,22 @@ describe('PEM', () => {
   ]
   for (const [label, text] of bad) {
     it(`${label} is ERR_PEM_INVALID`, () => {
-      assert.throws(() => pemDecode(text, 'CERTIFICATE'), (e) => isDaneelError(e, 'ERR_PEM_INVALID'))
+      assert.throws(
+        () => pemDecode(text, 'CERTIFICATE'),
+        (e) => isDaneelError(e, 'ERR_PEM_INVALID'),
+      )
     })
   }
   it('hex: odd length and non-hex are ERR_HEX_INVALID; whitespace is allowed', () => {
     assert.equal(toHex(fromHex('AB cd\n0f')), 'abcd0f')
-    assert.throws(() => fromHex('abc'), (e) => isDaneelError(e, 'ERR_HEX_INVALID'))
-    assert.throws(() => fromHex('zz'), (e) => isDaneelError(e, 'ERR_HEX_INVALID'))
+    assert.throws(
+      () => fromHex('abc'),
+      (e) => isDaneelError(e, 'ERR_HEX_INVALID'),
+    )
+    assert.throws(
+      () => fromHex('zz'),
+      (e) => isDaneelError(e, 'ERR_HEX_INVALID'),
+    )
     assert.equal(toHex(fromHex('0a0b'), ':'), '0a:0b')
   })
 })
