@@ -102,8 +102,9 @@ export function createIdentityOps(opts: IdentityOpsOptions = {}): IdentityOps {
     async install({ cryptoPath, daneId, pem, uid }) {
       installCertificate(cryptoPath, daneId, pem, { uid })
     },
-    async check({ cryptoPath, settings, wait, onLine }) {
-      const args = ['identity', 'check', ...(wait ? ['--wait'] : [])]
+    async check({ cryptoPath, settings, wait, waitLimitS, onLine }) {
+      const limit = wait && waitLimitS !== undefined ? ['--timeout', String(waitLimitS)] : []
+      const args = ['identity', 'check', ...(wait ? ['--wait'] : []), ...limit]
       const r = await runCli(cli, args, envFor(cryptoPath, settings), wait ? 0 : (opts.checkTimeoutMs ?? 60_000), onLine)
       return { ok: r.code === 0, lines: r.lines }
     },

@@ -46,6 +46,8 @@ export interface IdentityOps {
     cryptoPath: string
     settings: EnvSettings
     wait: boolean
+    /** With wait: give up after this many seconds (default: wait forever). */
+    waitLimitS?: number
     onLine?: (line: string) => void
   }): Promise<{ ok: boolean; lines: string[] }>
 }
@@ -58,7 +60,7 @@ export const HELP_LINES = [
   'tlsa                       the TLSA record(s) to publish',
   'csr                        the certificate signing request (PEM)',
   'install                    then paste the CA-signed certificate (PEM); ends at -----END CERTIFICATE-----',
-  'check [wait]               the DNS self-check: does the published TLSA record match?',
+  'check [wait]               the DNS self-check: does the published TLSA record match? (wait: up to 15 min)',
   'finish [force]             mark provisioning done (force: without a passed DNS check)',
   'quit                       leave this session (on a serial line the console comes back; nothing is lost)',
   'JSON lines: {"id":1,"op":"status"}, {"op":"set","values":{"DANE_ID":"..."}}, {"op":"install","pem":"..."}',

@@ -29,6 +29,8 @@ export interface SessionOptions {
 }
 
 const TRUE = /^(1|true|yes|on)$/i
+/** `check wait` on the line gives up after 15 minutes (a TLSA record with a 3600 s negative TTL needs `check` again later). */
+const CHECK_WAIT_LIMIT_S = 900
 
 export class ProvisionSession {
   readonly #o: SessionOptions
@@ -192,7 +194,8 @@ export class ProvisionSession {
     if (st.identity !== 'certificate') throw new DaneelError('ERR_PROVISION', 'no certificate yet: nothing to check')
     const crt = identityPaths(cryptoPath, settings.DANE_ID as string).crt
     const fp = certFingerprint(crt)
-    const res = await this.#o.identity.check({ cryptoPath, settings, wait })
+    // Bounded on the line: requests run one at a time, so an endless wait would freeze the console.
+    const res = await this.#o.identity.check({ cryptoPath, settings, wait, waitLimitS: CHECK_WAIT_LIMIT_S })
     if (res.ok && fp !== undefined) {
       writeRecord(
         cryptoPath,
