@@ -8,6 +8,7 @@ import { randomBytes } from '@noble/hashes/utils.js'
 import { DaneelError } from '../errors.js'
 import { aadBitLength } from './bytes.js'
 import { bytesToBig } from './der.js'
+import { concatKdf } from './kdf.js'
 import { parsePkcs8, parseSpki, spkiOf } from './keys-der.js'
 import { isAllZero } from './montgomery.js'
 import type { Agreement, CryptoProvider, KeyKind, PrivateKey, PublicKey, Sealed } from './provider.js'
@@ -185,6 +186,9 @@ export const nobleProvider: CryptoProvider = {
     throw new DaneelError('ERR_KEY_UNSUPPORTED', `no key agreement with a ${k.kind} key`)
   },
   sha256: (data) => sha256(data),
+  concatKdf(z, keyBits, otherInfo) {
+    return concatKdf(this.sha256, z, keyBits, otherInfo)
+  },
   aesGcmEncrypt(key, iv, plaintext, aad): Sealed {
     const out = gcm(key, iv, aad).encrypt(plaintext)
     return { ciphertext: out.subarray(0, out.length - 16), tag: out.subarray(out.length - 16) }

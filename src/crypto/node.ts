@@ -21,6 +21,7 @@ import {
 } from 'node:crypto'
 import { DaneelError } from '../errors.js'
 import { aadBitLength } from './bytes.js'
+import { concatKdf } from './kdf.js'
 import { edwardsToMontgomeryPublic, edwardsToMontgomerySecret, isAllZero } from './montgomery.js'
 import type { Agreement, CryptoProvider, JwsAlg, KeyKind, PrivateKey, PublicKey, Sealed } from './provider.js'
 
@@ -202,6 +203,9 @@ export const nodeProvider: CryptoProvider = {
     throw new DaneelError('ERR_KEY_UNSUPPORTED', `no key agreement with a ${k.kind} key`)
   },
   sha256: (data) => createHash('sha256').update(data).digest(),
+  concatKdf(z, keyBits, otherInfo) {
+    return concatKdf(this.sha256, z, keyBits, otherInfo)
+  },
   aesGcmEncrypt(key, iv, plaintext, aad): Sealed {
     const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
     c.setAAD(aad)

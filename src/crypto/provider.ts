@@ -48,6 +48,8 @@ export interface CryptoProvider {
   /** Recipient side: Z from our key and the sender's `epk` (same encoding as Agreement.epk). Throws ERR_JWE_EPK. */
   agree(key: PrivateKey, epk: Uint8Array): Uint8Array
   sha256(data: Uint8Array): Uint8Array
+  /** The Concat KDF of RFC 7518 §4.6.2 over this provider's SHA-256 (OtherInfo from kdf.ts `concatKdfOtherInfo`). */
+  concatKdf(z: Uint8Array, keyBits: number, otherInfo: Uint8Array): Uint8Array
   /** AES-256-GCM (RFC 7518 §5.3), 96-bit IV, 128-bit tag. */
   aesGcmEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Sealed
   /** Returns the plaintext or throws ERR_JWE_DECRYPT. */

@@ -1,5 +1,5 @@
 /** JWE compact and flattened JSON serializations (RFC 7516 §7.1, §7.2.2), the `epk` JWK (RFC 7518 §4.6.1.1), and decryption. */
-import { concatKdf, concatKdfOtherInfo } from '../crypto/kdf.js'
+import { concatKdfOtherInfo } from '../crypto/kdf.js'
 import type { CryptoProvider, KeyKind, PrivateKey } from '../crypto/provider.js'
 import { DaneelError } from '../errors.js'
 import { b64urlDecode, b64urlEncode } from './b64url.js'
@@ -131,7 +131,7 @@ export function decryptJwe(
       otherInfo !== undefined && apu.length === 0 && apv.length === 0
         ? otherInfo
         : concatKdfOtherInfo(profile.enc, profile.cekLength * 8, apu, apv)
-    cek = concatKdf(provider.sha256, z, profile.cekLength * 8, info)
+    cek = provider.concatKdf(z, profile.cekLength * 8, info)
     return provider.aesGcmDecrypt(cek, jwe.iv, jwe.ciphertext, jwe.tag, jwe.aad)
   }
   if (jwe.encryptedKey.length === 0) throw invalid('RSA-OAEP-256 needs an encrypted key')

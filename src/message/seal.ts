@@ -1,6 +1,6 @@
 /** Sealing a reading: a nested JWT (RFC 7519 §5.2), signed JWS inside a JWE, with every header built once per pair. */
 import type { KeyObject } from 'node:crypto'
-import { concatKdf, concatKdfOtherInfo } from '../crypto/kdf.js'
+import { concatKdfOtherInfo } from '../crypto/kdf.js'
 import type { CryptoProvider, PrivateKey, PublicKey } from '../crypto/provider.js'
 import { DaneelError } from '../errors.js'
 import { b64urlEncode, b64urlEncodeString } from '../jose/b64url.js'
@@ -107,7 +107,7 @@ export function createSealer(opts: SealerOptions): Sealer {
       seal(reading, ctx) {
         const plaintext = inner(reading, ctx)
         const { epk, z } = provider.agreeEphemeral(recipient)
-        const cek = concatKdf(provider.sha256, z, 256, otherInfo)
+        const cek = provider.concatKdf(z, 256, otherInfo)
         const prot = b64urlEncodeString(`${headHead}${epkJson(epkKind, epk)}}`)
         const iv = provider.randomBytes(12)
         const { ciphertext, tag } = provider.aesGcmEncrypt(cek, iv, plaintext, Buffer.from(prot, 'latin1'))
