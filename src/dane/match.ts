@@ -17,11 +17,16 @@ export interface MatchOptions {
   pkixTrusted?: boolean
   /** PKIX trust anchors: usages 0/1 then need a path built here from the chain (plus `0 0 0` certificates from DNS). */
   pkixAnchors?: readonly Certificate[]
+  /**
+   * False while the device clock has not synced (a Pi has no RTC): DANE-EE and PKIX-CD data matches still count
+   * (they ignore dates), but anything that needs a date check fails closed as 'clock-unsynced', never as valid.
+   */
+  clockSynced?: boolean
   /** RFC 7671 §9 digest agility, most preferred first (default [2, 1]: SHA2-512 hides SHA2-256); false to disable. */
   digestPreference?: readonly TlsaMatchingType[] | false
 }
 
-export type MatchFailure = 'no-usable-records' | 'no-match' | 'name-mismatch' | 'pkix-untrusted' | 'chain-invalid'
+export type MatchFailure = 'no-usable-records' | 'no-match' | 'name-mismatch' | 'pkix-untrusted' | 'chain-invalid' | 'clock-unsynced'
 
 export type MatchResult =
   | {
@@ -91,6 +96,15 @@ export function matchTlsa(rrset: readonly TlsaRecord[], chain: readonly Certific
     if (r.usage !== 3 || !recordMatches(r, leaf)) continue
     if (opts.checkEeName === true && !nameOk(leaf)) return fail('name-mismatch', `certificate names do not include ${opts.name}`, 0, r)
     return { ok: true, record: r, usage: 3, depth: 0, cert: leaf }
+  }
+
+  if (opts.clockSynced === false) {
+    for (const r of usable) {
+      if (r.usage === 4 && recordMatches(r, leaf)) return { ok: true, record: r, usage: 4, depth: 0, cert: leaf }
+    }
+    if (usable.some((r) => r.usage <= 2))
+      return fail('clock-unsynced', 'the clock is not synced: certificate dates cannot be checked yet', -1)
+    return fail('no-match', 'no TLSA record matches the certificate chain', -1)
   }
 
   const ta = matchDaneTa(

@@ -250,3 +250,18 @@ it('name checks: SAN dNSName (case-insensitive), a leftmost-label wildcard, CN o
   assert.equal(certificateMatchesName(cnOnly, 'cn.example.com'), true)
   assert.equal(certificateMatchesName(cnOnly, 'other.example.com'), false)
 })
+
+it('an unsynced clock: DANE-EE and PKIX-CD still match, date-dependent usages fail closed', () => {
+  const key = generateKeyPair('p256').privateKey
+  const ca = parseCertificate(buildSelfSignedCertificate({ name: 'ca.example.com', key, ca: true, now: NOW }))
+  const leaf = issueCertificate({ subjectCN: NAME, subjectKey: current.key, issuerCert: ca, issuerKey: key, now: NOW })
+  const opts = { now: 0, clockSynced: false }
+  assert.ok(matchTlsa([makeTlsaRecord(leaf, 3, 1, 1)], [leaf, ca], opts).ok)
+  assert.ok(matchTlsa([makeTlsaRecord(leaf, 4, 0, 0)], [leaf, ca], opts).ok)
+  for (const rec of [makeTlsaRecord(ca, 2, 1, 1), makeTlsaRecord(leaf, 1, 1, 1), makeTlsaRecord(ca, 0, 0, 1)]) {
+    const res = matchTlsa([rec], [leaf, ca], { ...opts, pkixTrusted: true })
+    assert.equal(res.ok ? 'ok' : res.failure, 'clock-unsynced')
+  }
+  const none = matchTlsa([makeTlsaRecord(ca, 3, 1, 1)], [leaf, ca], opts)
+  assert.equal(none.ok ? 'ok' : none.failure, 'no-match')
+})
