@@ -25,8 +25,12 @@ until node "$APP/daneel.js" provision --first-boot --key-type "$KEY_TYPE"; do
   sleep 60
 done
 
+# A block's volume cannot be edited from the dashboard, so the device config may come as a variable instead.
+if [ -n "${DANEEL_CONFIG_JSON:-}" ]; then
+  printf '%s\n' "$DANEEL_CONFIG_JSON" > "$DANEEL_CONFIG.tmp" && mv "$DANEEL_CONFIG.tmp" "$DANEEL_CONFIG"
+fi
 if [ ! -f "$DANEEL_CONFIG" ]; then
-  echo "daneel: no device config at $DANEEL_CONFIG (see examples/ in the repository); waiting" >&2
+  echo "daneel: no device config at $DANEEL_CONFIG: set DANEEL_CONFIG_JSON (see examples/ in the repository); waiting" >&2
   exec sleep infinity
 fi
 # shellcheck disable=SC2086 # the Node flags are meant to split

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { type DnsLab, startDnsLab } from '../helpers/dns-lab.js'
@@ -113,6 +113,13 @@ test('balena-start.sh: provisions from the environment, then hands over to the r
   assert.ok(existsSync(join(crypto, 'provisioned.key.pem')))
   run.child.kill('SIGTERM') // the script exec'd `sleep infinity` in its own PID
   await run.exit
+  // the config as a variable: written to DANEEL_CONFIG and handed to the runtime, which validates it (here: rejects
+  // it, naming the field, exit 2), proving the hand-over; provisioning is not repeated
+  const withConfig = start('sh', [repoPath('scripts/balena-start.sh')], { ...env, DANEEL_CONFIG_JSON: '{"version":1,"recipients":[]}' })
+  assert.equal(await withConfig.exit, 2, withConfig.out())
+  assert.match(withConfig.out(), /is provisioned/)
+  assert.match(withConfig.out(), /ERR_CONFIG_INVALID/)
+  assert.equal(readFileSync(join(tmp.dir, 'none.json'), 'utf8'), '{"version":1,"recipients":[]}\n')
   const noName = start('sh', [repoPath('scripts/balena-start.sh')], { ...env, DANE_ID: '' })
   await until(noName, /set DANE_ID/)
   noName.child.kill('SIGTERM')
