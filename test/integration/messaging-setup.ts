@@ -23,7 +23,7 @@ export interface World {
 }
 
 /** Creates identities (P-256, self-signed), publishes their `3 1 0` TLSA in the signed lab zone, starts Mosquitto. */
-export async function startWorld(prefix: string, names: string[] = [RX, TX]): Promise<World> {
+export async function startWorld(prefix: string, names: string[] = [RX, TX], keyTypes: Record<string, 'p256' | 'rsa2048'> = {}): Promise<World> {
   const tmp = makeTempDir(prefix)
   const cryptoPath = join(tmp.dir, 'crypto')
   mkdirSync(cryptoPath, { recursive: true })
@@ -38,7 +38,7 @@ export async function startWorld(prefix: string, names: string[] = [RX, TX]): Pr
   }
   try {
     for (const name of names) {
-      const id = createIdentity({ cryptoPath, daneId: name })
+      const id = createIdentity({ cryptoPath, daneId: name, keyType: keyTypes[name] ?? 'p256' })
       const owner = name.replace(/\.example\.test$/, '')
       await lab.setRecords('example.test.', owner, 'TLSA', [formatTlsaRdata(makeTlsaRecord(id.cert!, 3, 1, 0))])
     }
@@ -71,9 +71,9 @@ export interface Listener {
 }
 
 /** `daneel listen` as a child process. */
-export function startListener(w: World, args: string[], state: string): Listener {
+export function startListener(w: World, args: string[], state: string, name = RX): Listener {
   const proc = spawn(process.execPath, [cliPath, 'listen', ...args], {
-    env: { ...w.env, DANE_ID: RX, DANEEL_STATE: join(w.dir, state), LOG_LEVEL: 'info' },
+    env: { ...w.env, DANE_ID: name, DANEEL_STATE: join(w.dir, state), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   w.children.push(proc)

@@ -1,0 +1,77 @@
+/** `daneel send` end to end: key found in the Knot lab, published to Mosquitto, opened by `daneel listen`; both profiles; failures. */
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { cliPath } from '../helpers/paths.js'
+import { RX, startListener, startWorld, TX, waitFor, type World } from './messaging-setup.js'
+
+const RSA_RX = 'legacy.gateway._device.example.test'
+const RSA_TX = 'legacy.airquality._device.example.test'
+
+function send(w: World, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [cliPath, 'send', ...args], { env: { ...w.env, DANE_ID: TX, DANEEL_STATE: join(w.dir, 'state-send'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    w.children.push(p)
+    let out = ''
+    let err = ''
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    p.on('exit', (code) => resolve({ code, out, err }))
+  })
+}
+
+describe('daneel send', { timeout: 120_000 }, () => {
+  let w: World
+  before(async () => {
+    w = await startWorld('daneel-send-', [RX, TX, RSA_RX, RSA_TX], { [RSA_RX]: 'rsa2048', [RSA_TX]: 'rsa2048' })
+  })
+  after(async () => {
+    await w?.stop()
+  })
+
+  it('seals to the recipient found in DNS and publishes; listen prints it, and a second send is not a replay', async () => {
+    const rx = startListener(w, ['--client-id', 'send-rx'], 'state-rx')
+    await rx.ready()
+    const a = await send(w, [RX, '{"pm25":12.3}'])
+    assert.equal(a.code, 0, a.err)
+    const info = JSON.parse(a.out) as { to: string; seq: number; profile: string; auth: string }
+    assert.equal(info.to, RX)
+    assert.equal(info.profile, 'compact')
+    assert.equal(info.auth, 'dnssec')
+    const b = await send(w, [RX, 'plain text'])
+    assert.equal(b.code, 0, b.err)
+    assert.equal((JSON.parse(b.out) as { seq: number }).seq, info.seq + 1, 'the sequence number persists in DANEEL_STATE')
+    await waitFor(() => rx.lines.length >= 2, 20_000, `two messages (${rx.stderr()})`)
+    assert.equal(rx.lines[0]?.from, TX)
+    assert.equal((rx.lines[0]?.claims as { pm25: number }).pm25, 12.3)
+    assert.equal(rx.lines[0]?.auth, 'dnssec')
+    assert.equal(Buffer.from((rx.lines[1] as { payload: string }).payload, 'base64url').toString(), 'plain text')
+  })
+
+  it('--profile valimail from an RSA sender reaches an RSA receiver (RS256, RSA-OAEP-256 + A256CBC-HS512, flattened JSON)', async () => {
+    const rx = startListener(w, ['--client-id', 'legacy-rx'], 'state-legacy', RSA_RX)
+    await rx.ready()
+    const r = await send(w, [RSA_RX, '{"co2":612}', '--profile', 'valimail'], { DANE_ID: RSA_TX })
+    assert.equal(r.code, 0, r.err)
+    assert.equal((JSON.parse(r.out) as { profile: string }).profile, 'valimail')
+    await waitFor(() => rx.lines.length >= 1, 20_000, `the valimail message (${rx.stderr()})`)
+    assert.equal((rx.lines[0]?.claims as { co2: number }).co2, 612)
+    assert.equal(rx.lines[0]?.from, RSA_TX)
+  })
+
+  it('fails with exit 1 and a clear code when the name has no TLSA record, or no broker answers', async () => {
+    const none = await send(w, ['nobody._device.example.test', 'x'])
+    assert.equal(none.code, 1)
+    assert.match(none.err, /\[ERR_(DNS_NXDOMAIN|DNS_NODATA|TLSA_NONE)\]/)
+    const dead = await send(w, [RX, 'x', '--timeout', '2'], { MQTT_URL: 'mqtt://127.0.0.1:1' })
+    assert.equal(dead.code, 1)
+    assert.match(dead.err, /\[ERR_MQTT\]/)
+  })
+
+  it('usage errors exit 2', async () => {
+    assert.equal((await send(w, [RX])).code, 2)
+    assert.equal((await send(w, [RX, 'x', '--profile', 'nope'])).code, 2)
+    assert.equal((await send(w, [RX, 'x', '--raw'])).code, 2)
+  })
+})
