@@ -4,7 +4,9 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { Aedes } from 'aedes'
 import mqtt from 'mqtt'
+import { createServer, type AddressInfo } from 'node:net'
 import { Backoff } from '../../device/backoff.js'
 import { MqttLink } from '../../device/mqtt.js'
 import { openOutbox } from '../../device/outbox.js'
@@ -127,6 +129,26 @@ describe('MqttLink and OutboxSender on Mosquitto', { timeout: 120_000 }, () => {
     await waitFor(() => link.connected, 10_000, 'connect')
     assert.equal(link.stats().protocolVersion, 4)
     await link.stop()
+  })
+})
+
+describe('MqttLink protocol fallback', { timeout: 30_000 }, () => {
+  it('falls back to MQTT 3.1.1 when the broker refuses MQTT 5 (aedes 1.x answers "unacceptable protocol version")', async () => {
+    const broker = await Aedes.createBroker()
+    const srv = createServer(broker.handle)
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+    try {
+      const link = new MqttLink({ url: `mqtt://127.0.0.1:${(srv.address() as AddressInfo).port}`, clientId: 'fallback', backoff: fastBackoff() })
+      links.push(link)
+      link.start()
+      await waitFor(() => link.connected, 10_000, 'connect over 3.1.1')
+      assert.equal(link.stats().protocolVersion, 4)
+      assert.ok(link.stats().connectErrors >= 1, 'the MQTT 5 attempt was refused first')
+      await link.stop()
+    } finally {
+      srv.close()
+      await new Promise<void>((r) => broker.close(() => r()))
+    }
   })
 })
 
