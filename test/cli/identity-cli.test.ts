@@ -75,6 +75,15 @@ describe('daneel identity', () => {
     // NO_DNSSEC publishes usage 4 (PKIX-CD)
     assert.match(daneel(['identity', 'tlsa', '--rdata'], { ...env, NO_DNSSEC: '1' }).out, /^4 0 0 /)
 
+    // --verify: an RRset as dig prints it (hex in groups), whole-RRset matching, exit 0 / 1
+    const digStyle = `3 1 1 ${spkiSha256.slice(0, 56)} ${spkiSha256.slice(56)}`
+    const v = daneel(['identity', 'tlsa', '--verify', `3 1 1 ${'AB'.repeat(32)}`, '--verify', digStyle], env)
+    assert.equal(v.code, 0, v.err)
+    assert.match(v.out, /^match: 3 1 1 \(DANE-EE SPKI SHA2-256\)/)
+    const nv = daneel(['identity', 'tlsa', '--verify', `3 1 1 ${'AB'.repeat(32)}`, '--json'], env)
+    assert.equal(nv.code, 1)
+    assert.equal((JSON.parse(nv.out) as { match: boolean }).match, false)
+
     const s = daneel(['identity', 'show'], env)
     assert.equal(s.code, 0, s.err)
     assert.match(s.out, /key: +p256/)
@@ -193,6 +202,11 @@ describe('daneel identity', () => {
       assertInputError(daneel(['identity', 'tlsa', '--selector', '2'], env), 'ERR_TLSA_UNSUPPORTED')
       assertInputError(daneel(['identity', 'tlsa', '--matching', '7'], env), 'ERR_TLSA_UNSUPPORTED')
       assertInputError(daneel(['identity', 'tlsa', '--cert', write('odd.pem', 'not a certificate')], env), 'ERR_CERT_INVALID')
+    })
+    it('tlsa --verify: odd-length hex, an unknown usage, no record', () => {
+      assertInputError(daneel(['identity', 'tlsa', '--verify', '3 1 1 ABC'], env), 'ERR_HEX_INVALID')
+      assertInputError(daneel(['identity', 'tlsa', '--verify', `6 1 1 ${'00'.repeat(32)}`], env), 'ERR_TLSA_UNSUPPORTED')
+      assertInputError(daneel(['identity', 'tlsa', '--verify', '3 1 1'], env), 'ERR_TLSA_INVALID')
     })
     it('create: unwritable CRYPTO_PATH, a bad name, a bad key type; nothing written', () => {
       const file = write('plain-file', 'x')

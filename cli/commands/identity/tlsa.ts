@@ -1,6 +1,8 @@
 /** `daneel identity tlsa`: the TLSA record to publish for this identity (or --cert FILE), in the form asked for. */
 import { readFileSync } from 'node:fs'
+import { matchTlsa } from '../../../src/dane/match.js'
 import {
+  describeTlsa,
   formatTlsaRdata,
   formatTlsaZoneLine,
   isTlsaMatchingType,
@@ -8,9 +10,11 @@ import {
   isTlsaUsage,
   MATCHING_NAMES,
   makeTlsaRecord,
+  parseTlsaRdata,
   SELECTOR_NAMES,
   USAGE_NAMES,
 } from '../../../src/dane/tlsa.js'
+import type { TlsaRecord } from '../../../src/dane/types.js'
 import { DaneelError } from '../../../src/errors.js'
 import { defaultTlsaParams } from '../../../src/identity/present.js'
 import { loadIdentity } from '../../../src/identity/store.js'
@@ -23,6 +27,7 @@ import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from 
 export const summary = 'print the TLSA record to publish (zone-file line, --rdata, --json)'
 
 const HELP = `Usage: daneel identity tlsa [--usage U] [--selector S] [--matching M] [--ttl N] [--rdata | --json] [--cert FILE]
+       daneel identity tlsa --verify "U S M HEX" [--verify ...] [--json] [--cert FILE]
 
 Prints the TLSA record of the identity's certificate as a zone-file line:
   NAME. 3600 IN TLSA 3 0 0 HEX
@@ -35,6 +40,8 @@ Default 3 0 0 (DANE-EE, full certificate: peers fetch the key from DNS); 4 0 0 w
   --rdata        print only "U S M HEX" (what dig shows, what openssl -dane_tlsa_rrdata takes)
   --json         print one JSON object
   --cert FILE    use this certificate (PEM or DER) instead of the identity's
+  --verify RDATA does this RRset (records as dig prints them, one flag each) match the certificate?
+                 Whole-RRset matching as a peer does it (DANE-EE ignores dates). Exit 0 match, 1 no match.
 
 ${SETTINGS_HELP}`
 
@@ -45,6 +52,7 @@ const OPTIONS = {
   matching: { type: 'string' },
   ttl: { type: 'string' },
   rdata: { type: 'boolean' },
+  verify: { type: 'string', multiple: true },
   json: { type: 'boolean' },
   cert: { type: 'string' },
 } as const
@@ -87,6 +95,9 @@ export async function run(argv: string[]): Promise<number> {
   if (args.positionals.length > 0) throw new DaneelError('ERR_USAGE', `unexpected argument '${args.positionals[0]}'\n${HELP}`)
   if (args.values.rdata === true && args.values.json === true) throw new DaneelError('ERR_USAGE', '--rdata and --json exclude each other')
   const settings = resolveSettings(args.values, process.env)
+  // records given to --verify are parsed first: bad input is exit 2 before anything is read from disk
+  const rrset = args.values.verify?.map(parseTlsaRdata)
+  if (rrset?.length === 0) throw new DaneelError('ERR_USAGE', '--verify needs a record')
   const d = defaultTlsaParams(settings.noDnssec)
   // flags are checked before any file is read, so a bad flag is a usage error whatever the disk holds
   const usage = field(args.values.usage, d.usage, USAGE_NAMES, '--usage', isTlsaUsage)
@@ -110,6 +121,7 @@ export async function run(argv: string[]): Promise<number> {
     name = id.name
     cert = id.cert
   }
+  if (rrset !== undefined) return verify(rrset, cert, name, args.values.json === true)
   const rec = makeTlsaRecord(cert, usage as 0, selector as 0, matching as 0)
   if (args.values.rdata === true) process.stdout.write(`${formatTlsaRdata(rec)}\n`)
   else if (args.values.json === true) {
@@ -118,4 +130,21 @@ export async function run(argv: string[]): Promise<number> {
     )
   } else process.stdout.write(`${formatTlsaZoneLine(name, rec, Number(ttlRaw))}\n`)
   return 0
+}
+
+/** --verify: the RRset against the certificate, as a peer would match it (matchTlsa, usage 3 ignores dates). */
+function verify(rrset: TlsaRecord[], cert: Certificate, name: string, json: boolean): number {
+  const res = matchTlsa(rrset, [cert], { now: Date.now(), name })
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ name, match: res.ok, record: res.ok ? formatTlsaRdata(res.record) : null, usage: res.ok ? res.usage : null, reason: res.ok ? null : res.reason })}\n`,
+    )
+  } else if (res.ok) {
+    process.stdout.write(
+      `match: ${res.record.usage} ${res.record.selector} ${res.record.matchingType} (${describeTlsa(res.record)}) authenticates ${name}${res.usage === 4 ? ' (PKIX-CD: the CA chain is checked separately)' : ''}\n`,
+    )
+  } else {
+    process.stdout.write(`no match: ${res.reason} (${rrset.length} record${rrset.length === 1 ? '' : 's'} checked)\n`)
+  }
+  return res.ok ? 0 : 1
 }
