@@ -8,6 +8,10 @@ import { silentLogger, type Logger } from '../src/log.js'
 import { ACK_LOG, AckLog, readAckLog } from './outbox/ack-log.js'
 import { frame, HEADER_BYTES, scan } from './outbox/frame.js'
 import { decodeData, encodeData } from './outbox/records.js'
+import { segName, type Segment, type Slot, type Waiting } from './outbox/segment.js'
+import type { Outbox, OutboxEntry, OutboxStats } from './outbox/types.js'
+
+export type { Outbox, OutboxEntry, OutboxStats } from './outbox/types.js'
 
 /*
  * Durability (the fsync policy):
@@ -20,40 +24,6 @@ import { decodeData, encodeData } from './outbox/records.js'
  * segment is deleted with every entry still pending in it: counted in `dropped` and logged (warn).
  * Segments are maxBytes/8 each, so a drop frees about an eighth of the outbox at a time.
  */
-export interface OutboxEntry {
-  id: number
-  topic: string
-  payload: Buffer
-}
-
-export interface OutboxStats {
-  pending: number
-  diskBytes: number
-  appended: number
-  acked: number
-  dropped: number
-  corrupt: number
-  syncs: number
-}
-
-/** What the MQTT drainer needs from any outbox (test/device/outbox-suite.ts is the suite every one passes). */
-export interface Outbox {
-  /** Stores one entry; resolves with its id once durable per the sync policy. */
-  append(topic: string, payload: Uint8Array): Promise<number>
-  /** Up to `max` pending entries not handed out since the last rewind(), oldest first. */
-  take(max: number): Promise<OutboxEntry[]>
-  /** Marks an entry done (PUBACK); unknown ids are ignored (already acked, or dropped while in flight). */
-  ack(id: number): void
-  /** Makes every pending entry takeable again (after a reconnect: unacknowledged ones are sent again). */
-  rewind(): void
-  /** Calls `fn` whenever entries become takeable. */
-  onAvailable(fn: () => void): void
-  readonly pending: number
-  readonly nextId: number
-  stats(): OutboxStats
-  close(): Promise<void>
-}
-
 export interface DiskOutboxOptions {
   maxBytes?: number
   sync?: 'always' | 'interval'
@@ -63,33 +33,6 @@ export interface DiskOutboxOptions {
   logger?: Logger
 }
 
-interface Segment {
-  firstId: number
-  path: string
-  bytes: number
-  live: number
-  lastId: number
-  reader: FileHandle | undefined
-  /** Set at recovery on the last segment when it ends in a torn record: cut here before appending. */
-  truncateTo: number | undefined
-  /** Dropped (outbox full) or emptied and removed. */
-  deleted: boolean
-}
-
-interface Slot {
-  seg: Segment
-  offset: number
-  length: number
-}
-
-interface Waiting {
-  id: number
-  record: Buffer
-  resolve: (id: number) => void
-  reject: (err: unknown) => void
-}
-
-const segName = (firstId: number): string => `seg-${String(firstId).padStart(16, '0')}.log`
 
 /** Opens (or creates) the outbox in `dir`, recovering from torn writes: corrupt records are skipped and counted. */
 export async function openOutbox(dir: string, opts: DiskOutboxOptions = {}): Promise<DiskOutbox> {

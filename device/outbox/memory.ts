@@ -1,6 +1,6 @@
 /** An in-memory outbox (same contract as the disk one, no durability): for one-shot `daneel send` and tests. */
 import { DaneelError } from '../../src/errors.js'
-import type { Outbox, OutboxEntry, OutboxStats } from '../outbox.js'
+import type { Outbox, OutboxEntry, OutboxStats } from './types.js'
 
 export class MemoryOutbox implements Outbox {
   readonly #maxEntries: number

@@ -1,0 +1,34 @@
+/** The outbox contract the MQTT sender drains (device/sender.ts); the disk and memory outboxes implement it. */
+export interface OutboxEntry {
+  id: number
+  topic: string
+  payload: Buffer
+}
+
+export interface OutboxStats {
+  pending: number
+  diskBytes: number
+  appended: number
+  acked: number
+  dropped: number
+  corrupt: number
+  syncs: number
+}
+
+/** What the MQTT drainer needs from any outbox (test/device/outbox-suite.ts is the suite every one passes). */
+export interface Outbox {
+  /** Stores one entry; resolves with its id once durable per the sync policy. */
+  append(topic: string, payload: Uint8Array): Promise<number>
+  /** Up to `max` pending entries not handed out since the last rewind(), oldest first. */
+  take(max: number): Promise<OutboxEntry[]>
+  /** Marks an entry done (PUBACK); unknown ids are ignored (already acked, or dropped while in flight). */
+  ack(id: number): void
+  /** Makes every pending entry takeable again (after a reconnect: unacknowledged ones are sent again). */
+  rewind(): void
+  /** Calls `fn` whenever entries become takeable. */
+  onAvailable(fn: () => void): void
+  readonly pending: number
+  readonly nextId: number
+  stats(): OutboxStats
+  close(): Promise<void>
+}
