@@ -98,13 +98,15 @@ export function createIdentity(opts: CreateIdentityOptions): CreateIdentityResul
     )
 
   makeDirs(opts.cryptoPath)
-  const hadKey = existsSync(paths.key)
+  // with --force the old key is kept in memory until the new pair is written, so a failed write can put it back
+  const oldKey = existsSync(paths.key) ? readText(paths.key) : undefined
   writeFileAtomic(paths.key, keyPem, { mode: 0o600, uid: opts.uid })
   try {
     if (cert !== undefined) writeFileAtomic(paths.cert, pemEncode(cert.der, 'CERTIFICATE'), { mode: 0o644, uid: opts.uid })
     if (csrDer !== undefined) writeFileAtomic(paths.csr, pemEncode(csrDer, 'CERTIFICATE REQUEST'), { mode: 0o644, uid: opts.uid })
   } catch (err) {
-    if (!hadKey) rmSync(paths.key, { force: true })
+    if (oldKey === undefined) rmSync(paths.key, { force: true })
+    else writeFileAtomic(paths.key, oldKey, { mode: 0o600, uid: opts.uid })
     throw err
   }
   // a replaced key makes the other file stale: a certificate or CSR for the old key must not linger

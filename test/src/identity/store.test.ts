@@ -1,6 +1,6 @@
 /** The identity store: files and modes per MISSION, idempotence, --force, CSR mode, NO_DNSSEC CA flags, install checks. */
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { isDaneelError } from '../../../src/errors.js'
@@ -98,6 +98,31 @@ describe('createIdentity', () => {
       )
       assert.deepEqual(readdirSync(ro), [])
     }
+  })
+})
+
+describe('a failed write leaves the previous state', () => {
+  it('--force whose certificate cannot be written puts the old key back; a first create leaves no key', () => {
+    const cryptoPath = freshDir()
+    createIdentity({ cryptoPath, daneId: NAME })
+    const p = identityPaths(cryptoPath, NAME)
+    const oldKey = readFileSync(p.key, 'utf8')
+    // a non-empty directory where the certificate goes: the rename onto it fails
+    rmSync(p.cert)
+    mkdirSync(join(p.cert, 'blocker'), { recursive: true })
+    assert.throws(
+      () => createIdentity({ cryptoPath, daneId: NAME, force: true }),
+      (e) => isDaneelError(e, 'ERR_IO'),
+    )
+    assert.equal(readFileSync(p.key, 'utf8'), oldKey)
+    const fresh = freshDir()
+    const q = identityPaths(fresh, NAME)
+    mkdirSync(join(q.cert, 'blocker'), { recursive: true })
+    assert.throws(
+      () => createIdentity({ cryptoPath: fresh, daneId: NAME }),
+      (e) => isDaneelError(e, 'ERR_IO'),
+    )
+    assert.equal(existsSync(q.key), false)
   })
 })
 
