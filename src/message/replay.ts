@@ -14,38 +14,33 @@ export interface WindowOptions {
 
 interface SenderWindow {
   high: number
-  /** Bit i set: high - i was seen. */
+  /** A ring of `window` bits: bit (n mod window) set means n was seen (for n in (high - window, high]). */
   bits: Uint32Array
 }
 
 /**
- * An IPsec-style anti-replay window per sender: a high-water mark plus a bitmap of the `window` numbers below
- * it. Memory is bounded: `maxSenders` x (window / 8) bytes. It forgets on restart; the durable guard (device/)
- * keeps the high-water marks in the state directory.
+ * An IPsec-style anti-replay window per sender: a high-water mark plus a ring bitmap of the `window` numbers
+ * up to it, so moving the mark forward by d costs O(min(d, window)) bit clears, not a shift of the whole
+ * map. Memory is bounded: `maxSenders` x (window / 8) bytes. It forgets on restart; a durable guard keeps the
+ * high-water marks in the state directory.
  */
 export function createReplayWindow(opts: WindowOptions = {}): ReplayGuard & { size(): number } {
   const window = Math.max(32, Math.ceil((opts.window ?? 1024) / 32) * 32)
   const maxSenders = opts.maxSenders ?? 10_000
   const senders = new Map<string, SenderWindow>()
   const words = window / 32
-  const testBit = (w: SenderWindow, i: number): boolean => (((w.bits[i >>> 5] as number) >>> (i & 31)) & 1) === 1
-  const setBit = (w: SenderWindow, i: number): void => {
+  const slot = (n: number): number => n % window
+  const testBit = (w: SenderWindow, n: number): boolean => {
+    const i = slot(n)
+    return (((w.bits[i >>> 5] as number) >>> (i & 31)) & 1) === 1
+  }
+  const setBit = (w: SenderWindow, n: number): void => {
+    const i = slot(n)
     w.bits[i >>> 5] = (w.bits[i >>> 5] as number) | (1 << (i & 31))
   }
-  function shift(w: SenderWindow, by: number): void {
-    if (by >= window) {
-      w.bits.fill(0)
-      return
-    }
-    // Move every bit up by `by` positions (bit i -> i + by), highest word first.
-    const ws = by >>> 5
-    const bs = by & 31
-    for (let k = words - 1; k >= 0; k--) {
-      const src = k - ws
-      let v = src >= 0 ? (w.bits[src] as number) << bs : 0
-      if (bs !== 0 && src - 1 >= 0) v |= (w.bits[src - 1] as number) >>> (32 - bs)
-      w.bits[k] = v >>> 0
-    }
+  const clearBit = (w: SenderWindow, n: number): void => {
+    const i = slot(n)
+    w.bits[i >>> 5] = (w.bits[i >>> 5] as number) & ~(1 << (i & 31))
   }
   return {
     check(sender, seq) {
@@ -54,7 +49,7 @@ export function createReplayWindow(opts: WindowOptions = {}): ReplayGuard & { si
       if (w === undefined) {
         if (senders.size >= maxSenders) senders.delete(senders.keys().next().value as string)
         w = { high: seq, bits: new Uint32Array(words) }
-        setBit(w, 0)
+        setBit(w, seq)
         senders.set(sender, w)
         return true
       }
@@ -62,14 +57,15 @@ export function createReplayWindow(opts: WindowOptions = {}): ReplayGuard & { si
       senders.delete(sender)
       senders.set(sender, w)
       if (seq > w.high) {
-        shift(w, seq - w.high)
+        // Slots between the old and the new mark now stand for new numbers: clear them.
+        if (seq - w.high >= window) w.bits.fill(0)
+        else for (let n = w.high + 1; n < seq; n++) clearBit(w, n)
         w.high = seq
-        setBit(w, 0)
+        setBit(w, seq)
         return true
       }
-      const age = w.high - seq
-      if (age >= window || testBit(w, age)) return false
-      setBit(w, age)
+      if (w.high - seq >= window || testBit(w, seq)) return false
+      setBit(w, seq)
       return true
     },
     size: () => senders.size,
