@@ -52,6 +52,8 @@ export interface CreateIdentityOptions {
 export interface CreateIdentityResult {
   /** False when an identity was already there and nothing changed. */
   created: boolean
+  /** The key was there but its certificate (or CSR) was not, e.g. after a power cut mid-create: now it is. */
+  completed?: boolean
   name: string
   paths: IdentityPaths
   keyType: KeyTypeOption
@@ -71,6 +73,7 @@ export function createIdentity(opts: CreateIdentityOptions): CreateIdentityResul
   const paths = identityPaths(opts.cryptoPath, name)
   if (existsSync(paths.key) && opts.force !== true) {
     const existing = loadIdentity(opts.cryptoPath, name)
+    if (existing.cert === undefined && existing.csrDer === undefined) return completeIdentity(existing, opts)
     return {
       created: false,
       name,
@@ -113,6 +116,26 @@ export function createIdentity(opts: CreateIdentityOptions): CreateIdentityResul
   if (cert !== undefined) rmSync(paths.csr, { force: true })
   if (csrDer !== undefined) rmSync(paths.cert, { force: true })
   return { created: true, name, paths, keyType, ...(cert === undefined ? {} : { cert }), ...(csrDer === undefined ? {} : { csrDer }) }
+}
+
+/** Writes the missing certificate (or CSR) for an existing key; the key itself is never touched. */
+function completeIdentity(id: LoadedIdentity, opts: CreateIdentityOptions): CreateIdentityResult {
+  const ca = opts.noDnssec === true
+  const base = { created: false, completed: true, name: id.name, paths: id.paths, keyType: id.keyType }
+  if (opts.csr === true) {
+    const csrDer = buildCsr({ name: id.name, key: id.privateKey, ca })
+    writeFileAtomic(id.paths.csr, pemEncode(csrDer, 'CERTIFICATE REQUEST'), { mode: 0o644, uid: opts.uid })
+    return { ...base, csrDer }
+  }
+  const der = buildSelfSignedCertificate({
+    name: id.name,
+    key: id.privateKey,
+    ca,
+    ...(opts.days === undefined ? {} : { days: opts.days }),
+    ...(opts.now === undefined ? {} : { now: opts.now }),
+  })
+  writeFileAtomic(id.paths.cert, pemEncode(der, 'CERTIFICATE'), { mode: 0o644, uid: opts.uid })
+  return { ...base, cert: parseCertificate(der) }
 }
 
 export interface LoadedIdentity {

@@ -60,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     res.cert === undefined ? undefined : formatTlsaZoneLine(res.name, makeTlsaRecord(res.cert, p.usage, p.selector, p.matchingType))
   if (args.values.json === true) {
     process.stdout.write(
-      `${JSON.stringify({ created: res.created, name: res.name, keyType: res.keyType, key: res.paths.key, cert: res.cert === undefined ? null : res.paths.cert, csr: res.csrDer === undefined ? null : res.paths.csr, tlsa: zoneLine ?? null })}\n`,
+      `${JSON.stringify({ created: res.created, completed: res.completed === true, name: res.name, keyType: res.keyType, key: res.paths.key, cert: res.cert === undefined ? null : res.paths.cert, csr: res.csrDer === undefined ? null : res.paths.csr, tlsa: zoneLine ?? null })}\n`,
     )
     return 0
   }
@@ -72,6 +72,10 @@ export async function run(argv: string[]): Promise<number> {
         `  cert: ${res.paths.cert} (self-signed, until ${new Date(res.cert.notAfter).toISOString()}${res.cert.basicConstraints?.ca === true ? ', CA:TRUE pathLen 0 for PKIX-CD' : ''})`,
       )
     if (res.csrDer !== undefined) lines.push(`  csr:  ${res.paths.csr} (have it signed, then: daneel identity install CERT)`)
+  } else if (res.completed === true) {
+    lines.push(
+      `identity ${res.name} had a key but no ${res.cert === undefined ? 'CSR' : 'certificate'}; wrote ${res.cert === undefined ? res.paths.csr : res.paths.cert} for the existing key`,
+    )
   } else {
     lines.push(`identity ${res.name} already exists in ${settings.cryptoPath}; unchanged (use --force to replace it)`)
   }

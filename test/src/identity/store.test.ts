@@ -101,6 +101,27 @@ describe('createIdentity', () => {
   })
 })
 
+describe('a create interrupted after the key (power cut)', () => {
+  it('the next create writes the missing certificate for the existing key, and changes nothing after that', () => {
+    const cryptoPath = freshDir()
+    const first = createIdentity({ cryptoPath, daneId: NAME })
+    const p = first.paths
+    const key = readFileSync(p.key, 'utf8')
+    rmSync(p.cert)
+    const again = createIdentity({ cryptoPath, daneId: NAME })
+    assert.equal(again.created, false)
+    assert.equal(again.completed, true)
+    assert.equal(readFileSync(p.key, 'utf8'), key)
+    assert.ok(existsSync(p.cert))
+    assert.equal(loadIdentity(cryptoPath, NAME).cert?.subjectCN, NAME)
+    const third = createIdentity({ cryptoPath, daneId: NAME })
+    assert.equal(third.completed, undefined)
+    rmSync(p.cert)
+    const csr = createIdentity({ cryptoPath, daneId: NAME, csr: true })
+    assert.ok(csr.completed === true && csr.csrDer !== undefined && existsSync(p.csr))
+  })
+})
+
 describe('a failed write leaves the previous state', () => {
   it('--force whose certificate cannot be written puts the old key back; a first create leaves no key', () => {
     const cryptoPath = freshDir()
