@@ -148,19 +148,13 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGUSR1', printStats)
   link.start()
 
+  let poll: NodeJS.Timeout | undefined
   await new Promise<void>((resolve) => {
-    const stop = (): void => resolve()
-    process.once('SIGTERM', stop)
-    process.once('SIGINT', stop)
-    if (count !== undefined) {
-      const poll = setInterval(() => {
-        if (receiver.stats().opened >= count) {
-          clearInterval(poll)
-          resolve()
-        }
-      }, 10)
-    }
+    process.once('SIGTERM', resolve)
+    process.once('SIGINT', resolve)
+    if (count !== undefined) poll = setInterval(() => receiver.stats().opened >= count && resolve(), 10)
   })
+  clearInterval(poll)
   if (timer !== undefined) clearInterval(timer)
   await link.stop().catch(() => {})
   await Promise.race([receiver.idle(), new Promise((r) => setTimeout(r, 5000))])

@@ -31,7 +31,7 @@ describe('daneel send', { timeout: 120_000 }, () => {
   })
 
   it('seals to the recipient found in DNS and publishes; listen prints it, and a second send is not a replay', async () => {
-    const rx = startListener(w, ['--client-id', 'send-rx'], 'state-rx')
+    const rx = startListener(w, ['--client-id', 'send-rx', '--count', '2'], 'state-rx')
     await rx.ready()
     const a = await send(w, [RX, '{"pm25":12.3}'])
     assert.equal(a.code, 0, a.err)
@@ -47,6 +47,10 @@ describe('daneel send', { timeout: 120_000 }, () => {
     assert.equal((rx.lines[0]?.claims as { pm25: number }).pm25, 12.3)
     assert.equal(rx.lines[0]?.auth, 'dnssec')
     assert.equal(Buffer.from((rx.lines[1] as { payload: string }).payload, 'base64url').toString(), 'plain text')
+    // --count 2: listen exits 0 by itself, printing its final counters
+    const code = rx.proc.exitCode ?? (await new Promise((r) => rx.proc.once('exit', r)))
+    assert.equal(code, 0)
+    assert.match(rx.stderr(), /\{"stats":\{"received":2,"opened":2,/)
   })
 
   it('--profile valimail from an RSA sender reaches an RSA receiver (RS256, RSA-OAEP-256 + A256CBC-HS512, flattened JSON)', async () => {
