@@ -16,7 +16,7 @@ describe('messaging: shared subscriptions', { timeout: 120_000 }, () => {
 
   it('splits a stream between two receivers of one group', async () => {
     // Separate state dirs: each receiver keeps its own replay guard, as two gateway hosts would.
-    const a = startListener(w, ['--share', 'gw', '--client-id', 'share-a'], 'state-a')
+    const a = startListener(w, ['--share', 'gw', '--client-id', 'share-a', '--stats', '1'], 'state-a')
     const b = startListener(w, ['--share', 'gw', '--client-id', 'share-b'], 'state-b')
     await Promise.all([a.ready(), b.ready()])
     const tx = startSender(w, writeSenderScript(w), TX, [RX, TOTAL, 20, 5])
@@ -33,6 +33,11 @@ describe('messaging: shared subscriptions', { timeout: 120_000 }, () => {
     assert.equal(sa.length + sb.length, TOTAL, 'together all')
     const all = new Set([...sa, ...sb])
     for (let n = 1; n <= TOTAL; n++) assert.ok(all.has(n), `reading ${n} lost`)
+    // --stats 1 printed counters periodically, without any signal
+    const periodic = a.stderr().split('\n').filter((l) => l.startsWith('{"stats"'))
+    assert.ok(periodic.length >= 2, `periodic stats lines: ${periodic.length}`)
+    const lastOpened = (JSON.parse(periodic.at(-1) as string) as { stats: { opened: number } }).stats.opened
+    assert.ok(lastOpened > 0 && lastOpened <= sa.length, `periodic count ${lastOpened} of ${sa.length}`)
     process.stderr.write(`# share: receiver a ${sa.length}, receiver b ${sb.length}\n`)
   })
 })
