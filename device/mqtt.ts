@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events'
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt'
 import { DaneelError } from '../src/errors.js'
-import { silentLogger, type Logger } from '../src/log.js'
+import { type Logger, silentLogger } from '../src/log.js'
 import { Backoff, realTimers, type Timers } from './backoff.js'
 
 /*

@@ -1,14 +1,14 @@
 /** The durable, bounded outbox on disk: append-only CRC-framed segments, entries removed on PUBACK, drop-oldest when full. */
 import { readdirSync, rmSync, statSync } from 'node:fs'
-import { open, readFile, type FileHandle } from 'node:fs/promises'
+import { type FileHandle, open, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DaneelError } from '../src/errors.js'
 import { ensureDir, fsyncDir } from '../src/fsutil.js'
-import { silentLogger, type Logger } from '../src/log.js'
+import { type Logger, silentLogger } from '../src/log.js'
 import { ACK_LOG, AckLog, readAckLog } from './outbox/ack-log.js'
 import { frame, HEADER_BYTES, scan } from './outbox/frame.js'
 import { decodeData, encodeData } from './outbox/records.js'
-import { segName, type Segment, type Slot, type Waiting } from './outbox/segment.js'
+import { type Segment, type Slot, segName, type Waiting } from './outbox/segment.js'
 import type { Outbox, OutboxEntry, OutboxStats } from './outbox/types.js'
 
 export type { Outbox, OutboxEntry, OutboxStats } from './outbox/types.js'
@@ -33,18 +33,28 @@ export interface DiskOutboxOptions {
   logger?: Logger
 }
 
-
 /** Opens (or creates) the outbox in `dir`, recovering from torn writes: corrupt records are skipped and counted. */
 export async function openOutbox(dir: string, opts: DiskOutboxOptions = {}): Promise<DiskOutbox> {
   ensureDir(dir, 0o700)
   const acks = await readAckLog(dir)
-  const names = readdirSync(dir).filter((n) => /^seg-\d{16}\.log$/.test(n)).sort()
+  const names = readdirSync(dir)
+    .filter((n) => /^seg-\d{16}\.log$/.test(n))
+    .sort()
   const box = new DiskOutbox(dir, opts, acks.floor, acks.corrupt, statSize(join(dir, ACK_LOG)))
   for (const [i, name] of names.entries()) {
     const path = join(dir, name)
     const buf = await readFile(path)
     const { records, corrupt, goodEnd } = scan(buf)
-    const seg: Segment = { firstId: Number(name.slice(4, 20)), path, bytes: buf.length, live: 0, lastId: -1, reader: undefined, truncateTo: undefined, deleted: false }
+    const seg: Segment = {
+      firstId: Number(name.slice(4, 20)),
+      path,
+      bytes: buf.length,
+      live: 0,
+      lastId: -1,
+      reader: undefined,
+      truncateTo: undefined,
+      deleted: false,
+    }
     box.recoverSegment(seg, records, corrupt, acks.acked, i === names.length - 1 ? goodEnd : undefined)
   }
   await box.startActive()
@@ -157,7 +167,9 @@ export class DiskOutbox implements Outbox {
     const id = this.#nextId
     const record = frame(encodeData(id, topic, payload))
     if (record.length > this.#segmentBytes) {
-      return Promise.reject(new DaneelError('ERR_OUTBOX_FULL', `entry of ${record.length} bytes exceeds the segment size ${this.#segmentBytes}`))
+      return Promise.reject(
+        new DaneelError('ERR_OUTBOX_FULL', `entry of ${record.length} bytes exceeds the segment size ${this.#segmentBytes}`),
+      )
     }
     this.#nextId++
     return new Promise((resolve, reject) => {
@@ -243,7 +255,9 @@ export class DiskOutbox implements Outbox {
   }
 
   #flushAcks(): Promise<void> {
-    return this.#ackLog.flush(this.#floor(), () => this.#doneAbove()).catch((err) => this.#log.error('outbox: ack log write failed', { err: String(err) }))
+    return this.#ackLog
+      .flush(this.#floor(), () => this.#doneAbove())
+      .catch((err) => this.#log.error('outbox: ack log write failed', { err: String(err) }))
   }
 
   async #syncNow(): Promise<void> {
@@ -273,7 +287,8 @@ export class DiskOutbox implements Outbox {
         await this.#writeChunks(chunks)
         if (this.#syncAlways) await this.#syncNow()
         for (const [w, slot] of placed) {
-          if (slot.seg.deleted) this.#s.dropped++ // dropped by the full policy within its own batch
+          if (slot.seg.deleted)
+            this.#s.dropped++ // dropped by the full policy within its own batch
           else this.#pending.set(w.id, slot)
           this.#s.appended++
           w.resolve(w.id)
@@ -281,7 +296,8 @@ export class DiskOutbox implements Outbox {
         this.#committedNext = (batch.at(-1) as Waiting).id + 1
         this.#notify()
       } catch (err) {
-        const e = err instanceof DaneelError ? err : new DaneelError('ERR_IO', `outbox write failed: ${(err as Error).message}`, { cause: err })
+        const e =
+          err instanceof DaneelError ? err : new DaneelError('ERR_IO', `outbox write failed: ${(err as Error).message}`, { cause: err })
         for (const [, slot] of placed) slot.seg.live--
         for (const w of batch) w.reject(e)
         this.#committedNext = (batch.at(-1) as Waiting).id + 1 // failed ids are gaps, never pending

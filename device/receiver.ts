@@ -1,8 +1,8 @@
 /** The listen pipeline: bounded queue with backpressure, a bounded number of opens at once, one JSON line per message, counters. */
-import { isDaneelError } from '../src/errors.js'
-import { silentLogger, type Logger } from '../src/log.js'
+
 import type { PeerDirectory } from '../src/dane/discover.js'
-import { DaneelError } from '../src/errors.js'
+import { DaneelError, isDaneelError } from '../src/errors.js'
+import { type Logger, silentLogger } from '../src/log.js'
 import type { OpenedMessage, Opener, ResolvedSender } from '../src/message/open.js'
 import { isTrustedSender } from '../src/message/x5u.js'
 import type { MqttLink } from './mqtt.js'
@@ -109,19 +109,22 @@ export class Receiver {
       const item = this.#queue.shift() as Item
       if (this.#blocked.length > 0 && this.#queue.length < this.#limit) (this.#blocked.shift() as () => void)()
       this.#active++
-      this.#opts.opener.open(item.payload).then(
-        (m) => this.#emit(m, item.receivedAt),
-        (err: unknown) => {
-          const code = isDaneelError(err) ? err.code : 'ERR_INTERNAL'
-          this.#reject(code)
-          if (code === 'ERR_INTERNAL') this.#log.error('internal error opening a message', { error: String(err) })
-          else this.#log.debug('message rejected', { code, cause: String((err as Error).cause ?? '') })
-        },
-      ).finally(() => {
-        this.#active--
-        this.#pump()
-        if (this.#queue.length === 0 && this.#active === 0) for (const r of this.#idle.splice(0)) r()
-      })
+      this.#opts.opener
+        .open(item.payload)
+        .then(
+          (m) => this.#emit(m, item.receivedAt),
+          (err: unknown) => {
+            const code = isDaneelError(err) ? err.code : 'ERR_INTERNAL'
+            this.#reject(code)
+            if (code === 'ERR_INTERNAL') this.#log.error('internal error opening a message', { error: String(err) })
+            else this.#log.debug('message rejected', { code, cause: String((err as Error).cause ?? '') })
+          },
+        )
+        .finally(() => {
+          this.#active--
+          this.#pump()
+          if (this.#queue.length === 0 && this.#active === 0) for (const r of this.#idle.splice(0)) r()
+        })
     }
   }
 

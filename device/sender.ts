@@ -1,5 +1,5 @@
 /** Drains the outbox over an MQTT link: QoS 1 with a bounded in-flight window, entries removed on PUBACK. */
-import { silentLogger, type Logger } from '../src/log.js'
+import { type Logger, silentLogger } from '../src/log.js'
 import type { MqttLink } from './mqtt.js'
 import type { Outbox } from './outbox.js'
 

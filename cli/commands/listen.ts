@@ -2,9 +2,6 @@
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { parseCommand } from '../args.js'
-import { hostResolverOf } from '../monitor/context.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS, type Settings } from '../settings.js'
 import { MqttLink, type MqttLinkOptions } from '../../device/mqtt.js'
 import { attachReceiver, directoryResolver, Receiver } from '../../device/receiver.js'
 import { openReplayStore } from '../../device/replay-store.js'
@@ -19,6 +16,9 @@ import { DaneelError } from '../../src/errors.js'
 import { loadIdentity } from '../../src/identity/store.js'
 import { createLogger, type Logger } from '../../src/log.js'
 import { createOpener } from '../../src/message/open.js'
+import { parseCommand } from '../args.js'
+import { hostResolverOf } from '../monitor/context.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS, type Settings } from '../settings.js'
 
 export const summary = 'receive, open and print authenticated messages as JSON lines'
 
@@ -67,7 +67,8 @@ const OPTIONS = {
 
 export function wholeNumber(value: string | undefined, flag: string, dflt: number, min = 1): number {
   if (value === undefined) return dflt
-  if (!/^\d{1,9}$/.test(value) || Number(value) < min) throw new DaneelError('ERR_USAGE', `${flag} must be a whole number >= ${min}, not '${value}'`)
+  if (!/^\d{1,9}$/.test(value) || Number(value) < min)
+    throw new DaneelError('ERR_USAGE', `${flag} must be a whole number >= ${min}, not '${value}'`)
   return Number(value)
 }
 
@@ -81,7 +82,11 @@ function readPem(path: string | undefined, what: string): Buffer | undefined {
 }
 
 /** MqttLink options from settings plus the MQTT auth flags/env. */
-export function mqttOptions(settings: Settings, values: { [K in keyof typeof MQTT_OPTIONS]?: string }, env: NodeJS.ProcessEnv): Omit<MqttLinkOptions, 'clientId'> {
+export function mqttOptions(
+  settings: Settings,
+  values: { [K in keyof typeof MQTT_OPTIONS]?: string },
+  env: NodeJS.ProcessEnv,
+): Omit<MqttLinkOptions, 'clientId'> {
   const pick = (flag: string | undefined, name: string): string | undefined => flag ?? (env[name] === '' ? undefined : env[name])
   return {
     url: settings.mqttUrl,
@@ -113,7 +118,8 @@ export async function run(argv: string[]): Promise<number> {
   const settings = resolveSettings(values, process.env)
   const me = requireDaneId(settings)
   const group = values.share
-  if (group !== undefined && !/^[^/+#$\s]+$/.test(group)) throw new DaneelError('ERR_USAGE', `--share GROUP must not contain / + # $ or spaces: '${group}'`)
+  if (group !== undefined && !/^[^/+#$\s]+$/.test(group))
+    throw new DaneelError('ERR_USAGE', `--share GROUP must not contain / + # $ or spaces: '${group}'`)
   const statsEvery = values.stats === undefined ? 0 : wholeNumber(values.stats, '--stats', 0, 1)
   const count = values.count === undefined ? undefined : wholeNumber(values.count, '--count', 0, 1)
   const log = createLogger({ name: 'listen' })
@@ -132,7 +138,13 @@ export async function run(argv: string[]): Promise<number> {
     maxAgeMs: wholeNumber(values['max-age'], '--max-age', 600) * 1000,
     replay,
   })
-  const receiver = new Receiver({ opener, maxMessageSize: settings.maxMessageSize, out: process.stdout, concurrency: wholeNumber(values.concurrency, '--concurrency', 8), logger: log })
+  const receiver = new Receiver({
+    opener,
+    maxMessageSize: settings.maxMessageSize,
+    out: process.stdout,
+    concurrency: wholeNumber(values.concurrency, '--concurrency', 8),
+    logger: log,
+  })
   const clientId = values['client-id'] ?? `daneel-${hostname()}-${me}${group === undefined ? '' : `-${group}`}`.slice(0, 128)
   const link = new MqttLink({ ...mqttOptions(settings, values, process.env), clientId, logger: log })
   attachReceiver(link, group === undefined ? me : `$share/${group}/${me}`, receiver, log)
@@ -142,7 +154,9 @@ export async function run(argv: string[]): Promise<number> {
     const gc = (globalThis as { gc?: () => void }).gc
     if (gc !== undefined) gc()
     const { rss, heapUsed } = process.memoryUsage()
-    process.stderr.write(`${JSON.stringify({ stats: { ...receiver.stats(), replaySenders: replay.senders, mqtt: link.stats(), memory: { rss, heapUsed } } })}\n`)
+    process.stderr.write(
+      `${JSON.stringify({ stats: { ...receiver.stats(), replaySenders: replay.senders, mqtt: link.stats(), memory: { rss, heapUsed } } })}\n`,
+    )
   }
   const timer = statsEvery > 0 ? setInterval(printStats, statsEvery * 1000) : undefined
   process.on('SIGUSR1', printStats)

@@ -1,8 +1,5 @@
 /** `daneel send NAME MESSAGE`: seal MESSAGE to NAME (key found in DNS), publish it on topic NAME at QoS 1, wait for PUBACK. */
 import { createHash } from 'node:crypto'
-import { parseCommand } from '../args.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
-import { MQTT_HELP, MQTT_OPTIONS, mqttOptions, peerDirectory, wholeNumber } from './listen.js'
 import { MqttLink } from '../../device/mqtt.js'
 import { MemoryOutbox } from '../../device/outbox/memory.js'
 import { OutboxSender } from '../../device/sender.js'
@@ -13,6 +10,9 @@ import { loadIdentity } from '../../src/identity/store.js'
 import { createLogger } from '../../src/log.js'
 import { createSealer } from '../../src/message/seal.js'
 import { normalizeName } from '../../src/message/x5u.js'
+import { parseCommand } from '../args.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
+import { MQTT_HELP, MQTT_OPTIONS, mqttOptions, peerDirectory, wholeNumber } from './listen.js'
 
 export const summary = 'publish one sealed message to a recipient over MQTT'
 
@@ -46,7 +46,8 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 2) throw new DaneelError('ERR_USAGE', `send needs NAME and MESSAGE\n${HELP}`)
   const [nameArg, message] = positionals as [string, string]
   const profile = values.profile
-  if (profile !== undefined && profile !== 'compact' && profile !== 'valimail') throw new DaneelError('ERR_USAGE', `--profile must be compact or valimail, not '${profile}'`)
+  if (profile !== undefined && profile !== 'compact' && profile !== 'valimail')
+    throw new DaneelError('ERR_USAGE', `--profile must be compact or valimail, not '${profile}'`)
   if (values.raw === true && profile !== 'valimail') throw new DaneelError('ERR_USAGE', '--raw needs --profile valimail')
   const timeoutMs = wholeNumber(values.timeout, '--timeout', 30) * 1000
   const settings = resolveSettings(values, process.env)
@@ -78,7 +79,10 @@ export async function run(argv: string[]): Promise<number> {
   sequence.close()
   const sealed = sealer.seal(reading, { now: Date.now(), seq })
   if (Buffer.byteLength(sealed) > settings.maxMessageSize) {
-    throw new DaneelError('ERR_MESSAGE_TOO_LARGE', `the sealed message is ${Buffer.byteLength(sealed)} bytes, over MAX_MESSAGE_SIZE ${settings.maxMessageSize}`)
+    throw new DaneelError(
+      'ERR_MESSAGE_TOO_LARGE',
+      `the sealed message is ${Buffer.byteLength(sealed)} bytes, over MAX_MESSAGE_SIZE ${settings.maxMessageSize}`,
+    )
   }
 
   // One message: an in-memory outbox and a clean session (nothing for the broker to keep after we exit).
@@ -91,6 +95,8 @@ export async function run(argv: string[]): Promise<number> {
   const ok = await drainer.drained(timeoutMs)
   await link.stop().catch(() => {})
   if (!ok) throw new DaneelError('ERR_MQTT', `the broker at ${settings.mqttUrl} did not acknowledge within ${timeoutMs / 1000} s`)
-  process.stdout.write(`${JSON.stringify({ to: recipient, seq, bytes: Buffer.byteLength(sealed), profile: sealer.profile, auth: peer.auth })}\n`)
+  process.stdout.write(
+    `${JSON.stringify({ to: recipient, seq, bytes: Buffer.byteLength(sealed), profile: sealer.profile, auth: peer.auth })}\n`,
+  )
   return 0
 }

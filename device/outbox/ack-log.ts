@@ -1,5 +1,5 @@
 /** The outbox's ack log (acks.log): which ids are done, written lazily and compacted by atomic rewrite. */
-import { open, readFile, type FileHandle } from 'node:fs/promises'
+import { type FileHandle, open, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../../src/fsutil.js'
 import { frame, scan } from './frame.js'
@@ -65,19 +65,21 @@ export class AckLog {
    * or above the floor that are done), atomically and fsynced.
    */
   flush(floor: number, doneAbove: () => Iterable<number>): Promise<void> {
-    this.#busy = this.#busy.catch(() => {}).then(async () => {
-      if (this.#bytes >= COMPACT_BYTES) {
+    this.#busy = this.#busy
+      .catch(() => {})
+      .then(async () => {
+        if (this.#bytes >= COMPACT_BYTES) {
+          this.#buffered = []
+          await this.#rewrite(floor, doneAbove())
+          return
+        }
+        if (this.#buffered.length === 0) return
+        const chunk = Buffer.concat(this.#buffered)
         this.#buffered = []
-        await this.#rewrite(floor, doneAbove())
-        return
-      }
-      if (this.#buffered.length === 0) return
-      const chunk = Buffer.concat(this.#buffered)
-      this.#buffered = []
-      this.#fh ??= await open(join(this.#dir, ACK_LOG), 'a')
-      await this.#fh.write(chunk)
-      this.#bytes += chunk.length
-    })
+        this.#fh ??= await open(join(this.#dir, ACK_LOG), 'a')
+        await this.#fh.write(chunk)
+        this.#bytes += chunk.length
+      })
     return this.#busy
   }
 

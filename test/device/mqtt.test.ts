@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
+import { type AddressInfo, createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Aedes } from 'aedes'
 import mqtt from 'mqtt'
-import { createServer, type AddressInfo } from 'node:net'
 import { Backoff } from '../../device/backoff.js'
 import { MqttLink } from '../../device/mqtt.js'
 import { openOutbox } from '../../device/outbox.js'
@@ -138,7 +138,11 @@ describe('MqttLink protocol fallback', { timeout: 30_000 }, () => {
     const srv = createServer(broker.handle)
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
     try {
-      const link = new MqttLink({ url: `mqtt://127.0.0.1:${(srv.address() as AddressInfo).port}`, clientId: 'fallback', backoff: fastBackoff() })
+      const link = new MqttLink({
+        url: `mqtt://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+        clientId: 'fallback',
+        backoff: fastBackoff(),
+      })
       links.push(link)
       link.start()
       await waitFor(() => link.connected, 10_000, 'connect over 3.1.1')

@@ -20,9 +20,18 @@ export function outboxSuite(f: OutboxFactory): void {
       const ids = await Promise.all([1, 2, 3, 4, 5].map((n) => box.append(`t/${n}`, bytes(`m${n}`))))
       for (let i = 1; i < ids.length; i++) assert.ok((ids[i] as number) > (ids[i - 1] as number))
       const a = await box.take(2)
-      assert.deepEqual(a.map((e) => [e.topic, Buffer.from(e.payload).toString()]), [['t/1', 'm1'], ['t/2', 'm2']])
+      assert.deepEqual(
+        a.map((e) => [e.topic, Buffer.from(e.payload).toString()]),
+        [
+          ['t/1', 'm1'],
+          ['t/2', 'm2'],
+        ],
+      )
       const b = await box.take(10)
-      assert.deepEqual(b.map((e) => e.id), ids.slice(2))
+      assert.deepEqual(
+        b.map((e) => e.id),
+        ids.slice(2),
+      )
       assert.deepEqual(await box.take(10), [])
       assert.equal(box.pending, 5)
       await box.close()
@@ -40,7 +49,10 @@ export function outboxSuite(f: OutboxFactory): void {
       assert.equal(box.pending, 4)
       box.rewind()
       const again = await box.take(10)
-      assert.deepEqual(again.map((e) => e.id), [ids[0], ids[2], ids[4], ids[5]])
+      assert.deepEqual(
+        again.map((e) => e.id),
+        [ids[0], ids[2], ids[4], ids[5]],
+      )
       assert.equal(box.stats().acked, 2)
       await box.close()
     })
@@ -76,8 +88,14 @@ export function outboxSuite(f: OutboxFactory): void {
         box = await reopen(box)
         assert.equal(box.pending, 6)
         const rest = await box.take(100)
-        assert.deepEqual(rest.map((e) => e.id), ids.slice(4))
-        assert.deepEqual(rest.map((e) => Buffer.from(e.payload).toString()), ['r4', 'r5', 'r6', 'r7', 'r8', 'r9'])
+        assert.deepEqual(
+          rest.map((e) => e.id),
+          ids.slice(4),
+        )
+        assert.deepEqual(
+          rest.map((e) => Buffer.from(e.payload).toString()),
+          ['r4', 'r5', 'r6', 'r7', 'r8', 'r9'],
+        )
         const next = await box.append('t', bytes('new'))
         assert.ok(next > (ids.at(-1) as number))
         await box.close()

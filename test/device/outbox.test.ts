@@ -4,8 +4,8 @@ import { spawn } from 'node:child_process'
 import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { openOutbox, type Outbox } from '../../device/outbox.js'
 import { MemoryOutbox } from '../../device/outbox/memory.js'
+import { type Outbox, openOutbox } from '../../device/outbox.js'
 import { makeTempDir, repoPath } from '../helpers/paths.js'
 import { outboxSuite } from './outbox-suite.js'
 
@@ -33,7 +33,10 @@ outboxSuite({
 })
 outboxSuite({ name: 'memory', create: async () => new MemoryOutbox() })
 
-const segments = (dir: string): string[] => readdirSync(dir).filter((f) => f.startsWith('seg-')).sort()
+const segments = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => f.startsWith('seg-'))
+    .sort()
 const text = (b: Uint8Array): string => Buffer.from(b).toString()
 
 describe('disk outbox recovery', () => {
@@ -51,7 +54,10 @@ describe('disk outbox recovery', () => {
     await again.close()
     const third = await openOutbox(dir)
     assert.equal(third.stats().corrupt, 0, 'the torn tail was cut off, not left in front of new records')
-    assert.deepEqual((await third.take(10)).map((e) => text(e.payload)), ['reading-0', 'reading-1', 'reading-2', 'reading-3', 'after'])
+    assert.deepEqual(
+      (await third.take(10)).map((e) => text(e.payload)),
+      ['reading-0', 'reading-1', 'reading-2', 'reading-3', 'after'],
+    )
     await third.close()
   })
 
@@ -67,7 +73,10 @@ describe('disk outbox recovery', () => {
     writeFileSync(seg, buf)
     const again = await openOutbox(dir)
     assert.equal(again.stats().corrupt, 1)
-    assert.deepEqual((await again.take(10)).map((e) => text(e.payload)), ['reading-0', 'reading-1', 'reading-3', 'reading-4'])
+    assert.deepEqual(
+      (await again.take(10)).map((e) => text(e.payload)),
+      ['reading-0', 'reading-1', 'reading-3', 'reading-4'],
+    )
     await again.close()
   })
 
@@ -164,7 +173,10 @@ for (let i = 0; ; i++) {
     })
     child.kill('SIGKILL')
     await new Promise((r) => child.once('exit', r))
-    const accepted = out.split('\n').filter((l) => /^\d+$/.test(l)).map(Number)
+    const accepted = out
+      .split('\n')
+      .filter((l) => /^\d+$/.test(l))
+      .map(Number)
     const box = await openOutbox(dir)
     const have = new Set((await box.take(1_000_000)).map((e) => e.id))
     for (const id of accepted) assert.ok(have.has(id), `accepted entry ${id} lost`)

@@ -46,7 +46,12 @@ describe('Receiver', () => {
     for (const m of inputs) r.push(Buffer.from(m), () => {})
     await r.idle()
     assert.deepEqual(out.lines.map((l) => JSON.parse(l).claims.n).sort(), [1, 2, 3])
-    assert.deepEqual(JSON.parse(out.lines[0] as string), { from: 'dev.example', claims: { n: 1 }, auth: 'dnssec', receivedAt: '2026-11-25T00:00:00.000Z' })
+    assert.deepEqual(JSON.parse(out.lines[0] as string), {
+      from: 'dev.example',
+      claims: { n: 1 },
+      auth: 'dnssec',
+      receivedAt: '2026-11-25T00:00:00.000Z',
+    })
     const s = r.stats()
     assert.equal(s.received, 8)
     assert.equal(s.opened, 3)

@@ -39,11 +39,14 @@ describe('durable replay guard', () => {
     g2.close()
     // a process that accepts numbers and is killed without close()
     const script = join(tmp.dir, 'guard.mjs')
-    writeFileSync(script, `import { openReplayStore } from ${JSON.stringify(repoPath('build/device/replay-store.js'))}
+    writeFileSync(
+      script,
+      `import { openReplayStore } from ${JSON.stringify(repoPath('build/device/replay-store.js'))}
 const g = openReplayStore(process.argv[2])
 for (let s = 102; s <= 300; s++) g.check('dev.example', s)
 process.kill(process.pid, 'SIGKILL')
-`)
+`,
+    )
     spawnSync(process.execPath, [script, dir])
     const g3 = openReplayStore(dir)
     assert.equal(g3.check('dev.example', 250), false, 'a number accepted before kill -9 is still a replay')

@@ -1,5 +1,5 @@
 /** A real Mosquitto broker for tests: 127.0.0.1, a free port, a temp config with persistence; restart and stop. */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { join } from 'node:path'

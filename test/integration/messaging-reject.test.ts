@@ -6,7 +6,7 @@ import mqtt from 'mqtt'
 import { getProvider } from '../../src/crypto/get-provider.js'
 import { createIdentity, loadIdentity } from '../../src/identity/store.js'
 import { createSealer } from '../../src/message/seal.js'
-import { RX, seqOf, startListener, startSender, startWorld, TX, waitFor, writeSenderScript, type World } from './messaging-setup.js'
+import { RX, seqOf, startListener, startSender, startWorld, TX, type World, waitFor, writeSenderScript } from './messaging-setup.js'
 
 const TOTAL = 1500
 
@@ -36,10 +36,22 @@ describe('messaging: rejections mid-stream', { timeout: 120_000 }, () => {
     const rxSpki = new Uint8Array(createPublicKey(rxKey.privateKey).export({ type: 'spki', format: 'der' }))
     const txKey = loadIdentity(w.cryptoPath, TX).privateKey
     // mis-addressed: encrypted to our key (anyone can), but the signed aud names someone else
-    const misaddressed = createSealer({ provider, senderName: TX, senderKey: txKey, recipientName: 'other.gateway._device.example.test', recipientSpki: rxSpki }).seal({ n: -1 }, { now: Date.now(), seq: 1e9 })
+    const misaddressed = createSealer({
+      provider,
+      senderName: TX,
+      senderKey: txKey,
+      recipientName: 'other.gateway._device.example.test',
+      recipientSpki: rxSpki,
+    }).seal({ n: -1 }, { now: Date.now(), seq: 1e9 })
     // untrusted: a sender outside TRUSTED_DOMAINS (its name is never looked up, so it needs no DNS record)
     const evil = createIdentity({ cryptoPath: w.cryptoPath, daneId: 'x._device.insecure.test' }).paths
-    const untrusted = createSealer({ provider, senderName: 'x._device.insecure.test', senderKey: loadIdentity(w.cryptoPath, 'x._device.insecure.test').privateKey, recipientName: RX, recipientSpki: rxSpki }).seal({ n: -2 }, { now: Date.now(), seq: 1 })
+    const untrusted = createSealer({
+      provider,
+      senderName: 'x._device.insecure.test',
+      senderKey: loadIdentity(w.cryptoPath, 'x._device.insecure.test').privateKey,
+      recipientName: RX,
+      recipientSpki: rxSpki,
+    }).seal({ n: -2 }, { now: Date.now(), seq: 1 })
     assert.ok(evil.key.length > 0)
     const bad: [string, Buffer][] = [
       ['garbage', randomBytes(300)],
@@ -59,7 +71,10 @@ describe('messaging: rejections mid-stream', { timeout: 120_000 }, () => {
     const seqs = rx.lines.map(seqOf)
     assert.equal(seqs.length, TOTAL)
     assert.equal(new Set(seqs).size, TOTAL)
-    assert.ok(seqs.every((n) => n >= 1 && n <= TOTAL), 'nothing but the valid stream was printed')
+    assert.ok(
+      seqs.every((n) => n >= 1 && n <= TOTAL),
+      'nothing but the valid stream was printed',
+    )
     const r = stats.rejected
     assert.equal(r.ERR_MESSAGE_TOO_LARGE, 1, JSON.stringify(r))
     assert.equal(r.ERR_JWT_AUDIENCE, 1, JSON.stringify(r))
@@ -67,7 +82,9 @@ describe('messaging: rejections mid-stream', { timeout: 120_000 }, () => {
     assert.ok((r.ERR_REPLAY ?? 0) >= 1, JSON.stringify(r))
     assert.equal(r.ERR_INTERNAL, undefined, 'no bad message reached an internal error')
     // the garbage is refused by the parser, under one code of its own
-    const garbageCodes = Object.keys(r).filter((c) => !['ERR_MESSAGE_TOO_LARGE', 'ERR_JWT_AUDIENCE', 'ERR_SENDER_UNTRUSTED', 'ERR_REPLAY'].includes(c))
+    const garbageCodes = Object.keys(r).filter(
+      (c) => !['ERR_MESSAGE_TOO_LARGE', 'ERR_JWT_AUDIENCE', 'ERR_SENDER_UNTRUSTED', 'ERR_REPLAY'].includes(c),
+    )
     assert.equal(garbageCodes.length, 1, JSON.stringify(r))
     assert.equal(r[garbageCodes[0] as string], 1)
     assert.equal(stats.received, TOTAL + bad.length + ((r.ERR_REPLAY ?? 0) - 1))

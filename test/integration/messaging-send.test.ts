@@ -4,14 +4,17 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { cliPath } from '../helpers/paths.js'
-import { RX, startListener, startWorld, TX, waitFor, type World } from './messaging-setup.js'
+import { RX, startListener, startWorld, TX, type World, waitFor } from './messaging-setup.js'
 
 const RSA_RX = 'legacy.gateway._device.example.test'
 const RSA_TX = 'legacy.airquality._device.example.test'
 
 function send(w: World, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [cliPath, 'send', ...args], { env: { ...w.env, DANE_ID: TX, DANEEL_STATE: join(w.dir, 'state-send'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawn(process.execPath, [cliPath, 'send', ...args], {
+      env: { ...w.env, DANE_ID: TX, DANEEL_STATE: join(w.dir, 'state-send'), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     w.children.push(p)
     let out = ''
     let err = ''
@@ -44,7 +47,7 @@ describe('daneel send', { timeout: 120_000 }, () => {
     assert.equal((JSON.parse(b.out) as { seq: number }).seq, info.seq + 1, 'the sequence number persists in DANEEL_STATE')
     await waitFor(() => rx.lines.length >= 2, 20_000, `two messages (${rx.stderr()})`)
     assert.equal(rx.lines[0]?.from, TX)
-    assert.equal((rx.lines[0]?.claims as { pm25: number }).pm25, 12.3)
+    assert.equal((rx.lines[0] as { claims: { pm25: number } }).claims.pm25, 12.3)
     assert.equal(rx.lines[0]?.auth, 'dnssec')
     assert.equal(Buffer.from((rx.lines[1] as { payload: string }).payload, 'base64url').toString(), 'plain text')
     // --count 2: listen exits 0 by itself, printing its final counters
@@ -60,7 +63,7 @@ describe('daneel send', { timeout: 120_000 }, () => {
     assert.equal(r.code, 0, r.err)
     assert.equal((JSON.parse(r.out) as { profile: string }).profile, 'valimail')
     await waitFor(() => rx.lines.length >= 1, 20_000, `the valimail message (${rx.stderr()})`)
-    assert.equal((rx.lines[0]?.claims as { co2: number }).co2, 612)
+    assert.equal((rx.lines[0] as { claims: { co2: number } }).claims.co2, 612)
     assert.equal(rx.lines[0]?.from, RSA_TX)
   })
 

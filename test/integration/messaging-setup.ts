@@ -1,11 +1,11 @@
 /** Shared set-up for the messaging integration tests: Knot lab with our identities' TLSA, real Mosquitto, CLI processes. */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { makeTlsaRecord, formatTlsaRdata } from '../../src/dane/tlsa.js'
+import { formatTlsaRdata, makeTlsaRecord } from '../../src/dane/tlsa.js'
 import { createIdentity } from '../../src/identity/store.js'
-import { startDnsLab, type DnsLab } from '../helpers/dns-lab.js'
-import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js'
+import { type DnsLab, startDnsLab } from '../helpers/dns-lab.js'
+import { type Mosquitto, startMosquitto } from '../helpers/mosquitto.js'
 import { cliPath, makeTempDir, repoPath } from '../helpers/paths.js'
 
 export const RX = 'rx.gateway._device.example.test'
@@ -23,7 +23,11 @@ export interface World {
 }
 
 /** Creates identities (P-256, self-signed), publishes their `3 1 0` TLSA in the signed lab zone, starts Mosquitto. */
-export async function startWorld(prefix: string, names: string[] = [RX, TX], keyTypes: Record<string, 'p256' | 'rsa2048'> = {}): Promise<World> {
+export async function startWorld(
+  prefix: string,
+  names: string[] = [RX, TX],
+  keyTypes: Record<string, 'p256' | 'rsa2048'> = {},
+): Promise<World> {
   const tmp = makeTempDir(prefix)
   const cryptoPath = join(tmp.dir, 'crypto')
   mkdirSync(cryptoPath, { recursive: true })
@@ -83,8 +87,7 @@ export function startListener(w: World, args: string[], state: string, name = RX
   const statWaiters: ((s: never) => void)[] = []
   proc.stdout?.on('data', (d: Buffer) => {
     buf += d.toString()
-    let nl: number
-    while ((nl = buf.indexOf('\n')) >= 0) {
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
       lines.push(JSON.parse(buf.slice(0, nl)) as Record<string, unknown>)
       buf = buf.slice(nl + 1)
     }

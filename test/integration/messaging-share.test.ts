@@ -1,7 +1,7 @@
 /** Two `daneel listen --share GROUP` receivers split one stream: each gets some, together all, none twice. */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { RX, seqOf, startListener, startSender, startWorld, TX, waitFor, writeSenderScript, type World } from './messaging-setup.js'
+import { RX, seqOf, startListener, startSender, startWorld, TX, type World, waitFor, writeSenderScript } from './messaging-setup.js'
 
 const TOTAL = 2000
 
@@ -29,12 +29,19 @@ describe('messaging: shared subscriptions', { timeout: 120_000 }, () => {
     const setA = new Set(sa)
     assert.equal(setA.size, sa.length, 'no duplicates at receiver a')
     assert.equal(new Set(sb).size, sb.length, 'no duplicates at receiver b')
-    assert.deepEqual(sb.filter((n) => setA.has(n)), [], 'none twice across the group')
+    assert.deepEqual(
+      sb.filter((n) => setA.has(n)),
+      [],
+      'none twice across the group',
+    )
     assert.equal(sa.length + sb.length, TOTAL, 'together all')
     const all = new Set([...sa, ...sb])
     for (let n = 1; n <= TOTAL; n++) assert.ok(all.has(n), `reading ${n} lost`)
     // --stats 1 printed counters periodically, without any signal
-    const periodic = a.stderr().split('\n').filter((l) => l.startsWith('{"stats"'))
+    const periodic = a
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('{"stats"'))
     assert.ok(periodic.length >= 2, `periodic stats lines: ${periodic.length}`)
     const lastOpened = (JSON.parse(periodic.at(-1) as string) as { stats: { opened: number } }).stats.opened
     assert.ok(lastOpened > 0 && lastOpened <= sa.length, `periodic count ${lastOpened} of ${sa.length}`)

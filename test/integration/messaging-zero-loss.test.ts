@@ -1,7 +1,7 @@
 /** Zero loss: 10,000 sealed readings through Mosquitto restarted twice and a sender killed with SIGKILL once; each arrives once. */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { RX, seqOf, startListener, startSender, startWorld, TX, waitFor, writeSenderScript, type World } from './messaging-setup.js'
+import { RX, seqOf, startListener, startSender, startWorld, TX, type World, waitFor, writeSenderScript } from './messaging-setup.js'
 
 const TOTAL = 10_000
 
@@ -52,6 +52,8 @@ describe('messaging: zero loss under faults', { timeout: 240_000 }, () => {
     assert.equal(stats.opened, TOTAL)
     // every publication beyond TOTAL was a QoS 1 duplicate, refused as a replay
     assert.equal(stats.received - TOTAL, stats.rejected.ERR_REPLAY ?? 0, JSON.stringify(stats))
-    process.stderr.write(`# zero-loss: ${faults.join('; ')}; received ${stats.received}, duplicates refused ${stats.rejected.ERR_REPLAY ?? 0}\n`)
+    process.stderr.write(
+      `# zero-loss: ${faults.join('; ')}; received ${stats.received}, duplicates refused ${stats.rejected.ERR_REPLAY ?? 0}\n`,
+    )
   })
 })
