@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { daneelPipeline, josePipeline, measureAllocated, type Pipeline } from './device-pipeline.js'
+import { daneelPipeline, josePipeline, measureAllocated, type Pipeline, type Stage } from './device-pipeline.js'
 import { measureStartup } from './device-startup.js'
 
 /** The systemd unit's flags (systemd/daneel.service ExecStart); --expose-gc only so the soak can sample settled heap. */
@@ -47,8 +47,7 @@ async function startMosquitto(dir: string): Promise<{ url: string; stop: () => v
 
 /** Child side: one measurement in a process started with the unit's flags; prints one JSON line. */
 async function child(kind: string, impl: string, n: number, url: string): Promise<void> {
-  const make = impl === 'jose' ? josePipeline : daneelPipeline
-  const p: Pipeline = await make(url)
+  const p: Pipeline = impl === 'jose' ? await josePipeline(url) : await daneelPipeline(url, impl === 'daneel' ? 'full' : (impl as Stage))
   await p.run(2000) // warm-up: JIT, buffers, connection
   if (kind === 'steady') {
     const t0 = performance.now()
@@ -94,11 +93,18 @@ async function main(): Promise<void> {
   const broker = await startMosquitto(dir)
   const rows: Row[] = []
   try {
-    for (const impl of ['daneel', 'jose']) {
+    const labels: Record<string, string> = {
+      daneel: 'daneel (driver, loop, createSealer, disk outbox, OutboxSender, QoS 1)',
+      jose: 'peer: same driver, jose CompactSign+CompactEncrypt, MQTT.js own store, QoS 1',
+      loop: 'daneel up to sealing (breakdown: driver, loop, createSealer)',
+      outbox: 'daneel up to the disk outbox (breakdown: + DiskOutbox.append)',
+    }
+    for (const impl of ['daneel', 'jose', 'loop', 'outbox']) {
       const r = runChild('steady', impl, steady, broker.url)
-      const label = impl === 'daneel' ? 'daneel (driver, loop, createSealer, disk outbox, OutboxSender, QoS 1)' : 'peer: same driver, jose CompactSign+CompactEncrypt, MQTT.js own store, QoS 1'
-      rows.push({ measure: 'allocated per reading', impl: label, value: Math.round(r.bytesPerReading as number), unit: 'bytes', note: `goal <= 16384; ${steady} readings` })
-      rows.push({ measure: 'throughput', impl: label, value: Math.round(r.perSecond as number), unit: 'readings/s', note: 'full speed, P-256, loopback Mosquitto' })
+      const label = labels[impl] as string
+      const whole = impl === 'daneel' || impl === 'jose'
+      rows.push({ measure: 'allocated per reading', impl: label, value: Math.round(r.bytesPerReading as number), unit: 'bytes', note: whole ? `goal <= 16384; ${steady} readings` : `${steady} readings` })
+      if (whole) rows.push({ measure: 'throughput', impl: label, value: Math.round(r.perSecond as number), unit: 'readings/s', note: 'full speed, P-256, loopback Mosquitto' })
     }
     if (soak > 0) {
       const s = runChild('soak', 'daneel', soak, broker.url)
