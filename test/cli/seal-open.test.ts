@@ -73,6 +73,11 @@ const seal = (type: string, extra: string[] = []) =>
     ],
     READING,
   )
+/** Runs a step that must succeed, showing its stderr when it does not. */
+function ok(r: { status: number | null; stdout: string; stderr: string }): string {
+  assert.equal(r.status, 0, r.stderr)
+  return r.stdout
+}
 const open = (type: string, message: string, extra: string[] = []) =>
   daneel(['open', '--cert', file(type, A, 'crt.pem'), '--key', file(type, B, 'key.pem'), '--dane-id', B, ...extra], message)
 
@@ -99,8 +104,8 @@ describe('daneel seal | daneel open', () => {
     }
   }
   it('numbers messages from the state directory, so the next seal is not a replay', () => {
-    const first = JSON.parse(open('p256', seal('p256', ['--state', join(tmp.dir, 'seq')]).stdout).stdout)
-    const second = JSON.parse(open('p256', seal('p256', ['--state', join(tmp.dir, 'seq')]).stdout).stdout)
+    const first = JSON.parse(ok(open('p256', ok(seal('p256', ['--state', join(tmp.dir, 'seq')])))))
+    const second = JSON.parse(ok(open('p256', ok(seal('p256', ['--state', join(tmp.dir, 'seq')])))))
     assert.equal(second.claims.seq, first.claims.seq + 1)
   })
   it('bytes that are not a JSON object travel as a payload', () => {
@@ -108,18 +113,18 @@ describe('daneel seal | daneel open', () => {
       ['seal', '--to', B, '--cert', file('p256', B, 'crt.pem'), '--key', file('p256', A, 'key.pem'), '--dane-id', A, '--seq', '5'],
       'hello, world',
     )
-    const o = JSON.parse(open('p256', s.stdout).stdout)
+    const o = JSON.parse(ok(open('p256', ok(s))))
     assert.equal(o.payloadText, 'hello, world')
   })
   it('rejects a tampered message with exit 1 and its code', () => {
-    const s = seal('p256').stdout.trim()
+    const s = ok(seal('p256')).trim()
     const i = s.length - 30
     const o = open('p256', s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1))
-    assert.equal(o.status, 1)
+    assert.equal(o.status, 1, o.stderr)
     assert.match(o.stderr, /\[ERR_JWE_DECRYPT\]/)
   })
   it('rejects a sender outside the trusted domains, and one whose certificate names someone else', () => {
-    const s = seal('p256').stdout
+    const s = ok(seal('p256'))
     const untrusted = open('p256', s, ['--trusted-domains', 'example.org'])
     assert.equal(untrusted.status, 1)
     assert.match(untrusted.stderr, /\[ERR_SENDER_UNTRUSTED\]/)
