@@ -92,9 +92,13 @@ export function startListener(w: World, args: string[], state: string, name = RX
       buf = buf.slice(nl + 1)
     }
   })
+  let partial = ''
   proc.stderr?.on('data', (d: Buffer) => {
     err += d.toString()
-    for (const line of d.toString().split('\n')) {
+    // a stats line can arrive in two chunks: only whole lines are parsed
+    const parts = (partial + d.toString()).split('\n')
+    partial = parts.pop() ?? ''
+    for (const line of parts) {
       if (line.startsWith('{"stats"')) for (const w2 of statWaiters.splice(0)) w2((JSON.parse(line) as { stats: never }).stats)
     }
   })
