@@ -34,7 +34,20 @@ const MAX_QUEUED = 64
 function frames(): Uint8Array[] {
   return Array.from({ length: 64 }, (_, i) => {
     const pm25 = 5 + (i % 30)
-    return encodePmsFrame({ pm1Cf1: pm25 - 2, pm25Cf1: pm25, pm10Cf1: pm25 + 4, pm1: pm25 - 2, pm25, pm10: pm25 + 4, n03: pm25 * 26, n05: pm25 * 9, n1: pm25 * 5, n25: pm25, n5: 1, n10: 0 })
+    return encodePmsFrame({
+      pm1Cf1: pm25 - 2,
+      pm25Cf1: pm25,
+      pm10Cf1: pm25 + 4,
+      pm1: pm25 - 2,
+      pm25,
+      pm10: pm25 + 4,
+      n03: pm25 * 26,
+      n05: pm25 * 9,
+      n1: pm25 * 5,
+      n25: pm25,
+      n5: 1,
+      n10: 0,
+    })
   })
 }
 
@@ -45,7 +58,9 @@ export async function measureAllocated(fn: () => Promise<void>): Promise<number>
   prof.start()
   await fn()
   const after = process.memoryUsage().heapUsed
-  const data = prof.stop() as { statistics: Array<{ beforeGC: { heapStatistics: { usedHeapSize: number } }; afterGC: { heapStatistics: { usedHeapSize: number } } }> }
+  const data = prof.stop() as {
+    statistics: Array<{ beforeGC: { heapStatistics: { usedHeapSize: number } }; afterGC: { heapStatistics: { usedHeapSize: number } } }>
+  }
   let freed = 0
   for (const s of data.statistics) freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize
   return after - before + freed
@@ -79,7 +94,10 @@ export async function daneelPipeline(mqttUrl: string, stage: Stage = 'full'): Pr
   const uart = new FakeUart()
   const driver = new Pms5003(uart, clock, { id: 'pm', warmupMs: 0, timeoutMs: 3_600_000 })
   const sealer = createSealer({
-    provider: getProvider('node'), senderName: SENDER, senderKey, recipientName: RECIPIENT,
+    provider: getProvider('node'),
+    senderName: SENDER,
+    senderKey,
+    recipientName: RECIPIENT,
     recipientSpki: new Uint8Array(recipientPub.export({ type: 'spki', format: 'der' })),
   })
   // 'interval' sync: at full speed an fdatasync per group commit would measure the disk, not the pipeline.
@@ -93,8 +111,14 @@ export async function daneelPipeline(mqttUrl: string, stage: Stage = 'full'): Pr
   }
   const nowhere = { append: (): undefined => undefined }
   const loop = new DeviceLoop({
-    sensors: [{ driver, intervalMs: 1000 }], recipients: [{ name: RECIPIENT, sealer }], outbox: stage === 'loop' ? nowhere : outbox,
-    sequence: openSequence(join(dir, 'seq.json'), 1000), clock: systemClock, timers: clock, log: silentLogger, statusIntervalMs: 0,
+    sensors: [{ driver, intervalMs: 1000 }],
+    recipients: [{ name: RECIPIENT, sealer }],
+    outbox: stage === 'loop' ? nowhere : outbox,
+    sequence: openSequence(join(dir, 'seq.json'), 1000),
+    clock: systemClock,
+    timers: clock,
+    log: silentLogger,
+    statusIntervalMs: 0,
   })
   loop.start()
   const fs = frames()
@@ -149,9 +173,31 @@ export async function josePipeline(mqttUrl: string): Promise<Pipeline> {
         clock.advance(1000)
         out.clear()
         if (driver.sample(out) !== 'fresh') continue
-        const claims = { aud: RECIPIENT, iat: Math.floor(Date.now() / 1000), seq: seq++, sensor: 'pm', model: 'pms5003', values: { pm1: out.pm1, pm25: out.pm25, pm10: out.pm10, pm1Cf1: out.pm1Cf1, pm25Cf1: out.pm25Cf1, pm10Cf1: out.pm10Cf1, n03: out.n03, n05: out.n05, n1: out.n1, n25: out.n25, n5: out.n5, n10: out.n10 } }
+        const claims = {
+          aud: RECIPIENT,
+          iat: Math.floor(Date.now() / 1000),
+          seq: seq++,
+          sensor: 'pm',
+          model: 'pms5003',
+          values: {
+            pm1: out.pm1,
+            pm25: out.pm25,
+            pm10: out.pm10,
+            pm1Cf1: out.pm1Cf1,
+            pm25Cf1: out.pm25Cf1,
+            pm10Cf1: out.pm10Cf1,
+            n03: out.n03,
+            n05: out.n05,
+            n1: out.n1,
+            n25: out.n25,
+            n5: out.n5,
+            n10: out.n10,
+          },
+        }
         const jws = await new CompactSign(enc.encode(JSON.stringify(claims))).setProtectedHeader(header).sign(senderKey)
-        const jwe = await new CompactEncrypt(enc.encode(jws)).setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM', cty: 'JWT' }).encrypt(recipientPub)
+        const jwe = await new CompactEncrypt(enc.encode(jws))
+          .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM', cty: 'JWT' })
+          .encrypt(recipientPub)
         inflight++
         client.publish(RECIPIENT, jwe, { qos: 1 }, done)
         while (inflight > MAX_QUEUED) await yieldNow()
@@ -164,4 +210,3 @@ export async function josePipeline(mqttUrl: string): Promise<Pipeline> {
     },
   }
 }
-

@@ -1,20 +1,26 @@
 /** bench/device's start-up measure: spawn the device runtime (bundle and unbundled) with the unit's flags, time to its first published reading. */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { startDnsServer } from '../cli/demo/dns-server.js'
 import { signZone } from '../cli/demo/zone.js'
+import { encodePmsFrame } from '../sensors/fakes/pms5003-emulator.js'
 import { encodeTlsaRdata, makeTlsaRecord } from '../src/dane/tlsa.js'
 import { TYPE } from '../src/dns/wire.js'
 import { createIdentity } from '../src/identity/store.js'
-import { encodePmsFrame } from '../sensors/fakes/pms5003-emulator.js'
 
 const SENDER = 'start1.airquality._device.bench.test'
 const RECIPIENT = 'gateway._device.bench.test'
 const RUNS = 5
 
-interface Row { measure: string; impl: string; value: number; unit: string; note: string }
+interface Row {
+  measure: string
+  impl: string
+  value: number
+  unit: string
+  note: string
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -37,7 +43,20 @@ export async function measureStartup(root: string, mqttUrl: string, dir: string,
   const socat = spawn('socat', [`pty,raw,echo=0,link=${ttyA}`, `pty,raw,echo=0,link=${ttyB}`], { stdio: 'ignore' })
   for (let i = 0; i < 100 && !(existsSync(ttyA) && existsSync(ttyB)); i++) await sleep(20)
   const fd = openSync(ttyB, 'w')
-  const frame = encodePmsFrame({ pm1Cf1: 6, pm25Cf1: 8, pm10Cf1: 11, pm1: 6, pm25: 8, pm10: 11, n03: 210, n05: 70, n1: 45, n25: 30, n5: 0, n10: 0 })
+  const frame = encodePmsFrame({
+    pm1Cf1: 6,
+    pm25Cf1: 8,
+    pm10Cf1: 11,
+    pm1: 6,
+    pm25: 8,
+    pm10: 11,
+    n03: 210,
+    n05: 70,
+    n1: 45,
+    n25: 30,
+    n5: 0,
+    n10: 0,
+  })
   const feeder = setInterval(() => {
     try {
       writeSync(fd, frame)
@@ -46,7 +65,16 @@ export async function measureStartup(root: string, mqttUrl: string, dir: string,
     }
   }, 50)
   const config = join(dir, 'device.json')
-  writeFileSync(config, JSON.stringify({ version: 1, recipients: [RECIPIENT], intervalSeconds: 0.05, statusIntervalSeconds: 0, sensors: [{ id: 'pm', type: 'pms5003', port: ttyA, warmupSeconds: 0 }] }))
+  writeFileSync(
+    config,
+    JSON.stringify({
+      version: 1,
+      recipients: [RECIPIENT],
+      intervalSeconds: 0.05,
+      statusIntervalSeconds: 0,
+      sensors: [{ id: 'pm', type: 'pms5003', port: ttyA, warmupSeconds: 0 }],
+    }),
+  )
   const sub = mqtt.connect(mqttUrl, { clientId: `bench-sub-${process.pid}` })
   await new Promise<void>((r) => sub.once('connect', () => sub.subscribe(RECIPIENT, { qos: 1 }, () => r())))
   let onMessage: (() => void) | undefined
@@ -61,14 +89,23 @@ export async function measureStartup(root: string, mqttUrl: string, dir: string,
       const times: number[] = []
       for (let run = 0; run < RUNS; run++) {
         const env = {
-          ...process.env, DANE_ID: SENDER, CRYPTO_PATH: crypto, DANEEL_STATE: join(dir, `state-${run}`), MQTT_URL: mqttUrl,
-          DNS_SERVER: dns.address, DNSSEC_TRUST_ANCHORS: anchors, LOG_LEVEL: 'warn',
+          ...process.env,
+          DANE_ID: SENDER,
+          CRYPTO_PATH: crypto,
+          DANEEL_STATE: join(dir, `state-${run}`),
+          MQTT_URL: mqttUrl,
+          DNS_SERVER: dns.address,
+          DNSSEC_TRUST_ANCHORS: anchors,
+          LOG_LEVEL: 'warn',
         }
         const got = new Promise<number>((resolve) => {
           onMessage = () => resolve(performance.now())
         })
         const t0 = performance.now()
-        const child: ChildProcess = spawn(process.execPath, [...flags, e.path, '--config', config], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+        const child: ChildProcess = spawn(process.execPath, [...flags, e.path, '--config', config], {
+          env,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        })
         let stderr = ''
         child.stderr?.on('data', (d: Buffer) => {
           stderr += d
@@ -81,7 +118,13 @@ export async function measureStartup(root: string, mqttUrl: string, dir: string,
           await sleep(10_000)
           const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
           const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN)
-          rows.push({ measure: 'running runtime RSS after 10 s (peak)', impl: e.impl, value: Math.round(kb('VmRSS') / 102.4) / 10, unit: 'MB', note: `peak ${Math.round(kb('VmHWM') / 102.4) / 10} MB; goal <= 64; flags ${flags.join(' ')}` })
+          rows.push({
+            measure: 'running runtime RSS after 10 s (peak)',
+            impl: e.impl,
+            value: Math.round(kb('VmRSS') / 102.4) / 10,
+            unit: 'MB',
+            note: `peak ${Math.round(kb('VmHWM') / 102.4) / 10} MB; goal <= 64; flags ${flags.join(' ')}`,
+          })
         }
         child.kill('SIGTERM')
         await Promise.race([exited, sleep(5000)])
@@ -89,7 +132,13 @@ export async function measureStartup(root: string, mqttUrl: string, dir: string,
         times.push(t1 - t0)
       }
       times.sort((a, b) => a - b)
-      rows.push({ measure: 'start to first published reading (median)', impl: e.impl, value: Math.round(times[Math.floor(RUNS / 2)] as number), unit: 'ms', note: `${RUNS} runs, min ${Math.round(times[0] as number)}; DNSSEC lookup + real pty + Mosquitto` })
+      rows.push({
+        measure: 'start to first published reading (median)',
+        impl: e.impl,
+        value: Math.round(times[Math.floor(RUNS / 2)] as number),
+        unit: 'ms',
+        note: `${RUNS} runs, min ${Math.round(times[0] as number)}; DNSSEC lookup + real pty + Mosquitto`,
+      })
     }
   } finally {
     clearInterval(feeder)

@@ -14,7 +14,13 @@ export const UNIT_FLAGS = ['--max-old-space-size=48', '--max-semi-space-size=1']
 const self = fileURLToPath(import.meta.url)
 const mb = (n: number): number => Math.round((n / 1048576) * 10) / 10
 
-interface Row { measure: string; impl: string; value: number; unit: string; note: string }
+interface Row {
+  measure: string
+  impl: string
+  value: number
+  unit: string
+  note: string
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -31,7 +37,10 @@ async function freePort(): Promise<number> {
 async function startMosquitto(dir: string): Promise<{ url: string; stop: () => void }> {
   const port = await freePort()
   const conf = join(dir, 'mosquitto.conf')
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 20\nmax_queued_messages 100000\n`)
+  writeFileSync(
+    conf,
+    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 20\nmax_queued_messages 100000\n`,
+  )
   const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' })
   for (let i = 0; i < 100; i++) {
     await new Promise((r) => setTimeout(r, 50))
@@ -69,13 +78,19 @@ async function child(kind: string, impl: string, n: number, url: string): Promis
     const settledEnd = process.memoryUsage().heapUsed
     const end = process.memoryUsage()
     samples.push({ at: n, heapUsed: end.heapUsed, rss: end.rss })
-    process.stdout.write(`${JSON.stringify({ perSecond: n / secs, settledStart, settledEnd, maxHeap: Math.max(...samples.map((s) => s.heapUsed)), maxRss: Math.max(...samples.map((s) => s.rss)), samples })}\n`)
+    process.stdout.write(
+      `${JSON.stringify({ perSecond: n / secs, settledStart, settledEnd, maxHeap: Math.max(...samples.map((s) => s.heapUsed)), maxRss: Math.max(...samples.map((s) => s.rss)), samples })}\n`,
+    )
   }
   await p.close()
 }
 
 function runChild(kind: string, impl: string, n: number, url: string): Record<string, number> {
-  const r = spawnSync(process.execPath, [...UNIT_FLAGS, '--expose-gc', self, '--child', kind, '--impl', impl, '--n', String(n), '--url', url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  const r = spawnSync(
+    process.execPath,
+    [...UNIT_FLAGS, '--expose-gc', self, '--child', kind, '--impl', impl, '--n', String(n), '--url', url],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  )
   const line = r.stdout.trim().split('\n').pop() ?? ''
   try {
     return JSON.parse(line) as Record<string, number>
@@ -85,7 +100,18 @@ function runChild(kind: string, impl: string, n: number, url: string): Record<st
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, child: { type: 'string' }, impl: { type: 'string' }, n: { type: 'string' }, url: { type: 'string' }, steady: { type: 'string' }, soak: { type: 'string' }, 'no-startup': { type: 'boolean' } } })
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean' },
+      child: { type: 'string' },
+      impl: { type: 'string' },
+      n: { type: 'string' },
+      url: { type: 'string' },
+      steady: { type: 'string' },
+      soak: { type: 'string' },
+      'no-startup': { type: 'boolean' },
+    },
+  })
   if (values.child !== undefined) return child(values.child, values.impl ?? 'daneel', Number(values.n), values.url ?? '')
   const steady = Number(values.steady ?? 20_000)
   const soak = Number(values.soak ?? 1_000_000)
@@ -103,15 +129,52 @@ async function main(): Promise<void> {
       const r = runChild('steady', impl, steady, broker.url)
       const label = labels[impl] as string
       const whole = impl === 'daneel' || impl === 'jose'
-      rows.push({ measure: 'allocated per reading', impl: label, value: Math.round(r.bytesPerReading as number), unit: 'bytes', note: whole ? `goal <= 16384; ${steady} readings` : `${steady} readings` })
-      if (whole) rows.push({ measure: 'throughput', impl: label, value: Math.round(r.perSecond as number), unit: 'readings/s', note: 'full speed, P-256, loopback Mosquitto' })
+      rows.push({
+        measure: 'allocated per reading',
+        impl: label,
+        value: Math.round(r.bytesPerReading as number),
+        unit: 'bytes',
+        note: whole ? `goal <= 16384; ${steady} readings` : `${steady} readings`,
+      })
+      if (whole)
+        rows.push({
+          measure: 'throughput',
+          impl: label,
+          value: Math.round(r.perSecond as number),
+          unit: 'readings/s',
+          note: 'full speed, P-256, loopback Mosquitto',
+        })
     }
     if (soak > 0) {
       const s = runChild('soak', 'daneel', soak, broker.url)
-      rows.push({ measure: `soak ${soak} readings: heap after GC, start -> end`, impl: 'daneel', value: mb((s.settledEnd as number) - (s.settledStart as number)), unit: 'MB growth', note: `${mb(s.settledStart as number)} -> ${mb(s.settledEnd as number)} MB` })
-      rows.push({ measure: `soak ${soak} readings: max heap used`, impl: 'daneel', value: mb(s.maxHeap as number), unit: 'MB', note: `flags ${UNIT_FLAGS.join(' ')}` })
-      rows.push({ measure: `soak ${soak} readings: max RSS`, impl: 'daneel', value: mb(s.maxRss as number), unit: 'MB', note: 'goal <= 64' })
-      rows.push({ measure: `soak ${soak} readings: throughput`, impl: 'daneel', value: Math.round(s.perSecond as number), unit: 'readings/s', note: '' })
+      rows.push({
+        measure: `soak ${soak} readings: heap after GC, start -> end`,
+        impl: 'daneel',
+        value: mb((s.settledEnd as number) - (s.settledStart as number)),
+        unit: 'MB growth',
+        note: `${mb(s.settledStart as number)} -> ${mb(s.settledEnd as number)} MB`,
+      })
+      rows.push({
+        measure: `soak ${soak} readings: max heap used`,
+        impl: 'daneel',
+        value: mb(s.maxHeap as number),
+        unit: 'MB',
+        note: `flags ${UNIT_FLAGS.join(' ')}`,
+      })
+      rows.push({
+        measure: `soak ${soak} readings: max RSS`,
+        impl: 'daneel',
+        value: mb(s.maxRss as number),
+        unit: 'MB',
+        note: 'goal <= 64',
+      })
+      rows.push({
+        measure: `soak ${soak} readings: throughput`,
+        impl: 'daneel',
+        value: Math.round(s.perSecond as number),
+        unit: 'readings/s',
+        note: '',
+      })
     }
     if (values['no-startup'] !== true) {
       const root = join(dirname(self), '..', '..')
@@ -126,8 +189,13 @@ async function main(): Promise<void> {
     return
   }
   const w = [Math.max(...rows.map((r) => r.measure.length)), Math.max(...rows.map((r) => r.impl.length))]
-  process.stdout.write(`${'measure'.padEnd(w[0] as number)}  ${'implementation'.padEnd(w[1] as number)}  ${'value'.padStart(10)}  unit        note\n`)
-  for (const r of rows) process.stdout.write(`${r.measure.padEnd(w[0] as number)}  ${r.impl.padEnd(w[1] as number)}  ${String(r.value).padStart(10)}  ${r.unit.padEnd(10)}  ${r.note}\n`)
+  process.stdout.write(
+    `${'measure'.padEnd(w[0] as number)}  ${'implementation'.padEnd(w[1] as number)}  ${'value'.padStart(10)}  unit        note\n`,
+  )
+  for (const r of rows)
+    process.stdout.write(
+      `${r.measure.padEnd(w[0] as number)}  ${r.impl.padEnd(w[1] as number)}  ${String(r.value).padStart(10)}  ${r.unit.padEnd(10)}  ${r.note}\n`,
+    )
 }
 
 main().catch((err: unknown) => {

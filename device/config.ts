@@ -62,8 +62,34 @@ export interface DeviceConfig {
 const UART_TYPES: ReadonlySet<string> = new Set(['pms5003', 'pms7003', 'sds011', 'mhz19b'])
 const SENSOR_TYPES: ReadonlySet<string> = new Set([...UART_TYPES, 'ppd42ns', 'bme280', 'bme680'])
 const DEFAULT_WARMUP: Record<SensorType, number> = { pms5003: 30, pms7003: 30, sds011: 30, mhz19b: 180, ppd42ns: 60, bme280: 0, bme680: 0 }
-const TOP_FIELDS = new Set(['$comment', 'version', 'recipients', 'profile', 'intervalSeconds', 'statusIntervalSeconds', 'sensors', 'faults', 'drainSeconds', 'sequenceBlock', 'outboxMaxBytes', 'gpioSysfsRoot'])
-const SENSOR_FIELDS = new Set(['$comment', 'id', 'type', 'port', 'baud', 'pin', 'iio', 'intervalSeconds', 'warmupSeconds', 'mode', 'abc', 'windowSeconds'])
+const TOP_FIELDS = new Set([
+  '$comment',
+  'version',
+  'recipients',
+  'profile',
+  'intervalSeconds',
+  'statusIntervalSeconds',
+  'sensors',
+  'faults',
+  'drainSeconds',
+  'sequenceBlock',
+  'outboxMaxBytes',
+  'gpioSysfsRoot',
+])
+const SENSOR_FIELDS = new Set([
+  '$comment',
+  'id',
+  'type',
+  'port',
+  'baud',
+  'pin',
+  'iio',
+  'intervalSeconds',
+  'warmupSeconds',
+  'mode',
+  'abc',
+  'windowSeconds',
+])
 const FAULT_FIELDS = new Set(['degradedAfter', 'failedAfter', 'backoffMinSeconds', 'backoffMaxSeconds'])
 /** RFC 1035 §2.3.4 limits; underscores allowed because identity names carry `_device`. */
 const NAME_RE = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?$/
@@ -76,7 +102,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function checkFields(obj: Record<string, unknown>, allowed: ReadonlySet<string>, prefix: string): void {
-  for (const k of Object.keys(obj)) if (!allowed.has(k)) throw bad(`${prefix}${k}`, 'unknown field (check the spelling; see device/config-schema.md)')
+  for (const k of Object.keys(obj))
+    if (!allowed.has(k)) throw bad(`${prefix}${k}`, 'unknown field (check the spelling; see device/config-schema.md)')
 }
 
 function num(obj: Record<string, unknown>, key: string, field: string, min: number, max: number, dflt?: number): number {
@@ -102,7 +129,14 @@ function str(obj: Record<string, unknown>, key: string, field: string): string {
   return v
 }
 
-function parseSensor(raw: unknown, i: number, defaultInterval: number, seen: Set<string>, ports: Set<string>, pins: Set<number>): SensorConfig {
+function parseSensor(
+  raw: unknown,
+  i: number,
+  defaultInterval: number,
+  seen: Set<string>,
+  ports: Set<string>,
+  pins: Set<number>,
+): SensorConfig {
   const p = `sensors[${i}]`
   if (!isObject(raw)) throw bad(p, 'must be an object')
   checkFields(raw, SENSOR_FIELDS, `${p}.`)
@@ -152,7 +186,8 @@ function parseSensor(raw: unknown, i: number, defaultInterval: number, seen: Set
     if (out.windowSeconds > out.intervalSeconds) throw bad(`${p}.windowSeconds`, `must not exceed intervalSeconds (${out.intervalSeconds})`)
   } else {
     out.iio = str(raw, 'iio', `${p}.iio`)
-    if (!/^iio:device\d+$/.test(out.iio) && !out.iio.startsWith('/')) throw bad(`${p}.iio`, `must be 'iio:deviceN' or an absolute path, not '${out.iio}'`)
+    if (!/^iio:device\d+$/.test(out.iio) && !out.iio.startsWith('/'))
+      throw bad(`${p}.iio`, `must be 'iio:deviceN' or an absolute path, not '${out.iio}'`)
   }
   return out
 }
@@ -173,7 +208,8 @@ export function parseConfig(raw: unknown): DeviceConfig {
   })
   if (new Set(recipients).size !== recipients.length) throw bad('recipients', 'names must be distinct')
   const profile = raw.profile ?? 'compact'
-  if (profile !== 'compact' && profile !== 'valimail') throw bad('profile', `must be 'compact' or 'valimail', not ${JSON.stringify(profile)}`)
+  if (profile !== 'compact' && profile !== 'valimail')
+    throw bad('profile', `must be 'compact' or 'valimail', not ${JSON.stringify(profile)}`)
   const intervalSeconds = num(raw, 'intervalSeconds', 'intervalSeconds', 0.01, 86400, 10)
   if (!Array.isArray(raw.sensors) || raw.sensors.length === 0) throw bad('sensors', 'must be a non-empty array')
   if (raw.sensors.length > 16) throw bad('sensors', `at most 16 sensors, not ${raw.sensors.length}`)
@@ -189,7 +225,8 @@ export function parseConfig(raw: unknown): DeviceConfig {
   if (failedAfter < degradedAfter) throw bad('faults.failedAfter', `must be at least degradedAfter (${degradedAfter})`)
   const backoffMinSeconds = num(f, 'backoffMinSeconds', 'faults.backoffMinSeconds', 0.01, 3600, 5)
   const backoffMaxSeconds = num(f, 'backoffMaxSeconds', 'faults.backoffMaxSeconds', 0.01, 86400, 300)
-  if (backoffMaxSeconds < backoffMinSeconds) throw bad('faults.backoffMaxSeconds', `must be at least backoffMinSeconds (${backoffMinSeconds})`)
+  if (backoffMaxSeconds < backoffMinSeconds)
+    throw bad('faults.backoffMaxSeconds', `must be at least backoffMinSeconds (${backoffMinSeconds})`)
   const gpioSysfsRoot = raw.gpioSysfsRoot === undefined ? '/sys/class/gpio' : str(raw, 'gpioSysfsRoot', 'gpioSysfsRoot')
   return {
     version: 1,
@@ -212,7 +249,9 @@ export function loadConfig(path: string): DeviceConfig {
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    throw new DaneelError('ERR_IO', `cannot read config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+    throw new DaneelError('ERR_IO', `cannot read config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      cause: err,
+    })
   }
   let raw: unknown
   try {

@@ -1,14 +1,15 @@
 /** Builds the sensor drivers a config names, on a HAL (Linux hardware or fakes); a bus that will not open is a failed sensor, not a crash. */
-import { DaneelError } from '../src/errors.js'
+
+import { Bme280 } from '../sensors/bme280/bme280.js'
 import type { SampleResult, SensorDriver, SensorStatus } from '../sensors/driver.js'
 import type { Gpio, Iio, TimerClock, Uart } from '../sensors/hal.js'
-import { newStatus, SensorHealth, type HealthOptions } from '../sensors/health.js'
-import { Bme280 } from '../sensors/bme280/bme280.js'
+import { type HealthOptions, newStatus, SensorHealth } from '../sensors/health.js'
 import { Mhz19b } from '../sensors/mhz19/mhz19b.js'
 import { Pms5003 } from '../sensors/pms5003/pms5003.js'
 import { Ppd42ns } from '../sensors/ppd42/ppd42ns.js'
-import { Sds011 } from '../sensors/sds011/sds011.js'
 import type { ReadingFields } from '../sensors/readings.js'
+import { Sds011 } from '../sensors/sds011/sds011.js'
+import { DaneelError } from '../src/errors.js'
 import type { DeviceConfig, SensorConfig } from './config.js'
 import type { LoopSensor } from './loop.js'
 import type { SensorSet } from './runtime.js'
@@ -25,14 +26,19 @@ type Factory = (cfg: SensorConfig, bus: Bus, timers: TimerClock, health: HealthO
 
 /** One entry per chip whose driver is in this build. */
 const FACTORIES: Partial<Record<SensorConfig['type'], Factory>> = {
-  pms5003: (c, bus, t, h) => new Pms5003(bus as Uart, t, { ...h, id: c.id, model: 'pms5003', mode: c.mode ?? 'active', warmupMs: c.warmupSeconds * 1000 }),
-  pms7003: (c, bus, t, h) => new Pms5003(bus as Uart, t, { ...h, id: c.id, model: 'pms7003', mode: c.mode ?? 'active', warmupMs: c.warmupSeconds * 1000 }),
+  pms5003: (c, bus, t, h) =>
+    new Pms5003(bus as Uart, t, { ...h, id: c.id, model: 'pms5003', mode: c.mode ?? 'active', warmupMs: c.warmupSeconds * 1000 }),
+  pms7003: (c, bus, t, h) =>
+    new Pms5003(bus as Uart, t, { ...h, id: c.id, model: 'pms7003', mode: c.mode ?? 'active', warmupMs: c.warmupSeconds * 1000 }),
   sds011: (c, bus, t, h) => new Sds011(bus as Uart, t, { ...h, id: c.id, mode: c.mode ?? 'active', warmupMs: c.warmupSeconds * 1000 }),
   mhz19b: (c, bus, t, h) => new Mhz19b(bus as Uart, t, { ...h, id: c.id, abc: c.abc ?? false, warmupMs: c.warmupSeconds * 1000 }),
-  ppd42ns: (c, bus, t, h) => new Ppd42ns(bus as Gpio, t, { ...h, id: c.id, windowMs: (c.windowSeconds ?? 30) * 1000, warmupMs: c.warmupSeconds * 1000 }),
+  ppd42ns: (c, bus, t, h) =>
+    new Ppd42ns(bus as Gpio, t, { ...h, id: c.id, windowMs: (c.windowSeconds ?? 30) * 1000, warmupMs: c.warmupSeconds * 1000 }),
   // The kernel's IIO driver (bmp280 for a BME280, bme680) does the compensation; the chip comes from its `name`.
-  bme280: (c, bus, t, h) => new Bme280(bus as Iio, t, { ...h, id: c.id, pollMs: c.intervalSeconds * 1000, warmupMs: c.warmupSeconds * 1000 }),
-  bme680: (c, bus, t, h) => new Bme280(bus as Iio, t, { ...h, id: c.id, pollMs: c.intervalSeconds * 1000, warmupMs: c.warmupSeconds * 1000 }),
+  bme280: (c, bus, t, h) =>
+    new Bme280(bus as Iio, t, { ...h, id: c.id, pollMs: c.intervalSeconds * 1000, warmupMs: c.warmupSeconds * 1000 }),
+  bme680: (c, bus, t, h) =>
+    new Bme280(bus as Iio, t, { ...h, id: c.id, pollMs: c.intervalSeconds * 1000, warmupMs: c.warmupSeconds * 1000 }),
 }
 
 /** Registers a driver factory (used as the remaining chips' drivers land; tests register emulators). */
@@ -66,7 +72,13 @@ class UnopenedSensor implements SensorDriver {
   private readonly open: () => Promise<SensorDriver>
   private readonly onError: (err: unknown) => void
 
-  constructor(cfg: SensorConfig, timers: TimerClock, health: HealthOptions, open: () => Promise<SensorDriver>, onError: (err: unknown) => void) {
+  constructor(
+    cfg: SensorConfig,
+    timers: TimerClock,
+    health: HealthOptions,
+    open: () => Promise<SensorDriver>,
+    onError: (err: unknown) => void,
+  ) {
     this.id = cfg.id
     this.model = cfg.type
     this.own = newStatus(cfg.id, cfg.type)
@@ -114,7 +126,12 @@ class UnopenedSensor implements SensorDriver {
 }
 
 /** Opens every sensor of a config. Only a config naming a chip without a driver in this build is an error. */
-export async function openSensors(config: DeviceConfig, hal: DeviceHal, timers: TimerClock, onError: (id: string, err: unknown) => void): Promise<SensorSet> {
+export async function openSensors(
+  config: DeviceConfig,
+  hal: DeviceHal,
+  timers: TimerClock,
+  onError: (id: string, err: unknown) => void,
+): Promise<SensorSet> {
   const health: HealthOptions = {
     degradedAfter: config.faults.degradedAfter,
     failedAfter: config.faults.failedAfter,
@@ -122,7 +139,8 @@ export async function openSensors(config: DeviceConfig, hal: DeviceHal, timers: 
     maxBackoffMs: config.faults.backoffMaxSeconds * 1000,
   }
   for (const [i, s] of config.sensors.entries()) {
-    if (FACTORIES[s.type] === undefined) throw new DaneelError('ERR_CONFIG_INVALID', `config field sensors[${i}].type: no ${s.type} driver in this build`)
+    if (FACTORIES[s.type] === undefined)
+      throw new DaneelError('ERR_CONFIG_INVALID', `config field sensors[${i}].type: no ${s.type} driver in this build`)
   }
   const buses: Bus[] = []
   const sensors: LoopSensor[] = []

@@ -1,9 +1,10 @@
 /** The device loop: sample each sensor on its interval, seal each reading to every recipient, append to the outbox. */
-import type { Clock } from '../src/clock.js'
-import type { Logger } from '../src/log.js'
+
 import type { SensorDriver, SensorStatus } from '../sensors/driver.js'
 import type { TimerClock, TimerHandle } from '../sensors/hal.js'
-import { READING_KEYS, Readings, type ReadingKey } from '../sensors/readings.js'
+import { READING_KEYS, type ReadingKey, Readings } from '../sensors/readings.js'
+import type { Clock } from '../src/clock.js'
+import type { Logger } from '../src/log.js'
 import type { SequenceStore } from './sequence.js'
 import { healthChange, summaryStatus } from './status.js'
 
@@ -268,6 +269,10 @@ export class DeviceLoop {
   /** A periodic status message: every sensor's health and counters. */
   summary(): object {
     this.stats.statusMessages++
-    return summaryStatus(this.opts.timers.nowMs() - this.startedMs, this.stats.readings, this.slots.map((s) => s.driver.status))
+    return summaryStatus(
+      this.opts.timers.nowMs() - this.startedMs,
+      this.stats.readings,
+      this.slots.map((s) => s.driver.status),
+    )
   }
 }

@@ -2,20 +2,20 @@
 import { createHash, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { resolveSettings, requireDaneId, SETTINGS_HELP, SETTINGS_OPTIONS, type Settings } from '../cli/settings.js'
-import { systemClock, type Clock } from '../src/clock.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS, type Settings } from '../cli/settings.js'
+import { systemTimerClock, type TimerClock } from '../sensors/hal.js'
+import { type Clock, systemClock } from '../src/clock.js'
 import { getProvider } from '../src/crypto/get-provider.js'
 import { createPeerDirectory, type PeerDirectory, type PeerIdentity, type TlsaSource } from '../src/dane/discover.js'
 import { DaneelError, INPUT_ERROR_CODES, isDaneelError } from '../src/errors.js'
-import { createLogger, type Logger } from '../src/log.js'
 import { loadIdentity } from '../src/identity/store.js'
+import { createLogger, type Logger } from '../src/log.js'
 import { createSealer } from '../src/message/seal.js'
-import { systemTimerClock, type TimerClock } from '../sensors/hal.js'
-import { loadConfig, type DeviceConfig } from './config.js'
-import { openSensors, type DeviceHal } from './drivers.js'
+import { type DeviceConfig, loadConfig } from './config.js'
+import { type DeviceHal, openSensors } from './drivers.js'
 import { MqttLink } from './mqtt.js'
 import { openOutbox } from './outbox.js'
-import { installSignals, startDevice, type RunningDevice } from './runtime.js'
+import { installSignals, type RunningDevice, startDevice } from './runtime.js'
 import { OutboxSender } from './sender.js'
 import { openSequence, sequencePath } from './sequence.js'
 
@@ -47,9 +47,14 @@ export interface DeviceDeps {
   readonly onClosed?: () => Promise<void> | void
 }
 
-
 /** Failures that go away by themselves (DNS down at boot, clock not yet synced): worth waiting for at start-up. */
-const TRANSIENT: ReadonlySet<string> = new Set(['ERR_DNS_TIMEOUT', 'ERR_DNS_SERVFAIL', 'ERR_DNSSEC_INDETERMINATE', 'ERR_CLOCK_UNSYNCED', 'ERR_PKIXCD_FETCH'])
+const TRANSIENT: ReadonlySet<string> = new Set([
+  'ERR_DNS_TIMEOUT',
+  'ERR_DNS_SERVFAIL',
+  'ERR_DNSSEC_INDETERMINATE',
+  'ERR_CLOCK_UNSYNCED',
+  'ERR_PKIXCD_FETCH',
+])
 
 /**
  * A recipient's key. At start-up a transient failure is retried with jittered backoff (1 s doubling to 60 s, logged
@@ -88,7 +93,12 @@ export async function startDeviceFromConfig(settings: Settings, configPath: stri
   const sequence = openSequence(sequencePath(settings.stateDir, sender), config.sequenceBlock)
   // A stable client id per identity (MQTT 3.1.1 servers must accept 23 characters; longer is broker-dependent).
   const clientId = `dn-${createHash('sha256').update(sender).digest('hex').slice(0, 20)}`
-  const link = new MqttLink({ url: settings.mqttUrl, clientId, logger: log, ...(deps.mqttProtocol === undefined ? {} : { protocolVersion: deps.mqttProtocol }) })
+  const link = new MqttLink({
+    url: settings.mqttUrl,
+    clientId,
+    logger: log,
+    ...(deps.mqttProtocol === undefined ? {} : { protocolVersion: deps.mqttProtocol }),
+  })
   const drainer = new OutboxSender(link, outbox, { logger: log })
   if (deps.onFirstPublish !== undefined) {
     const first = deps.onFirstPublish
@@ -112,7 +122,10 @@ export async function startDeviceFromConfig(settings: Settings, configPath: stri
       clock,
       timers,
       log,
-      openSensors: (c: DeviceConfig) => openSensors(c, deps.hal, timers, (id, err) => log.warn(`sensor ${id}: bus not available; retrying with backoff`, { error: err instanceof Error ? err.message : String(err) })),
+      openSensors: (c: DeviceConfig) =>
+        openSensors(c, deps.hal, timers, (id, err) =>
+          log.warn(`sensor ${id}: bus not available; retrying with backoff`, { error: err instanceof Error ? err.message : String(err) }),
+        ),
       sealerFor: async (name: string, c: DeviceConfig) => {
         const peer = await lookupPeer(directory, name, log, !started)
         return createSealer({ provider, senderName: sender, senderKey, recipientName: name, recipientSpki: peer.spki, profile: c.profile })
@@ -138,9 +151,15 @@ export async function platformDeps(settings: Settings, log: Logger): Promise<Dev
 
 /** `daneel run` and the bundle's entry: parse, start, drain on SIGTERM; resolves with the exit status. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let parsed
+  const options = { ...SETTINGS_OPTIONS, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true; allowPositionals: false }>>
   try {
-    parsed = parseArgs({ args: argv, options: { ...SETTINGS_OPTIONS, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false })
+    parsed = parseArgs({
+      args: argv,
+      options,
+      strict: true,
+      allowPositionals: false,
+    })
   } catch (err) {
     throw new DaneelError('ERR_USAGE', `${(err as Error).message}\n${RUN_HELP}`)
   }

@@ -1,8 +1,9 @@
 /** The device runtime's lifecycle: start the loop, drain on SIGTERM (bounded), reload the config on SIGHUP. */
+
+import type { TimerClock } from '../sensors/hal.js'
 import type { Clock } from '../src/clock.js'
 import { DaneelError } from '../src/errors.js'
 import type { Logger } from '../src/log.js'
-import type { TimerClock } from '../sensors/hal.js'
 import type { DeviceConfig } from './config.js'
 import { DeviceLoop, type LoopRecipient, type LoopSensor, type ReadingSealer } from './loop.js'
 import type { SequenceStore } from './sequence.js'

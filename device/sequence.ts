@@ -57,7 +57,8 @@ export function openSequence(
   block: number,
   write: (path: string, data: string) => void = (p, d) => writeFileAtomic(p, d, { mode: 0o600 }),
 ): SequenceStore {
-  if (!Number.isSafeInteger(block) || block < 1) throw new DaneelError('ERR_CONFIG_INVALID', `sequence block must be a whole number >= 1, not ${block}`)
+  if (!Number.isSafeInteger(block) || block < 1)
+    throw new DaneelError('ERR_CONFIG_INVALID', `sequence block must be a whole number >= 1, not ${block}`)
   ensureDir(join(path, '..'), 0o700)
   let next = readReserved(path)
   let reserved = next

@@ -22,7 +22,15 @@ export function summaryStatus(uptimeMs: number, readings: number, sensors: reado
     status: {
       uptimeS: Math.round(uptimeMs / 1000),
       readings,
-      sensors: sensors.map((st) => ({ sensor: st.id, model: st.model, health: st.health, state: st.state, frames: st.frames, faults: st.faults, fault: st.lastFault })),
+      sensors: sensors.map((st) => ({
+        sensor: st.id,
+        model: st.model,
+        health: st.health,
+        state: st.state,
+        frames: st.frames,
+        faults: st.faults,
+        fault: st.lastFault,
+      })),
     },
   }
 }

@@ -16,9 +16,9 @@ import { parseCommand } from '../args.js'
 import { Air } from '../demo/air.js'
 import { startBroker } from '../demo/broker.js'
 import { startDnsServer } from '../demo/dns-server.js'
-import { startNode, type DemoNode } from '../demo/nodes.js'
+import { type DemoNode, startNode } from '../demo/nodes.js'
 import { formatLine } from '../demo/print.js'
-import { startReceiver, type ListenLine } from '../demo/receiver.js'
+import { type ListenLine, startReceiver } from '../demo/receiver.js'
 import { signZone, type ZoneRecord } from '../demo/zone.js'
 
 export const summary = 'everything on loopback: embedded broker, DNS, two simulated nodes, a receiver'
@@ -52,14 +52,23 @@ const RECEIVER = `receiver._device.${ZONE}`
 function positive(value: string | undefined, flag: string, integer: boolean): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new DaneelError('ERR_USAGE', `${flag} must be a positive ${integer ? 'whole ' : ''}number, not '${value}'`)
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+    throw new DaneelError('ERR_USAGE', `${flag} must be a positive ${integer ? 'whole ' : ''}number, not '${value}'`)
   return n
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommand(argv, {
-    json: { type: 'boolean' }, count: { type: 'string' }, duration: { type: 'string' }, interval: { type: 'string' }, verbose: { type: 'boolean' },
-  }, HELP)
+  const parsed = parseCommand(
+    argv,
+    {
+      json: { type: 'boolean' },
+      count: { type: 'string' },
+      duration: { type: 'string' },
+      interval: { type: 'string' },
+      verbose: { type: 'boolean' },
+    },
+    HELP,
+  )
   if (parsed === undefined) return 0
   const json = parsed.values.json === true
   const count = positive(parsed.values.count, '--count', true)
@@ -118,8 +127,14 @@ export async function run(argv: string[]): Promise<number> {
     const readingsBySender = new Map<string, number>()
     let readings = 0
     const receiver = startReceiver({
-      name: RECEIVER, key: loadIdentity(cryptoPath, RECEIVER).privateKey, provider, directory, trustedDomains: [ZONE],
-      mqttUrl: broker.url, clock: systemClock, log: nodeLog,
+      name: RECEIVER,
+      key: loadIdentity(cryptoPath, RECEIVER).privateKey,
+      provider,
+      directory,
+      trustedDomains: [ZONE],
+      mqttUrl: broker.url,
+      clock: systemClock,
+      log: nodeLog,
       onMessage: (msg: ListenLine) => {
         const isReading = msg.claims !== undefined && typeof msg.claims.values === 'object'
         if (stopped || (count !== undefined && readings >= count)) return
@@ -140,14 +155,31 @@ export async function run(argv: string[]): Promise<number> {
       for (const n of nodes) await n.stop()
     })
     for (const spec of NODES) {
-      nodes.push(await startNode(spec, { dir, cryptoPath, recipient: RECEIVER, mqttUrl: broker.url, dns: dns.address, anchors, tlsa: resolver, log: nodeLog, intervalSeconds: interval }))
-      note(`node      ${spec.name}: ${spec.particulate} + mhz19b (fake UARTs)${spec.ppd42ns === true ? ' + ppd42ns (fake GPIO 17)' : ''}, a reading every ${interval} s per sensor`)
+      nodes.push(
+        await startNode(spec, {
+          dir,
+          cryptoPath,
+          recipient: RECEIVER,
+          mqttUrl: broker.url,
+          dns: dns.address,
+          anchors,
+          tlsa: resolver,
+          log: nodeLog,
+          intervalSeconds: interval,
+        }),
+      )
+      note(
+        `node      ${spec.name}: ${spec.particulate} + mhz19b (fake UARTs)${spec.ppd42ns === true ? ' + ppd42ns (fake GPIO 17)' : ''}, a reading every ${interval} s per sensor`,
+      )
     }
     note(json ? '' : `\nverified readings (Ctrl-C to stop):`)
     if (duration !== undefined) setTimeout(() => finish(0), duration * 1000).unref()
     const code = await finished
     stopped = true
-    summary = () => note(`\n${readings} readings verified (${[...readingsBySender].map(([k, v]) => `${k.split('.')[0]} ${v}`).join(', ')}), rejected: ${JSON.stringify(receiver.rejected())}`)
+    summary = () =>
+      note(
+        `\n${readings} readings verified (${[...readingsBySender].map(([k, v]) => `${k.split('.')[0]} ${v}`).join(', ')}), rejected: ${JSON.stringify(receiver.rejected())}`,
+      )
     return code
   } finally {
     process.off('SIGINT', onSignal)

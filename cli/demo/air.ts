@@ -32,8 +32,18 @@ export class Air {
     const pm10 = Math.round(pm25 * 1.4)
     const n03 = Math.round(pm25 * 26)
     return encodePmsFrame({
-      pm1Cf1: pm1, pm25Cf1: pm25, pm10Cf1: pm10, pm1, pm25, pm10,
-      n03, n05: Math.round(n03 / 3), n1: Math.round(n03 / 5), n25: Math.round(n03 / 7), n5: Math.round(n03 / 40), n10: Math.round(n03 / 100),
+      pm1Cf1: pm1,
+      pm25Cf1: pm25,
+      pm10Cf1: pm10,
+      pm1,
+      pm25,
+      pm10,
+      n03,
+      n05: Math.round(n03 / 3),
+      n1: Math.round(n03 / 5),
+      n25: Math.round(n03 / 7),
+      n5: Math.round(n03 / 40),
+      n10: Math.round(n03 / 100),
     })
   }
 

@@ -1,9 +1,9 @@
 /** The demo's authoritative DNS server: one signed zone over UDP and TCP on 127.0.0.1 (RFC 1035 §4.2, RFC 4035 §3.1, RFC 7766). */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { createServer, type Server, type Socket } from 'node:net'
-import { isSubdomain, nameToWire, type Name } from '../../src/dns/name.js'
-import { decodeMessage, FLAG, RCODE, TYPE, type Message, type Question, type Rr } from '../../src/dns/wire.js'
-import { closestEncloser, coveringOwner, hasDescendant, sigsFor, type SignedZone } from './zone.js'
+import { isSubdomain, type Name, nameToWire } from '../../src/dns/name.js'
+import { decodeMessage, FLAG, type Message, type Question, RCODE, type Rr, TYPE } from '../../src/dns/wire.js'
+import { closestEncloser, coveringOwner, hasDescendant, type SignedZone, sigsFor } from './zone.js'
 
 export interface DemoDnsServer {
   /** `127.0.0.1:PORT`, the form DNS_SERVER takes. */
@@ -63,14 +63,17 @@ function encodeRr(rr: Rr): Uint8Array {
 /** Encodes a response, uncompressed. `limit` bytes at most: beyond it, header and question only, with TC set. */
 export function encodeResponse(query: Message, ans: Answer, limit: number): Uint8Array {
   const q = query.questions[0]
-  const qwire = q === undefined ? new Uint8Array(0) : (() => {
-    const n = nameToWire(q.name)
-    const b = new Uint8Array(n.length + 4)
-    b.set(n, 0)
-    new DataView(b.buffer).setUint16(n.length, q.type)
-    new DataView(b.buffer).setUint16(n.length + 2, q.class)
-    return b
-  })()
+  const qwire =
+    q === undefined
+      ? new Uint8Array(0)
+      : (() => {
+          const n = nameToWire(q.name)
+          const b = new Uint8Array(n.length + 4)
+          b.set(n, 0)
+          new DataView(b.buffer).setUint16(n.length, q.type)
+          new DataView(b.buffer).setUint16(n.length + 2, q.class)
+          return b
+        })()
   const opt = query.edns === undefined ? undefined : Uint8Array.from([0, 0, 41, 0x04, 0xd0, 0, 0, query.edns.dnssecOk ? 0x80 : 0, 0, 0, 0])
   const build = (answers: Rr[], authority: Rr[], tc: boolean): Uint8Array => {
     const parts = [...answers.map(encodeRr), ...authority.map(encodeRr)]
@@ -146,7 +149,8 @@ export async function startDnsServer(initial: SignedZone, host = '127.0.0.1', fi
     })
     if (!ok) {
       udp.close()
-      if (attempt >= 20 || fixedPort !== 0) throw new Error(`no free port for the demo DNS server${fixedPort !== 0 ? ` (${fixedPort} taken)` : ''}`)
+      if (attempt >= 20 || fixedPort !== 0)
+        throw new Error(`no free port for the demo DNS server${fixedPort !== 0 ? ` (${fixedPort} taken)` : ''}`)
       continue
     }
     udp.on('message', (msg, rinfo) => {

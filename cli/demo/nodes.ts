@@ -1,19 +1,19 @@
 /** The demo's simulated air-quality nodes: the real device runtime (device/main.ts) on fake UARTs driven by the chips' emulators. */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { resolveSettings } from '../settings.js'
 import type { DeviceHal } from '../../device/drivers.js'
 import { startDeviceFromConfig } from '../../device/main.js'
 import type { RunningDevice } from '../../device/runtime.js'
-import type { TlsaSource } from '../../src/dane/discover.js'
-import type { Logger } from '../../src/log.js'
 import { FakeGpio } from '../../sensors/fakes/fake-gpio.js'
 import { FakeUart } from '../../sensors/fakes/fake-uart.js'
 import { Mhz19bEmulator } from '../../sensors/fakes/mhz19b-emulator.js'
 import { Pms5003Emulator } from '../../sensors/fakes/pms5003-emulator.js'
 import { Sds011Emulator } from '../../sensors/fakes/sds011-emulator.js'
 import { systemTimerClock } from '../../sensors/hal.js'
-import { Air } from './air.js'
+import type { TlsaSource } from '../../src/dane/discover.js'
+import type { Logger } from '../../src/log.js'
+import { resolveSettings } from '../settings.js'
+import type { Air } from './air.js'
 
 export interface NodeSpec {
   readonly name: string
@@ -72,7 +72,17 @@ function emulatedHal(spec: NodeSpec, closers: Array<() => void>): DeviceHal {
 /** Starts one node: writes its config, then runs the same code path as `daneel run --config FILE`. */
 export async function startNode(
   spec: NodeSpec,
-  opts: { dir: string; cryptoPath: string; recipient: string; mqttUrl: string; dns: string; anchors: string; tlsa: TlsaSource; log: Logger; intervalSeconds: number },
+  opts: {
+    dir: string
+    cryptoPath: string
+    recipient: string
+    mqttUrl: string
+    dns: string
+    anchors: string
+    tlsa: TlsaSource
+    log: Logger
+    intervalSeconds: number
+  },
 ): Promise<DemoNode> {
   const configPath = join(opts.dir, `${spec.name.split('.')[0]}.json`)
   const config = {
@@ -85,17 +95,40 @@ export async function startNode(
     sensors: [
       { id: 'pm', type: spec.particulate, port: PM_PORT, warmupSeconds: 1 },
       { id: 'co2', type: 'mhz19b', port: CO2_PORT, warmupSeconds: 1 },
-      ...(spec.ppd42ns === true ? [{ id: 'dust', type: 'ppd42ns', pin: 17, warmupSeconds: 1, intervalSeconds: Math.max(1, opts.intervalSeconds), windowSeconds: Math.max(1, opts.intervalSeconds) }] : []),
+      ...(spec.ppd42ns === true
+        ? [
+            {
+              id: 'dust',
+              type: 'ppd42ns',
+              pin: 17,
+              warmupSeconds: 1,
+              intervalSeconds: Math.max(1, opts.intervalSeconds),
+              windowSeconds: Math.max(1, opts.intervalSeconds),
+            },
+          ]
+        : []),
     ],
   }
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`)
   // Settings as a real node's environment would give them, but never read from this process's environment.
   const settings = resolveSettings(
-    { 'dane-id': spec.name, 'crypto-path': opts.cryptoPath, state: join(opts.dir, `${spec.name.split('.')[0]}-state`), 'mqtt-url': opts.mqttUrl, dns: opts.dns, 'trust-anchors': opts.anchors },
+    {
+      'dane-id': spec.name,
+      'crypto-path': opts.cryptoPath,
+      state: join(opts.dir, `${spec.name.split('.')[0]}-state`),
+      'mqtt-url': opts.mqttUrl,
+      dns: opts.dns,
+      'trust-anchors': opts.anchors,
+    },
     {},
   )
   const closers: Array<() => void> = []
-  const device = await startDeviceFromConfig(settings, configPath, { tlsa: opts.tlsa, hal: emulatedHal(spec, closers), log: opts.log, mqttProtocol: 4 })
+  const device = await startDeviceFromConfig(settings, configPath, {
+    tlsa: opts.tlsa,
+    hal: emulatedHal(spec, closers),
+    log: opts.log,
+    mqttProtocol: 4,
+  })
   return {
     name: spec.name,
     device,

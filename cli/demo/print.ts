@@ -3,8 +3,15 @@ import type { ListenLine } from './receiver.js'
 
 /** Labels and units of the reading fields the drivers publish (sensors/readings.ts), in display order. */
 const FIELDS: ReadonlyArray<readonly [string, string, string]> = [
-  ['pm1', 'PM1', ''], ['pm25', 'PM2.5', ''], ['pm10', 'PM10', ' µg/m³'], ['co2', 'CO2', ' ppm'],
-  ['temperature', 'T', ' °C'], ['humidity', 'RH', ' %'], ['pressure', 'p', ' hPa'], ['lowRatio', 'LPO', ' %'], ['particles', 'particles', '/0.01 ft³'],
+  ['pm1', 'PM1', ''],
+  ['pm25', 'PM2.5', ''],
+  ['pm10', 'PM10', ' µg/m³'],
+  ['co2', 'CO2', ' ppm'],
+  ['temperature', 'T', ' °C'],
+  ['humidity', 'RH', ' %'],
+  ['pressure', 'p', ' hPa'],
+  ['lowRatio', 'LPO', ' %'],
+  ['particles', 'particles', '/0.01 ft³'],
 ]
 
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length))

@@ -1,13 +1,13 @@
 /** The demo's receiver: the `daneel listen` pipeline (device/receiver.ts over an MqttLink) subscribed to its own name, its JSON lines handed to the printer. */
 import type { KeyObject } from 'node:crypto'
+import { MqttLink } from '../../device/mqtt.js'
+import { attachReceiver, directoryResolver, Receiver } from '../../device/receiver.js'
 import type { Clock } from '../../src/clock.js'
 import type { CryptoProvider } from '../../src/crypto/provider.js'
 import type { PeerDirectory } from '../../src/dane/discover.js'
 import type { Logger } from '../../src/log.js'
 import { createOpener } from '../../src/message/open.js'
 import { createReplayWindow } from '../../src/message/replay.js'
-import { MqttLink } from '../../device/mqtt.js'
-import { attachReceiver, directoryResolver, Receiver } from '../../device/receiver.js'
 
 /** One verified message as `daneel listen` prints it (from, claims or payload, auth, receivedAt). */
 export interface ListenLine {

@@ -1,9 +1,9 @@
 /** The demo zone: SOA, NS, DNSKEY and TLSA records, an NSEC chain, every RRset signed with a fresh ECDSA P-256 key (RFC 4034, 6605). */
-import { createHash, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
-import { canonicalCompare, isSubdomain, labelCount, nameToWire, parentName, toName, type Name } from '../../src/dns/name.js'
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
 import { encodeRrsigHead, rrsigSignedData } from '../../src/dns/dnssec/canonical.js'
 import { keyTag } from '../../src/dns/dnssec/keys.js'
-import { TYPE, type Rr } from '../../src/dns/wire.js'
+import { canonicalCompare, isSubdomain, labelCount, type Name, nameToWire, parentName, toName } from '../../src/dns/name.js'
+import { type Rr, TYPE } from '../../src/dns/wire.js'
 
 /*
  * One combined signing key (flags 257, SEP) signs everything: the demo has no parent to hand a DS to, so the
@@ -48,7 +48,8 @@ const cat = (...parts: Array<Uint8Array | number[]>): Uint8Array => {
 export const soaRdata = (apex: Name, serial: number): Uint8Array =>
   cat(nameToWire(`ns.${apex}`), nameToWire(`hostmaster.${apex}`), u32(serial), u32(3600), u32(600), u32(86400), u32(TTL))
 export const nsRdata = (target: Name): Uint8Array => nameToWire(target)
-export const tlsaRdata = (usage: number, selector: number, matching: number, data: Uint8Array): Uint8Array => cat([usage, selector, matching], data)
+export const tlsaRdata = (usage: number, selector: number, matching: number, data: Uint8Array): Uint8Array =>
+  cat([usage, selector, matching], data)
 export const aRdata = (ip: string): Uint8Array => Uint8Array.from(ip.split('.').map(Number))
 
 /** RFC 4034 §4.1.2 type bit maps: one window per high byte of the type, each trimmed to its last set byte. */
@@ -112,8 +113,14 @@ export function signZone(apexInput: string, records: readonly ZoneRecord[], opts
   for (const [owner, byType] of sets) {
     for (const [type, rrs] of [...byType]) {
       const head = encodeRrsigHead({
-        typeCovered: type, algorithm: ALG_ECDSAP256SHA256, labels: labelCount(owner, true), originalTtl: TTL,
-        expiration: nowS + 7 * 86400, inception: nowS - 3600, keyTag: tag, signer: apex,
+        typeCovered: type,
+        algorithm: ALG_ECDSAP256SHA256,
+        labels: labelCount(owner, true),
+        originalTtl: TTL,
+        expiration: nowS + 7 * 86400,
+        inception: nowS - 3600,
+        keyTag: tag,
+        signer: apex,
       })
       // ECDSA signatures in DNSSEC are r|s, 32 bytes each (RFC 6605 §4), i.e. IEEE P1363, not DER.
       const sig = sign('sha256', rrsigSignedData(head, rrs), { key: privateKey, dsaEncoding: 'ieee-p1363' })

@@ -1,11 +1,12 @@
 /** The demo's signed zone and DNS server, validated by BIND's delv (the oracle): answers, NXDOMAIN, NODATA, ENT, TCP. */
-import { after, before, test } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { startDnsServer, type DemoDnsServer } from '../../cli/demo/dns-server.js'
+import { after, before, test } from 'node:test'
+import { type DemoDnsServer, startDnsServer } from '../../cli/demo/dns-server.js'
 import { signZone, tlsaRdata, typeBitmap } from '../../cli/demo/zone.js'
 import { decodeMessage, encodeQuery, TYPE } from '../../src/dns/wire.js'
 import { makeTempDir } from '../helpers/paths.js'
@@ -32,7 +33,12 @@ after(async () => {
 /** Runs delv asynchronously (the server lives in this process, so a synchronous child would starve it). */
 function delv(name: string, type: string, ...extra: string[]): Promise<string> {
   return new Promise((resolve) => {
-    execFile('delv', ['@127.0.0.1', '-p', String(server.port), '-a', anchors, '+root=daneel.test', ...extra, name, type], { encoding: 'utf8', timeout: 10_000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`))
+    execFile(
+      'delv',
+      ['@127.0.0.1', '-p', String(server.port), '-a', anchors, '+root=daneel.test', ...extra, name, type],
+      { encoding: 'utf8', timeout: 10_000 },
+      (_err, stdout, stderr) => resolve(`${stdout}${stderr}`),
+    )
   })
 }
 
@@ -51,7 +57,9 @@ test('delv validates NXDOMAIN, NODATA, the empty non-terminal, and the apex DNSK
 })
 
 test('a tampered zone (signed by another key) is bogus to delv', async () => {
-  const other = signZone('daneel.test', [{ name: 'node1.airquality._device.daneel.test', type: TYPE.TLSA, rdata: tlsaRdata(3, 1, 1, new Uint8Array(32)) }])
+  const other = signZone('daneel.test', [
+    { name: 'node1.airquality._device.daneel.test', type: TYPE.TLSA, rdata: tlsaRdata(3, 1, 1, new Uint8Array(32)) },
+  ])
   server.setZone(other)
   try {
     const out = await delv('node1.airquality._device.daneel.test', 'TLSA')
@@ -64,10 +72,11 @@ test('a tampered zone (signed by another key) is bogus to delv', async () => {
 
 test('UDP answers larger than the requester can take are truncated (TC) ; names outside the zone are refused', async () => {
   const sock = createSocket('udp4')
-  const ask = (bytes: Uint8Array) => new Promise<ReturnType<typeof decodeMessage>>((resolve) => {
-    sock.once('message', (m) => resolve(decodeMessage(m)))
-    sock.send(bytes, server.port, '127.0.0.1')
-  })
+  const ask = (bytes: Uint8Array) =>
+    new Promise<ReturnType<typeof decodeMessage>>((resolve) => {
+      sock.once('message', (m) => resolve(decodeMessage(m)))
+      sock.send(bytes, server.port, '127.0.0.1')
+    })
   try {
     // A plain query without EDNS: 512 bytes at most; DNSKEY+RRSIG fits, so check the refused case and the flags.
     const q = encodeQuery({ name: 'example.com.', type: TYPE.A })

@@ -1,8 +1,9 @@
 /** `daneel demo` end to end, as `npm start` runs it: verified readings from both nodes, --count/--duration, SIGINT, temp dir removed. */
-import { after, test } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
+import { after, test } from 'node:test'
 import { cliPath, makeTempDir } from '../helpers/paths.js'
 
 const tmp = makeTempDir('daneel-demo-test-')
@@ -16,7 +17,10 @@ interface Run {
 }
 
 /** Runs the demo with its own TMPDIR (so the test can check that the demo's temp dir is gone afterwards). */
-function demo(args: string[], opts: { onLine?: (line: string, kill: (s: NodeJS.Signals) => void) => void; timeoutMs?: number } = {}): Promise<Run> {
+function demo(
+  args: string[],
+  opts: { onLine?: (line: string, kill: (s: NodeJS.Signals) => void) => void; timeoutMs?: number } = {},
+): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cliPath, 'demo', ...args], {
       env: { ...process.env, TMPDIR: tmp.dir, CI: 'true', DANE_ID: '', MQTT_URL: '', DNS_SERVER: '' },
@@ -29,8 +33,7 @@ function demo(args: string[], opts: { onLine?: (line: string, kill: (s: NodeJS.S
     child.stdout.on('data', (d: Buffer) => {
       stdout += d
       pending += d
-      let nl: number
-      while ((nl = pending.indexOf('\n')) >= 0) {
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
         const line = pending.slice(0, nl)
         pending = pending.slice(nl + 1)
         opts.onLine?.(line, (s) => child.kill(s))
@@ -49,7 +52,10 @@ function demo(args: string[], opts: { onLine?: (line: string, kill: (s: NodeJS.S
 test('demo --count 8 --json prints 8 verified readings from both nodes, exits 0 and removes its temp dir', async () => {
   const r = await demo(['--count', '8', '--json', '--interval', '0.5'])
   assert.equal(r.code, 0, r.stderr)
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
   const readings = lines.filter((l) => l.claims?.values !== undefined)
   assert.equal(readings.length, 8)
   const senders = new Set(readings.map((l) => l.from))
@@ -66,7 +72,10 @@ test('demo --count 8 --json prints 8 verified readings from both nodes, exits 0 
   // Per sender, sequence numbers only grow.
   for (const s of senders) {
     const seqs = readings.filter((l) => l.from === s).map((l) => l.claims.seq)
-    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b))
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+    )
   }
   assert.deepEqual(readdirSync(tmp.dir), [], 'temp dir removed')
 })

@@ -1,13 +1,18 @@
 /** `daneel run` through the CLI dispatcher: help, usage errors, config errors naming the field (exit 2). */
-import { test } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { test } from 'node:test'
 import { cliPath, makeTempDir, repoPath } from '../helpers/paths.js'
 
 const daneel = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [cliPath, 'run', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 })
+  spawnSync(process.execPath, [cliPath, 'run', ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+    timeout: 30_000,
+  })
 
 test('daneel run --help documents the config, signals and settings; exit 0', () => {
   const r = daneel(['--help'])
@@ -25,12 +30,23 @@ test('daneel run: missing --config, unknown flags and invalid configs are usage 
   assert.equal(unknown.status, 2)
   assert.match(unknown.stderr, /confg/)
   const cfg = join(dir, 'device.json')
-  writeFileSync(cfg, JSON.stringify({ version: 1, recipients: ['gw._device.example.com'], sensors: [{ id: 'pm', type: 'pms5003', port: '/dev/ttyAMA0', baud: 115200 }] }))
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      version: 1,
+      recipients: ['gw._device.example.com'],
+      sensors: [{ id: 'pm', type: 'pms5003', port: '/dev/ttyAMA0', baud: 115200 }],
+    }),
+  )
   const bad = daneel(['--config', cfg], { DANE_ID: 'n1._device.example.com', CRYPTO_PATH: dir })
   assert.equal(bad.status, 2)
   assert.match(bad.stderr, /config field sensors\[0\]\.baud: pms5003 speaks 9600 8N1 only/)
   // Every shipped example passes validation up to the identity (which this temp dir does not have).
-  const ex = daneel(['--config', repoPath('examples/airquality-pi.json')], { DANE_ID: 'n1._device.example.com', CRYPTO_PATH: dir, DANEEL_STATE: join(dir, 's') })
+  const ex = daneel(['--config', repoPath('examples/airquality-pi.json')], {
+    DANE_ID: 'n1._device.example.com',
+    CRYPTO_PATH: dir,
+    DANEEL_STATE: join(dir, 's'),
+  })
   assert.equal(ex.status, 2)
   assert.match(ex.stderr, /ERR_IDENTITY_MISSING/)
 })

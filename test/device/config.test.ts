@@ -1,8 +1,9 @@
 /** The device config schema: good configs (every file in examples/), bad ones each naming its field. */
-import { test } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { test } from 'node:test'
 import { loadConfig, parseConfig } from '../../device/config.js'
 import { DaneelError } from '../../src/errors.js'
 import { makeTempDir, repoPath } from '../helpers/paths.js'
@@ -16,13 +17,16 @@ const base = (): Record<string, unknown> => ({
 function rejects(mutate: (c: Record<string, unknown>) => void, field: string, why?: RegExp): void {
   const c = base()
   mutate(c)
-  assert.throws(() => parseConfig(c), (err: unknown) => {
-    assert.ok(err instanceof DaneelError, `not a DaneelError: ${String(err)}`)
-    assert.equal(err.code, 'ERR_CONFIG_INVALID')
-    assert.ok(err.message.includes(`config field ${field}:`), `'${err.message}' does not name ${field}`)
-    if (why !== undefined) assert.match(err.message, why)
-    return true
-  })
+  assert.throws(
+    () => parseConfig(c),
+    (err: unknown) => {
+      assert.ok(err instanceof DaneelError, `not a DaneelError: ${String(err)}`)
+      assert.equal(err.code, 'ERR_CONFIG_INVALID')
+      assert.ok(err.message.includes(`config field ${field}:`), `'${err.message}' does not name ${field}`)
+      if (why !== undefined) assert.match(err.message, why)
+      return true
+    },
+  )
 }
 
 test('every example config is valid', () => {
@@ -54,32 +58,98 @@ test('recipient names are normalised (case, trailing dot)', () => {
 })
 
 test('MH-Z19B ABC is off unless configured; PPD42NS window defaults within the interval', () => {
-  const c = parseConfig({ ...base(), sensors: [{ id: 'co2', type: 'mhz19b', port: '/dev/ttyS0' }, { id: 'd', type: 'ppd42ns', pin: 4, intervalSeconds: 5 }] })
+  const c = parseConfig({
+    ...base(),
+    sensors: [
+      { id: 'co2', type: 'mhz19b', port: '/dev/ttyS0' },
+      { id: 'd', type: 'ppd42ns', pin: 4, intervalSeconds: 5 },
+    ],
+  })
   assert.equal(c.sensors[0]!.abc, false)
   assert.equal(c.sensors[0]!.warmupSeconds, 180)
   assert.equal(c.sensors[1]!.windowSeconds, 5)
 })
 
 test('bad configs name the offending field', () => {
-  rejects((c) => { c.version = 2 }, 'version')
-  rejects((c) => { delete c.recipients }, 'recipients')
-  rejects((c) => { c.recipients = ['not a name'] }, 'recipients[0]', /not a valid DNS name/)
-  rejects((c) => { c.recipients = ['a.example', 'A.example.'] }, 'recipients', /distinct/)
-  rejects((c) => { c.recipients = [7] }, 'recipients[0]')
-  rejects((c) => { c.profile = 'jose' }, 'profile')
-  rejects((c) => { c.intervalSeconds = 'ten' }, 'intervalSeconds', /number/)
-  rejects((c) => { c.intervalSeconds = 0 }, 'intervalSeconds', /between/)
-  rejects((c) => { c.sensors = [] }, 'sensors')
-  rejects((c) => { c.sensorz = [] }, 'sensorz', /unknown field/)
-  rejects((c) => { c.faults = { degradedAfter: 5, failedAfter: 2 } }, 'faults.failedAfter')
-  rejects((c) => { c.faults = { backoffMinSeconds: 10, backoffMaxSeconds: 1 } }, 'faults.backoffMaxSeconds')
-  rejects((c) => { c.faults = { retries: 1 } }, 'faults.retries', /unknown/)
-  rejects((c) => { c.sequenceBlock = 1.5 }, 'sequenceBlock', /whole/)
-  rejects((c) => { c.drainSeconds = -1 }, 'drainSeconds')
+  rejects((c) => {
+    c.version = 2
+  }, 'version')
+  rejects((c) => {
+    delete c.recipients
+  }, 'recipients')
+  rejects(
+    (c) => {
+      c.recipients = ['not a name']
+    },
+    'recipients[0]',
+    /not a valid DNS name/,
+  )
+  rejects(
+    (c) => {
+      c.recipients = ['a.example', 'A.example.']
+    },
+    'recipients',
+    /distinct/,
+  )
+  rejects((c) => {
+    c.recipients = [7]
+  }, 'recipients[0]')
+  rejects((c) => {
+    c.profile = 'jose'
+  }, 'profile')
+  rejects(
+    (c) => {
+      c.intervalSeconds = 'ten'
+    },
+    'intervalSeconds',
+    /number/,
+  )
+  rejects(
+    (c) => {
+      c.intervalSeconds = 0
+    },
+    'intervalSeconds',
+    /between/,
+  )
+  rejects((c) => {
+    c.sensors = []
+  }, 'sensors')
+  rejects(
+    (c) => {
+      c.sensorz = []
+    },
+    'sensorz',
+    /unknown field/,
+  )
+  rejects((c) => {
+    c.faults = { degradedAfter: 5, failedAfter: 2 }
+  }, 'faults.failedAfter')
+  rejects((c) => {
+    c.faults = { backoffMinSeconds: 10, backoffMaxSeconds: 1 }
+  }, 'faults.backoffMaxSeconds')
+  rejects(
+    (c) => {
+      c.faults = { retries: 1 }
+    },
+    'faults.retries',
+    /unknown/,
+  )
+  rejects(
+    (c) => {
+      c.sequenceBlock = 1.5
+    },
+    'sequenceBlock',
+    /whole/,
+  )
+  rejects((c) => {
+    c.drainSeconds = -1
+  }, 'drainSeconds')
 })
 
 test('bad sensors name the sensor index and field', () => {
-  const sensor = (s: Record<string, unknown>) => (c: Record<string, unknown>) => { c.sensors = [s] }
+  const sensor = (s: Record<string, unknown>) => (c: Record<string, unknown>) => {
+    c.sensors = [s]
+  }
   rejects(sensor({ type: 'pms5003', port: '/dev/x' }), 'sensors[0].id', /required/)
   rejects(sensor({ id: 'PM 1', type: 'pms5003', port: '/dev/x' }), 'sensors[0].id')
   rejects(sensor({ id: 'pm', type: 'dht22' }), 'sensors[0].type', /one of/)
@@ -94,23 +164,46 @@ test('bad sensors name the sensor index and field', () => {
   rejects(sensor({ id: 'd', type: 'ppd42ns', pin: 4, intervalSeconds: 10, windowSeconds: 20 }), 'sensors[0].windowSeconds')
   rejects(sensor({ id: 't', type: 'bme280', iio: 'device0' }), 'sensors[0].iio')
   rejects(sensor({ id: 't', type: 'bme280', iio: 'iio:device0', prot: 1 }), 'sensors[0].prot', /unknown/)
-  rejects((c) => {
-    c.sensors = [{ id: 'a', type: 'sds011', port: '/dev/x' }, { id: 'b', type: 'pms5003', port: '/dev/x' }]
-  }, 'sensors[1].port', /used by another/)
-  rejects((c) => {
-    c.sensors = [{ id: 'a', type: 'sds011', port: '/dev/x' }, { id: 'a', type: 'pms5003', port: '/dev/y' }]
-  }, 'sensors[1].id', /used by another/)
+  rejects(
+    (c) => {
+      c.sensors = [
+        { id: 'a', type: 'sds011', port: '/dev/x' },
+        { id: 'b', type: 'pms5003', port: '/dev/x' },
+      ]
+    },
+    'sensors[1].port',
+    /used by another/,
+  )
+  rejects(
+    (c) => {
+      c.sensors = [
+        { id: 'a', type: 'sds011', port: '/dev/x' },
+        { id: 'a', type: 'pms5003', port: '/dev/y' },
+      ]
+    },
+    'sensors[1].id',
+    /used by another/,
+  )
 })
 
 test('loadConfig: unreadable is ERR_IO, not JSON is ERR_CONFIG_INVALID naming the file', () => {
   const { dir, cleanup } = makeTempDir()
   try {
-    assert.throws(() => loadConfig(join(dir, 'missing.json')), (e: unknown) => e instanceof DaneelError && e.code === 'ERR_IO')
+    assert.throws(
+      () => loadConfig(join(dir, 'missing.json')),
+      (e: unknown) => e instanceof DaneelError && e.code === 'ERR_IO',
+    )
     const p = join(dir, 'bad.json')
     writeFileSync(p, '{ "version": 1, ')
-    assert.throws(() => loadConfig(p), (e: unknown) => e instanceof DaneelError && e.code === 'ERR_CONFIG_INVALID' && e.message.includes(p))
+    assert.throws(
+      () => loadConfig(p),
+      (e: unknown) => e instanceof DaneelError && e.code === 'ERR_CONFIG_INVALID' && e.message.includes(p),
+    )
     writeFileSync(p, JSON.stringify({ ...base(), profile: 'x' }))
-    assert.throws(() => loadConfig(p), (e: unknown) => e instanceof DaneelError && e.message.includes('config field profile'))
+    assert.throws(
+      () => loadConfig(p),
+      (e: unknown) => e instanceof DaneelError && e.message.includes('config field profile'),
+    )
   } finally {
     cleanup()
   }

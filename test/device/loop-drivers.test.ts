@@ -1,8 +1,9 @@
 /** The loop over the real PMS5003/SDS011/MH-Z19B drivers on fake UARTs with chip emulators: readings, an unplugged bus, garbage lines. */
-import { test } from 'node:test'
+
 import assert from 'node:assert/strict'
+import { test } from 'node:test'
 import { parseConfig } from '../../device/config.js'
-import { openSensors, type DeviceHal } from '../../device/drivers.js'
+import { type DeviceHal, openSensors } from '../../device/drivers.js'
 import { DeviceLoop } from '../../device/loop.js'
 import { FakeClock } from '../../sensors/fakes/fake-clock.js'
 import { FakeUart } from '../../sensors/fakes/fake-uart.js'
@@ -52,9 +53,14 @@ async function run(r: ReturnType<typeof rig>, steps: (loop: DeviceLoop, sent: an
   const set = await openSensors(config, r.hal, r.clock, (id) => errors.push(id))
   const sent: any[] = []
   const loop = new DeviceLoop({
-    sensors: set.sensors, recipients: [{ name: 'gw._device.example.com', sealer: { seal: (c, { seq }) => JSON.stringify({ seq, ...c }) } }],
+    sensors: set.sensors,
+    recipients: [{ name: 'gw._device.example.com', sealer: { seal: (c, { seq }) => JSON.stringify({ seq, ...c }) } }],
     outbox: { append: (_t, p) => sent.push(JSON.parse(Buffer.from(p).toString())) },
-    sequence: memorySequence(), clock: fixedClock(0), timers: r.clock, log: createLogger({ level: 'silent' }), statusIntervalMs: 0,
+    sequence: memorySequence(),
+    clock: fixedClock(0),
+    timers: r.clock,
+    log: createLogger({ level: 'silent' }),
+    statusIntervalMs: 0,
   })
   loop.start()
   try {
@@ -100,8 +106,14 @@ test('garbage on one line degrades, then fails that sensor only; the others keep
   assert.ok(!pmStatus.includes('ok'))
   assert.equal(sent.find((m) => m.status?.health === 'failed').status.fault, 'E_CHECKSUM')
   const late = sent.filter((m) => m.seq > sent.length / 2)
-  assert.ok(late.some((m) => m.sensor === 'pm2'), 'SDS011 still read')
-  assert.ok(late.some((m) => m.sensor === 'co2'), 'MH-Z19B still read')
+  assert.ok(
+    late.some((m) => m.sensor === 'pm2'),
+    'SDS011 still read',
+  )
+  assert.ok(
+    late.some((m) => m.sensor === 'co2'),
+    'MH-Z19B still read',
+  )
   assert.ok(!late.some((m) => m.sensor === 'pm' && m.values !== undefined), 'no PMS readings from garbage')
 })
 
@@ -120,6 +132,12 @@ test('a bus that will not open is a failed sensor retried with backoff, and reco
   const co2 = sent.filter((m) => m.sensor === 'co2' || m.status?.sensor === 'co2')
   assert.equal(co2[0].status.health, 'failed')
   assert.equal(co2[0].status.fault, 'E_IO')
-  assert.ok(co2.some((m) => m.values?.co2 === 636), 'reads once the bus opens')
-  assert.ok(sent.some((m) => m.sensor === 'pm' && m.values !== undefined), 'the others never stopped')
+  assert.ok(
+    co2.some((m) => m.values?.co2 === 636),
+    'reads once the bus opens',
+  )
+  assert.ok(
+    sent.some((m) => m.sensor === 'pm' && m.values !== undefined),
+    'the others never stopped',
+  )
 })

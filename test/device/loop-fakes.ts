@@ -1,23 +1,30 @@
 /** Test fakes for the device loop: manual monotonic time, a scripted driver using the real SensorHealth, an in-memory sequence. */
-import type { SensorDriver, SampleResult, SensorFault } from '../../sensors/driver.js'
+
+import type { SequenceStore } from '../../device/sequence.js'
+import type { SampleResult, SensorDriver, SensorFault } from '../../sensors/driver.js'
 import type { TimerClock } from '../../sensors/hal.js'
 import { newStatus, SensorHealth } from '../../sensors/health.js'
 import type { ReadingFields } from '../../sensors/readings.js'
-import type { SequenceStore } from '../../device/sequence.js'
 
 /** Manual monotonic time: timers fire only when the test advances the clock. */
 export class FakeTimers implements TimerClock {
   t = 0
   private timers = new Map<number, { at: number; fn: () => void }>()
   private id = 0
-  nowMs(): number { return this.t }
+  nowMs(): number {
+    return this.t
+  }
   setTimer(fn: () => void, ms: number): number {
     this.id++
     this.timers.set(this.id, { at: this.t + ms, fn })
     return this.id
   }
-  clearTimer(h: unknown): void { this.timers.delete(h as number) }
-  pending(): number { return this.timers.size }
+  clearTimer(h: unknown): void {
+    this.timers.delete(h as number)
+  }
+  pending(): number {
+    return this.timers.size
+  }
   advance(ms: number): void {
     const end = this.t + ms
     for (;;) {
@@ -49,8 +56,14 @@ export class ScriptedDriver implements SensorDriver {
     this.health = new SensorHealth(this.status, timers, { degradedAfter: 2, failedAfter: 4, backoffMs: 1000, maxBackoffMs: 4000 })
     this.script = script
   }
-  start(): void { this.started++; this.status.state = 'running' }
-  stop(): void { this.stopped++; this.status.state = 'stopped' }
+  start(): void {
+    this.started++
+    this.status.state = 'running'
+  }
+  stop(): void {
+    this.stopped++
+    this.status.state = 'stopped'
+  }
   sample(out: ReadingFields): SampleResult {
     if (this.status.state === 'backoff') {
       if (!this.health.retryDue()) return 'backoff'
@@ -73,4 +86,3 @@ export function memorySequence(start = 0): SequenceStore {
   let n = start
   return { next: () => n++, peek: () => n, close: () => {} }
 }
-

@@ -1,8 +1,9 @@
 /** The persisted sequence number: survives restarts, one write per block, never reused after a crash. */
-import { test } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { test } from 'node:test'
 import { openSequence, sequencePath } from '../../device/sequence.js'
 import { DaneelError } from '../../src/errors.js'
 import { makeTempDir } from '../helpers/paths.js'
@@ -12,10 +13,16 @@ test('a clean close resumes exactly; writes happen once per block', (t) => {
   t.after(cleanup)
   const path = sequencePath(join(dir, 'state'), 'node1.airquality._device.example.com')
   let writes = 0
-  const counting = (p: string, d: string) => { writes++; writeFileSync(p, d) }
+  const counting = (p: string, d: string) => {
+    writes++
+    writeFileSync(p, d)
+  }
   const s = openSequence(path, 100, counting)
   const got = Array.from({ length: 250 }, () => s.next())
-  assert.deepEqual(got, Array.from({ length: 250 }, (_, i) => i))
+  assert.deepEqual(
+    got,
+    Array.from({ length: 250 }, (_, i) => i),
+  )
   assert.equal(writes, 3, 'reserved 100, 200, 300')
   s.close()
   assert.equal(JSON.parse(readFileSync(path, 'utf8')).reserved, 250)
@@ -41,9 +48,15 @@ test('a corrupt state file is refused, not silently restarted at 0', (t) => {
   t.after(cleanup)
   const path = join(dir, 'seq.json')
   writeFileSync(path, '{"reserved": -3}')
-  assert.throws(() => openSequence(path, 10), (e: unknown) => e instanceof DaneelError && e.code === 'ERR_IO' && /corrupt/.test(e.message))
+  assert.throws(
+    () => openSequence(path, 10),
+    (e: unknown) => e instanceof DaneelError && e.code === 'ERR_IO' && /corrupt/.test(e.message),
+  )
   writeFileSync(path, 'garbage')
-  assert.throws(() => openSequence(path, 10), (e: unknown) => e instanceof DaneelError && e.code === 'ERR_IO')
+  assert.throws(
+    () => openSequence(path, 10),
+    (e: unknown) => e instanceof DaneelError && e.code === 'ERR_IO',
+  )
 })
 
 test('sequence files are per sender and safe as file names', () => {

@@ -1,16 +1,21 @@
 /** The device loop on fake time with scripted drivers: schedule, sealing fan-out, fault isolation, health reports. */
-import { test } from 'node:test'
+
 import assert from 'node:assert/strict'
+import { test } from 'node:test'
 import { DeviceLoop, type LoopOutbox, type LoopRecipient, type ReadingSealer } from '../../device/loop.js'
-import { FakeTimers, memorySequence, ScriptedDriver } from './loop-fakes.js'
 import { fixedClock } from '../../src/clock.js'
 import { createLogger } from '../../src/log.js'
+import { FakeTimers, memorySequence, ScriptedDriver } from './loop-fakes.js'
 
 const jsonSealer = (to: string): ReadingSealer => ({
   seal: (reading, { now, seq }) => JSON.stringify({ aud: to, iat: now, seq, ...reading }),
 })
 
-function setup(drivers: ScriptedDriver[], timers: FakeTimers, recipients: LoopRecipient[] = [{ name: 'gw._device.example.com', sealer: jsonSealer('gw._device.example.com') }]) {
+function setup(
+  drivers: ScriptedDriver[],
+  timers: FakeTimers,
+  recipients: LoopRecipient[] = [{ name: 'gw._device.example.com', sealer: jsonSealer('gw._device.example.com') }],
+) {
   const sent: Array<{ topic: string; msg: Record<string, any> }> = []
   const outbox: LoopOutbox = { append: (topic, payload) => sent.push({ topic, msg: JSON.parse(Buffer.from(payload).toString('utf8')) }) }
   const logs: string[] = []
@@ -35,8 +40,14 @@ test('samples each sensor on its interval and seals fresh readings with increasi
   assert.equal(d.started, 1)
   timers.advance(3500)
   assert.equal(d.calls, 4)
-  assert.deepEqual(sent.map((s) => s.msg.values.pm25), [8, 9, 10])
-  assert.deepEqual(sent.map((s) => s.msg.seq), [0, 1, 2])
+  assert.deepEqual(
+    sent.map((s) => s.msg.values.pm25),
+    [8, 9, 10],
+  )
+  assert.deepEqual(
+    sent.map((s) => s.msg.seq),
+    [0, 1, 2],
+  )
   assert.equal(sent[0]!.topic, 'gw._device.example.com')
   assert.deepEqual(sent[0]!.msg.values, { pm25: 8, pm10: 16 })
   assert.equal(sent[0]!.msg.sensor, 'pm')
@@ -54,10 +65,15 @@ test('one reading goes to every recipient under one sequence number', () => {
   loop.start()
   timers.advance(1500)
   loop.stop()
-  assert.deepEqual(sent.map((s) => [s.topic, s.msg.aud, s.msg.seq]), [
-    ['a._device.example.com', 'a._device.example.com', 0], ['b._device.example.org', 'b._device.example.org', 0],
-    ['a._device.example.com', 'a._device.example.com', 1], ['b._device.example.org', 'b._device.example.org', 1],
-  ])
+  assert.deepEqual(
+    sent.map((s) => [s.topic, s.msg.aud, s.msg.seq]),
+    [
+      ['a._device.example.com', 'a._device.example.com', 0],
+      ['b._device.example.org', 'b._device.example.org', 0],
+      ['a._device.example.com', 'a._device.example.com', 1],
+      ['b._device.example.org', 'b._device.example.org', 1],
+    ],
+  )
 })
 
 test('a faulty sensor goes degraded then failed, backs off, recovers; the healthy one is unaffected', () => {
@@ -71,11 +87,14 @@ test('a faulty sensor goes degraded then failed, backs off, recovers; the health
   const readings = sent.filter((s) => s.msg.values !== undefined)
   assert.equal(readings.filter((s) => s.msg.sensor === 'co2').length, 21, 'the healthy sensor read every second')
   const statuses = sent.filter((s) => s.msg.status !== undefined).map((s) => s.msg.status)
-  assert.deepEqual(statuses.map((s) => [s.sensor, s.health, s.fault]), [
-    ['pm', 'degraded', 'E_CHECKSUM'],
-    ['pm', 'failed', 'E_TIMEOUT'],
-    ['pm', 'ok', 'E_TIMEOUT'],
-  ])
+  assert.deepEqual(
+    statuses.map((s) => [s.sensor, s.health, s.fault]),
+    [
+      ['pm', 'degraded', 'E_CHECKSUM'],
+      ['pm', 'failed', 'E_TIMEOUT'],
+      ['pm', 'ok', 'E_TIMEOUT'],
+    ],
+  )
   assert.equal(statuses[1].retryInMs, 1000)
   // Backoff: after failing at t=3 s the next tries are at the retry time, the retry faults again (2 s backoff), then recovers.
   assert.ok(readings.some((s) => s.msg.sensor === 'pm' && s.msg.values.pm25 === 12))
@@ -83,13 +102,20 @@ test('a faulty sensor goes degraded then failed, backs off, recovers; the health
   assert.equal(logs.filter((l) => l.includes('sensor pm is failed')).length, 1)
   assert.equal(logs.filter((l) => l.includes('sensor pm is degraded')).length, 1)
   // Every message, readings and status alike, has its own sequence number, in order.
-  assert.deepEqual(sent.map((s) => s.msg.seq), sent.map((_, i) => i))
+  assert.deepEqual(
+    sent.map((s) => s.msg.seq),
+    sent.map((_, i) => i),
+  )
 })
 
 test('a sealer that throws for one recipient does not stop the other or the loop; logged once', () => {
   const timers = new FakeTimers()
   const d = new ScriptedDriver('pm', 'pms5003', timers, [1, 2, 3])
-  const broken: ReadingSealer = { seal: () => { throw Object.assign(new Error('no key for recipient'), { code: 'ERR_TLSA_NONE' }) } }
+  const broken: ReadingSealer = {
+    seal: () => {
+      throw Object.assign(new Error('no key for recipient'), { code: 'ERR_TLSA_NONE' })
+    },
+  }
   const { loop, sent, logs } = setup([d], timers, [
     { name: 'broken._device.example.com', sealer: broken },
     { name: 'ok._device.example.com', sealer: jsonSealer('ok._device.example.com') },
@@ -97,7 +123,10 @@ test('a sealer that throws for one recipient does not stop the other or the loop
   loop.start()
   timers.advance(2500)
   loop.stop()
-  assert.deepEqual(sent.map((s) => s.msg.values.pm25), [1, 2, 3])
+  assert.deepEqual(
+    sent.map((s) => s.msg.values.pm25),
+    [1, 2, 3],
+  )
   assert.equal(loop.stats.sealErrors, 3)
   assert.equal(logs.filter((l) => l.includes('cannot seal')).length, 1)
   assert.ok(logs[0]!.includes('ERR_TLSA_NONE'))
@@ -115,10 +144,15 @@ test('replace swaps sensors and recipients while running; the sequence carries o
   assert.equal(b.started, 1)
   timers.advance(1000)
   loop.stop()
-  assert.deepEqual(sent.map((s) => [s.topic, s.msg.sensor, s.msg.seq]), [
-    ['gw._device.example.com', 'a', 0], ['gw._device.example.com', 'a', 1],
-    ['new._device.example.com', 'b', 2], ['new._device.example.com', 'b', 3],
-  ])
+  assert.deepEqual(
+    sent.map((s) => [s.topic, s.msg.sensor, s.msg.seq]),
+    [
+      ['gw._device.example.com', 'a', 0],
+      ['gw._device.example.com', 'a', 1],
+      ['new._device.example.com', 'b', 2],
+      ['new._device.example.com', 'b', 3],
+    ],
+  )
 })
 
 test('periodic status messages summarise every sensor', () => {
@@ -126,9 +160,14 @@ test('periodic status messages summarise every sensor', () => {
   const d = new ScriptedDriver('pm', 'pms5003', timers, ['none'])
   const sent: any[] = []
   const loop = new DeviceLoop({
-    sensors: [{ driver: d, intervalMs: 1000 }], recipients: [{ name: 'gw.example', sealer: jsonSealer('gw.example') }],
-    outbox: { append: (_t, p) => sent.push(JSON.parse(Buffer.from(p).toString('utf8'))) }, sequence: memorySequence(), clock: fixedClock(0),
-    timers, log: createLogger({ level: 'silent' }), statusIntervalMs: 5000,
+    sensors: [{ driver: d, intervalMs: 1000 }],
+    recipients: [{ name: 'gw.example', sealer: jsonSealer('gw.example') }],
+    outbox: { append: (_t, p) => sent.push(JSON.parse(Buffer.from(p).toString('utf8'))) },
+    sequence: memorySequence(),
+    clock: fixedClock(0),
+    timers,
+    log: createLogger({ level: 'silent' }),
+    statusIntervalMs: 5000,
   })
   loop.start()
   timers.advance(10_000)
@@ -144,9 +183,18 @@ test('an outbox that rejects (disk full) is logged once; the loop keeps sampling
   const logs: string[] = []
   let calls = 0
   const loop = new DeviceLoop({
-    sensors: [{ driver: d, intervalMs: 1000 }], recipients: [{ name: 'gw.example', sealer: jsonSealer('gw.example') }],
-    outbox: { append: () => { calls++; return Promise.reject(Object.assign(new Error('no space'), { code: 'ENOSPC' })) } },
-    sequence: memorySequence(), clock: fixedClock(0), timers, log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
+    sensors: [{ driver: d, intervalMs: 1000 }],
+    recipients: [{ name: 'gw.example', sealer: jsonSealer('gw.example') }],
+    outbox: {
+      append: () => {
+        calls++
+        return Promise.reject(Object.assign(new Error('no space'), { code: 'ENOSPC' }))
+      },
+    },
+    sequence: memorySequence(),
+    clock: fixedClock(0),
+    timers,
+    log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
     statusIntervalMs: 0,
   })
   loop.start()

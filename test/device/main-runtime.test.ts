@@ -1,9 +1,10 @@
 /** The device runtime's lifecycle with real signals: SIGTERM drains the outbox (bounded), SIGHUP reloads or keeps the config. */
-import { test } from 'node:test'
+
 import assert from 'node:assert/strict'
-import { parseConfig, type DeviceConfig } from '../../device/config.js'
+import { test } from 'node:test'
+import { type DeviceConfig, parseConfig } from '../../device/config.js'
 import type { ReadingSealer } from '../../device/loop.js'
-import { installSignals, startDevice, type DeviceParts, type RuntimeOutbox } from '../../device/runtime.js'
+import { type DeviceParts, installSignals, type RuntimeOutbox, startDevice } from '../../device/runtime.js'
 import { systemTimerClock } from '../../sensors/hal.js'
 import { systemClock } from '../../src/clock.js'
 import { DaneelError } from '../../src/errors.js'
@@ -41,7 +42,9 @@ class SlowOutbox implements RuntimeOutbox {
     this.pendingIds.add(this.id)
     return Promise.resolve(this.id++)
   }
-  get pending(): number { return this.pendingIds.size }
+  get pending(): number {
+    return this.pendingIds.size
+  }
   async close(): Promise<void> {
     clearInterval(this.timer)
     this.closed = true
@@ -57,7 +60,11 @@ function parts(outbox: SlowOutbox, config: DeviceConfig, logs: string[], over: P
     sender: 'node1._device.example.com',
     config,
     outbox,
-    transport: { stop: async () => { transportStopped = true } },
+    transport: {
+      stop: async () => {
+        transportStopped = true
+      },
+    },
     sequence: memorySequence(),
     clock: systemClock,
     timers: systemTimerClock,
@@ -68,7 +75,12 @@ function parts(outbox: SlowOutbox, config: DeviceConfig, logs: string[], over: P
         opened.push(d)
         return { driver: d, intervalMs: s.intervalSeconds * 1000 }
       })
-      return { sensors, close: () => { closedSets++ } }
+      return {
+        sensors,
+        close: () => {
+          closedSets++
+        },
+      }
     },
     sealerFor: async (name) => sealer(name),
     ...over,
@@ -119,7 +131,8 @@ test('the drain is bounded by drainSeconds when the broker never acknowledges', 
 test('SIGHUP applies a valid new config and keeps the old one (logged once) when the new one is bad', async () => {
   const outbox = new SlowOutbox(1)
   const logs: string[] = []
-  let next: () => DeviceConfig = () => cfg({ recipients: ['other._device.example.org'], sensors: [{ id: 'co2', type: 'mhz19b', port: '/dev/ttyS0', warmupSeconds: 0 }] })
+  let next: () => DeviceConfig = () =>
+    cfg({ recipients: ['other._device.example.org'], sensors: [{ id: 'co2', type: 'mhz19b', port: '/dev/ttyS0', warmupSeconds: 0 }] })
   const h = parts(outbox, cfg(), logs, { reloadConfig: () => next() })
   const dev = await startDevice(h.p)
   const remove = installSignals(dev, h.p.log, () => {})
@@ -132,7 +145,9 @@ test('SIGHUP applies a valid new config and keeps the old one (logged once) when
     assert.ok(after.every((m) => m.to === 'other._device.example.org' && m.sensor === 'co2'))
     assert.equal(h.opened[0]!.stopped, 1, 'the old sensor released')
 
-    next = () => { throw new DaneelError('ERR_CONFIG_INVALID', 'config field sensors[0].port: is required') }
+    next = () => {
+      throw new DaneelError('ERR_CONFIG_INVALID', 'config field sensors[0].port: is required')
+    }
     const before = outbox.entries.length
     process.kill(process.pid, 'SIGHUP')
     await sleep(30)
@@ -149,7 +164,10 @@ test('SIGHUP applies a valid new config and keeps the old one (logged once) when
   }
   // Sequence numbers stayed strictly increasing across the reload.
   const seqs = outbox.entries.map((e) => JSON.parse(e.payload).seq as number)
-  assert.deepEqual(seqs, seqs.map((_, i) => i))
+  assert.deepEqual(
+    seqs,
+    seqs.map((_, i) => i),
+  )
 })
 
 test('a reload whose recipient cannot be looked up keeps the running config', async () => {

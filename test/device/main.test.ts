@@ -226,17 +226,39 @@ test('DNS down at boot: the runtime waits for it (transient errors retried) inst
   const probe = await startDnsServer(signZone('main.test', []))
   const port = probe.port
   await probe.close()
-  const zone = signZone('main.test', [SENDER, GW1].map((name) => ({ name, type: TYPE.TLSA, rdata: encodeTlsaRdata(makeTlsaRecord(loadIdentity(crypto, name).cert!, 3, 1, 0)) })))
+  const zone = signZone(
+    'main.test',
+    [SENDER, GW1].map((name) => ({
+      name,
+      type: TYPE.TLSA,
+      rdata: encodeTlsaRdata(makeTlsaRecord(loadIdentity(crypto, name).cert!, 3, 1, 0)),
+    })),
+  )
   writeFileSync(join(tmp.dir, 'anchors2.txt'), zone.trustAnchor)
   writeConfig([GW1])
   const child = spawn(process.execPath, [repoPath('build/device/main.js'), '--config', config], {
-    env: { PATH: process.env.PATH, DANE_ID: SENDER, CRYPTO_PATH: crypto, DANEEL_STATE: state, MQTT_URL: broker.url, DNS_SERVER: `127.0.0.1:${port}`, DNSSEC_TRUST_ANCHORS: join(tmp.dir, 'anchors2.txt') },
+    env: {
+      PATH: process.env.PATH,
+      DANE_ID: SENDER,
+      CRYPTO_PATH: crypto,
+      DANEEL_STATE: state,
+      MQTT_URL: broker.url,
+      DNS_SERVER: `127.0.0.1:${port}`,
+      DNSSEC_TRUST_ANCHORS: join(tmp.dir, 'anchors2.txt'),
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   children.add(child)
   let err = ''
-  child.stderr!.on('data', (d: Buffer) => { err += d })
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => { children.delete(child); r(code) }))
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d
+  })
+  const exit = new Promise<number | null>((r) =>
+    child.once('exit', (code) => {
+      children.delete(child)
+      r(code)
+    }),
+  )
   await until(() => /cannot look up recipient .* yet; retrying/.test(err), 20_000, `a retry warning\n${err}`)
   assert.equal(child.exitCode, null, 'still running')
   const late = await startDnsServer(zone, '127.0.0.1', port)
