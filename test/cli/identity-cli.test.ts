@@ -100,6 +100,7 @@ describe('daneel identity', () => {
     const c = daneel(['identity', 'create'], env)
     assert.equal(c.code, 0, c.err)
     assert.match(c.out, /CA:TRUE pathLen 0/)
+    assert.match(c.out, /and serve .*\.crt\.pem at https:\/\/device\.example\.com\/\.well-known\/ca\/[0-9a-f]{2}(-[0-9a-f]{2}){19}\.pem\n/)
     const s = daneel(['identity', 'show'], env)
     assert.equal(s.code, 0, s.err)
     assert.match(s.out, /CA +TRUE, pathLen 0/)

@@ -2,7 +2,7 @@
 
 import { formatTlsaZoneLine, makeTlsaRecord } from '../../../src/dane/tlsa.js'
 import { DaneelError } from '../../../src/errors.js'
-import { defaultTlsaParams } from '../../../src/identity/present.js'
+import { defaultTlsaParams, pkixCdCaUrl } from '../../../src/identity/present.js'
 import { createIdentity } from '../../../src/identity/store.js'
 import { isKeyTypeOption } from '../../../src/x509/keys.js'
 import { parseCommand } from '../../args.js'
@@ -80,6 +80,9 @@ export async function run(argv: string[]): Promise<number> {
     lines.push(`identity ${res.name} already exists in ${settings.cryptoPath}; unchanged (use --force to replace it)`)
   }
   if (zoneLine !== undefined) lines.push('publish:', zoneLine)
+  // NO_DNSSEC: peers fetch the CA certificate over Web-PKI HTTPS (MISSION "PKIX-CD"); a self-signed identity is its own CA
+  const caUrl = settings.noDnssec && res.cert !== undefined ? pkixCdCaUrl(res.name, res.cert) : undefined
+  if (caUrl !== undefined && res.cert?.basicConstraints?.ca === true) lines.push(`and serve ${res.paths.cert} at ${caUrl}`)
   process.stdout.write(`${lines.join('\n')}\n`)
   return 0
 }
