@@ -5,7 +5,7 @@ import { DerReader, isContext, rawOf } from './der.js'
 import { type BasicConstraints, readExtensions } from './extensions.js'
 import { toHex } from './hex.js'
 import { commonNameOf, formatName, readName } from './name.js'
-import { type KeyUsageName, OID, SIGNATURE_ALGORITHMS } from './oids.js'
+import { type KeyUsageName, SIGNATURE_ALGORITHMS } from './oids.js'
 import { type KeyType, spkiKeyType } from './spki.js'
 
 export interface Certificate {
@@ -138,5 +138,3 @@ export function isCertificate(der: Uint8Array): boolean {
     throw err
   }
 }
-
-export { OID }
