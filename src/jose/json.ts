@@ -17,12 +17,21 @@ export function parseJsonObject(text: string, what: string, code: ErrorCode): Js
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new DaneelError(code, `${what} is not a JSON object`)
   const dup = findDuplicateMember(text)
+  if (dup === TOO_DEEP) throw new DaneelError(code, `${what} is nested too deeply`, { cause: new Error(`more than ${MAX_DEPTH} levels`) })
   if (dup !== undefined)
     throw new DaneelError('ERR_JOSE_HEADER', `${what} has a duplicate member`, { cause: new Error(`duplicate member '${dup}'`) })
   return value as JsonObject
 }
 
-/** Returns the first duplicate member name in `text` (which must already be valid JSON), or undefined. */
+/**
+ * Nesting we accept in headers and claims: ours have 2 levels (the epk inside a header). A cap keeps every
+ * consumer of an opened message (recursive JSON.stringify, a logger) safe from a 16 KiB tower of brackets.
+ */
+export const MAX_DEPTH = 32
+/** Returned by findDuplicateMember when the text nests deeper than MAX_DEPTH. */
+export const TOO_DEEP = '\u0000too deep'
+
+/** Returns the first duplicate member name in `text` (which must already be valid JSON), TOO_DEEP, or undefined. */
 export function findDuplicateMember(text: string): string | undefined {
   const stack: (Set<string> | null)[] = []
   let expectKey = false
@@ -54,10 +63,10 @@ export function findDuplicateMember(text: string): string | undefined {
         expectKey = false
       }
     } else if (c === 0x7b /* { */) {
-      stack.push(new Set())
+      if (stack.push(new Set()) > MAX_DEPTH) return TOO_DEEP
       expectKey = true
     } else if (c === 0x5b /* [ */) {
-      stack.push(null)
+      if (stack.push(null) > MAX_DEPTH) return TOO_DEEP
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       stack.pop()
     } else if (c === 0x2c /* , */) {

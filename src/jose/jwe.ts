@@ -99,9 +99,11 @@ export function epkBytes(epk: JsonObject, ourKind: KeyKind): Uint8Array {
   return coordinate(epk.x, 'x')
 }
 
+const EMPTY = new Uint8Array(0)
+
 function optionalB64(header: JsonObject, name: string): Uint8Array {
   const v = header[name]
-  if (v === undefined) return new Uint8Array(0)
+  if (v === undefined) return EMPTY
   if (typeof v !== 'string' || v.length > 256)
     throw new DaneelError('ERR_JOSE_HEADER', 'JWE: ill-typed header member', { cause: new Error(name) })
   return b64urlDecode(v, name)
@@ -135,7 +137,13 @@ export function decryptJwe(
     return provider.aesGcmDecrypt(cek, jwe.iv, jwe.ciphertext, jwe.tag, jwe.aad)
   }
   if (jwe.encryptedKey.length === 0) throw invalid('RSA-OAEP-256 needs an encrypted key')
-  cek = provider.rsaOaepDecrypt(key, jwe.encryptedKey)
-  if (cek.length !== profile.cekLength) throw new DaneelError('ERR_JWE_DECRYPT', 'cannot decrypt', { cause: new Error('wrong CEK length') })
+  // RFC 7516 §11.5: when the key cannot be unwrapped, carry on with a random CEK so that the failure shows at
+  // the tag check like any other, and the timing tells an attacker nothing about the RSA step.
+  try {
+    cek = provider.rsaOaepDecrypt(key, jwe.encryptedKey)
+  } catch {
+    cek = provider.randomBytes(profile.cekLength)
+  }
+  if (cek.length !== profile.cekLength) cek = provider.randomBytes(profile.cekLength)
   return provider.cbcHmacDecrypt(cek, jwe.iv, jwe.ciphertext, jwe.tag, jwe.aad)
 }

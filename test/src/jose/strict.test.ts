@@ -61,3 +61,12 @@ describe('strict JSON', () => {
     )
   })
 })
+
+describe('nesting cap', () => {
+  it("accepts 32 levels and refuses 33 with the caller's code", () => {
+    const nest = (n: number) => `{"a":${'['.repeat(n - 1)}1${']'.repeat(n - 1)}}`
+    assert.deepEqual(Object.keys(parseJsonObject(nest(32), 'claims', 'ERR_JWT_CLAIMS')), ['a'])
+    assert.throws(() => parseJsonObject(nest(33), 'claims', 'ERR_JWT_CLAIMS'), { code: 'ERR_JWT_CLAIMS' })
+    assert.throws(() => parseJsonObject(nest(5000), 'claims', 'ERR_JWT_CLAIMS'), { code: 'ERR_JWT_CLAIMS' })
+  })
+})

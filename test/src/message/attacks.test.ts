@@ -172,6 +172,26 @@ for (const provider of [getProvider('node'), getProvider('noble')]) {
       const m = await opener({ resolveSender: certificateResolver([rightCert]).resolve }).open(seal(jws()))
       assert.equal(m.auth, 'offline')
     })
+    it('valimail: a tampered RSA-OAEP encrypted key fails like a tampered tag (RFC 7516 §11.5)', async () => {
+      const rFrom = identity(SENDER, 'rsa')
+      const rTo = identity(RECIPIENT, 'rsa')
+      const m = JSON.parse(sealerFor(provider, rFrom, rTo).seal(READING, { now: NOW, seq: 42 }))
+      const ek = Buffer.from(m.encrypted_key, 'base64url')
+      ek[10] = (ek[10] as number) ^ 1
+      const o = openerFor(provider, rTo, [rFrom])
+      await assert.rejects(o.open(JSON.stringify({ ...m, encrypted_key: ek.toString('base64url') })), { code: 'ERR_JWE_DECRYPT' })
+    })
+    it('claims nested deeper than 32 levels', () =>
+      rejects(
+        seal(
+          signJws(
+            { alg: 'ES256', x5u: X5U },
+            JSON.stringify(claims()).replace('}', `,"deep":${'['.repeat(40)}${']'.repeat(40)}}`),
+            from.privateKey,
+          ),
+        ),
+        'ERR_JWT_CLAIMS',
+      ))
     it('garbage: not JOSE at all', async () => {
       await rejects('hello', 'ERR_JWE_INVALID')
       await rejects('{"protected":1}', 'ERR_JWE_INVALID')
