@@ -82,6 +82,17 @@ export function createOpener(opts: OpenerOptions): Opener {
   const otherInfo = concatKdfOtherInfo(ourProfile.enc, ourProfile.cekLength * 8)
   const keys = new Map<string, { spki: Uint8Array; key: PublicKey }>()
 
+  // Parsed x5u values: a receiver sees the same few senders again and again (a valid parse only, bounded).
+  const names = new Map<string, string>()
+  function nameOf(x5u: string): string {
+    const hit = names.get(x5u)
+    if (hit !== undefined) return hit
+    const name = parseX5u(x5u)
+    if (names.size >= KEY_CACHE_SIZE) names.delete(names.keys().next().value as string)
+    names.set(x5u, name)
+    return name
+  }
+
   function senderKey(name: string, spki: Uint8Array): PublicKey {
     const hit = keys.get(name)
     if (hit !== undefined && sameBytes(hit.spki, spki)) return hit.key
@@ -102,7 +113,7 @@ export function createOpener(opts: OpenerOptions): Opener {
       // 2. Parse the JWE and hold its header to the allow-list; only then touch our key.
       const jwe = parseJwe(text)
       const profile = checkJweHeader(jwe.header, ourProfile)
-      if (jwe.header.x5u !== undefined && parseX5u(jwe.header.x5u as string) !== me) {
+      if (jwe.header.x5u !== undefined && nameOf(jwe.header.x5u as string) !== me) {
         throw new DaneelError('ERR_JWE_RECIPIENT', 'not encrypted for us', { cause: new Error(`JWE x5u ${String(jwe.header.x5u)}`) })
       }
       // 3. Decrypt (authenticates the header too: it is the AAD).
@@ -110,7 +121,7 @@ export function createOpener(opts: OpenerOptions): Opener {
       // 4. The inner JWS header names the sender; check that name against TRUSTED_DOMAINS before any lookup.
       const jws = parseJws(Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).toString('latin1'))
       const alg = checkJwsHeader(jws.header, profile)
-      const from = parseX5u(jws.header.x5u as string)
+      const from = nameOf(jws.header.x5u as string)
       if (!isTrustedSender(from, trusted))
         throw new DaneelError('ERR_SENDER_UNTRUSTED', 'sender not trusted', {
           cause: new Error(`${from} is not under ${trusted.join(', ') || '(no trusted domains)'}`),
