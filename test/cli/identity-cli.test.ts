@@ -111,7 +111,8 @@ describe('daneel identity', () => {
     // a CSR-only identity shows that a certificate is still missing
     const cp2 = freshDir()
     assert.equal(daneel(['identity', 'create', '--csr'], { CRYPTO_PATH: cp2, DANE_ID: NAME }).code, 0)
-    assert.match(daneel(['identity', 'show'], { CRYPTO_PATH: cp2, DANE_ID: NAME }).out, /certificate: none yet \(CSR waiting/)
+    const shown = daneel(['identity', 'show'], { CRYPTO_PATH: cp2, DANE_ID: NAME })
+    assert.match(shown.out, /certificate: none yet \(CSR waiting/, shown.err)
   })
 
   it('--key-type ed25519 --days 10 --force --json, flags instead of env', () => {
