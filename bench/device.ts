@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { daneelPipeline, josePipeline, measureAllocated, type Pipeline, type Stage } from './device-pipeline.js'
+import { daneelPipeline, josePipeline, measureAllocated, mqttOnlyPipeline, type Pipeline, type Stage } from './device-pipeline.js'
 import { measureStartup } from './device-startup.js'
 
 /** The systemd unit's flags (systemd/daneel.service ExecStart); --expose-gc only so the soak can sample settled heap. */
@@ -56,11 +56,19 @@ async function startMosquitto(dir: string): Promise<{ url: string; stop: () => v
 
 /** Child side: one measurement in a process started with the unit's flags; prints one JSON line. */
 async function child(kind: string, impl: string, n: number, url: string): Promise<void> {
-  const p: Pipeline = impl === 'jose' ? await josePipeline(url) : await daneelPipeline(url, impl === 'daneel' ? 'full' : (impl as Stage))
+  const p: Pipeline =
+    impl === 'jose'
+      ? await josePipeline(url)
+      : impl === 'mqttjs'
+        ? await mqttOnlyPipeline(url)
+        : await daneelPipeline(url, impl === 'daneel' ? 'full' : (impl as Stage))
   await p.run(2000) // warm-up: JIT, buffers, connection
   if (kind === 'steady') {
+    // In chunks: GCProfiler keeps every GC's statistics until stop(), and with a 1 MB semi-space a long run
+    // collects thousands of them (enough to exhaust a 48 MB heap when they are returned).
     const t0 = performance.now()
-    const bytes = await measureAllocated(() => p.run(n))
+    let bytes = 0
+    for (let done = 0; done < n; done += 2000) bytes += await measureAllocated(() => p.run(Math.min(2000, n - done)))
     const secs = (performance.now() - t0) / 1000
     process.stdout.write(`${JSON.stringify({ bytesPerReading: bytes / n, perSecond: n / secs })}\n`)
   } else {
@@ -124,8 +132,9 @@ async function main(): Promise<void> {
       jose: 'peer: same driver, jose CompactSign+CompactEncrypt, MQTT.js own store, QoS 1',
       loop: 'daneel up to sealing (breakdown: driver, loop, createSealer)',
       outbox: 'daneel up to the disk outbox (breakdown: + DiskOutbox.append)',
+      mqttjs: 'floor: MQTT.js alone, QoS 1 publish of a sealed 800 B payload',
     }
-    for (const impl of ['daneel', 'jose', 'loop', 'outbox']) {
+    for (const impl of ['daneel', 'jose', 'loop', 'outbox', 'mqttjs']) {
       const r = runChild('steady', impl, steady, broker.url)
       const label = labels[impl] as string
       const whole = impl === 'daneel' || impl === 'jose'
