@@ -126,11 +126,12 @@ export async function run(argv: string[]): Promise<number> {
   if (settings.trustedDomains.length === 0) log.warn('TRUSTED_DOMAINS is empty: every sender will be rejected')
 
   const directory = peerDirectory(settings, log)
+  const recipientKey = loadIdentity(settings.cryptoPath, me).privateKey // first: a missing identity creates no state dir
   const replay = openReplayStore(join(settings.stateDir, 'replay'))
   const opener = createOpener({
     provider: getProvider(settings.cryptoProvider),
     recipientName: me,
-    recipientKey: loadIdentity(settings.cryptoPath, me).privateKey,
+    recipientKey,
     resolveSender: directoryResolver(directory, settings.trustedDomains),
     trustedDomains: settings.trustedDomains,
     maxMessageSize: settings.maxMessageSize,

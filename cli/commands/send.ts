@@ -55,11 +55,12 @@ export async function run(argv: string[]): Promise<number> {
   const recipient = normalizeName(nameArg)
   const log = createLogger({ name: 'send' })
 
+  const senderKey = loadIdentity(settings.cryptoPath, sender).privateKey // before any lookup or state written
   const peer = await peerDirectory(settings, log).lookup(recipient)
   const sealer = createSealer({
     provider: getProvider(settings.cryptoProvider),
     senderName: sender,
-    senderKey: loadIdentity(settings.cryptoPath, sender).privateKey,
+    senderKey,
     recipientName: recipient,
     recipientSpki: peer.spki,
     ...(profile === undefined ? {} : { profile }),
