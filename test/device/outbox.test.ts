@@ -93,6 +93,21 @@ describe('disk outbox recovery', () => {
   })
 })
 
+describe('disk outbox sync=interval', () => {
+  it('resolves appends before fdatasync, syncs on its interval, and keeps entries across a reopen', async () => {
+    const dir = freshDir()
+    const box = await openOutbox(dir, { sync: 'interval', syncIntervalMs: 20 })
+    await Promise.all(Array.from({ length: 100 }, (_, i) => box.append('t', Buffer.from(`i${i}`))))
+    assert.equal(box.stats().syncs, 0, 'no fdatasync on the append path')
+    await new Promise((r) => setTimeout(r, 60))
+    assert.ok(box.stats().syncs >= 1, 'the interval synced')
+    await box.close()
+    const again = await openOutbox(dir)
+    assert.equal(again.pending, 100)
+    await again.close()
+  })
+})
+
 describe('disk outbox bound', () => {
   it('stays within maxBytes when full by dropping the oldest entries, counted', async () => {
     const dir = freshDir()
