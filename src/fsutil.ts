@@ -1,6 +1,6 @@
 /** Atomic file writes: temp file in the same directory, fsync, rename, fsync the directory (crash-safe). */
-import { closeSync, fchownSync, fsyncSync, openSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import { closeSync, existsSync, fchownSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { DaneelError } from './errors.js'
 
@@ -47,11 +47,24 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Creates a directory (and parents) with a clear ERR_IO on failure. */
+/**
+ * Creates a directory (and parents) with a clear ERR_IO on failure. Walks the path one level at a time rather
+ * than `mkdirSync(..., { recursive: true })`, which on Node 20 never returns for a path under /proc.
+ */
 export function ensureDir(dir: string, mode = 0o755): void {
-  try {
-    mkdirSync(dir, { recursive: true, mode })
-  } catch (err) {
-    throw new DaneelError('ERR_IO', `cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+  const target = resolve(dir)
+  const missing: string[] = []
+  for (let p = target; ; p = dirname(p)) {
+    if (existsSync(p)) break
+    missing.push(p)
+    if (dirname(p) === p) break
+  }
+  for (const p of missing.reverse()) {
+    try {
+      mkdirSync(p, { mode })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue
+      throw new DaneelError('ERR_IO', `cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+    }
   }
 }
