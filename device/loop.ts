@@ -78,10 +78,12 @@ export interface LoopStats {
   statusMessages: number
   sealErrors: number
   appendErrors: number
+  /** Readings and status messages not sealed because the clock was not synchronised. */
+  unsynced: number
 }
 
 export class DeviceLoop {
-  readonly stats: LoopStats = { readings: 0, sealed: 0, statusMessages: 0, sealErrors: 0, appendErrors: 0 }
+  readonly stats: LoopStats = { readings: 0, sealed: 0, statusMessages: 0, sealErrors: 0, appendErrors: 0, unsynced: 0 }
   private slots: Slot[] = []
   private recipients: readonly LoopRecipient[] = []
   private readonly opts: LoopOptions
@@ -90,6 +92,7 @@ export class DeviceLoop {
   private running = false
   private statusDueMs = 0
   private lastSealError = ''
+  private unsyncedLogged = false
   /** One context object for every seal (sealers read it synchronously and keep nothing). */
   private readonly ctx = { now: 0, seq: 0 }
   private readonly startedMs: number
@@ -232,6 +235,21 @@ export class DeviceLoop {
 
   /** Seals one claims object to every recipient under one sequence number and appends each copy to the outbox. */
   private publish(claims: object): void {
+    // A Pi has no RTC: until the clock is known to be right, a reading's time would be 1970 or the last saved
+    // fake-hwclock time, and receivers reject it as expired (or, worse, accept a wrong time). Such readings are
+    // not sealed (counted, logged once per unsynced spell); no sequence number is spent on them.
+    if (!this.opts.clock.synced()) {
+      this.stats.unsynced++
+      if (!this.unsyncedLogged) {
+        this.unsyncedLogged = true
+        this.opts.log.warn('clock not synchronised yet: readings are not sealed until it is')
+      }
+      return
+    }
+    if (this.unsyncedLogged) {
+      this.unsyncedLogged = false
+      this.opts.log.info('clock synchronised: sealing readings again', { skipped: this.stats.unsynced })
+    }
     const seq = this.opts.sequence.next()
     const ctx = this.ctx
     ctx.seq = seq

@@ -1,6 +1,8 @@
 /** The device's real platform: the validating DNS resolver (DNS_SERVER, DNSSEC_TRUST_ANCHORS) and the Linux HAL (hal-linux). */
+
+import { existsSync } from 'node:fs'
 import type { Settings } from '../cli/settings.js'
-import { systemClock } from '../src/clock.js'
+import { linuxClock } from '../src/clock.js'
 import { loadTrustAnchors } from '../src/dns/dnssec/anchors.js'
 import { createResolver, systemServers } from '../src/dns/resolver.js'
 import type { Logger } from '../src/log.js'
@@ -10,15 +12,23 @@ import { openUart } from './hal-linux/uart.js'
 import type { DeviceDeps } from './main.js'
 
 /** Builds the parts only a real device has: the resolver and the hal-linux UART (stty), GPIO (onoff, sysfs mapping) and IIO. */
+/**
+ * No earlier than this release: a Pi without an RTC boots at 1970 or its last fake-hwclock time, before it, so the
+ * clock counts as synchronised once timesyncd says so or the time is past this (src/clock.ts linuxClock).
+ */
+const RELEASE_NOT_BEFORE = Date.UTC(2026, 10, 1)
+
 export async function linuxDeps(settings: Settings, log: Logger): Promise<DeviceDeps> {
+  const clock = linuxClock({ notBefore: RELEASE_NOT_BEFORE, exists: existsSync })
   const resolver = createResolver({
     servers: settings.dnsServers ?? systemServers(),
-    clock: systemClock,
+    clock,
     trustAnchors: loadTrustAnchors(settings.trustAnchorsFile),
     mode: settings.dnssecMode,
   })
   log.debug('resolver ready', { servers: settings.dnsServers ?? 'resolv.conf', mode: settings.dnssecMode })
   return {
+    clock,
     tlsa: resolver,
     hal: {
       uart: (port, baud) => openUart(port, { baud }),

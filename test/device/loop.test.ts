@@ -207,3 +207,37 @@ test('an outbox that rejects (disk full) is logged once; the loop keeps sampling
   assert.equal(loop.stats.appendErrors, 3)
   assert.equal(logs.filter((l) => l.includes('ENOSPC')).length, 1)
 })
+
+test('while the clock is not synchronised nothing is sealed (logged once); sealing resumes when it is', () => {
+  const timers = new FakeTimers()
+  const d = new ScriptedDriver('pm', 'pms5003', timers, [1, 2, 3, 4, 5])
+  const sent: Array<Record<string, unknown>> = []
+  const logs: string[] = []
+  let synced = false
+  const loop = new DeviceLoop({
+    sensors: [{ driver: d, intervalMs: 1000 }],
+    recipients: [{ name: 'gw.example', sealer: jsonSealer('gw.example') }],
+    outbox: { append: (_t, p) => sent.push(JSON.parse(Buffer.from(p).toString('utf8'))) },
+    sequence: memorySequence(),
+    clock: { now: () => 1_790_000_000_000, synced: () => synced },
+    timers,
+    log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
+    statusIntervalMs: 0,
+  })
+  loop.start()
+  timers.advance(2500)
+  assert.equal(sent.length, 0)
+  assert.equal(loop.stats.unsynced, 3)
+  assert.equal(logs.filter((l) => l.includes('clock not synchronised')).length, 1)
+  synced = true
+  timers.advance(2000)
+  loop.stop()
+  assert.deepEqual(
+    sent.map((m) => [m.seq, (m.values as Record<string, number>).pm25]),
+    [
+      [0, 4],
+      [1, 5],
+    ],
+  )
+  assert.ok(logs.some((l) => l.includes('clock synchronised') && l.includes('"skipped":3')))
+})
