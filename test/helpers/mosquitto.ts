@@ -89,7 +89,7 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
     }
     if (opts.tls !== undefined) {
       lines.push(`cafile ${opts.tls.cafile}`, `certfile ${opts.tls.certfile}`, `keyfile ${opts.tls.keyfile}`)
-      if (opts.tls.requireCertificate === true) lines.push('require_certificate true', 'use_identity_as_username true')
+      if (opts.tls.requireCertificate === true) lines.push('require_certificate true') // and, with users, a password too
     }
     lines.push(...(opts.extra ?? []))
     writeFileSync(conf, `${lines.join('\n')}\n`)

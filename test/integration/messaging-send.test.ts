@@ -1,8 +1,10 @@
 /** `daneel send` end to end: key found in the Knot lab, published to Mosquitto, opened by `daneel listen`; both profiles; failures. */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { startMosquitto } from '../helpers/mosquitto.js'
 import { cliPath } from '../helpers/paths.js'
 import { RX, startListener, startWorld, TX, type World, waitFor } from './messaging-setup.js'
 
@@ -74,6 +76,107 @@ describe('daneel send', { timeout: 120_000 }, () => {
     const dead = await send(w, [RX, 'x', '--timeout', '2'], { MQTT_URL: 'mqtt://127.0.0.1:1' })
     assert.equal(dead.code, 1)
     assert.match(dead.err, /\[ERR_MQTT\]/)
+  })
+
+  it('reaches a broker over mqtts:// with a client certificate and a password (flags and env)', async () => {
+    const d = join(w.dir, 'tls')
+    mkdirSync(d, { recursive: true })
+    const ossl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: d, stdio: 'ignore' })
+    ossl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=test mqtt ca',
+    )
+    for (const [name, ext] of [
+      ['server', 'subjectAltName=IP:127.0.0.1'],
+      ['client', 'extendedKeyUsage=clientAuth'],
+    ] as const) {
+      ossl(
+        'req',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.csr`,
+        '-subj',
+        `/CN=${name}`,
+      )
+      writeFileSync(join(d, `${name}.ext`), `${ext}\n`)
+      ossl(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '2',
+        '-extfile',
+        `${name}.ext`,
+      )
+    }
+    const tls = await startMosquitto({
+      dir: d,
+      users: { dev: 'pw-123' },
+      tls: { cafile: join(d, 'ca.crt'), certfile: join(d, 'server.crt'), keyfile: join(d, 'server.key'), requireCertificate: true },
+    })
+    try {
+      const flags = [
+        '--mqtt-ca',
+        join(d, 'ca.crt'),
+        '--mqtt-cert',
+        join(d, 'client.crt'),
+        '--mqtt-key',
+        join(d, 'client.key'),
+        '--timeout',
+        '5',
+      ]
+      const ok = await send(w, [RX, 'over tls', '--mqtt-username', 'dev', ...flags], { MQTT_URL: tls.url, MQTT_PASSWORD: 'pw-123' })
+      assert.equal(ok.code, 0, ok.err)
+      const viaEnv = await send(w, [RX, 'over tls'], {
+        MQTT_URL: tls.url,
+        MQTT_USERNAME: 'dev',
+        MQTT_PASSWORD: 'pw-123',
+        MQTT_CA: join(d, 'ca.crt'),
+        MQTT_CERT: join(d, 'client.crt'),
+        MQTT_KEY: join(d, 'client.key'),
+      })
+      assert.equal(viaEnv.code, 0, viaEnv.err)
+      const wrongPw = await send(w, [RX, 'x', '--mqtt-username', 'dev', ...flags.slice(0, -2), '--timeout', '2'], {
+        MQTT_URL: tls.url,
+        MQTT_PASSWORD: 'wrong',
+      })
+      assert.equal(wrongPw.code, 1)
+      assert.match(wrongPw.err, /\[ERR_MQTT\]/)
+      const noCert = await send(w, [RX, 'x', '--mqtt-username', 'dev', '--mqtt-ca', join(d, 'ca.crt'), '--timeout', '2'], {
+        MQTT_URL: tls.url,
+        MQTT_PASSWORD: 'pw-123',
+      })
+      assert.equal(noCert.code, 1)
+    } finally {
+      await tls.stop()
+    }
   })
 
   it('usage errors exit 2', async () => {
