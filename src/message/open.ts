@@ -18,6 +18,11 @@ export type SenderAuth = 'dnssec' | 'pkix-cd' | 'offline'
 
 export interface ResolvedSender {
   spki: Uint8Array
+  /**
+   * Every key the sender publishes (its TLSA RRset holds current + next during a rollover, in no set order): a
+   * signature by any of them is the sender's. Defaults to `[spki]`.
+   */
+  spkis?: readonly Uint8Array[]
   auth: SenderAuth
 }
 
@@ -25,6 +30,11 @@ export interface OpenerOptions {
   provider: CryptoProvider
   recipientName: string
   recipientKey: PrivateKey | KeyObject | Uint8Array
+  /**
+   * Further keys of ours to decrypt with, tried after `recipientKey` (a rollover: senders that looked us up before
+   * or after the switch encrypt to the previous or the next key; see src/identity/rollover.ts `decryptionKeys`).
+   */
+  recipientKeys?: readonly (PrivateKey | KeyObject | Uint8Array)[]
   /** Finds the sender's key by name (DANE lookup, or a certificate given offline); throws a DaneelError. */
   resolveSender: (name: string) => Promise<ResolvedSender>
   /** TRUSTED_DOMAINS: a sender is trusted if its name is one of these or under one. Empty trusts nobody. */
@@ -75,12 +85,17 @@ export function createOpener(opts: OpenerOptions): Opener {
   const me = normalizeName(opts.recipientName)
   const key = importRecipient(provider, opts.recipientKey)
   const ourProfile = profileForRecipient(key.kind)
+  const otherKeys = (opts.recipientKeys ?? []).map((k) => {
+    const imported = importRecipient(provider, k)
+    const profile = profileForRecipient(imported.kind)
+    return { key: imported, profile, otherInfo: concatKdfOtherInfo(profile.enc, profile.cekLength * 8) }
+  })
   const trusted = opts.trustedDomains.map((d) => d.toLowerCase().replace(/\.$/, ''))
   const maxSize = opts.maxMessageSize ?? 16384
   const maxAgeMs = opts.maxAgeMs ?? 600_000
   const maxSkewMs = opts.maxSkewMs ?? 60_000
   const otherInfo = concatKdfOtherInfo(ourProfile.enc, ourProfile.cekLength * 8)
-  const keys = new Map<string, { spki: Uint8Array; key: PublicKey }>()
+  const keys = new Map<string, { spki: Uint8Array; key: PublicKey }[]>()
 
   // Parsed x5u values: a receiver sees the same few senders again and again (a valid parse only, bounded).
   const names = new Map<string, string>()
@@ -93,13 +108,34 @@ export function createOpener(opts: OpenerOptions): Opener {
     return name
   }
 
-  function senderKey(name: string, spki: Uint8Array): PublicKey {
+  /** The sender's imported keys, in the order given; re-imported only when the published set changes. */
+  function senderKeys(name: string, spkis: readonly Uint8Array[]): PublicKey[] {
     const hit = keys.get(name)
-    if (hit !== undefined && sameBytes(hit.spki, spki)) return hit.key
-    const k = provider.importPublicKey(spki)
+    if (hit !== undefined && hit.length === spkis.length && hit.every((h, i) => sameBytes(h.spki, spkis[i] as Uint8Array)))
+      return hit.map((h) => h.key)
+    const entries = spkis.map((spki) => ({ spki: Uint8Array.from(spki), key: provider.importPublicKey(spki) }))
     if (keys.size >= KEY_CACHE_SIZE) keys.delete(keys.keys().next().value as string)
-    keys.set(name, { spki: Uint8Array.from(spki), key: k })
-    return k
+    keys.set(name, entries)
+    return entries.map((e) => e.key)
+  }
+
+  /** Decrypts with our key, then (rollover) with each further key; a wrong key fails like tampering. */
+  function decryptAny(jwe: ReturnType<typeof parseJwe>) {
+    let first: unknown
+    try {
+      const profile = checkJweHeader(jwe.header, ourProfile)
+      return { profile, plaintext: decryptJwe(provider, key, jwe, profile, otherInfo) }
+    } catch (err) {
+      if (otherKeys.length === 0) throw err
+      first = err
+    }
+    for (const k of otherKeys) {
+      try {
+        const profile = checkJweHeader(jwe.header, k.profile)
+        return { profile, plaintext: decryptJwe(provider, k.key, jwe, profile, k.otherInfo) }
+      } catch {}
+    }
+    throw first
   }
 
   return {
@@ -112,12 +148,11 @@ export function createOpener(opts: OpenerOptions): Opener {
         typeof message === 'string' ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('latin1')
       // 2. Parse the JWE and hold its header to the allow-list; only then touch our key.
       const jwe = parseJwe(text)
-      const profile = checkJweHeader(jwe.header, ourProfile)
       if (jwe.header.x5u !== undefined && nameOf(jwe.header.x5u as string) !== me) {
         throw new DaneelError('ERR_JWE_RECIPIENT', 'not encrypted for us', { cause: new Error(`JWE x5u ${String(jwe.header.x5u)}`) })
       }
       // 3. Decrypt (authenticates the header too: it is the AAD).
-      const plaintext = decryptJwe(provider, key, jwe, profile, otherInfo)
+      const { profile, plaintext } = decryptAny(jwe)
       // 4. The inner JWS header names the sender; check that name against TRUSTED_DOMAINS before any lookup.
       const jws = parseJws(Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).toString('latin1'))
       const alg = checkJwsHeader(jws.header, profile)
@@ -128,12 +163,22 @@ export function createOpener(opts: OpenerOptions): Opener {
         })
       // 5. Look up the sender's key by that name and verify (the algorithm must fit the key: no confusion).
       const resolved = await opts.resolveSender(from)
-      const senderPub = senderKey(from, resolved.spki)
-      if (!jwsAlgFits(alg, senderPub.kind))
+      const candidates = senderKeys(from, resolved.spkis ?? [resolved.spki])
+      let fitting = 0
+      let verified = false
+      for (const senderPub of candidates) {
+        if (!jwsAlgFits(alg, senderPub.kind)) continue
+        fitting++
+        if (provider.verify(alg, senderPub, jws.signingInput, jws.signature)) {
+          verified = true
+          break
+        }
+      }
+      if (fitting === 0)
         throw new DaneelError('ERR_JOSE_ALG', 'JWS algorithm does not fit the sender key', {
-          cause: new Error(`${alg} with a ${senderPub.kind} key`),
+          cause: new Error(`${alg} with ${candidates.map((k) => k.kind).join('/')} key(s)`),
         })
-      if (!provider.verify(alg, senderPub, jws.signingInput, jws.signature)) throw new DaneelError('ERR_JWS_SIGNATURE', 'bad signature')
+      if (!verified) throw new DaneelError('ERR_JWS_SIGNATURE', 'bad signature')
       // 6. Claims: issuer, audience, time, sequence.
       const base = { from, auth: resolved.auth, profile: profile.name, serialization: jwe.serialization }
       const payloadText = jws.payload.toString('utf8')
