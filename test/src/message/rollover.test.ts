@@ -16,7 +16,10 @@ for (const provider of [getProvider('node'), getProvider('noble')]) {
     const toNextNamed = { ...toNext, name: RECIPIENT }
 
     it('verifies a signature by any published key, in either RRset order', async () => {
-      for (const spkis of [[current.spki, next.spki], [next.spki, current.spki]]) {
+      for (const spkis of [
+        [current.spki, next.spki],
+        [next.spki, current.spki],
+      ]) {
         const opener = openerFor(provider, to, [], { resolveSender: async () => ({ spki: spkis[0] as Uint8Array, spkis, auth: 'dnssec' }) })
         for (const [i, signer] of [current, nextAsSender].entries()) {
           const opened = await opener.open(sealerFor(provider, signer, to).seal(READING, { now: NOW, seq: 42 + i }))
@@ -30,8 +33,12 @@ for (const provider of [getProvider('node'), getProvider('noble')]) {
       const opener = openerFor(provider, to, [], {
         resolveSender: async () => ({ spki: next.spki, spkis: [next.spki], auth: 'dnssec' }),
       })
-      await assert.rejects(opener.open(sealerFor(provider, stranger, to).seal(READING, { now: NOW, seq: 42 })), { code: 'ERR_JWS_SIGNATURE' })
-      await assert.rejects(opener.open(sealerFor(provider, current, to).seal(READING, { now: NOW, seq: 43 })), { code: 'ERR_JWS_SIGNATURE' })
+      await assert.rejects(opener.open(sealerFor(provider, stranger, to).seal(READING, { now: NOW, seq: 42 })), {
+        code: 'ERR_JWS_SIGNATURE',
+      })
+      await assert.rejects(opener.open(sealerFor(provider, current, to).seal(READING, { now: NOW, seq: 43 })), {
+        code: 'ERR_JWS_SIGNATURE',
+      })
     })
 
     it('decrypts with further recipient keys (messages to the previous and the next key both open)', async () => {
