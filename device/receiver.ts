@@ -154,7 +154,8 @@ export function directoryResolver(directory: PeerDirectory, trustedDomains: read
   return async (name) => {
     if (!isTrustedSender(name, trustedDomains)) throw new DaneelError('ERR_SENDER_UNTRUSTED', 'sender not trusted')
     const peer = await directory.lookup(name)
-    return { spki: peer.spki, auth: peer.auth }
+    // every published key: during a sender's rollover its TLSA RRset holds the current and the next one
+    return { spki: peer.spki, spkis: peer.spkis, auth: peer.auth }
   }
 }
 

@@ -13,6 +13,7 @@ import { createPkixCd } from '../../src/dane/pkix-cd.js'
 import { loadTrustAnchors } from '../../src/dns/dnssec/anchors.js'
 import { createResolver, systemServers } from '../../src/dns/resolver.js'
 import { DaneelError } from '../../src/errors.js'
+import { decryptionKeys } from '../../src/identity/rollover.js'
 import { loadIdentity } from '../../src/identity/store.js'
 import { createLogger, type Logger } from '../../src/log.js'
 import { createOpener } from '../../src/message/open.js'
@@ -127,11 +128,14 @@ export async function run(argv: string[]): Promise<number> {
 
   const directory = peerDirectory(settings, log)
   const recipientKey = loadIdentity(settings.cryptoPath, me).privateKey // first: a missing identity creates no state dir
+  // during our own key rollover, peers may encrypt to the next or the previous key too
+  const recipientKeys = decryptionKeys(settings.cryptoPath, me).slice(1)
   const replay = openReplayStore(join(settings.stateDir, 'replay'))
   const opener = createOpener({
     provider: getProvider(settings.cryptoProvider),
     recipientName: me,
     recipientKey,
+    recipientKeys,
     resolveSender: directoryResolver(directory, settings.trustedDomains),
     trustedDomains: settings.trustedDomains,
     maxMessageSize: settings.maxMessageSize,

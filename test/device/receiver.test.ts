@@ -102,12 +102,24 @@ describe('directoryResolver', () => {
     const dir: PeerDirectory = {
       lookup: async (name) => {
         looked.push(name)
-        return { name, spki: new Uint8Array([1]), spkis: [], certs: [], auth: 'dnssec', records: [], expiresAt: 0 }
+        return {
+          name,
+          spki: new Uint8Array([1]),
+          spkis: [new Uint8Array([1]), new Uint8Array([2])],
+          certs: [],
+          auth: 'dnssec',
+          records: [],
+          expiresAt: 0,
+        }
       },
       forget: () => {},
     }
     const resolve = directoryResolver(dir, ['example.com'])
-    assert.deepEqual(await resolve('a._device.example.com'), { spki: new Uint8Array([1]), auth: 'dnssec' })
+    assert.deepEqual(await resolve('a._device.example.com'), {
+      spki: new Uint8Array([1]),
+      spkis: [new Uint8Array([1]), new Uint8Array([2])],
+      auth: 'dnssec',
+    })
     await assert.rejects(resolve('a._device.evil.com'), { code: 'ERR_SENDER_UNTRUSTED' })
     await assert.rejects(resolve('example.com.evil.com'), { code: 'ERR_SENDER_UNTRUSTED' })
     assert.deepEqual(looked, ['a._device.example.com'])
