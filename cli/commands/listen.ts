@@ -7,18 +7,13 @@ import { attachReceiver, directoryResolver, Receiver } from '../../device/receiv
 import { openReplayStore } from '../../device/replay-store.js'
 import { systemClock } from '../../src/clock.js'
 import { getProvider } from '../../src/crypto/get-provider.js'
-import { createPeerDirectory, type PeerDirectory } from '../../src/dane/discover.js'
-import { createHttpsFetcher } from '../../src/dane/https-fetch.js'
-import { createPkixCd } from '../../src/dane/pkix-cd.js'
-import { loadTrustAnchors } from '../../src/dns/dnssec/anchors.js'
-import { createResolver, systemServers } from '../../src/dns/resolver.js'
 import { DaneelError } from '../../src/errors.js'
 import { decryptionKeys } from '../../src/identity/rollover.js'
 import { loadIdentity } from '../../src/identity/store.js'
-import { createLogger, type Logger } from '../../src/log.js'
+import { createLogger } from '../../src/log.js'
 import { createOpener } from '../../src/message/open.js'
 import { parseCommand } from '../args.js'
-import { hostResolverOf } from '../monitor/context.js'
+import { peerDirectory } from '../peers.js'
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS, type Settings } from '../settings.js'
 
 export const summary = 'receive, open and print authenticated messages as JSON lines'
@@ -97,18 +92,6 @@ export function mqttOptions(
     cert: readPem(pick(values['mqtt-cert'], 'MQTT_CERT'), 'MQTT client certificate'),
     key: readPem(pick(values['mqtt-key'], 'MQTT_KEY'), 'MQTT client key'),
   }
-}
-
-/** The validating resolver and the DANE peer directory (PKIX-CD over our resolver when a zone is insecure). */
-export function peerDirectory(settings: Settings, log: Logger): PeerDirectory {
-  const resolver = createResolver({
-    servers: settings.dnsServers ?? systemServers(),
-    clock: systemClock,
-    trustAnchors: loadTrustAnchors(settings.trustAnchorsFile),
-    mode: settings.dnssecMode,
-  })
-  const pkixCd = createPkixCd({ clock: systemClock, fetchCa: createHttpsFetcher({ resolveHost: hostResolverOf(resolver) }) })
-  return createPeerDirectory({ resolver, clock: systemClock, noDnssec: settings.noDnssec, pkixCd, log })
 }
 
 export async function run(argv: string[]): Promise<number> {

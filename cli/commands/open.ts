@@ -1,33 +1,40 @@
 /** `daneel open`: open one sealed message from stdin, strictly, and print who sent it and what it says as JSON. */
+
+import type { KeyObject } from 'node:crypto'
 import { join } from 'node:path'
+import { directoryResolver } from '../../device/receiver.js'
 import { systemClock } from '../../src/clock.js'
 import { getProvider } from '../../src/crypto/get-provider.js'
 import { DaneelError, isDaneelError } from '../../src/errors.js'
+import { decryptionKeys } from '../../src/identity/rollover.js'
+import { createLogger } from '../../src/log.js'
 import { certificateResolver, certificatesFromBytes } from '../../src/message/offline.js'
-import { createOpener } from '../../src/message/open.js'
+import { createOpener, type OpenerOptions } from '../../src/message/open.js'
 import { createReplayWindow } from '../../src/message/replay.js'
 import { loadPrivateKey } from '../../src/x509/keys.js'
 import { parseCommand } from '../args.js'
+import { peerDirectory } from '../peers.js'
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
 import { readFileOrFail, readStdin } from './seal.js'
 
 export const summary = 'open a sealed message from stdin and print what it says and who sent it'
 
-const HELP = `Usage: daneel open --cert FILE [--key FILE] [options] < message
+const HELP = `Usage: daneel open [--cert FILE] [--key FILE] [options] < message
 
 Decrypts a sealed message addressed to us (DANE_ID), checks the sender's signature, trusted domain, audience,
 time and sequence, and prints one JSON object: from, claims (or payload), auth, profile, serialization.
 Exit 0 when the message is authentic; 1 when it is rejected (the error code is printed); 2 on bad usage.
 
-  --cert FILE        the sender's certificate (PEM or DER; repeat, or put several in one file); the sender
-                     named by the signed x5u must be a name in one of them. Needed until DNS discovery is
-                     wired into this command. (--sender-cert is the same flag.)
+  --cert FILE        offline: the sender's certificate (PEM or DER; repeat, or put several in one file); the
+                     sender named by the signed x5u must be a name in one of them. (--sender-cert is the same.)
+                     Without it the sender's key is found in DNS through its x5u, after the TRUSTED_DOMAINS
+                     check (DNSSEC-validated TLSA, or PKIX-CD), as \`daneel listen\` does.
   --key FILE         our private key (default CRYPTO_PATH/DANE_ID.key.pem)
   --max-age SECONDS  oldest accepted message (default 600)
   --max-skew SECONDS how far in the future a message may be dated (default 60)
   --allow-unbound    accept valimail payloads without claims (the original system's; no time or audience check)
 
-TRUSTED_DOMAINS (--trusted-domains) defaults, in this offline mode, to the names in the given certificates.
+TRUSTED_DOMAINS (--trusted-domains) defaults, in the offline mode only, to the names in the given certificates.
 
 ${SETTINGS_HELP}`
 
@@ -55,20 +62,29 @@ export async function run(argv: string[]): Promise<number> {
   const settings = resolveSettings(values, process.env)
   const me = requireDaneId(settings)
   const certFiles = [...(values.cert ?? []), ...(values['sender-cert'] ?? [])]
-  if (certFiles.length === 0)
-    throw new DaneelError(
-      'ERR_USAGE',
-      "open needs --cert FILE (the sender's certificate): DNS discovery is not wired into this command yet",
-    )
-  const resolver = certificateResolver(certFiles.flatMap((f) => certificatesFromBytes(readFileOrFail(f, 'certificate'))))
   const keyPath = values.key ?? join(settings.cryptoPath, `${me}.key.pem`)
   const recipientKey = loadPrivateKey(readFileOrFail(keyPath, 'private key').toString('utf8'))
+  let resolveSender: OpenerOptions['resolveSender']
+  let trustedDomains = settings.trustedDomains
+  let recipientKeys: KeyObject[] = []
+  if (certFiles.length > 0) {
+    const offline = certificateResolver(certFiles.flatMap((f) => certificatesFromBytes(readFileOrFail(f, 'certificate'))))
+    resolveSender = offline.resolve
+    if (trustedDomains.length === 0) trustedDomains = offline.names
+  } else {
+    if (trustedDomains.length === 0)
+      throw new DaneelError('ERR_USAGE', 'open without --cert looks senders up in DNS: set TRUSTED_DOMAINS (or --trusted-domains)')
+    resolveSender = directoryResolver(peerDirectory(settings, createLogger({ name: 'open' })), trustedDomains)
+    // during our own key rollover, peers may encrypt to the next or the previous key too
+    if (values.key === undefined) recipientKeys = decryptionKeys(settings.cryptoPath, me).slice(1)
+  }
   const opener = createOpener({
     provider: getProvider(settings.cryptoProvider),
     recipientName: me,
     recipientKey,
-    resolveSender: resolver.resolve,
-    trustedDomains: settings.trustedDomains.length > 0 ? settings.trustedDomains : resolver.names,
+    recipientKeys,
+    resolveSender,
+    trustedDomains,
     maxMessageSize: settings.maxMessageSize,
     clock: systemClock,
     maxAgeMs: seconds(values['max-age'], '--max-age', 600),

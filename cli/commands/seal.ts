@@ -4,23 +4,26 @@ import { join } from 'node:path'
 import { openSequence, sequencePath } from '../../device/sequence.js'
 import { getProvider } from '../../src/crypto/get-provider.js'
 import { DaneelError } from '../../src/errors.js'
+import { createLogger } from '../../src/log.js'
 import { certificatesFromBytes, recipientSpkiFromCertificate } from '../../src/message/offline.js'
 import { createSealer } from '../../src/message/seal.js'
+import { normalizeName } from '../../src/message/x5u.js'
 import { loadPrivateKey } from '../../src/x509/keys.js'
 import { parseCommand } from '../args.js'
+import { peerDirectory } from '../peers.js'
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
 
 export const summary = 'seal stdin to a recipient (JWS inside JWE) and write it to stdout'
 
-const HELP = `Usage: daneel seal --to NAME --cert FILE [--key FILE] [--profile compact|valimail] [options] < reading
+const HELP = `Usage: daneel seal --to NAME [--cert FILE] [--key FILE] [--profile compact|valimail] [options] < reading
 
 Signs stdin with our key (DANE_ID's) and encrypts it to NAME, writing one sealed message to stdout.
 A JSON object on stdin is sealed as a reading (its members become claims beside aud, iat and seq);
 anything else is sealed as bytes (the "b" claim), or with --raw (valimail only) as the bare payload.
 
   --to NAME            the recipient's identity name (required)
-  --cert FILE          the recipient's certificate (PEM or DER); it must name NAME. Needed until DNS
-                       discovery is wired into this command.
+  --cert FILE          the recipient's certificate (PEM or DER; it must name NAME), for offline use;
+                       without it the recipient's key is found in DNS (TLSA, DNSSEC-validated, or PKIX-CD)
   --key FILE           our private key (default CRYPTO_PATH/DANE_ID.key.pem)
   --profile P          compact (ES256/EdDSA + ECDH-ES/A256GCM) or valimail (RS256 + RSA-OAEP-256/A256CBC-HS512);
                        default: by the recipient's key
@@ -82,17 +85,17 @@ export async function run(argv: string[]): Promise<number> {
   const settings = resolveSettings(values, process.env)
   const sender = requireDaneId(settings)
   if (values.to === undefined) throw new DaneelError('ERR_USAGE', `--to NAME is required\n${HELP}`)
-  if (values.cert === undefined)
-    throw new DaneelError(
-      'ERR_USAGE',
-      "seal needs --cert FILE (the recipient's certificate): DNS discovery is not wired into this command yet",
-    )
   const profile = pick(values.profile, ['compact', 'valimail'] as const, '--profile')
   const serialization = pick(values.serialization, ['compact', 'json'] as const, '--serialization')
-  const [certDer] = certificatesFromBytes(readFileOrFail(values.cert, 'certificate'))
-  const recipientSpki = recipientSpkiFromCertificate(certDer as Uint8Array, values.to)
   const keyPath = values.key ?? join(settings.cryptoPath, `${sender}.key.pem`)
-  const senderKey = loadPrivateKey(readFileOrFail(keyPath, 'private key').toString('utf8'))
+  const senderKey = loadPrivateKey(readFileOrFail(keyPath, 'private key').toString('utf8')) // before any lookup
+  let recipientSpki: Uint8Array
+  if (values.cert !== undefined) {
+    const [certDer] = certificatesFromBytes(readFileOrFail(values.cert, 'certificate'))
+    recipientSpki = recipientSpkiFromCertificate(certDer as Uint8Array, values.to)
+  } else {
+    recipientSpki = (await peerDirectory(settings, createLogger({ name: 'seal' })).lookup(normalizeName(values.to))).spki
+  }
   const sealer = createSealer({
     provider: getProvider(settings.cryptoProvider),
     senderName: sender,

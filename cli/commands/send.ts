@@ -11,8 +11,9 @@ import { createLogger } from '../../src/log.js'
 import { createSealer } from '../../src/message/seal.js'
 import { normalizeName } from '../../src/message/x5u.js'
 import { parseCommand } from '../args.js'
+import { peerDirectory } from '../peers.js'
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
-import { MQTT_HELP, MQTT_OPTIONS, mqttOptions, peerDirectory, wholeNumber } from './listen.js'
+import { MQTT_HELP, MQTT_OPTIONS, mqttOptions, wholeNumber } from './listen.js'
 
 export const summary = 'publish one sealed message to a recipient over MQTT'
 

@@ -129,7 +129,7 @@ export function writeSenderScript(w: World): string {
     path,
     `import { join } from 'node:path'
 import { resolveSettings } from ${imp('build/cli/settings.js')}
-import { peerDirectory } from ${imp('build/cli/commands/listen.js')}
+import { peerDirectory } from ${imp('build/cli/peers.js')}
 import { Backoff } from ${imp('build/device/backoff.js')}
 import { MqttLink } from ${imp('build/device/mqtt.js')}
 import { openOutbox } from ${imp('build/device/outbox.js')}
