@@ -7,6 +7,7 @@ import { systemTimerClock, type TimerClock } from '../sensors/hal.js'
 import { type Clock, systemClock } from '../src/clock.js'
 import { getProvider } from '../src/crypto/get-provider.js'
 import { createPeerDirectory, type PeerDirectory, type PeerIdentity, type TlsaSource } from '../src/dane/discover.js'
+import type { PkixCd } from '../src/dane/pkix-cd.js'
 import { DaneelError, INPUT_ERROR_CODES, isDaneelError } from '../src/errors.js'
 import { loadIdentity } from '../src/identity/store.js'
 import { createLogger, type Logger } from '../src/log.js'
@@ -18,6 +19,7 @@ import { openOutbox } from './outbox.js'
 import { installSignals, type RunningDevice, startDevice } from './runtime.js'
 import { OutboxSender } from './sender.js'
 import { openSequence, sequencePath } from './sequence.js'
+import { startWatchdog } from './watchdog.js'
 
 export const RUN_HELP = `Usage: daneel run --config FILE [settings]
 
@@ -32,6 +34,8 @@ ${SETTINGS_HELP}`
 export interface DeviceDeps {
   /** Where TLSA records come from (src/dns/resolver.ts `createResolver(...)` on a device; the demo's own). */
   readonly tlsa: TlsaSource
+  /** PKIX-CD for recipients in proven-insecure zones, or all of them with NO_DNSSEC (device/platform.ts builds it). */
+  readonly pkixCd?: PkixCd
   /** Buses: device/hal-linux on a Pi; fakes in the demo. */
   readonly hal: DeviceHal
   readonly log?: Logger
@@ -88,7 +92,13 @@ export async function startDeviceFromConfig(settings: Settings, configPath: stri
   const timers = deps.timers ?? systemTimerClock
   const provider = getProvider(settings.cryptoProvider)
   const senderKey = deps.senderKey ?? loadIdentity(settings.cryptoPath, sender).privateKey
-  const directory = createPeerDirectory({ resolver: deps.tlsa, clock, noDnssec: settings.noDnssec, log })
+  const directory = createPeerDirectory({
+    resolver: deps.tlsa,
+    clock,
+    noDnssec: settings.noDnssec,
+    log,
+    ...(deps.pkixCd === undefined ? {} : { pkixCd: deps.pkixCd }),
+  })
   const outbox = await openOutbox(join(settings.stateDir, 'outbox'), { maxBytes: config.outboxMaxBytes, logger: log })
   const sequence = openSequence(sequencePath(settings.stateDir, sender), config.sequenceBlock)
   // A stable client id per identity (MQTT 3.1.1 servers must accept 23 characters; longer is broker-dependent).
@@ -175,7 +185,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   loadConfig(configPath)
   const senderKey = loadIdentity(settings.cryptoPath, requireDaneId(settings)).privateKey
   const dev = await startDeviceFromConfig(settings, configPath, { ...(await platformDeps(settings, log)), senderKey })
-  return new Promise<number>((resolve) => installSignals(dev, log, resolve))
+  // Under systemd (Type=notify, WatchdogSec=): ready once running; pings while the event loop and sampling live.
+  const watchdog = startWatchdog({ env, log })
+  watchdog.ready()
+  return new Promise<number>((resolve) =>
+    installSignals(dev, log, (code) => {
+      watchdog.stopping()
+      resolve(code)
+    }),
+  )
 }
 
 const entry = process.argv[1] ?? ''

@@ -1,8 +1,11 @@
-/** The device's real platform: the validating DNS resolver (DNS_SERVER, DNSSEC_TRUST_ANCHORS) and the Linux HAL (hal-linux). */
+/** The device's real platform: the validating DNS resolver (DNS_SERVER, DNSSEC_TRUST_ANCHORS), PKIX-CD and the Linux HAL (hal-linux). */
 
 import { existsSync } from 'node:fs'
 import type { Settings } from '../cli/settings.js'
 import { linuxClock } from '../src/clock.js'
+import { resolverHostLookup } from '../src/dane/host-resolver.js'
+import { createHttpsFetcher } from '../src/dane/https-fetch.js'
+import { createPkixCd } from '../src/dane/pkix-cd.js'
 import { loadTrustAnchors } from '../src/dns/dnssec/anchors.js'
 import { createResolver, systemServers } from '../src/dns/resolver.js'
 import type { Logger } from '../src/log.js'
@@ -27,9 +30,12 @@ export async function linuxDeps(settings: Settings, log: Logger): Promise<Device
     mode: settings.dnssecMode,
   })
   log.debug('resolver ready', { servers: settings.dnsServers ?? 'resolv.conf', mode: settings.dnssecMode })
+  // PKIX-CD: the zone's CA over Web-PKI HTTPS, its host resolved through the same validating resolver.
+  const pkixCd = createPkixCd({ clock, fetchCa: createHttpsFetcher({ resolveHost: resolverHostLookup(resolver) }) })
   return {
     clock,
     tlsa: resolver,
+    pkixCd,
     hal: {
       uart: (port, baud) => openUart(port, { baud }),
       gpio: (pin, sysfsRoot) => openGpio(pin, { sysfsRoot }),

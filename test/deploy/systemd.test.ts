@@ -87,6 +87,10 @@ test('the runtime unit keeps what Node and GPIO need', () => {
   assert.deepEqual(directive('DevicePolicy'), ['closed'])
   assert.deepEqual(directive('DeviceAllow').sort(), ['char-gpiochip rw', 'char-i2c rw', 'char-ttyAMA rw', 'char-ttyS rw', 'char-ttyUSB rw'])
   assert.deepEqual(directive('StateDirectory'), ['daneel'])
+  // the watchdog: device/watchdog.ts pings through systemd-notify, a child process, hence NotifyAccess=all
+  assert.deepEqual(directive('Type'), ['notify'])
+  assert.deepEqual(directive('NotifyAccess'), ['all'])
+  assert.match(directive('WatchdogSec')[0] ?? '', /^\d+s$/)
   assert.match(directive('ExecStart')[0] ?? '', /--max-old-space-size=\d+/)
   assert.ok(directive('EnvironmentFile').includes('-/var/lib/daneel/crypto/daneel.env'))
   const prov = readFileSync(join(unitsDir, 'daneel-provision.service'), 'utf8')
