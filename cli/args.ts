@@ -1,5 +1,5 @@
 /** Flag parsing shared by commands: node's parseArgs, `--help` on every command, usage errors as ERR_USAGE. */
-import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { DaneelError } from '../src/errors.js'
 
 export type Options = NonNullable<ParseArgsConfig['options']>
@@ -14,7 +14,7 @@ export interface Parsed<O extends Options> {
  * (the command then exits 0). Unknown flags and bad values throw ERR_USAGE (exit 2).
  */
 export function parseCommand<O extends Options>(argv: string[], options: O, help: string): Parsed<O> | undefined {
-  let parsed
+  let parsed: ReturnType<typeof parseArgs>
   try {
     parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true })
   } catch (err) {

@@ -87,7 +87,8 @@ export function resolveSettings(values: SettingsValues, env: NodeJS.ProcessEnv):
     const port = int('MQTT_PORT', pick(values['mqtt-port'], 'MQTT_PORT') ?? '1883', 1, 65535)
     mqttUrl = `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`
   }
-  if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(mqttUrl)) throw new DaneelError('ERR_CONFIG_INVALID', `MQTT_URL must start with mqtt://, mqtts://, ws:// or wss://, not '${mqttUrl}'`)
+  if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(mqttUrl))
+    throw new DaneelError('ERR_CONFIG_INVALID', `MQTT_URL must start with mqtt://, mqtts://, ws:// or wss://, not '${mqttUrl}'`)
 
   const trustedDomains = (pick(values['trusted-domains'], 'TRUSTED_DOMAINS') ?? '')
     .split(',')
@@ -98,9 +99,11 @@ export function resolveSettings(values: SettingsValues, env: NodeJS.ProcessEnv):
   const stateDir = pick(values.state, 'DANEEL_STATE', 'STATE_DIRECTORY')?.split(':')[0] ?? join(cryptoPath, 'state')
   const dnsRaw = pick(values.dns, 'DNS_SERVER')
   const dnssecRaw = (pick(values.dnssec, 'DNSSEC') ?? 'validate').toLowerCase()
-  if (dnssecRaw !== 'validate' && dnssecRaw !== 'resolver') throw new DaneelError('ERR_CONFIG_INVALID', `DNSSEC must be 'validate' or 'resolver', not '${dnssecRaw}'`)
+  if (dnssecRaw !== 'validate' && dnssecRaw !== 'resolver')
+    throw new DaneelError('ERR_CONFIG_INVALID', `DNSSEC must be 'validate' or 'resolver', not '${dnssecRaw}'`)
   const cryptoRaw = (pick(values.crypto, 'DANEEL_CRYPTO') ?? 'node').toLowerCase()
-  if (cryptoRaw !== 'node' && cryptoRaw !== 'noble') throw new DaneelError('ERR_CONFIG_INVALID', `DANEEL_CRYPTO must be 'node' or 'noble', not '${cryptoRaw}'`)
+  if (cryptoRaw !== 'node' && cryptoRaw !== 'noble')
+    throw new DaneelError('ERR_CONFIG_INVALID', `DANEEL_CRYPTO must be 'node' or 'noble', not '${cryptoRaw}'`)
 
   return {
     daneId: pick(values['dane-id'], 'DANE_ID', 'IDENTITY_NAME')?.trim().toLowerCase().replace(/\.$/, ''),
@@ -111,7 +114,13 @@ export function resolveSettings(values: SettingsValues, env: NodeJS.ProcessEnv):
     trustedDomains,
     maxMessageSize,
     stateDir,
-    dnsServers: dnsRaw === undefined ? undefined : dnsRaw.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    dnsServers:
+      dnsRaw === undefined
+        ? undefined
+        : dnsRaw
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== ''),
     trustAnchorsFile: pick(values['trust-anchors'], 'DNSSEC_TRUST_ANCHORS'),
     dnssecMode: dnssecRaw,
     cryptoProvider: cryptoRaw,

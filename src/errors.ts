@@ -93,8 +93,21 @@ export function isDaneelError(err: unknown, code?: ErrorCode): err is DaneelErro
 
 /** Codes that mean "the caller gave bad input" (CLI exit status 2) rather than "a check failed" (1). */
 export const INPUT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'ERR_USAGE', 'ERR_CONFIG_INVALID', 'ERR_IO', 'ERR_PEM_INVALID', 'ERR_DER_INVALID', 'ERR_HEX_INVALID',
-  'ERR_KEY_INVALID', 'ERR_KEY_UNSUPPORTED', 'ERR_CERT_INVALID', 'ERR_CSR_INVALID', 'ERR_NAME_INVALID',
-  'ERR_X5U_INVALID', 'ERR_TLSA_INVALID', 'ERR_TLSA_UNSUPPORTED', 'ERR_IDENTITY_MISSING', 'ERR_KEY_MISMATCH',
+  'ERR_USAGE',
+  'ERR_CONFIG_INVALID',
+  'ERR_IO',
+  'ERR_PEM_INVALID',
+  'ERR_DER_INVALID',
+  'ERR_HEX_INVALID',
+  'ERR_KEY_INVALID',
+  'ERR_KEY_UNSUPPORTED',
+  'ERR_CERT_INVALID',
+  'ERR_CSR_INVALID',
+  'ERR_NAME_INVALID',
+  'ERR_X5U_INVALID',
+  'ERR_TLSA_INVALID',
+  'ERR_TLSA_UNSUPPORTED',
+  'ERR_IDENTITY_MISSING',
+  'ERR_KEY_MISMATCH',
   'ERR_CERT_NAME_MISMATCH',
 ])

@@ -1,7 +1,8 @@
 /** Atomic file writes: temp file in the same directory, fsync, rename, fsync the directory (crash-safe). */
+
+import { randomBytes } from 'node:crypto'
 import { closeSync, existsSync, fchownSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import { DaneelError } from './errors.js'
 
 export interface AtomicWriteOptions {
@@ -30,7 +31,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: A
   } catch (err) {
     if (fd !== undefined) closeSync(fd)
     rmSync(tmp, { force: true })
-    throw new DaneelError('ERR_IO', `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+    throw new DaneelError('ERR_IO', `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      cause: err,
+    })
   }
 }
 
@@ -64,7 +67,9 @@ export function ensureDir(dir: string, mode = 0o755): void {
       mkdirSync(p, { mode })
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue
-      throw new DaneelError('ERR_IO', `cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+      throw new DaneelError('ERR_IO', `cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+        cause: err,
+      })
     }
   }
 }

@@ -13,10 +13,8 @@ export interface Logger {
 const noop = (): void => {}
 
 /** Builds a logger once; disabled levels are no-op functions (no formatting cost on the hot path). */
-export function createLogger(
-  opts: { level?: LogLevel; json?: boolean; write?: (line: string) => void; name?: string } = {},
-): Logger {
-  const level = opts.level ?? ((process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info')
+export function createLogger(opts: { level?: LogLevel; json?: boolean; write?: (line: string) => void; name?: string } = {}): Logger {
+  const level = opts.level ?? (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info'
   const json = opts.json ?? process.env.LOG_FORMAT === 'json'
   const write = opts.write ?? ((line: string) => process.stderr.write(line))
   const prefix = opts.name === undefined ? 'daneel' : `daneel:${opts.name}`

@@ -1,6 +1,7 @@
 /** The environment contract of MISSION.md and its flags: names, aliases, defaults, flags winning, clear errors. */
-import { test } from 'node:test'
+
 import assert from 'node:assert/strict'
+import { test } from 'node:test'
 import { requireDaneId, resolveSettings } from '../../cli/settings.js'
 import { isDaneelError } from '../../src/errors.js'
 
@@ -18,12 +19,23 @@ test('defaults', () => {
 })
 
 test('environment names of the original system, IDENTITY_NAME alias, normalisation', () => {
-  const s = resolveSettings({}, {
-    IDENTITY_NAME: 'C90A0D441683.AirQuality._device.Example.com.',
-    CRYPTO_PATH: '/tmp/c', APP_UID: '1000', NO_DNSSEC: 'true', MQTT_HOST: 'broker.lan', MQTT_PORT: '8883',
-    TRUSTED_DOMAINS: 'example.com, Other.org. ,', MAX_MESSAGE_SIZE: '4096', DNS_SERVER: '127.0.0.1:5353,::1',
-    DNSSEC_TRUST_ANCHORS: '/etc/anchors', DNSSEC: 'resolver', DANEEL_CRYPTO: 'noble',
-  })
+  const s = resolveSettings(
+    {},
+    {
+      IDENTITY_NAME: 'C90A0D441683.AirQuality._device.Example.com.',
+      CRYPTO_PATH: '/tmp/c',
+      APP_UID: '1000',
+      NO_DNSSEC: 'true',
+      MQTT_HOST: 'broker.lan',
+      MQTT_PORT: '8883',
+      TRUSTED_DOMAINS: 'example.com, Other.org. ,',
+      MAX_MESSAGE_SIZE: '4096',
+      DNS_SERVER: '127.0.0.1:5353,::1',
+      DNSSEC_TRUST_ANCHORS: '/etc/anchors',
+      DNSSEC: 'resolver',
+      DANEEL_CRYPTO: 'noble',
+    },
+  )
   assert.equal(s.daneId, 'c90a0d441683.airquality._device.example.com')
   assert.equal(s.cryptoPath, '/tmp/c')
   assert.equal(s.appUid, 1000)
@@ -64,10 +76,16 @@ for (const [env, field] of [
   [{ APP_UID: 'root' }, 'APP_UID'],
 ] as const) {
   test(`bad ${field} is a config error naming it`, () => {
-    assert.throws(() => resolveSettings({}, env), (err: unknown) => isDaneelError(err, 'ERR_CONFIG_INVALID') && err.message.includes(field))
+    assert.throws(
+      () => resolveSettings({}, env),
+      (err: unknown) => isDaneelError(err, 'ERR_CONFIG_INVALID') && err.message.includes(field),
+    )
   })
 }
 
 test('requireDaneId explains how to set it', () => {
-  assert.throws(() => requireDaneId(resolveSettings({}, {})), (err: unknown) => isDaneelError(err, 'ERR_USAGE') && /DANE_ID/.test(err.message))
+  assert.throws(
+    () => requireDaneId(resolveSettings({}, {})),
+    (err: unknown) => isDaneelError(err, 'ERR_USAGE') && /DANE_ID/.test(err.message),
+  )
 })

@@ -36,7 +36,14 @@ async function notifySocket(): Promise<{ path: string; messages: string[] }> {
 describe('startWatchdog', () => {
   it('is a no-op outside systemd (no NOTIFY_SOCKET)', () => {
     let spawned = 0
-    const w = startWatchdog({ env: {}, log: silentLogger, spawn: () => (spawned++, { on: () => ({}) as never }) })
+    const w = startWatchdog({
+      env: {},
+      log: silentLogger,
+      spawn: () => {
+        spawned++
+        return { on: () => ({}) as never }
+      },
+    })
     w.ready()
     w.stopping()
     assert.equal(spawned, 0)
@@ -68,7 +75,10 @@ describe('startWatchdog', () => {
       env: { NOTIFY_SOCKET: '/nonexistent', WATCHDOG_USEC: '100000' },
       log: silentLogger,
       now: () => t,
-      spawn: () => (spawned++, { on: () => ({}) as never }),
+      spawn: () => {
+        spawned++
+        return { on: () => ({}) as never }
+      },
     })
     t = 50 // on time
     await sleep(80)
@@ -85,7 +95,10 @@ describe('startWatchdog', () => {
     const w = startWatchdog({
       env: { NOTIFY_SOCKET: '/nonexistent', WATCHDOG_USEC: '20000', WATCHDOG_PID: String(process.pid + 1) },
       log: silentLogger,
-      spawn: () => (spawned++, { on: () => ({}) as never }),
+      spawn: () => {
+        spawned++
+        return { on: () => ({}) as never }
+      },
     })
     await sleep(60)
     assert.equal(w.pings, 0)

@@ -1,9 +1,10 @@
 /** The error catalogue is tested against its docs: every code in src/errors.ts has a row in docs/errors.md. */
-import { test } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { repoPath } from '../helpers/paths.js'
+import { test } from 'node:test'
 import { DaneelError, INPUT_ERROR_CODES, isDaneelError } from '../../src/errors.js'
+import { repoPath } from '../helpers/paths.js'
 
 const source = readFileSync(repoPath('src/errors.ts'), 'utf8')
 const union = source.slice(source.indexOf('export type ErrorCode'), source.indexOf('/** The one error class'))

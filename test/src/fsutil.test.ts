@@ -1,10 +1,11 @@
 /** Atomic writes and directory creation: modes, no temp files left behind, typed errors (no hang under /proc). */
-import { test, after } from 'node:test'
+
 import assert from 'node:assert/strict'
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureDir, writeFileAtomic } from '../../src/fsutil.js'
+import { after, test } from 'node:test'
 import { isDaneelError } from '../../src/errors.js'
+import { ensureDir, writeFileAtomic } from '../../src/fsutil.js'
 import { makeTempDir } from '../helpers/paths.js'
 
 const tmp = makeTempDir()
@@ -16,12 +17,18 @@ test('writeFileAtomic replaces content, applies the mode at creation, leaves no 
   writeFileAtomic(p, new Uint8Array([116, 119, 111]), { mode: 0o600 })
   assert.equal(readFileSync(p, 'utf8'), 'two')
   assert.equal(statSync(p).mode & 0o777, 0o600)
-  assert.deepEqual(readdirSync(tmp.dir).filter((n) => n.endsWith('.tmp')), [])
+  assert.deepEqual(
+    readdirSync(tmp.dir).filter((n) => n.endsWith('.tmp')),
+    [],
+  )
 })
 
 test('writeFileAtomic into a missing directory is ERR_IO and writes nothing', () => {
   const p = join(tmp.dir, 'missing', 'x')
-  assert.throws(() => writeFileAtomic(p, 'x'), (e: unknown) => isDaneelError(e, 'ERR_IO') && e.message.includes('ENOENT'))
+  assert.throws(
+    () => writeFileAtomic(p, 'x'),
+    (e: unknown) => isDaneelError(e, 'ERR_IO') && e.message.includes('ENOENT'),
+  )
   assert.equal(existsSync(p), false)
 })
 
@@ -30,8 +37,14 @@ test('ensureDir creates parents, accepts existing dirs, and fails typed (not han
   ensureDir(d)
   ensureDir(d)
   assert.ok(statSync(d).isDirectory())
-  assert.throws(() => ensureDir('/proc/daneel-test/x'), (e: unknown) => isDaneelError(e, 'ERR_IO'))
+  assert.throws(
+    () => ensureDir('/proc/daneel-test/x'),
+    (e: unknown) => isDaneelError(e, 'ERR_IO'),
+  )
   const f = join(tmp.dir, 'file')
   writeFileSync(f, '')
-  assert.throws(() => ensureDir(join(f, 'sub')), (e: unknown) => isDaneelError(e, 'ERR_IO'))
+  assert.throws(
+    () => ensureDir(join(f, 'sub')),
+    (e: unknown) => isDaneelError(e, 'ERR_IO'),
+  )
 })

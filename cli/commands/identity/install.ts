@@ -36,7 +36,9 @@ export async function run(argv: string[]): Promise<number> {
   // installed all the same (DANE-EE ignores dates), but PKIX and PKIX-CD peers will refuse it: say so
   const now = Date.now()
   if (now > res.cert.notAfter || now < res.cert.notBefore) {
-    process.stderr.write(`daneel: warning: the certificate is ${now > res.cert.notAfter ? 'expired' : 'not valid yet'} (${new Date(res.cert.notBefore).toISOString()} .. ${new Date(res.cert.notAfter).toISOString()})\n`)
+    process.stderr.write(
+      `daneel: warning: the certificate is ${now > res.cert.notAfter ? 'expired' : 'not valid yet'} (${new Date(res.cert.notBefore).toISOString()} .. ${new Date(res.cert.notAfter).toISOString()})\n`,
+    )
   }
   const p = defaultTlsaParams(settings.noDnssec)
   const line = formatTlsaZoneLine(name, makeTlsaRecord(res.cert, p.usage, p.selector, p.matchingType))
