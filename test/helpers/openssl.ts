@@ -36,22 +36,13 @@ export interface TlsServer {
 
 /**
  * Starts `openssl s_server` on 127.0.0.1 with a port the kernel picks (openssl prints "ACCEPT 127.0.0.1:N").
- * `certPath` may hold the chain (leaf first) for DANE-TA records; it is also sent as -cert_chain.
+ * `certPath` may hold the chain (leaf first) for DANE-TA records; it is also sent as -cert_chain, unless
+ * `chainPath` names another file or is null (send the certificate alone).
  */
-export async function startTlsServer(opts: { certPath: string; keyPath: string }): Promise<TlsServer> {
-  const args = [
-    's_server',
-    '-accept',
-    '127.0.0.1:0',
-    '-cert',
-    opts.certPath,
-    '-key',
-    opts.keyPath,
-    '-cert_chain',
-    opts.certPath,
-    '-www',
-    '-no_dhe',
-  ]
+export async function startTlsServer(opts: { certPath: string; keyPath: string; chainPath?: string | null }): Promise<TlsServer> {
+  const args = ['s_server', '-accept', '127.0.0.1:0', '-cert', opts.certPath, '-key', opts.keyPath, '-www', '-no_dhe']
+  const chain = opts.chainPath === undefined ? opts.certPath : opts.chainPath
+  if (chain !== null) args.push('-cert_chain', chain)
   const child: ChildProcess = spawn('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const port = await new Promise<number>((resolve, reject) => {
@@ -106,11 +97,14 @@ export function daneVerify(opts: {
   rrdata: readonly string[]
   nameChecks?: boolean
   caFile?: string
+  /** Speak SMTP and STARTTLS first (RFC 3207), as a DANE SMTP client does (RFC 7672). */
+  smtp?: boolean
 }): Promise<DaneVerdict> {
   const args = ['s_client', '-connect', `127.0.0.1:${opts.port}`, '-servername', opts.domain, '-dane_tlsa_domain', opts.domain]
   if (opts.nameChecks !== true) args.push('-dane_ee_no_namechecks')
   if (opts.caFile !== undefined) args.push('-CAfile', opts.caFile)
   for (const r of opts.rrdata) args.push('-dane_tlsa_rrdata', r)
+  if (opts.smtp === true) args.push('-starttls', 'smtp')
   return new Promise((resolve, reject) => {
     const child = execFile('openssl', args, { timeout: 30_000, encoding: 'latin1' }, (err, stdout, stderr) => {
       const output = `${stdout}${stderr}`

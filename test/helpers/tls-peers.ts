@@ -1,47 +1,17 @@
 /** TLS peers for monitor tests: `openssl s_server` on loopback, a small SMTP STARTTLS server, and the s_client DANE oracle. */
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
 import { createServer, type Server, type Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
+import { daneVerify, startTlsServer } from './openssl.js'
 
 export interface Peer {
   port: number
   stop(): Promise<void>
 }
 
-/** Starts `openssl s_server -www` on 127.0.0.1 with a free port (openssl reports it: "ACCEPT 127.0.0.1:N"). */
-export async function startOpensslServer(opts: { certPath: string; keyPath: string; chainPath?: string }): Promise<Peer> {
-  const args = ['s_server', '-accept', '127.0.0.1:0', '-cert', opts.certPath, '-key', opts.keyPath, '-www', '-no_dhe']
-  if (opts.chainPath !== undefined) args.push('-cert_chain', opts.chainPath)
-  const child: ChildProcess = spawn('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  const port = await new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`s_server did not start: ${out}`)), 10_000)
-    const onData = (b: Buffer): void => {
-      out += b.toString()
-      const m = /ACCEPT 127\.0\.0\.1:(\d+)/.exec(out)
-      if (m?.[1] !== undefined) {
-        clearTimeout(t)
-        resolve(Number(m[1]))
-      }
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.on('exit', (code) => {
-      clearTimeout(t)
-      reject(new Error(`s_server exited ${code}: ${out}`))
-    })
-  })
-  child.removeAllListeners('exit')
-  return {
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve()
-        child.once('exit', () => resolve())
-        child.kill('SIGTERM')
-      }),
-  }
+/** Starts `openssl s_server -www` on 127.0.0.1 with a free port; the chain is sent only when `chainPath` is given. */
+export function startOpensslServer(opts: { certPath: string; keyPath: string; chainPath?: string }): Promise<Peer> {
+  return startTlsServer({ ...opts, chainPath: opts.chainPath ?? null })
 }
 
 /**
@@ -110,29 +80,7 @@ export interface OracleResult {
  * OpenSSL's DANE verdict on a live peer: `s_client -dane_tlsa_domain D -dane_tlsa_rrdata "U S M HEX"...`
  * (`-starttls smtp` for SMTP). DANE-EE name checks off, as RFC 7671 §5.1 says.
  */
-export function opensslDaneVerdict(opts: { port: number; domain: string; rrdata: string[]; smtp?: boolean }): Promise<OracleResult> {
-  const args = [
-    's_client',
-    '-connect',
-    `127.0.0.1:${opts.port}`,
-    '-servername',
-    opts.domain,
-    '-dane_tlsa_domain',
-    opts.domain,
-    '-dane_ee_no_namechecks',
-  ]
-  for (const r of opts.rrdata) args.push('-dane_tlsa_rrdata', r)
-  if (opts.smtp === true) args.push('-starttls', 'smtp')
-  return new Promise((resolve, reject) => {
-    const child = execFile('openssl', args, { timeout: 15_000 }, (err, stdout, stderr) => {
-      const output = `${stdout}${stderr}`
-      const m = /Verify return code: (\d+)/.exec(output)
-      if (m?.[1] === undefined) {
-        reject(new Error(`no verdict from s_client (${String(err)}): ${output}`))
-        return
-      }
-      resolve({ verifyCode: Number(m[1]), matched: /DANE TLSA .* matched/.test(output), output })
-    })
-    child.stdin?.end()
-  })
+export async function opensslDaneVerdict(opts: { port: number; domain: string; rrdata: string[]; smtp?: boolean }): Promise<OracleResult> {
+  const v = await daneVerify({ ...opts, smtp: opts.smtp === true })
+  return { verifyCode: v.code, matched: v.matched !== undefined && / matched/.test(v.matched), output: v.output }
 }
