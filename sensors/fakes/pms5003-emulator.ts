@@ -1,7 +1,8 @@
 /** A PMS5003 emulator on a FakeUart: answers the real commands and streams frames, for driver tests and the demo. */
-import type { TimerClock, TimerHandle } from '../hal.js'
+import type { TimerClock } from '../hal.js'
 import { pmsChecksum } from '../pms5003/decode.js'
 import type { FakeUart } from './fake-uart.js'
+import { StreamingEmulator, type StreamingEmulatorOptions } from './streaming-emulator.js'
 
 /** The twelve values of a data frame, in wire order (see pms5003/decode.ts). */
 export interface PmsValues {
@@ -45,69 +46,25 @@ function ack(cmd: number, data: number): Uint8Array {
   return b
 }
 
-export interface PmsEmulatorOptions {
-  /** Frames to send, cycled (default: the PyPMS captured frame). Or a function giving the next frame. */
-  frames?: Uint8Array[] | (() => Uint8Array)
-  /** Active-mode period (default 2300 ms, the manual's stable-air cadence). */
-  periodMs?: number
-  /** Delay before answering a command (default 20 ms). */
-  replyDelayMs?: number
-  /** Start asleep (default false: the chip powers up awake, in active mode). */
-  asleep?: boolean
-}
+/** Options (period default 2300 ms, the manual's stable-air cadence; frames default: the PyPMS captured frame). */
+export type PmsEmulatorOptions = StreamingEmulatorOptions
 
 /** PyPMS tests/captured_data/data.csv: PM2.5 atm 8, n0.3 = 210, firmware 0x97. */
 export const PMS_CAPTURED_FRAME_HEX = '424d001c00000008000800000008000800d20046002d001e00000000970002c5'
 
-export class Pms5003Emulator {
-  awake: boolean
+export class Pms5003Emulator extends StreamingEmulator {
   mode: 'active' | 'passive' = 'active'
-  /** Commands received, as hex, in order. */
-  readonly commands: string[] = []
-  private readonly uart: FakeUart
-  private readonly clock: TimerClock
-  private readonly next: () => Uint8Array
-  private readonly periodMs: number
-  private readonly replyDelayMs: number
-  private timer: TimerHandle | null = null
 
   constructor(uart: FakeUart, clock: TimerClock, opts: PmsEmulatorOptions = {}) {
-    this.uart = uart
-    this.clock = clock
-    const frames = opts.frames ?? [Uint8Array.from(Buffer.from(PMS_CAPTURED_FRAME_HEX, 'hex'))]
-    let i = 0
-    this.next = typeof frames === 'function' ? frames : () => frames[i++ % frames.length] as Uint8Array
-    this.periodMs = opts.periodMs ?? 2300
-    this.replyDelayMs = opts.replyDelayMs ?? 20
-    this.awake = !(opts.asleep ?? false)
-    uart.onWrite = (bytes) => this.command(bytes)
+    super(uart, clock, opts, { frameHex: PMS_CAPTURED_FRAME_HEX, periodMs: 2300 })
     this.schedule()
   }
 
-  /** Stop all timers (call in the test's cleanup). */
-  close(): void {
-    if (this.timer !== null) this.clock.clearTimer(this.timer)
-    this.timer = null
-    this.uart.onWrite = null
+  protected override streaming(): boolean {
+    return this.awake && this.mode === 'active'
   }
 
-  private schedule(): void {
-    if (this.timer !== null) this.clock.clearTimer(this.timer)
-    this.timer = null
-    if (this.awake && this.mode === 'active') {
-      this.timer = this.clock.setTimer(() => {
-        this.timer = null
-        this.uart.deliver(this.next())
-        this.schedule()
-      }, this.periodMs)
-    }
-  }
-
-  private reply(bytes: Uint8Array): void {
-    this.clock.setTimer(() => this.uart.deliver(bytes), this.replyDelayMs)
-  }
-
-  private command(b: Uint8Array): void {
+  protected override command(b: Uint8Array): void {
     // Commands may arrive back to back in one write or in several; the driver writes each whole.
     for (let off = 0; off + 7 <= b.length; off += 7) {
       const cmd = b.subarray(off, off + 7)
