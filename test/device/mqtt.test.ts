@@ -1,7 +1,6 @@
 /** MqttLink + OutboxSender against a real Mosquitto: windowed drain, broker restarts, last will, auth, TLS client certs. */
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { type AddressInfo, createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -11,7 +10,7 @@ import { Backoff } from '../../device/backoff.js'
 import { MqttLink } from '../../device/mqtt.js'
 import { openOutbox } from '../../device/outbox.js'
 import { OutboxSender } from '../../device/sender.js'
-import { type Mosquitto, startMosquitto } from '../helpers/mosquitto.js'
+import { type Mosquitto, makeBrokerPki, startMosquitto } from '../helpers/mosquitto.js'
 import { makeTempDir } from '../helpers/paths.js'
 
 const tmp = makeTempDir('daneel-mqtt-')
@@ -175,62 +174,7 @@ describe('MqttLink authentication', { timeout: 60_000 }, () => {
 
   it('mqtts:// with a client certificate: without one the broker refuses, with one it connects', async () => {
     const d = join(tmp.dir, 'tls')
-    execFileSync('mkdir', ['-p', d])
-    const ossl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: d, stdio: 'ignore' })
-    ossl(
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=test mqtt ca',
-    )
-    for (const [name, ext] of [
-      ['server', 'subjectAltName=IP:127.0.0.1'],
-      ['client', 'extendedKeyUsage=clientAuth'],
-    ] as const) {
-      ossl(
-        'req',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.csr`,
-        '-subj',
-        `/CN=${name}`,
-      )
-      writeFileSync(join(d, `${name}.ext`), `${ext}\n`)
-      ossl(
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.crt',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-out',
-        `${name}.crt`,
-        '-days',
-        '2',
-        '-extfile',
-        `${name}.ext`,
-      )
-    }
+    makeBrokerPki(d)
     const b = await startMosquitto({
       dir: d,
       tls: { cafile: join(d, 'ca.crt'), certfile: join(d, 'server.crt'), keyfile: join(d, 'server.key'), requireCertificate: true },

@@ -147,3 +147,55 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
     log: () => logText,
   }
 }
+
+/** Files of a throw-away broker PKI made by openssl: a CA, a server certificate for 127.0.0.1, a client certificate. */
+export interface BrokerPki {
+  ca: string
+  serverCert: string
+  serverKey: string
+  clientCert: string
+  clientKey: string
+}
+
+/** Makes the broker PKI in `dir` with openssl (P-256, 2 days): the TLS tests' fixture, from a real tool. */
+export function makeBrokerPki(dir: string): BrokerPki {
+  mkdirSync(dir, { recursive: true })
+  const ossl = (...args: string[]): void => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`)
+  }
+  const p256 = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
+  ossl('req', '-x509', ...p256, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test mqtt ca')
+  for (const [name, ext] of [
+    ['server', 'subjectAltName=IP:127.0.0.1'],
+    ['client', 'extendedKeyUsage=clientAuth'],
+  ] as const) {
+    ossl('req', ...p256, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`)
+    writeFileSync(join(dir, `${name}.ext`), `${ext}\n`)
+    ossl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    )
+  }
+  const f = (n: string): string => join(dir, n)
+  return {
+    ca: f('ca.crt'),
+    serverCert: f('server.crt'),
+    serverKey: f('server.key'),
+    clientCert: f('client.crt'),
+    clientKey: f('client.key'),
+  }
+}

@@ -1,10 +1,9 @@
 /** `daneel send` end to end: key found in the Knot lab, published to Mosquitto, opened by `daneel listen`; both profiles; failures. */
 import assert from 'node:assert/strict'
-import { execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { startMosquitto } from '../helpers/mosquitto.js'
+import { makeBrokerPki, startMosquitto } from '../helpers/mosquitto.js'
 import { cliPath } from '../helpers/paths.js'
 import { RX, startListener, startWorld, TX, type World, waitFor } from './messaging-setup.js'
 
@@ -80,62 +79,7 @@ describe('daneel send', { timeout: 120_000 }, () => {
 
   it('reaches a broker over mqtts:// with a client certificate and a password (flags and env)', async () => {
     const d = join(w.dir, 'tls')
-    mkdirSync(d, { recursive: true })
-    const ossl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: d, stdio: 'ignore' })
-    ossl(
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=test mqtt ca',
-    )
-    for (const [name, ext] of [
-      ['server', 'subjectAltName=IP:127.0.0.1'],
-      ['client', 'extendedKeyUsage=clientAuth'],
-    ] as const) {
-      ossl(
-        'req',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.csr`,
-        '-subj',
-        `/CN=${name}`,
-      )
-      writeFileSync(join(d, `${name}.ext`), `${ext}\n`)
-      ossl(
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.crt',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-out',
-        `${name}.crt`,
-        '-days',
-        '2',
-        '-extfile',
-        `${name}.ext`,
-      )
-    }
+    makeBrokerPki(d)
     const tls = await startMosquitto({
       dir: d,
       users: { dev: 'pw-123' },
