@@ -1,16 +1,13 @@
 /** Builds the sensor drivers a config names, on a HAL (Linux hardware or fakes); a bus that will not open is a failed sensor, not a crash. */
 
-import { Bme280 } from '../sensors/bme280/bme280.js'
+import type { SensorConfig, SensorDescriptor } from '../sensors/descriptor.js'
 import type { SampleResult, SensorDriver, SensorStatus } from '../sensors/driver.js'
 import type { Gpio, Iio, TimerClock, Uart } from '../sensors/hal.js'
 import { type HealthOptions, newStatus, SensorHealth } from '../sensors/health.js'
-import { Mhz19b } from '../sensors/mhz19/mhz19b.js'
-import { Pms5003 } from '../sensors/pms5003/pms5003.js'
-import { Ppd42ns } from '../sensors/ppd42/ppd42ns.js'
 import type { ReadingFields } from '../sensors/readings.js'
-import { Sds011 } from '../sensors/sds011/sds011.js'
+import { findSensor } from '../sensors/registry.js'
 import { DaneelError } from '../src/errors.js'
-import type { DeviceConfig, SensorConfig } from './config.js'
+import type { DeviceConfig } from './config.js'
 import type { LoopSensor } from './loop.js'
 import type { SensorSet } from './runtime.js'
 
@@ -21,40 +18,28 @@ export interface DeviceHal {
   iio(spec: string): Promise<Iio>
 }
 
-type Bus = Uart | Gpio | Iio
-type Factory = (cfg: SensorConfig, bus: Bus, timers: TimerClock, health: HealthOptions) => SensorDriver
-
-/** One entry per chip whose driver is in this build. */
-const FACTORIES: Partial<Record<SensorConfig['type'], Factory>> = {
-  pms5003: (c, bus, t, h) =>
-    new Pms5003(bus as Uart, t, { ...h, id: c.id, model: 'pms5003', mode: c.mode ?? 'active', warmupMs: c.warmupSeconds * 1000 }),
-  pms7003: (c, bus, t, h) =>
-    new Pms5003(bus as Uart, t, { ...h, id: c.id, model: 'pms7003', mode: c.mode ?? 'active', warmupMs: c.warmupSeconds * 1000 }),
-  sds011: (c, bus, t, h) => new Sds011(bus as Uart, t, { ...h, id: c.id, mode: c.mode ?? 'active', warmupMs: c.warmupSeconds * 1000 }),
-  mhz19b: (c, bus, t, h) => new Mhz19b(bus as Uart, t, { ...h, id: c.id, abc: c.abc ?? false, warmupMs: c.warmupSeconds * 1000 }),
-  ppd42ns: (c, bus, t, h) =>
-    new Ppd42ns(bus as Gpio, t, { ...h, id: c.id, windowMs: (c.windowSeconds ?? 30) * 1000, warmupMs: c.warmupSeconds * 1000 }),
-  // The kernel's IIO driver (bmp280 for a BME280, bme680) does the compensation; the chip comes from its `name`.
-  bme280: (c, bus, t, h) =>
-    new Bme280(bus as Iio, t, { ...h, id: c.id, pollMs: c.intervalSeconds * 1000, warmupMs: c.warmupSeconds * 1000 }),
-  bme680: (c, bus, t, h) =>
-    new Bme280(bus as Iio, t, { ...h, id: c.id, pollMs: c.intervalSeconds * 1000, warmupMs: c.warmupSeconds * 1000 }),
-}
-
-/** Registers a driver factory (used as the remaining chips' drivers land; tests register emulators). */
-export function registerDriver(type: SensorConfig['type'], factory: Factory): void {
-  FACTORIES[type] = factory
-}
-
-function openBus(cfg: SensorConfig, hal: DeviceHal, sysfsRoot: string): Promise<Bus> {
-  if (cfg.port !== undefined) return hal.uart(cfg.port, cfg.baud ?? 9600)
-  if (cfg.pin !== undefined) return hal.gpio(cfg.pin, sysfsRoot)
-  if (cfg.iio !== undefined) return hal.iio(cfg.iio)
-  return Promise.reject(new DaneelError('ERR_CONFIG_INVALID', `sensor ${cfg.id} has no bus`))
-}
-
-const closeBus = (bus: Bus): void => {
-  if ('close' in bus) bus.close()
+/** Opens the sensor's bus and builds its driver with the descriptor's factory; `closers` collects what to close. */
+async function openDriver(
+  d: SensorDescriptor,
+  cfg: SensorConfig,
+  hal: DeviceHal,
+  sysfsRoot: string,
+  timers: TimerClock,
+  health: HealthOptions,
+  closers: Array<() => void>,
+): Promise<SensorDriver> {
+  if (d.bus === 'uart' && cfg.bus === 'uart') {
+    const uart = await hal.uart(cfg.port, cfg.baud)
+    closers.push(() => uart.close())
+    return d.create(uart, timers, cfg, health)
+  }
+  if (d.bus === 'gpio' && cfg.bus === 'gpio') {
+    const gpio = await hal.gpio(cfg.pin, sysfsRoot)
+    closers.push(() => gpio.close())
+    return d.create(gpio, timers, cfg, health)
+  }
+  if (d.bus === 'iio' && cfg.bus === 'iio') return d.create(await hal.iio(cfg.iio), timers, cfg, health)
+  throw new DaneelError('ERR_CONFIG_INVALID', `sensor ${cfg.id}: ${cfg.type} is a ${d.bus} sensor, configured on ${cfg.bus}`)
 }
 
 /**
@@ -138,19 +123,17 @@ export async function openSensors(
     backoffMs: config.faults.backoffMinSeconds * 1000,
     maxBackoffMs: config.faults.backoffMaxSeconds * 1000,
   }
-  for (const [i, s] of config.sensors.entries()) {
-    if (FACTORIES[s.type] === undefined)
-      throw new DaneelError('ERR_CONFIG_INVALID', `config field sensors[${i}].type: no ${s.type} driver in this build`)
-  }
-  const buses: Bus[] = []
+  // A parsed config only names registered types; a hand-built one may not.
+  const planned = config.sensors.map((cfg, i) => {
+    const d = findSensor(cfg.type)
+    if (d === undefined || d.bus !== cfg.bus)
+      throw new DaneelError('ERR_CONFIG_INVALID', `config field sensors[${i}].type: no ${cfg.bus} ${cfg.type} driver in this build`)
+    return { cfg, d }
+  })
+  const closers: Array<() => void> = []
   const sensors: LoopSensor[] = []
-  for (const cfg of config.sensors) {
-    const factory = FACTORIES[cfg.type] as Factory
-    const open = async (): Promise<SensorDriver> => {
-      const bus = await openBus(cfg, hal, config.gpioSysfsRoot)
-      buses.push(bus)
-      return factory(cfg, bus, timers, health)
-    }
+  for (const { cfg, d } of planned) {
+    const open = (): Promise<SensorDriver> => openDriver(d, cfg, hal, config.gpioSysfsRoot, timers, health, closers)
     let driver: SensorDriver
     try {
       driver = await open()
@@ -163,9 +146,9 @@ export async function openSensors(
   return {
     sensors,
     close(): void {
-      for (const b of buses.splice(0)) {
+      for (const close of closers.splice(0)) {
         try {
-          closeBus(b)
+          close()
         } catch {
           // closing a bus that already failed must not stop the others from closing
         }

@@ -15,6 +15,9 @@ export interface Bme280Options extends HealthOptions {
   warmupMs?: number
 }
 
+/** Defaults: a forced measurement every 5 s; no warm-up (the chip needs none). */
+export const BME280_DEFAULTS = { pollMs: 5000, warmupMs: 0 }
+
 /**
  * Why polled on its own timer: an IIO read blocks the kernel for the measurement (tens of ms; more for the BME680's
  * gas heater), so it must not sit in the loop's tick. Reads are async (a few promises every pollMs, not per tick);
@@ -52,8 +55,8 @@ export class Bme280 implements SensorDriver {
     this.clock = clock
     this.status = newStatus(opts.id, chip)
     this.health = new SensorHealth(this.status, clock, opts)
-    this.pollMs = opts.pollMs ?? 5000
-    this.warmupMs = opts.warmupMs ?? 0
+    this.pollMs = opts.pollMs ?? BME280_DEFAULTS.pollMs
+    this.warmupMs = opts.warmupMs ?? BME280_DEFAULTS.warmupMs
     this.tick = () => {
       this.timer = null
       void this.poll(this.generation)

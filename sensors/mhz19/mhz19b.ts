@@ -18,7 +18,7 @@ export interface Mhz19bOptions extends UartSensorOptions {
 }
 
 /** Preheat 3 min (PyPMS PREHEAT = 180; datasheet T90 < 120 s). */
-const DEFAULTS = { warmupMs: 180_000, timeoutMs: 15_000 }
+export const MHZ19B_DEFAULTS = { warmupMs: 180_000, timeoutMs: 15_000 }
 
 /** Above any MH-Z19 variant's range (2000/5000/10000 ppm): a frame that checks but cannot be a reading. */
 const MAX_PPM = 10_000
@@ -32,7 +32,7 @@ export class Mhz19b extends UartSensor {
   private lastPollMs = Number.NEGATIVE_INFINITY
 
   constructor(uart: Uart, clock: TimerClock, opts: Mhz19bOptions) {
-    super(uart, clock, mhz19FrameFormat, 'mhz19b', opts, DEFAULTS)
+    super(uart, clock, mhz19FrameFormat, 'mhz19b', opts, MHZ19B_DEFAULTS)
     this.abc = opts.abc ?? false
     this.rangeCmd = opts.range === undefined ? null : mhzCmdRange(opts.range)
     this.pollMs = opts.pollMs ?? 2000

@@ -18,7 +18,7 @@ export interface Pms5003Options extends UartSensorOptions {
 }
 
 /** Defaults: 30 s warm-up after wake (fan spin-up: Plantower spec text, JosephFerano/pmme pms7003-spec.txt). */
-const DEFAULTS = { warmupMs: 30_000, timeoutMs: 10_000 }
+export const PMS_DEFAULTS = { warmupMs: 30_000, timeoutMs: 10_000 }
 
 export class Pms5003 extends UartSensor {
   readonly model: string
@@ -30,7 +30,7 @@ export class Pms5003 extends UartSensor {
 
   constructor(uart: Uart, clock: TimerClock, opts: Pms5003Options) {
     const model = opts.model ?? 'pms5003'
-    super(uart, clock, pmsFrameFormat, model, opts, DEFAULTS)
+    super(uart, clock, pmsFrameFormat, model, opts, PMS_DEFAULTS)
     this.model = model
     this.mode = opts.mode ?? 'active'
     this.pollMs = opts.pollMs ?? 2000

@@ -13,6 +13,9 @@ export interface Ppd42nsOptions extends HealthOptions {
   warmupMs?: number
 }
 
+/** Defaults: the Seeed demo's 30 s window; 60 s warm-up (the Shinyei datasheet was not retrieved: the community figure). */
+export const PPD42NS_DEFAULTS = { windowMs: 30_000, warmupMs: 60_000 }
+
 /**
  * The window is timed with the TimerClock and the pulses with the Gpio's edge timestamps (both monotonic; only
  * differences of each are used, so their origins may differ: onoff stamps with performance.now, gpiomon with the
@@ -39,8 +42,8 @@ export class Ppd42ns implements SensorDriver {
     this.clock = clock
     this.status = newStatus(opts.id, 'ppd42ns')
     this.health = new SensorHealth(this.status, clock, opts)
-    this.windowMs = opts.windowMs ?? 30_000
-    this.warmupMs = opts.warmupMs ?? 60_000
+    this.windowMs = opts.windowMs ?? PPD42NS_DEFAULTS.windowMs
+    this.warmupMs = opts.warmupMs ?? PPD42NS_DEFAULTS.warmupMs
     this.onEdge = (level, timeUs) => this.acc.edge(level, timeUs)
   }
 

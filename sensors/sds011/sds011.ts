@@ -16,7 +16,7 @@ export interface Sds011Options extends UartSensorOptions {
  * 30 s warm-up after wake: Nova and the luftdaten project (ricki-z/SDS011#23); in query mode a read right after wake
  * can return zeros (ricki-z/SDS011#40).
  */
-const DEFAULTS = { warmupMs: 30_000, timeoutMs: 10_000 }
+export const SDS011_DEFAULTS = { warmupMs: 30_000, timeoutMs: 10_000 }
 
 export class Sds011 extends UartSensor {
   readonly model = 'sds011'
@@ -26,7 +26,7 @@ export class Sds011 extends UartSensor {
   private lastPollMs = Number.NEGATIVE_INFINITY
 
   constructor(uart: Uart, clock: TimerClock, opts: Sds011Options) {
-    super(uart, clock, sds011FrameFormat, 'sds011', opts, DEFAULTS)
+    super(uart, clock, sds011FrameFormat, 'sds011', opts, SDS011_DEFAULTS)
     this.mode = opts.mode ?? 'active'
     this.pollMs = opts.pollMs ?? 2000
   }
