@@ -208,3 +208,46 @@ test('loadConfig: unreadable is ERR_IO, not JSON is ERR_CONFIG_INVALID naming th
     cleanup()
   }
 })
+
+test('a config with a sensor on each bus kind round-trips: the parsed form parses to itself', () => {
+  const c = parseConfig({
+    ...base(),
+    sensors: [
+      { id: 'pm', type: 'pms7003', port: '/dev/ttyAMA0', mode: 'passive' },
+      { id: 'd', type: 'ppd42ns', pin: 4, intervalSeconds: 20, windowSeconds: 15 },
+      { id: 't', type: 'bme680', iio: '/sys/bus/iio/devices/iio:device1', warmupSeconds: 2 },
+    ],
+  })
+  assert.deepEqual(
+    c.sensors.map((s) => s.bus),
+    ['uart', 'gpio', 'iio'],
+  )
+  assert.deepEqual(c.sensors[0], {
+    id: 'pm',
+    type: 'pms7003',
+    bus: 'uart',
+    intervalSeconds: 10,
+    warmupSeconds: 30,
+    port: '/dev/ttyAMA0',
+    baud: 9600,
+    mode: 'passive',
+  })
+  assert.deepEqual(c.sensors[1], {
+    id: 'd',
+    type: 'ppd42ns',
+    bus: 'gpio',
+    intervalSeconds: 20,
+    warmupSeconds: 60,
+    pin: 4,
+    windowSeconds: 15,
+  })
+  assert.deepEqual(c.sensors[2], {
+    id: 't',
+    type: 'bme680',
+    bus: 'iio',
+    intervalSeconds: 10,
+    warmupSeconds: 2,
+    iio: '/sys/bus/iio/devices/iio:device1',
+  })
+  assert.deepEqual(parseConfig(JSON.parse(JSON.stringify(c))), c)
+})
