@@ -144,7 +144,9 @@ test('a bus that will not open is a failed sensor retried with backoff, and reco
 
 test('a hand-built config whose sensor type has no driver on its bus is ERR_CONFIG_INVALID before any bus opens', async () => {
   const r = rig()
-  const bad = { ...config, sensors: [{ ...config.sensors[0]!, type: 'ppd42ns' }] }
+  const [pm] = config.sensors
+  assert.ok(pm !== undefined)
+  const bad = { ...config, sensors: [{ ...pm, type: 'ppd42ns' }] }
   await assert.rejects(
     openSensors(bad, r.hal, r.clock, () => {}),
     (e: unknown) => e instanceof DaneelError && e.code === 'ERR_CONFIG_INVALID' && e.message.includes('no uart ppd42ns driver'),

@@ -2,8 +2,8 @@
 
 import assert from 'node:assert/strict'
 import { existsSync, readdirSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import type { SensorConfig, SensorDescriptor } from '../../sensors/descriptor.js'
 import type { SensorDriver } from '../../sensors/driver.js'
 import { FakeClock } from '../../sensors/fakes/fake-clock.js'
