@@ -82,7 +82,7 @@ describe('group commit', () => {
     assert.equal(ingest.metrics.duplicates.get(), 1)
     assert.equal(ingest.metrics.commitSeconds.count, 3)
     assert.equal(ingest.metrics.queueDepth.get(), 0)
-    assert.equal(ingest.metrics.lastSeen.get('a.example'), Math.floor(msgs[9]!.receivedAt / 1000))
+    assert.equal(ingest.metrics.lastSeen.get('a.example'), Math.floor((msgs[9] as IncomingMessage).receivedAt / 1000))
     assert.equal(await spy.count(), 9)
     await ingest.close()
     await spy.close()
