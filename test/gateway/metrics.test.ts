@@ -18,7 +18,7 @@ interface Family {
   samples: { name: string; labels: Map<string, string>; value: number }[]
 }
 
-const unescape = (s: string): string => s.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c))
+const unescapeText = (s: string): string => s.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c))
 
 /** Parses the exposition strictly: every line is HELP, TYPE or a sample of the family just declared. */
 function parse(text: string): Map<string, Family> {
@@ -29,7 +29,7 @@ function parse(text: string): Map<string, Family> {
     const h = HELP.exec(line)
     if (h !== null) {
       assert.ok(!families.has(h[1] as string), `family ${h[1]} declared once`)
-      cur = { name: h[1] as string, f: { help: unescape(h[2] as string), type: '', samples: [] } }
+      cur = { name: h[1] as string, f: { help: unescapeText(h[2] as string), type: '', samples: [] } }
       families.set(cur.name, cur.f)
       continue
     }
@@ -48,7 +48,7 @@ function parse(text: string): Map<string, Family> {
     assert.ok(allowed.includes(name), `${name} belongs to family ${cur.name}`)
     const labels = new Map<string, string>()
     for (const m of (s[2] ?? '').matchAll(new RegExp(`([a-zA-Z_][a-zA-Z0-9_]*)=(${LABEL_VALUE})`, 'g')))
-      labels.set(m[1] as string, unescape((m[2] as string).slice(1, -1)))
+      labels.set(m[1] as string, unescapeText((m[2] as string).slice(1, -1)))
     const v = s[3] as string
     cur.f.samples.push({ name, labels, value: v === '+Inf' ? Infinity : v === '-Inf' ? -Infinity : Number(v) })
   }
