@@ -20,6 +20,11 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number
   /** Unbound (legacy) message digests are kept this long for the byte-exact replay check (ms). */
   legacyWindowMs?: number
+  /**
+   * A cap on the database size (rounded down to whole pages): past it a commit fails with SQLITE_FULL, exactly as
+   * on a full disk (retried, never acknowledged). For a gateway on an SD card that must leave room for the rest.
+   */
+  maxSizeBytes?: number
 }
 
 export const DEFAULT_LEGACY_WINDOW_MS = 30 * 24 * 3600_000
@@ -37,7 +42,8 @@ interface NodeDelta {
 
 export class SqliteStore implements ReadingStore {
   readonly path: string
-  #opts: Required<SqliteStoreOptions>
+  #opts: Required<Omit<SqliteStoreOptions, 'maxSizeBytes'>>
+  #maxSizeBytes: number | undefined
   #db: Database.Database | undefined
   #commit: ((batch: readonly IncomingMessage[]) => CommitOutcome[]) | undefined
   #lastPrune = 0
@@ -49,6 +55,7 @@ export class SqliteStore implements ReadingStore {
       busyTimeoutMs: options.busyTimeoutMs ?? 5000,
       legacyWindowMs: options.legacyWindowMs ?? DEFAULT_LEGACY_WINDOW_MS,
     }
+    this.#maxSizeBytes = options.maxSizeBytes
   }
 
   async open(): Promise<void> {
@@ -74,6 +81,15 @@ export class SqliteStore implements ReadingStore {
     }
     this.#db = db
     this.#commit = this.#prepareCommit(db)
+    if (this.#maxSizeBytes !== undefined) this.setMaxSizeBytes(this.#maxSizeBytes)
+  }
+
+  /** Changes the size cap of the open database (`PRAGMA max_page_count`; it never goes below the current size). */
+  setMaxSizeBytes(bytes: number): void {
+    const db = this.#open()
+    this.#maxSizeBytes = bytes
+    const pageSize = Number(db.pragma('page_size', { simple: true }))
+    db.pragma(`max_page_count = ${Math.max(1, Math.floor(bytes / pageSize))}`)
   }
 
   #prepareCommit(db: Database.Database): (batch: readonly IncomingMessage[]) => CommitOutcome[] {

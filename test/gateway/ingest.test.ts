@@ -138,6 +138,29 @@ describe('group commit', () => {
     await spy.close()
   })
 
+  it('a database that is really full (SQLITE_FULL from SQLite itself) holds acks until there is room, losing nothing', async () => {
+    const store = await openStore()
+    const log: string[] = []
+    const ingest = new Ingest({ store, batchSize: 32, maxDelayMs: 1, retryBaseMs: 1, retryMaxMs: 5, log: (l) => log.push(l) })
+    let acked = 0
+    // fill to the cap: a small database, then a stream that outgrows it
+    store.setMaxSizeBytes(96 * 1024)
+    for (let s = 1; s <= 2000; s++) ingest.push(reading('a.example', s, { values: { pm25: s, pad: s * 1e-7 } }), () => acked++)
+    for (let t = 0; t < 200 && ingest.failing < 3; t++) await new Promise((r) => setTimeout(r, 5))
+    assert.ok(ingest.failing >= 3, 'the store reports full')
+    assert.match(log[0] as string, /SQLITE_FULL/)
+    const before = acked
+    assert.equal(await store.count(), before, 'every acked message is stored, no more')
+    assert.ok(before < 2000)
+    store.setMaxSizeBytes(64 * 1024 * 1024) // room again
+    await ingest.flush()
+    assert.equal(acked, 2000)
+    assert.equal(await store.count(), 2000)
+    assert.match(log.at(-1) as string, /recovered/)
+    await ingest.close()
+    await store.close()
+  })
+
   it('rate-limits reminder lines during a long streak', async () => {
     const spy = new Spy(await openStore())
     spy.failNext = 50
