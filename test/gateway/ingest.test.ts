@@ -208,6 +208,22 @@ describe('group commit', () => {
     await spy.close()
   })
 
+  it('an ack callback that throws is logged and does not stop the other acks', async () => {
+    const store = await openStore()
+    const log: string[] = []
+    const ingest = new Ingest({ store, batchSize: 2, log: (l) => log.push(l) })
+    const acks: CommitOutcome[] = []
+    ingest.push(reading('a.example', 1), () => {
+      throw new Error('broker gone')
+    })
+    ingest.push(reading('a.example', 2), (o) => acks.push(o))
+    await ingest.flush()
+    assert.deepEqual(acks, ['stored'])
+    assert.match(log.join('\n'), /ack callback threw: broker gone/)
+    await ingest.close()
+    await store.close()
+  })
+
   it('refuses a malformed message at push with a TypeError, queueing nothing', async () => {
     const store = await openStore()
     const ingest = new Ingest({ store })
