@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import { DaneelError, isDaneelError } from '../../src/errors.js'
 import { incomingProblem } from './check.js'
 import { runMigrations } from './migrations.js'
 import { readingsQuery } from './sqlite-readings.js'
@@ -58,26 +59,37 @@ export class SqliteStore implements ReadingStore {
     this.#maxSizeBytes = options.maxSizeBytes
   }
 
+  /** Opens (creating it and its folder if need be) and migrates. A path that cannot hold a database is ERR_IO. */
   async open(): Promise<void> {
     if (this.#db !== undefined) return
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 })
-    const db = new Database(this.path, { timeout: this.#opts.busyTimeoutMs })
+    let db: Database.Database | undefined
     try {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 })
+      db = new Database(this.path, { timeout: this.#opts.busyTimeoutMs })
       db.pragma('journal_mode = WAL')
       db.pragma('synchronous = FULL')
+      const conn = db
       runMigrations(
         {
-          exec: (sql) => db.exec(sql),
-          versions: () => (db.prepare('SELECT version FROM schema_version').all() as { version: number }[]).map((r) => r.version),
+          exec: (sql) => conn.exec(sql),
+          versions: () => (conn.prepare('SELECT version FROM schema_version').all() as { version: number }[]).map((r) => r.version),
           record: (version, name, at) =>
-            db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(version, name, at),
-          transaction: (fn) => db.transaction(fn).immediate(),
+            conn.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(version, name, at),
+          transaction: (fn) => conn.transaction(fn).immediate(),
         },
         Date.now(),
       )
     } catch (err) {
-      db.close()
-      throw err
+      db?.close()
+      if (isDaneelError(err)) throw err
+      const code = (err as { code?: unknown }).code
+      throw new DaneelError(
+        'ERR_IO',
+        `cannot open the store ${this.path}: ${typeof code === 'string' ? `${code}: ` : ''}${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      )
     }
     this.#db = db
     this.#commit = this.#prepareCommit(db)

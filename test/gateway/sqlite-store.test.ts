@@ -1,6 +1,6 @@
 /** The SQLite store: the store contract, its durability pragmas, migrations, the legacy digest window, `--store` URLs. */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -113,6 +113,17 @@ describe('sqlite store specifics', () => {
     other.close()
     assert.deepEqual(await s.commit([reading('a.example', 1)]), ['stored'])
     await s.close()
+  })
+
+  it('a path that cannot hold a database is ERR_IO, naming the path', async () => {
+    const notDb = join(tmp, 'not-a-db')
+    writeFileSync(notDb, 'this is not an SQLite file, but it is long enough to have a header '.repeat(20))
+    const dirPath = join(tmp, 'a-dir')
+    mkdirSync(dirPath)
+    const under = join(notDb, 'x.db') // a file where a folder should be
+    for (const p of [notDb, dirPath, under]) {
+      await assert.rejects(new SqliteStore(p).open(), (e) => isDaneelError(e, 'ERR_IO') && e.message.includes(p))
+    }
   })
 
   it('refuses to work before open and after close', async () => {
