@@ -11,6 +11,8 @@ import { DaneelError } from '../../src/errors.js'
  * - no foreign keys: a reading and its node row are written in the same transaction, and a node row is an
  *   aggregate (counters, newest message), not a parent that must exist first;
  * - `INSERT ... ON CONFLICT DO NOTHING` (SQLite >= 3.24, PostgreSQL >= 9.5) is the duplicate check.
+ * Checked by hand on PostgreSQL 15 (psql -v ON_ERROR_STOP=1): migration 1 and the SQLite store's commit
+ * statements (the ON CONFLICT inserts and upserts) run there unchanged.
  * A migration is never edited once released: a change is a new, higher-numbered migration.
  */
 export interface Migration {
