@@ -3,6 +3,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } f
 import { join } from 'node:path'
 import { DaneelError } from '../src/errors.js'
 import { ensureDir, writeFileAtomic } from '../src/fsutil.js'
+import { Lru } from '../src/lru.js'
 import type { ReplayGuard } from '../src/message/replay.js'
 
 /*
@@ -39,7 +40,7 @@ export function openReplayStore(dir: string, opts: ReplayStoreOptions = {}): Dur
   const words = window / 32
   const maxSenders = opts.maxSenders ?? 10_000
   const compactEvery = opts.compactEvery ?? 50_000
-  const senders = new Map<string, SenderWindow>()
+  const senders = new Lru<string, SenderWindow>(maxSenders)
 
   const bit = (w: SenderWindow, i: number): boolean => (((w.bits[i >>> 5] as number) >>> (i & 31)) & 1) === 1
   const set = (w: SenderWindow, i: number): void => {
@@ -58,16 +59,13 @@ export function openReplayStore(dir: string, opts: ReplayStoreOptions = {}): Dur
   }
   /** The window rule, in memory; true when fresh (and now recorded). */
   const apply = (sender: string, seq: number): boolean => {
-    let w = senders.get(sender)
+    let w = senders.get(sender) // refreshes recency: the least recently seen sender is evicted first
     if (w === undefined) {
-      if (senders.size >= maxSenders) senders.delete(senders.keys().next().value as string)
       w = { high: seq, bits: new Uint32Array(words) }
       set(w, 0)
       senders.set(sender, w)
       return true
     }
-    senders.delete(sender)
-    senders.set(sender, w)
     if (seq > w.high) {
       shift(w, seq - w.high)
       w.high = seq

@@ -1,5 +1,6 @@
 /** The demo zone: SOA, NS, DNSKEY and TLSA records, an NSEC chain, every RRset signed with a fresh ECDSA P-256 key (RFC 4034, 6605). */
 import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
+import { concatBytes } from '../../src/bytes.js'
 import { encodeRrsigHead, rrsigSignedData } from '../../src/dns/dnssec/canonical.js'
 import { keyTag } from '../../src/dns/dnssec/keys.js'
 import { canonicalCompare, isSubdomain, labelCount, type Name, nameToWire, parentName, toName } from '../../src/dns/name.js'
@@ -35,21 +36,12 @@ export interface SignedZone {
 
 const u16 = (n: number): number[] => [(n >>> 8) & 0xff, n & 0xff]
 const u32 = (n: number): number[] => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]
-const cat = (...parts: Array<Uint8Array | number[]>): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
-}
 
 export const soaRdata = (apex: Name, serial: number): Uint8Array =>
-  cat(nameToWire(`ns.${apex}`), nameToWire(`hostmaster.${apex}`), u32(serial), u32(3600), u32(600), u32(86400), u32(TTL))
+  concatBytes(nameToWire(`ns.${apex}`), nameToWire(`hostmaster.${apex}`), u32(serial), u32(3600), u32(600), u32(86400), u32(TTL))
 export const nsRdata = (target: Name): Uint8Array => nameToWire(target)
 export const tlsaRdata = (usage: number, selector: number, matching: number, data: Uint8Array): Uint8Array =>
-  cat([usage, selector, matching], data)
+  concatBytes([usage, selector, matching], data)
 export const aRdata = (ip: string): Uint8Array => Uint8Array.from(ip.split('.').map(Number))
 
 /** RFC 4034 §4.1.2 type bit maps: one window per high byte of the type, each trimmed to its last set byte. */
@@ -75,7 +67,7 @@ function dnskeyRdata(pub: KeyObject): Uint8Array {
   const jwk = pub.export({ format: 'jwk' })
   const x = Buffer.from(jwk.x as string, 'base64url')
   const y = Buffer.from(jwk.y as string, 'base64url')
-  return cat(u16(257), [3, ALG_ECDSAP256SHA256], x, y)
+  return concatBytes(u16(257), [3, ALG_ECDSAP256SHA256], x, y)
 }
 
 /** Builds and signs the zone. `records` are owner/type/rdata triples; owners must be at or under the apex. */
@@ -106,7 +98,7 @@ export function signZone(apexInput: string, records: readonly ZoneRecord[], opts
   owners.forEach((owner, i) => {
     const next = owners[(i + 1) % owners.length] as Name
     const types = [...(sets.get(owner) as Map<number, Rr[]>).keys(), TYPE.RRSIG, TYPE.NSEC]
-    add(owner, TYPE.NSEC, cat(nameToWire(next), typeBitmap(types)))
+    add(owner, TYPE.NSEC, concatBytes(nameToWire(next), typeBitmap(types)))
   })
 
   // Sign every RRset (RFC 4034 §3.1.8.1 signed data from the DNS engineer's canonicaliser).
@@ -124,7 +116,7 @@ export function signZone(apexInput: string, records: readonly ZoneRecord[], opts
       })
       // ECDSA signatures in DNSSEC are r|s, 32 bytes each (RFC 6605 §4), i.e. IEEE P1363, not DER.
       const sig = sign('sha256', rrsigSignedData(head, rrs), { key: privateKey, dsaEncoding: 'ieee-p1363' })
-      const rrsig: Rr = { name: owner, type: TYPE.RRSIG, class: CLASS_IN, ttl: TTL, rdata: cat(head, sig) }
+      const rrsig: Rr = { name: owner, type: TYPE.RRSIG, class: CLASS_IN, ttl: TTL, rdata: concatBytes(head, sig) }
       const list = byType.get(TYPE.RRSIG) ?? []
       byType.set(TYPE.RRSIG, list)
       list.push(rrsig)

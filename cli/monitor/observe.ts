@@ -1,6 +1,7 @@
 /** Gathers what the monitor and `identity check` judge: validated TLSA answers, PKIX-CD outcomes, local identity, live chains. */
 import { existsSync, readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
+import { bytesEqual } from '../../src/bytes.js'
 import type { Clock } from '../../src/clock.js'
 import type { TlsaSource } from '../../src/dane/discover.js'
 import type { HostResolver } from '../../src/dane/https-fetch.js'
@@ -58,7 +59,7 @@ export function readLocalIdentity(cryptoPath: string, name: string): LocalIdenti
     notAfter: cert.notAfter,
     keyMatches,
     aki: cert.aki,
-    selfIssued: Buffer.from(cert.subjectDer).equals(Buffer.from(cert.issuerDer)),
+    selfIssued: bytesEqual(cert.subjectDer, cert.issuerDer),
     ca: cert.basicConstraints?.ca === true,
   }
 }
@@ -67,8 +68,7 @@ export function readLocalIdentity(cryptoPath: string, name: string): LocalIdenti
 async function pkixCdOutcome(ctx: ObserveContext, name: string, t: TlsaObservation, local?: Uint8Array): Promise<true | Error> {
   if (ctx.pkixCd === undefined) return new DaneelError('ERR_PKIXCD_FETCH', 'PKIX-CD needed but no CA fetcher')
   const certs = t.records.filter((r) => (r.usage === 4 || r.usage === 3) && r.selector === 0 && r.matchingType === 0).map((r) => r.data)
-  if (local !== undefined)
-    certs.sort((a, b) => Number(Buffer.from(b).equals(Buffer.from(local))) - Number(Buffer.from(a).equals(Buffer.from(local))))
+  if (local !== undefined) certs.sort((a, b) => Number(bytesEqual(b, local)) - Number(bytesEqual(a, local)))
   if (certs.length === 0) return new DaneelError('ERR_TLSA_UNSUPPORTED', 'PKIX-CD needs a 4 0 0 or 3 0 0 record (the full certificate)')
   let first: Error | undefined
   for (const der of certs) {

@@ -1,4 +1,5 @@
 /** Just enough DER (X.690) to read and write the SPKI and PKCS#8 keys the noble provider handles. */
+import { concatBytes } from '../bytes.js'
 import { DaneelError } from '../errors.js'
 
 export interface Tlv {
@@ -79,18 +80,6 @@ export function encodeUint(n: bigint): Uint8Array {
   const bytes = bigToBytes(n)
   const pad = bytes.length === 0 || ((bytes[0] as number) & 0x80) !== 0
   return encodeTlv(0x02, pad ? concatBytes(Uint8Array.of(0), bytes) : bytes)
-}
-
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let len = 0
-  for (const p of parts) len += p.length
-  const out = new Uint8Array(len)
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
 }
 
 /** Big-endian minimal bytes of a non-negative BigInt (empty for 0); `size` left-pads to a fixed length. */

@@ -1,6 +1,8 @@
 /** SPKI (RFC 5280 §4.1.2.7) and PKCS#8 (RFC 5958) for P-256, Ed25519, X25519 and RSA, without node:crypto. */
+
+import { concatBytes } from '../bytes.js'
 import { DaneelError } from '../errors.js'
-import { children, concatBytes, contents, encodeTlv, encodeUint, expectTag, hex, readTop, readUint, type Tlv } from './der.js'
+import { children, contents, encodeTlv, encodeUint, expectTag, hex, readTop, readUint, type Tlv } from './der.js'
 import type { KeyKind } from './provider.js'
 import { type RsaPrivate, type RsaPublic, rsaPublic } from './rsa.js'
 

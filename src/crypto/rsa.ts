@@ -1,8 +1,9 @@
 /** Pure-JS RSA for the noble provider (RFC 8017): RS256 and PS256 verify, RS256 sign, RSA-OAEP-256, with BigInt. */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { randomBytes } from '@noble/hashes/utils.js'
+import { concatBytes, constantTimeEqual } from '../bytes.js'
 import { DaneelError } from '../errors.js'
-import { bigToBytes, bytesToBig, concatBytes } from './der.js'
+import { bigToBytes, bytesToBig } from './der.js'
 
 // BigInt arithmetic is not constant-time, so private operations are blinded (RFC 8017 §5.1.2 note; Kocher 1996)
 // and the node provider, which uses OpenSSL, stays the default. Noble has no RSA; the valimail profile needs it.
@@ -91,13 +92,6 @@ function pkcs1v15Encoding(k: number, data: Uint8Array): Uint8Array {
   return em
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  let acc = 0
-  for (let i = 0; i < a.length; i++) acc |= (a[i] as number) ^ (b[i] as number)
-  return acc === 0
-}
-
 /** RSASSA-PKCS1-v1_5 with SHA-256 (RS256). */
 export function rs256Sign(key: RsaPrivate, data: Uint8Array): Uint8Array {
   return bigToBytes(privateOp(key, bytesToBig(pkcs1v15Encoding(key.k, data))), key.k)
@@ -107,7 +101,7 @@ export function rs256Verify(key: RsaPublic, data: Uint8Array, sig: Uint8Array): 
   if (sig.length !== key.k) return false
   const s = bytesToBig(sig)
   if (s >= key.n) return false
-  return equalBytes(bigToBytes(modPow(s, key.e, key.n), key.k), pkcs1v15Encoding(key.k, data))
+  return constantTimeEqual(bigToBytes(modPow(s, key.e, key.n), key.k), pkcs1v15Encoding(key.k, data))
 }
 
 /** RSASSA-PSS verify with SHA-256, MGF1-SHA-256 and a 32-byte salt (PS256, RFC 7518 §3.5; RFC 8017 §9.1.2). */
@@ -132,7 +126,7 @@ export function ps256Verify(key: RsaPublic, data: Uint8Array, sig: Uint8Array): 
   for (let i = 0; i < psLen; i++) if (db[i] !== 0) return false
   if (db[psLen] !== 1) return false
   const mPrime = concatBytes(new Uint8Array(8), sha256(data), db.subarray(db.length - sLen))
-  return equalBytes(sha256(mPrime), h)
+  return constantTimeEqual(sha256(mPrime), h)
 }
 
 const EMPTY_LABEL_HASH = sha256(new Uint8Array(0))

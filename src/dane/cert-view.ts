@@ -1,4 +1,5 @@
 /** The certificate facts PKIX-CD and DANE discovery need (RFC 5280 §4.2.1), from src/x509/cert.ts. */
+import { bytesEqual } from '../bytes.js'
 import { DaneelError } from '../errors.js'
 import { type Certificate, parseCertificate, verifyCertificateSignature } from '../x509/cert.js'
 
@@ -40,7 +41,7 @@ export function viewCertificate(der: Uint8Array): CertView {
     if (err instanceof DaneelError) throw err
     throw new DaneelError('ERR_CERT_INVALID', 'not a certificate', { cause: err })
   }
-  const selfIssued = Buffer.from(cert.subjectDer).equals(Buffer.from(cert.issuerDer))
+  const selfIssued = bytesEqual(cert.subjectDer, cert.issuerDer)
   const keyCertSign = cert.keyUsage === undefined ? undefined : cert.keyUsage.has('keyCertSign')
   return {
     der,

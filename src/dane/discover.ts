@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js'
 import type { ValidationStatus } from '../dns/types.js'
 import { DaneelError, isDaneelError } from '../errors.js'
 import type { Logger } from '../log.js'
+import { Lru } from '../lru.js'
 import type { HttpsFetcher } from './https-fetch.js'
 import { createPkixCd, type PkixCd } from './pkix-cd.js'
 import type { TlsaRecord } from './types.js'
@@ -74,7 +75,7 @@ export function createPeerDirectory(opts: PeerDirectoryOptions): PeerDirectory {
   const maxTtl = opts.cacheTtlMs ?? 300_000
   const maxEntries = opts.maxEntries ?? 1024
   const pkix = opts.pkixCd ?? (opts.fetchCa === undefined ? undefined : createPkixCd({ fetchCa: opts.fetchCa, clock: opts.clock }))
-  const cache = new Map<string, PeerIdentity>()
+  const cache = new Lru<string, PeerIdentity>(maxEntries)
   const inflight = new Map<string, Promise<PeerIdentity>>()
 
   const viaDnssec = (name: string, records: TlsaRecord[], ttl: number): PeerIdentity => {
@@ -149,13 +150,11 @@ export function createPeerDirectory(opts: PeerDirectoryOptions): PeerDirectory {
   return {
     async lookup(rawName) {
       const name = normalName(rawName)
-      const hit = cache.get(name)
+      const hit = cache.peek(name)
       if (hit !== undefined && hit.expiresAt > opts.clock.now()) return hit
       const running = inflight.get(name)
       if (running !== undefined) return running
       const p = discover(name).then((id) => {
-        cache.delete(name)
-        if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string)
         cache.set(name, id)
         return id
       })

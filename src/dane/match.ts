@@ -1,6 +1,7 @@
 /** Matches a certificate chain against a whole TLSA RRset (RFC 6698 §2.1, RFC 7671 §5, §9), OpenSSL's precedence. */
+
+import { bytesEqual } from '../bytes.js'
 import { type Certificate, parseCertificate, verifyCertificateSignature } from '../x509/cert.js'
-import { bytesEqual } from '../x509/hex.js'
 import { buildPkixPath, checkPathBelow, findIssuer, MAX_PATH_LENGTH } from '../x509/path.js'
 import { certificateMatchesName } from './cert-name.js'
 import { DIGEST_LENGTH, isTlsaMatchingType, isTlsaSelector, isTlsaUsage, matchingData, selectedBytes } from './tlsa.js'

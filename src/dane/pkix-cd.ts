@@ -1,7 +1,9 @@
 /** PKIX-CD: authenticate a certificate by a chain to its zone owner's CA, fetched over Web-PKI HTTPS (MISSION "PKIX-CD"). */
 
+import { bytesEqual } from '../bytes.js'
 import type { Clock } from '../clock.js'
 import { DaneelError } from '../errors.js'
+import { Lru } from '../lru.js'
 import { type CertView, isIssuedBy, viewCertificate } from './cert-view.js'
 import type { HttpsFetcher } from './https-fetch.js'
 import { identityDomain } from './names.js'
@@ -32,9 +34,6 @@ export function certificatesFromPem(text: string): Uint8Array[] {
   }
   return out
 }
-
-const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
-  a !== undefined && b !== undefined && Buffer.from(a).equals(Buffer.from(b))
 
 function checkDates(c: CertView, what: string, now: number): void {
   if (c.unknownCritical.length > 0)
@@ -76,7 +75,7 @@ export function verifyPkixCdChain(
   for (;;) {
     // the issuer: its SKI equals the child's AKI when both exist, and its key verifies the child's signature
     const issuer = pool.find(
-      (c) => !cas.includes(c) && (child.aki === undefined || c.ski === undefined || sameBytes(c.ski, child.aki)) && isIssuedBy(child, c),
+      (c) => !cas.includes(c) && (child.aki === undefined || c.ski === undefined || bytesEqual(c.ski, child.aki)) && isIssuedBy(child, c),
     )
     if (issuer === undefined) break
     const depth = cas.length + 1
@@ -117,11 +116,11 @@ export interface PkixCd {
 export function createPkixCd(opts: PkixCdOptions): PkixCd {
   const ttl = opts.cacheTtlMs ?? PKIXCD_CACHE_TTL_MS
   const max = opts.maxCacheEntries ?? 256
-  const cache = new Map<string, { cas: CertView[]; until: number }>()
+  const cache = new Lru<string, { cas: CertView[]; until: number }>(max)
   const inflight = new Map<string, Promise<CertView[]>>()
 
   const fetchCas = async (url: string): Promise<CertView[]> => {
-    const hit = cache.get(url)
+    const hit = cache.peek(url)
     if (hit !== undefined && hit.until > opts.clock.now()) return hit.cas
     const running = inflight.get(url)
     if (running !== undefined) return running
@@ -129,7 +128,6 @@ export function createPkixCd(opts: PkixCdOptions): PkixCd {
       const body = await opts.fetchCa(url)
       const cas = certificatesFromPem(Buffer.from(body).toString('latin1')).map((d) => viewCertificate(d))
       if (cas.length === 0) throw new DaneelError('ERR_PKIXCD_FETCH', `${url}: no PEM certificate in the answer`)
-      if (cache.size >= max) cache.delete(cache.keys().next().value as string)
       cache.set(url, { cas, until: opts.clock.now() + ttl })
       return cas
     })()

@@ -1,6 +1,7 @@
 /** The answer cache: TTL (clamped), negative caching (RFC 2308), bounded LRU, serve-stale (RFC 8767), coalesced loads. */
 import type { Clock } from '../clock.js'
 import { type DaneelError, isDaneelError } from '../errors.js'
+import { Lru } from '../lru.js'
 import type { DnsAnswer } from './types.js'
 
 export interface CacheOptions {
@@ -42,7 +43,7 @@ export function createCache(opts: CacheOptions): DnsCache {
   const maxTtl = opts.maxTtl ?? 86400
   const maxNeg = opts.maxNegativeTtl ?? 3600
   const maxStale = opts.maxStale ?? 86400
-  const entries = new Map<string, Entry>()
+  const entries = new Lru<string, Entry>(max)
   const inflight = new Map<string, Promise<DnsAnswer>>()
   const now = (): number => opts.clock.now()
 
@@ -51,19 +52,16 @@ export function createCache(opts: CacheOptions): DnsCache {
     if (a.status === 'bogus' || a.status === 'indeterminate') return a
     const ttl = Math.max(minTtl, Math.min(a.ttl, a.negative === undefined ? maxTtl : maxNeg))
     if (ttl <= 0) return a
-    entries.delete(key)
-    while (entries.size >= max) entries.delete(entries.keys().next().value as string)
     entries.set(key, { answer: { ...a, ttl }, expiresAt: now() + ttl * 1000, staleUntil: now() + (ttl + maxStale) * 1000 })
     return { ...a, ttl }
   }
 
   return {
     resolve(key, load) {
-      const e = entries.get(key)
+      const e = entries.peek(key)
       const t = now()
       if (e !== undefined && e.expiresAt > t) {
-        entries.delete(key) // LRU: re-insert at the young end
-        entries.set(key, e)
+        entries.get(key) // a fresh hit becomes the most recently used
         return Promise.resolve({ ...e.answer, ttl: Math.ceil((e.expiresAt - t) / 1000), source: 'cache' })
       }
       const running = inflight.get(key)
@@ -71,7 +69,7 @@ export function createCache(opts: CacheOptions): DnsCache {
       const p = load().then(
         (a) => store(key, a),
         (err: unknown) => {
-          const old = entries.get(key)
+          const old = entries.peek(key)
           const transient = isDaneelError(err, 'ERR_DNS_TIMEOUT') || isDaneelError(err, 'ERR_DNS_SERVFAIL')
           if (old !== undefined && transient && old.staleUntil > now()) {
             return {

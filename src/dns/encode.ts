@@ -1,5 +1,6 @@
 /** DNS message encoding (RFC 1035 §4.1, RFC 6891 §6): queries with EDNS0 and DO, and whole messages without compression. */
 import { randomInt } from 'node:crypto'
+import { concatBytes } from '../bytes.js'
 import { EDNS_UDP_SIZE, FLAG, TYPE } from './constants.js'
 import { type Name, nameToWire } from './name.js'
 import type { Message } from './wire.js'
@@ -66,11 +67,5 @@ export function encodeMessage(m: Message): Uint8Array {
     dv.setUint32(5, ((m.rcode >> 4) << 24) | (m.edns.dnssecOk ? 0x8000 : 0))
     parts.push(opt)
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
+  return concatBytes(...parts)
 }

@@ -1,4 +1,5 @@
 /** DNS messages (RFC 1035 §4, RFC 6891 EDNS0): a strict, bounds-checked decoder that keeps RDATA in canonical form; re-exports the encoders. */
+import { concatBytes } from '../bytes.js'
 import { DaneelError } from '../errors.js'
 import { TYPE } from './constants.js'
 import { type Name, nameFromLabels } from './name.js'
@@ -148,13 +149,7 @@ function canonicalRdata(buf: Uint8Array, off: number, len: number, type: number)
   }
   if (pos > end) fail('RDATA overrun')
   parts.push(buf.subarray(pos, end))
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
+  return concatBytes(...parts)
 }
 
 /** Decodes a DNS message; throws ERR_DNS_FORMAT on anything malformed (garbage never crashes the caller). */

@@ -1,5 +1,6 @@
 /** Opening a sealed message, strictly and in an order that spends nothing on untrusted senders (MISSION wire format). */
 import type { KeyObject } from 'node:crypto'
+import { bytesEqual } from '../bytes.js'
 import type { Clock } from '../clock.js'
 import { concatKdfOtherInfo } from '../crypto/kdf.js'
 import type { CryptoProvider, PrivateKey, PublicKey } from '../crypto/provider.js'
@@ -9,6 +10,7 @@ import { type JsonObject, parseJsonObject } from '../jose/json.js'
 import { decryptJwe, parseJwe } from '../jose/jwe.js'
 import { parseJws } from '../jose/jws.js'
 import { checkJweHeader, checkJwsHeader, jwsAlgFits, type ProfileName, profileForRecipient, type Serialization } from '../jose/profiles.js'
+import { Lru } from '../lru.js'
 import { checkClaims } from './claims.js'
 import type { ReplayGuard } from './replay.js'
 import { isTrustedSender, normalizeName, parseX5u } from './x5u.js'
@@ -76,10 +78,6 @@ function importRecipient(provider: CryptoProvider, key: PrivateKey | KeyObject |
   return provider.importPrivateKey(key as KeyObject)
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0
-}
-
 export function createOpener(opts: OpenerOptions): Opener {
   const { provider, clock, replay } = opts
   const me = normalizeName(opts.recipientName)
@@ -95,26 +93,24 @@ export function createOpener(opts: OpenerOptions): Opener {
   const maxAgeMs = opts.maxAgeMs ?? 600_000
   const maxSkewMs = opts.maxSkewMs ?? 60_000
   const otherInfo = concatKdfOtherInfo(ourProfile.enc, ourProfile.cekLength * 8)
-  const keys = new Map<string, { spki: Uint8Array; key: PublicKey }[]>()
+  const keys = new Lru<string, { spki: Uint8Array; key: PublicKey }[]>(KEY_CACHE_SIZE)
 
   // Parsed x5u values: a receiver sees the same few senders again and again (a valid parse only, bounded).
-  const names = new Map<string, string>()
+  const names = new Lru<string, string>(KEY_CACHE_SIZE)
   function nameOf(x5u: string): string {
-    const hit = names.get(x5u)
+    const hit = names.peek(x5u)
     if (hit !== undefined) return hit
     const name = parseX5u(x5u)
-    if (names.size >= KEY_CACHE_SIZE) names.delete(names.keys().next().value as string)
     names.set(x5u, name)
     return name
   }
 
   /** The sender's imported keys, in the order given; re-imported only when the published set changes. */
   function senderKeys(name: string, spkis: readonly Uint8Array[]): PublicKey[] {
-    const hit = keys.get(name)
-    if (hit !== undefined && hit.length === spkis.length && hit.every((h, i) => sameBytes(h.spki, spkis[i] as Uint8Array)))
+    const hit = keys.peek(name)
+    if (hit !== undefined && hit.length === spkis.length && hit.every((h, i) => bytesEqual(h.spki, spkis[i] as Uint8Array)))
       return hit.map((h) => h.key)
     const entries = spkis.map((spki) => ({ spki: Uint8Array.from(spki), key: provider.importPublicKey(spki) }))
-    if (keys.size >= KEY_CACHE_SIZE) keys.delete(keys.keys().next().value as string)
     keys.set(name, entries)
     return entries.map((e) => e.key)
   }

@@ -1,4 +1,5 @@
 /** Replay protection for (sender, seq): the ReplayGuard interface and a bounded in-memory sliding window (RFC 4303 §3.4.3 style). */
+import { Lru } from '../lru.js'
 
 export interface ReplayGuard {
   /** True when `seq` is fresh for `sender`, and records it; false for a replay or a number too far behind. */
@@ -27,7 +28,7 @@ interface SenderWindow {
 export function createReplayWindow(opts: WindowOptions = {}): ReplayGuard & { size(): number } {
   const window = Math.max(32, Math.ceil((opts.window ?? 1024) / 32) * 32)
   const maxSenders = opts.maxSenders ?? 10_000
-  const senders = new Map<string, SenderWindow>()
+  const senders = new Lru<string, SenderWindow>(maxSenders)
   const words = window / 32
   const slot = (n: number): number => n % window
   const testBit = (w: SenderWindow, n: number): boolean => {
@@ -45,17 +46,14 @@ export function createReplayWindow(opts: WindowOptions = {}): ReplayGuard & { si
   return {
     check(sender, seq) {
       if (!Number.isSafeInteger(seq) || seq < 0) return false
+      // get() refreshes recency: the least recently seen sender is the one evicted
       let w = senders.get(sender)
       if (w === undefined) {
-        if (senders.size >= maxSenders) senders.delete(senders.keys().next().value as string)
         w = { high: seq, bits: new Uint32Array(words) }
         setBit(w, seq)
         senders.set(sender, w)
         return true
       }
-      // Refresh recency (Map keeps insertion order: the first key is the least recently seen).
-      senders.delete(sender)
-      senders.set(sender, w)
       if (seq > w.high) {
         // Slots between the old and the new mark now stand for new numbers: clear them.
         if (seq - w.high >= window) w.bits.fill(0)

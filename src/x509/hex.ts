@@ -1,4 +1,4 @@
-/** Hex and byte helpers shared by x509 and dane: strict decoding (ERR_HEX_INVALID), constant-free comparisons. */
+/** Hex helpers shared by x509 and dane: lower-case encoding, strict decoding (ERR_HEX_INVALID). */
 import { DaneelError } from '../errors.js'
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
@@ -19,24 +19,4 @@ export function fromHex(text: string): Uint8Array {
   if (clean.length % 2 !== 0) throw new DaneelError('ERR_HEX_INVALID', `hex has an odd number of digits (${clean.length})`)
   if (!/^[0-9a-fA-F]*$/.test(clean)) throw new DaneelError('ERR_HEX_INVALID', 'hex contains a character that is not 0-9 or a-f')
   return new Uint8Array(Buffer.from(clean, 'hex'))
-}
-
-/** Byte equality (public data only; no secret comparisons go through here). */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
-/** Concatenates byte arrays. */
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let n = 0
-  for (const p of parts) n += p.length
-  const out = new Uint8Array(n)
-  let off = 0
-  for (const p of parts) {
-    out.set(p, off)
-    off += p.length
-  }
-  return out
 }

@@ -1,8 +1,8 @@
 /** Private keys: generate (P-256, Ed25519, RSA-2048), read PKCS#8 / PKCS#1 / SEC1 PEM, write PKCS#8, match to certs. */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { bytesEqual } from '../bytes.js'
 import { DaneelError } from '../errors.js'
 import type { Certificate } from './cert.js'
-import { bytesEqual } from './hex.js'
 import { type PemBlock, pemBlocks, pemEncode } from './pem.js'
 import type { KeyType } from './spki.js'
 

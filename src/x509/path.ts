@@ -1,6 +1,7 @@
 /** Certification path checks (RFC 5280 §6.1, simplified): issuer search, CA/pathLen/keyUsage/date checks, PKIX path to anchors. */
+
+import { bytesEqual } from '../bytes.js'
 import { type Certificate, verifyCertificateSignature } from './cert.js'
-import { bytesEqual } from './hex.js'
 
 /** Longest path we build: deeper chains are not used by devices and bound the work an attacker can cause. */
 export const MAX_PATH_LENGTH = 8

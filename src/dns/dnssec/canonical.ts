@@ -1,4 +1,5 @@
 /** RFC 4034 §6 canonical form and §3.1.8.1 RRSIG signed data; exported for anyone who signs or verifies (the demo signs with it). */
+import { concatBytes } from '../../bytes.js'
 import { canonicalCompare, compareBytes, labelCount, type Name, nameToWire, suffixName } from '../name.js'
 import type { Rr } from '../wire.js'
 
@@ -71,14 +72,7 @@ export function rrsigSignedData(head: Uint8Array | RrsigFields, rrs: readonly Rr
   const labels = h[3] as number
   const ttl = ((h[4] as number) * 2 ** 24 + ((h[5] as number) << 16) + ((h[6] as number) << 8) + (h[7] as number)) >>> 0
   const parts = canonicalOrder(rrs).map((rr) => canonicalRr(signedOwner(rr.name, labels), rr.type, rr.class, ttl, rr.rdata))
-  const out = new Uint8Array(h.length + parts.reduce((n, p) => n + p.length, 0))
-  out.set(h, 0)
-  let o = h.length
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
+  return concatBytes(h, ...parts)
 }
 
 /** Sorts names in RFC 4034 §6.1 canonical order (NSEC chains follow it). */

@@ -1,6 +1,8 @@
 /** The chain of trust (RFC 4035 §5): anchor → DNSKEY → DS → DNSKEY ... to a zone's keys, or a proof that a delegation is unsigned. */
+import { bytesEqual } from '../../bytes.js'
 import type { Clock } from '../../clock.js'
 import { isDaneelError } from '../../errors.js'
+import { Lru } from '../../lru.js'
 import { isSubdomain, type Name, nameFromLabels, nameLabels } from '../name.js'
 import { parseDnskey, parseDs, parseRrsig } from '../rdata.js'
 import { findRrset, groupRrsets, type RrsetGroup } from '../rrsets.js'
@@ -22,8 +24,6 @@ type DsResult =
   | { kind: 'unsigned-delegation'; reason: string }
   | { kind: 'not-a-cut'; nxdomain: boolean }
   | { kind: 'fail'; status: 'insecure' | 'bogus' | 'indeterminate'; reason: string }
-
-const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i])
 
 /** Verifies every RRset of a negative answer's authority section with the zone's keys, then checks the denial proof. */
 export function proveDenial(
@@ -55,19 +55,17 @@ export interface Chain {
 export function createChain(opts: { fetch: Fetch; anchors: TrustAnchor[]; clock: Clock; maxEntries?: number }): Chain {
   const { anchors, clock } = opts
   const max = opts.maxEntries ?? 1024
-  const memo = new Map<string, { p: Promise<unknown>; until: number }>()
+  const memo = new Lru<string, { p: Promise<unknown>; until: number }>(max)
 
   /** Memoises a chain step by key until its TTL (indeterminate results are not kept; bogus for 5 s). */
   const once = <T>(key: string, ttlOf: (v: T) => number, make: () => Promise<T>): Promise<T> => {
-    const hit = memo.get(key)
+    const hit = memo.peek(key)
     if (hit !== undefined && hit.until > clock.now()) return hit.p as Promise<T>
     const p = make()
-    memo.delete(key)
-    if (memo.size >= max) memo.delete(memo.keys().next().value as string)
     memo.set(key, { p, until: Number.POSITIVE_INFINITY })
     p.then(
       (v) => {
-        const e = memo.get(key)
+        const e = memo.peek(key)
         if (e?.p === p) e.until = clock.now() + ttlOf(v) * 1000
       },
       () => memo.delete(key),
@@ -116,13 +114,13 @@ export function createChain(opts: { fetch: Fetch; anchors: TrustAnchor[]; clock:
     const trusted = g.rrs.filter((k) => {
       // RFC 5011 §2.1: a key with the REVOKE bit is never a trust anchor or a secure entry point.
       if ((parseDnskey(k.rdata).flags & 0x0080) !== 0) return false
-      if (anchorKeys.some((a) => equalBytes(a.rdata, k.rdata))) return true
+      if (anchorKeys.some((a) => bytesEqual(a.rdata, k.rdata))) return true
       const tag = keyTag(k.rdata)
       const alg = parseDnskey(k.rdata).algorithm
       return usable.some((d) => {
         const p = parseDs(d.rdata)
         const digest = p.keyTag === tag && p.algorithm === alg ? dsDigest(zone, k.rdata, p.digestType) : undefined
-        return digest !== undefined && equalBytes(digest, p.digest)
+        return digest !== undefined && bytesEqual(digest, p.digest)
       })
     })
     if (trusted.length === 0)

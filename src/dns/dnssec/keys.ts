@@ -1,5 +1,6 @@
 /** DNSKEY handling: key tags (RFC 4034 App. B), DS digests (RFC 4034 §5.1.4, RFC 4509, RFC 6605), key import and signature checks. */
 import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto'
+import { Lru } from '../../lru.js'
 import { type Name, nameToWire } from '../name.js'
 import { parseDnskey } from '../rdata.js'
 
@@ -77,13 +78,13 @@ function importKey(algorithm: number, key: Uint8Array): KeyObject | undefined {
 }
 
 // Imported keys by RDATA: a zone's DNSKEY set is reused for every answer, and importing costs more than verifying.
-const keyCache = new Map<string, KeyObject | null>()
 const KEY_CACHE_MAX = 512
+const keyCache = new Lru<string, KeyObject | null>(KEY_CACHE_MAX)
 
 /** The node:crypto public key for DNSKEY RDATA, or undefined when the algorithm is unsupported or the key malformed. */
 export function dnskeyPublicKey(rdata: Uint8Array): KeyObject | undefined {
   const id = Buffer.from(rdata).toString('base64')
-  const hit = keyCache.get(id)
+  const hit = keyCache.peek(id)
   if (hit !== undefined) return hit ?? undefined
   const k = parseDnskey(rdata)
   let obj: KeyObject | undefined
@@ -92,7 +93,6 @@ export function dnskeyPublicKey(rdata: Uint8Array): KeyObject | undefined {
   } catch {
     obj = undefined
   }
-  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string)
   keyCache.set(id, obj ?? null)
   return obj
 }
