@@ -5,9 +5,10 @@ import { createPeerDirectory } from '../../src/dane/discover.js'
 import { resolverHostLookup } from '../../src/dane/host-resolver.js'
 import { createHttpsFetcher } from '../../src/dane/https-fetch.js'
 import { createPkixCd } from '../../src/dane/pkix-cd.js'
+import { decodeTlsaRdata, MATCHING_NAMES, SELECTOR_NAMES, USAGE_NAMES } from '../../src/dane/tlsa.js'
 import { loadTrustAnchors } from '../../src/dns/dnssec/anchors.js'
 import { toName } from '../../src/dns/name.js'
-import { parseTlsa, rdataToText } from '../../src/dns/rdata.js'
+import { rdataToText } from '../../src/dns/rdata.js'
 import { createResolver, systemServers } from '../../src/dns/resolver.js'
 import type { DnsAnswer } from '../../src/dns/types.js'
 import { type Rr, rcodeToString, TYPE, typeFromString, typeToString } from '../../src/dns/wire.js'
@@ -36,19 +37,15 @@ ${SETTINGS_HELP}`
 
 const OPTIONS = { ...SETTINGS_OPTIONS, type: { type: 'string' }, json: { type: 'boolean' }, timeout: { type: 'string' } } as const
 
-const USAGE = ['PKIX-TA', 'PKIX-EE', 'DANE-TA', 'DANE-EE', 'PKIX-CD']
-const SELECTOR = ['Cert', 'SPKI']
-const MATCHING = ['Full', 'SHA2-256', 'SHA2-512']
-
 /** One record as data: its text, and for TLSA the fields named (RFC 7218) and a certificate summarised. */
 function describe(rr: Rr): Record<string, unknown> {
   const out: Record<string, unknown> = { name: rr.name, type: typeToString(rr.type), ttl: rr.ttl, data: rdataToText(rr) }
   if (rr.type !== TYPE.TLSA) return out
   try {
-    const t = parseTlsa(rr.rdata)
-    out.usage = `${t.usage} ${USAGE[t.usage] ?? '?'}`
-    out.selector = `${t.selector} ${SELECTOR[t.selector] ?? '?'}`
-    out.matchingType = `${t.matchingType} ${MATCHING[t.matchingType] ?? '?'}`
+    const t = decodeTlsaRdata(rr.rdata)
+    out.usage = `${t.usage} ${USAGE_NAMES[t.usage]}`
+    out.selector = `${t.selector} ${SELECTOR_NAMES[t.selector]}`
+    out.matchingType = `${t.matchingType} ${MATCHING_NAMES[t.matchingType]}`
     if (t.selector === 0 && t.matchingType === 0) {
       const x = new X509Certificate(t.data)
       out.certificate = {

@@ -11,7 +11,8 @@ import type { TlsaRecord } from './types.js'
 
 /** What discovery needs from the resolver (src/dns/resolver.ts `createResolver(...)`). */
 export interface TlsaSource {
-  lookupTlsa(name: string): Promise<{ records: TlsaRecord[]; status: ValidationStatus; reason: string; ttl: number }>
+  /** `unusable`: records of the RRset that did not decode (malformed, or parameters we do not know), left out of `records`. */
+  lookupTlsa(name: string): Promise<{ records: TlsaRecord[]; status: ValidationStatus; reason: string; ttl: number; unusable?: number }>
 }
 
 export interface PeerIdentity {
@@ -97,7 +98,10 @@ export function createPeerDirectory(opts: PeerDirectoryOptions): PeerDirectory {
     return id
   }
 
-  const viaPkixCd = async (name: string, records: TlsaRecord[], ttl: number): Promise<PeerIdentity> => {
+  const viaPkixCd = async (name: string, records: TlsaRecord[], ttl: number, status: ValidationStatus): Promise<PeerIdentity> => {
+    // a provably unsigned answer can only be authenticated by PKIX-CD; without it there is nothing to trust
+    if (pkix === undefined && status === 'insecure' && !opts.noDnssec)
+      throw new DaneelError('ERR_DNSSEC_INSECURE', `${name}: the TLSA answer is provably unsigned and PKIX-CD is not configured`)
     if (pkix === undefined) throw new DaneelError('ERR_PKIXCD_FETCH', `${name}: PKIX-CD needed but no CA fetcher configured`)
     const certs = records.filter((r) => (r.usage === 4 || r.usage === 3) && r.selector === 0 && r.matchingType === 0)
     if (certs.length === 0)
@@ -142,9 +146,11 @@ export function createPeerDirectory(opts: PeerDirectoryOptions): PeerDirectory {
     // fail closed: only secure answers are used as such, only provably insecure ones (or NO_DNSSEC) go to PKIX-CD
     if (!opts.noDnssec && status === 'bogus') throw new DaneelError('ERR_DNSSEC_BOGUS', `${name}: ${reason}`)
     if (!opts.noDnssec && status === 'indeterminate') throw new DaneelError('ERR_DNSSEC_INDETERMINATE', `${name}: ${reason}`)
+    if (records.length === 0 && (answer.unusable ?? 0) > 0)
+      throw new DaneelError('ERR_TLSA_UNSUPPORTED', `${name}: none of the ${answer.unusable} TLSA record(s) is usable (${status})`)
     if (records.length === 0) throw new DaneelError('ERR_TLSA_NONE', `${name}: no TLSA records published (${status})`)
     if (!opts.noDnssec && status === 'secure') return viaDnssec(name, records, ttl)
-    return viaPkixCd(name, records, ttl)
+    return viaPkixCd(name, records, ttl, status)
   }
 
   return {

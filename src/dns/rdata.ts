@@ -1,6 +1,6 @@
-/** Typed views of the RDATA the resolver and validator read (RFC 4034 §2-4, RFC 5155 §3, RFC 6698 §2), and text for display. */
+/** Typed views of the RDATA the resolver and validator read (RFC 4034 §2-4, RFC 5155 §3), and text for display (TLSA decoded by src/dane/tlsa.ts). */
 import dnsPacket from 'dns-packet'
-import type { TlsaRecord } from '../dane/types.js'
+import { decodeTlsaRdata } from '../dane/tlsa.js'
 import { DaneelError } from '../errors.js'
 import type { Name } from './name.js'
 import { type Rr, readName, TYPE, typeToString } from './wire.js'
@@ -36,6 +36,7 @@ export function parseDs(rd: Uint8Array): Ds {
 export interface Rrsig {
   typeCovered: number
   algorithm: number
+  /** Labels of the owner, not counting the root or a leading "*" (RFC 4034 §3.1.3). */
   labels: number
   originalTtl: number
   /** Seconds since the epoch as 32-bit serial numbers (RFC 4034 §3.1.5, compared with RFC 1982 arithmetic). */
@@ -117,16 +118,6 @@ export function parseNsec3(rd: Uint8Array): Nsec3 {
   }
 }
 
-export function parseTlsa(rd: Uint8Array): TlsaRecord {
-  if (rd.length < 4) bad('TLSA')
-  return {
-    usage: rd[0] as TlsaRecord['usage'],
-    selector: rd[1] as TlsaRecord['selector'],
-    matchingType: rd[2] as TlsaRecord['matchingType'],
-    data: rd.slice(3),
-  }
-}
-
 /** The target of a CNAME or DNAME. */
 export const parseTarget = (rd: Uint8Array): Name => readName(rd, 0, { compression: false }).name
 
@@ -172,7 +163,7 @@ export function rdataToText(rr: Rr): string {
   try {
     switch (rr.type) {
       case TYPE.TLSA: {
-        const t = parseTlsa(rd)
+        const t = decodeTlsaRdata(rd)
         return `${t.usage} ${t.selector} ${t.matchingType} ${hex(t.data)}`
       }
       case TYPE.DNSKEY: {

@@ -1,6 +1,7 @@
 /** The stub resolver: servers with timeouts and retries, UDP then TCP on truncation, cache, DNSSEC validation or DNSSEC=resolver. */
 import { readFileSync } from 'node:fs'
 import type { Clock } from '../clock.js'
+import { decodeTlsaRdata } from '../dane/tlsa.js'
 import type { TlsaRecord } from '../dane/types.js'
 import { DaneelError } from '../errors.js'
 import { createCache, type DnsCache } from './cache.js'
@@ -8,7 +9,7 @@ import type { TrustAnchor } from './dnssec/anchors.js'
 import { createChain } from './dnssec/chain.js'
 import { createValidator, worse } from './dnssec/validator.js'
 import { type Name, toName } from './name.js'
-import { parseTarget, parseTlsa } from './rdata.js'
+import { parseTarget } from './rdata.js'
 import { findRrset } from './rrsets.js'
 import { formatServer, matchesQuery, netTransport, parseServer, type ServerAddress, type Transport } from './transport.js'
 import type { DnsAnswer } from './types.js'
@@ -32,7 +33,15 @@ export interface ResolverOptions {
 
 export interface Resolver {
   query(name: string, type: number): Promise<DnsAnswer>
-  lookupTlsa(name: string): Promise<{ records: TlsaRecord[]; status: DnsAnswer['status']; reason: string; ttl: number; answer: DnsAnswer }>
+  lookupTlsa(name: string): Promise<{
+    records: TlsaRecord[]
+    /** Records of the RRset that do not decode (RFC 6698 §4.1: unusable), left out of `records`. */
+    unusable: number
+    status: DnsAnswer['status']
+    reason: string
+    ttl: number
+    answer: DnsAnswer
+  }>
   /** Counters for tests and benchmarks. */
   readonly stats: { sent: number; tcp: number }
 }
@@ -193,14 +202,15 @@ export function createResolver(opts: ResolverOptions): Resolver {
     async lookupTlsa(name) {
       const answer = await resolve(toName(name), TYPE.TLSA, 0)
       const records: TlsaRecord[] = []
+      let unusable = 0
       for (const rr of answer.rrset) {
         try {
-          records.push(parseTlsa(rr.rdata))
+          records.push(decodeTlsaRdata(rr.rdata))
         } catch {
-          // RFC 6698 §4.1: a malformed record is unusable and skipped; the rest of the RRset still counts
+          unusable++ // RFC 6698 §4.1: a malformed record, or one with unknown parameters, is unusable and skipped; the rest of the RRset still counts
         }
       }
-      return { records, status: answer.status, reason: answer.reason, ttl: answer.ttl, answer }
+      return { records, unusable, status: answer.status, reason: answer.reason, ttl: answer.ttl, answer }
     },
   }
 }

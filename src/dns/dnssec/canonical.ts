@@ -1,23 +1,14 @@
 /** RFC 4034 §6 canonical form and §3.1.8.1 RRSIG signed data; exported for anyone who signs or verifies (the demo signs with it). */
 import { concatBytes } from '../../bytes.js'
 import { canonicalCompare, compareBytes, labelCount, type Name, nameToWire, suffixName } from '../name.js'
+import type { Rrsig } from '../rdata.js'
 import type { Rr } from '../wire.js'
 
-export interface RrsigFields {
-  typeCovered: number
-  algorithm: number
-  /** Labels of the owner, not counting the root or a leading "*" (RFC 4034 §3.1.3). */
-  labels: number
-  originalTtl: number
-  /** Seconds since the epoch (mod 2^32). */
-  expiration: number
-  inception: number
-  keyTag: number
-  signer: Name
-}
+/** The RRSIG fields that go before the signature: what a signer chooses (the decoder's `Rrsig` less what it derives). */
+export type RrsigHead = Omit<Rrsig, 'signature' | 'head'>
 
 /** RRSIG RDATA without the signature field, signer name lower-cased (RFC 4034 §3.1.8.1, §6.2). */
-export function encodeRrsigHead(f: RrsigFields): Uint8Array {
+export function encodeRrsigHead(f: RrsigHead): Uint8Array {
   const signer = nameToWire(f.signer)
   const out = new Uint8Array(18 + signer.length)
   const dv = new DataView(out.buffer)
@@ -67,7 +58,7 @@ export function canonicalOrder(rrs: readonly Rr[]): Rr[] {
  * The bytes an RRSIG signs (RFC 4034 §3.1.8.1): head | RR(1) | RR(2) ..., each RR with the owner as signed,
  * the RRSIG's original TTL, sorted by RDATA. `rrs` must be one RRset (same owner, type, class).
  */
-export function rrsigSignedData(head: Uint8Array | RrsigFields, rrs: readonly Rr[]): Uint8Array {
+export function rrsigSignedData(head: Uint8Array | RrsigHead, rrs: readonly Rr[]): Uint8Array {
   const h = head instanceof Uint8Array ? head : encodeRrsigHead(head)
   const labels = h[3] as number
   const ttl = ((h[4] as number) * 2 ** 24 + ((h[5] as number) << 16) + ((h[6] as number) << 8) + (h[7] as number)) >>> 0

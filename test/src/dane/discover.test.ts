@@ -17,7 +17,7 @@ const rec = (usage: 3 | 4, selector: 0 | 1, matchingType: 0 | 1, data: Uint8Arra
 const sha256 = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(b).digest())
 
 function source(
-  answers: Record<string, { records: TlsaRecord[]; status: ValidationStatus; ttl?: number } | Error>,
+  answers: Record<string, { records: TlsaRecord[]; status: ValidationStatus; ttl?: number; unusable?: number } | Error>,
 ): TlsaSource & { calls: number } {
   const s = {
     calls: 0,
@@ -27,7 +27,7 @@ function source(
       const a = answers[name]
       if (a === undefined) throw new Error(`unexpected name ${name}`)
       if (a instanceof Error) throw a
-      return { records: a.records, status: a.status, reason: `recorded ${a.status}`, ttl: a.ttl ?? 30 }
+      return { records: a.records, status: a.status, reason: `recorded ${a.status}`, ttl: a.ttl ?? 30, unusable: a.unusable ?? 0 }
     },
   }
   return s
@@ -97,6 +97,18 @@ describe('createPeerDirectory', () => {
     const src = source({ [NAME]: { status: 'secure', records: [rec(3, 0, 0, cur.certDer)] } })
     const dir = createPeerDirectory({ resolver: src, clock: systemClock, noDnssec: true })
     await assert.rejects(dir.lookup(NAME), (e) => isDaneelError(e, 'ERR_PKIXCD_FETCH'))
+  })
+
+  test('insecure without PKIX-CD is ERR_DNSSEC_INSECURE; an RRset of only unusable records is ERR_TLSA_UNSUPPORTED', async () => {
+    const src = source({
+      [NAME]: { status: 'insecure', records: [rec(4, 0, 0, issued.certDer)] },
+      'junk._device.example.test': { status: 'secure', records: [], unusable: 2 },
+      'empty._device.example.test': { status: 'secure', records: [] },
+    })
+    const dir = createPeerDirectory({ resolver: src, clock: systemClock, noDnssec: false })
+    await assert.rejects(dir.lookup(NAME), (e) => isDaneelError(e, 'ERR_DNSSEC_INSECURE'))
+    await assert.rejects(dir.lookup('junk._device.example.test'), (e) => isDaneelError(e, 'ERR_TLSA_UNSUPPORTED'))
+    await assert.rejects(dir.lookup('empty._device.example.test'), (e) => isDaneelError(e, 'ERR_TLSA_NONE'))
   })
 
   test('answers are cached by TTL and concurrent lookups coalesce into one query', async () => {

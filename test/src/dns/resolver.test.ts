@@ -8,6 +8,7 @@ import { fixedClock } from '../../../src/clock.js'
 import { loadTrustAnchors, parseTrustAnchors } from '../../../src/dns/dnssec/anchors.js'
 import { createResolver, systemServers } from '../../../src/dns/resolver.js'
 import { parseServer } from '../../../src/dns/transport.js'
+import { decodeMessage, encodeMessage, TYPE } from '../../../src/dns/wire.js'
 import { isDaneelError } from '../../../src/errors.js'
 import { loadLabFixture, replayTransport } from './replay.js'
 
@@ -97,5 +98,30 @@ describe('resolver configuration', () => {
       assert.match(a.reason, /DNSSEC=resolver/)
       assert.deepEqual(t.log, ['52/tampered._device.example.test./udp'])
     }
+  })
+
+  it('lookupTlsa decodes with the checked TLSA decoder: malformed and unknown-parameter records are skipped and counted', async () => {
+    const t = replayTransport(fx.exchanges)
+    t.mutate = (_k, b) => {
+      const m = decodeMessage(b)
+      const answers = m.answers.map((rr, i) => {
+        if (rr.type !== TYPE.TLSA) return rr
+        // the first record gets usage 5 (no such usage, RFC 6698 §2.1.1), the second is cut to 3 octets
+        const rdata = i === 0 ? Uint8Array.of(5, ...rr.rdata.subarray(1)) : rr.rdata.subarray(0, 3)
+        return { ...rr, rdata }
+      })
+      return encodeMessage({ ...m, answers })
+    }
+    const r = createResolver({
+      servers: ['127.0.0.1'],
+      transport: t,
+      clock: fixedClock(fx.clockMs),
+      trustAnchors: anchors,
+      mode: 'resolver',
+    })
+    const a = await r.lookupTlsa('dev1._device.example.test')
+    assert.equal(a.answer.rrset.filter((rr) => rr.type === TYPE.TLSA).length, 2)
+    assert.equal(a.records.length, 0)
+    assert.equal(a.unusable, 2)
   })
 })
