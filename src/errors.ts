@@ -1,81 +1,83 @@
-/** Every error code daneel raises, in one place; docs/errors.md documents each (a test checks). */
+/** Every error code daneel raises, in one place (ERROR_CODES); docs/errors.md documents each (a test checks). */
 
-export type ErrorCode =
+/**
+ * Every error code, as data: the type derives from this list, and test/src/errors.test.ts checks each against
+ * docs/errors.md and against the code that raises it. Grouped as the docs are.
+ */
+export const ERROR_CODES = [
   // usage and input (CLI exit 2)
-  | 'ERR_USAGE'
-  | 'ERR_CONFIG_INVALID'
-  | 'ERR_IO'
+  'ERR_USAGE',
+  'ERR_CONFIG_INVALID',
+  'ERR_IO',
   // encodings
-  | 'ERR_PEM_INVALID'
-  | 'ERR_DER_INVALID'
-  | 'ERR_HEX_INVALID'
-  | 'ERR_B64URL_INVALID'
+  'ERR_PEM_INVALID',
+  'ERR_HEX_INVALID',
+  'ERR_B64URL_INVALID',
   // keys and certificates
-  | 'ERR_KEY_INVALID'
-  | 'ERR_KEY_UNSUPPORTED'
-  | 'ERR_KEY_MISMATCH'
-  | 'ERR_CERT_INVALID'
-  | 'ERR_CERT_SIGNATURE'
-  | 'ERR_CERT_EXPIRED'
-  | 'ERR_CERT_NOT_YET_VALID'
-  | 'ERR_CERT_NAME_MISMATCH'
-  | 'ERR_CERT_NOT_CA'
-  | 'ERR_CERT_PATHLEN'
-  | 'ERR_CERT_KEY_USAGE'
-  | 'ERR_CERT_CHAIN'
-  | 'ERR_CSR_INVALID'
-  | 'ERR_IDENTITY_EXISTS'
-  | 'ERR_IDENTITY_MISSING'
+  'ERR_KEY_INVALID',
+  'ERR_KEY_UNSUPPORTED',
+  'ERR_KEY_MISMATCH',
+  'ERR_CERT_INVALID',
+  'ERR_CERT_EXPIRED',
+  'ERR_CERT_NOT_YET_VALID',
+  'ERR_CERT_NAME_MISMATCH',
+  'ERR_CERT_NOT_CA',
+  'ERR_CERT_PATHLEN',
+  'ERR_CERT_KEY_USAGE',
+  'ERR_CSR_INVALID',
+  'ERR_IDENTITY_MISSING',
   // names and DANE
-  | 'ERR_NAME_INVALID'
-  | 'ERR_X5U_INVALID'
-  | 'ERR_TLSA_INVALID'
-  | 'ERR_TLSA_UNSUPPORTED'
-  | 'ERR_TLSA_NO_MATCH'
-  | 'ERR_TLSA_NONE'
-  | 'ERR_PKIXCD_FETCH'
-  | 'ERR_PKIXCD_CHAIN'
+  'ERR_NAME_INVALID',
+  'ERR_X5U_INVALID',
+  'ERR_TLSA_INVALID',
+  'ERR_TLSA_UNSUPPORTED',
+  'ERR_TLSA_NO_MATCH',
+  'ERR_TLSA_NONE',
+  'ERR_PKIXCD_FETCH',
+  'ERR_PKIXCD_CHAIN',
   // DNS
-  | 'ERR_DNS_TIMEOUT'
-  | 'ERR_DNS_SERVFAIL'
-  | 'ERR_DNS_FORMAT'
-  | 'ERR_DNS_NXDOMAIN'
-  | 'ERR_DNS_NODATA'
-  | 'ERR_DNSSEC_BOGUS'
-  | 'ERR_DNSSEC_INDETERMINATE'
-  | 'ERR_DNSSEC_INSECURE'
-  | 'ERR_CLOCK_UNSYNCED'
+  'ERR_DNS_TIMEOUT',
+  'ERR_DNS_SERVFAIL',
+  'ERR_DNS_FORMAT',
+  'ERR_DNSSEC_BOGUS',
+  'ERR_DNSSEC_INDETERMINATE',
+  'ERR_DNSSEC_INSECURE',
+  'ERR_CLOCK_UNSYNCED',
   // JOSE and sealed messages
-  | 'ERR_JOSE_ALG'
-  | 'ERR_JOSE_HEADER'
-  | 'ERR_JOSE_ZIP'
-  | 'ERR_JOSE_CRIT'
-  | 'ERR_JWS_INVALID'
-  | 'ERR_JWS_SIGNATURE'
-  | 'ERR_JWE_INVALID'
-  | 'ERR_JWE_DECRYPT'
-  | 'ERR_JWE_EPK'
-  | 'ERR_JWE_RECIPIENT'
-  | 'ERR_JWT_CLAIMS'
-  | 'ERR_JWT_ISSUER'
-  | 'ERR_JWS_SENDER'
-  | 'ERR_JWT_AUDIENCE'
-  | 'ERR_JWT_EXPIRED'
-  | 'ERR_JWT_FUTURE'
-  | 'ERR_REPLAY'
-  | 'ERR_SENDER_UNTRUSTED'
-  | 'ERR_MESSAGE_TOO_LARGE'
+  'ERR_JOSE_ALG',
+  'ERR_JOSE_HEADER',
+  'ERR_JOSE_ZIP',
+  'ERR_JOSE_CRIT',
+  'ERR_JWS_INVALID',
+  'ERR_JWS_SIGNATURE',
+  'ERR_JWE_INVALID',
+  'ERR_JWE_DECRYPT',
+  'ERR_JWE_EPK',
+  'ERR_JWE_RECIPIENT',
+  'ERR_JWT_CLAIMS',
+  'ERR_JWT_ISSUER',
+  'ERR_JWS_SENDER',
+  'ERR_JWT_AUDIENCE',
+  'ERR_JWT_EXPIRED',
+  'ERR_JWT_FUTURE',
+  'ERR_REPLAY',
+  'ERR_SENDER_UNTRUSTED',
+  'ERR_MESSAGE_TOO_LARGE',
   // messaging
-  | 'ERR_MQTT'
-  | 'ERR_OUTBOX_FULL'
-  | 'ERR_OUTBOX_CORRUPT'
+  'ERR_MQTT',
+  'ERR_OUTBOX_FULL',
   // sensors and hardware
-  | 'ERR_GPIO'
-  | 'ERR_UART'
-  | 'ERR_SENSOR'
+  'ERR_GPIO',
+  'ERR_UART',
+  'ERR_SENSOR',
   // provisioning and monitor
-  | 'ERR_PROVISION'
-  | 'ERR_MONITOR'
+  'ERR_PROVISION',
+  'ERR_MONITOR',
+  // a bug, not an input: a receiver counts an unexpected failure under this code (and logs it)
+  'ERR_INTERNAL',
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
 
 /** The one error class: callers `switch (err.code)`. Outward messages stay terse; detail goes in `cause`. */
 export class DaneelError extends Error {
@@ -97,7 +99,6 @@ export const INPUT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_CONFIG_INVALID',
   'ERR_IO',
   'ERR_PEM_INVALID',
-  'ERR_DER_INVALID',
   'ERR_HEX_INVALID',
   'ERR_KEY_INVALID',
   'ERR_KEY_UNSUPPORTED',

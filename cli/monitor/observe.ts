@@ -23,16 +23,12 @@ export interface ObserveContext {
   timeoutMs?: number
 }
 
-/** The validated TLSA RRset, with NXDOMAIN/NODATA turned into an empty RRset of that status. */
+/** The validated TLSA RRset (NXDOMAIN and NODATA come back from the resolver as an empty RRset with their status). */
 export async function observeTlsa(resolver: TlsaSource, name: string): Promise<TlsaObservation | Error> {
   try {
     const a = await resolver.lookupTlsa(name)
     return { status: a.status, reason: a.reason, records: [...a.records], ttl: a.ttl }
   } catch (err) {
-    const code = (err as DaneelError).code
-    if (code === 'ERR_DNS_NXDOMAIN' || code === 'ERR_DNS_NODATA') {
-      return { status: 'secure', reason: (err as Error).message, records: [] }
-    }
     return err instanceof Error ? err : new Error(String(err))
   }
 }

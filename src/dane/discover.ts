@@ -2,7 +2,7 @@
 import { createPublicKey, X509Certificate } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { ValidationStatus } from '../dns/types.js'
-import { DaneelError, isDaneelError } from '../errors.js'
+import { DaneelError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { Lru } from '../lru.js'
 import type { HttpsFetcher } from './https-fetch.js'
@@ -133,15 +133,8 @@ export function createPeerDirectory(opts: PeerDirectoryOptions): PeerDirectory {
   }
 
   const discover = async (name: string): Promise<PeerIdentity> => {
-    let answer: Awaited<ReturnType<TlsaSource['lookupTlsa']>>
-    try {
-      answer = await opts.resolver.lookupTlsa(name)
-    } catch (err) {
-      if (isDaneelError(err, 'ERR_DNS_NXDOMAIN') || isDaneelError(err, 'ERR_DNS_NODATA')) {
-        throw new DaneelError('ERR_TLSA_NONE', `${name}: no TLSA records published`, { cause: err })
-      }
-      throw err
-    }
+    // NXDOMAIN and NODATA come back as an empty RRset with their DNSSEC status (the denial is validated too)
+    const answer = await opts.resolver.lookupTlsa(name)
     const { records, status, reason, ttl } = answer
     // fail closed: only secure answers are used as such, only provably insecure ones (or NO_DNSSEC) go to PKIX-CD
     if (!opts.noDnssec && status === 'bogus') throw new DaneelError('ERR_DNSSEC_BOGUS', `${name}: ${reason}`)

@@ -95,7 +95,7 @@ export function stageNext(cryptoPath: string, name: string, opts: StageOptions):
     throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
   const existing = readRollover(cryptoPath, name)
   if (existing !== undefined && existing.phase !== 'staged') {
-    throw new DaneelError('ERR_USAGE', `a rollover of ${name} is ${existing.phase}: run 'daneel identity rotate --finish' first`)
+    throw new DaneelError('ERR_USAGE', `a rollover of ${name} is ${existing.phase}: finish it before staging another`)
   }
   let keyPem = readText(p.nextKey)
   if (keyPem === undefined) {

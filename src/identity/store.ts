@@ -69,7 +69,7 @@ export interface CreateIdentityResult {
 export function createIdentity(opts: CreateIdentityOptions): CreateIdentityResult {
   const name = parseIdentityName(opts.daneId)
   const keyType = opts.keyType ?? 'p256'
-  if (!isKeyTypeOption(keyType)) throw new DaneelError('ERR_USAGE', `--key-type must be p256, ed25519 or rsa2048, not '${String(keyType)}'`)
+  if (!isKeyTypeOption(keyType)) throw new TypeError(`key type must be p256, ed25519 or rsa2048, not '${String(keyType)}'`)
   const paths = identityPaths(opts.cryptoPath, name)
   if (existsSync(paths.key) && opts.force !== true) {
     const existing = loadIdentity(opts.cryptoPath, name)

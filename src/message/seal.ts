@@ -80,7 +80,7 @@ export function createSealer(opts: SealerOptions): Sealer {
   const signer = createJwsSigner(provider, alg, senderKey, `{"alg":"${alg}","x5u":"${formatX5u(sender)}"}`)
   const claimsHead = `{"aud":"${recipientName}",${opts.includeIss === true ? `"iss":"${sender}",` : ''}"iat":`
   const claimsOf = (reading: object | Uint8Array, ctx: SealContext): Buffer => {
-    if (!Number.isSafeInteger(ctx.seq) || ctx.seq < 0) throw new DaneelError('ERR_USAGE', 'seq must be a non-negative integer')
+    if (!Number.isSafeInteger(ctx.seq) || ctx.seq < 0) throw new RangeError(`seq must be a non-negative safe integer, not ${ctx.seq}`)
     const iat = Math.floor(ctx.now / 1000)
     if (reading instanceof Uint8Array) return Buffer.from(`${claimsHead}${iat},"seq":${ctx.seq},"b":"${b64urlEncode(reading)}"}`, 'utf8')
     const members = readingMembers(reading, ctx.seq)

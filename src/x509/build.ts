@@ -1,7 +1,6 @@
 /** Builds certificates (RFC 5280 §4.1): self-signed identities and small test CAs, signed by node:crypto. */
 import { type KeyObject, randomBytes } from 'node:crypto'
 import * as asn1js from 'asn1js'
-import { DaneelError } from '../errors.js'
 import { type Certificate, parseCertificate } from './cert.js'
 import { derSequence, encodeTlv, toDer } from './der.js'
 import { buildExtensions, identityKeyUsage } from './ext-build.js'
@@ -38,7 +37,7 @@ export function buildCertificate(spec: CertificateSpec): Uint8Array {
   const ski = keyIdentifier(spki)
   const issuerName = spec.issuerCert === undefined ? toDer(buildCnName(spec.subjectCN)) : spec.issuerCert.subjectDer
   const aki = spec.issuerCert === undefined ? ski : (spec.issuerCert.ski ?? keyIdentifier(spec.issuerCert.spkiDer))
-  if (!(spec.notAfter > spec.notBefore)) throw new DaneelError('ERR_USAGE', 'certificate validity must end after it starts')
+  if (!(spec.notAfter > spec.notBefore)) throw new RangeError('certificate validity must end after it starts')
   const serial = spec.serial ?? randomSerial()
   const ext = buildExtensions({
     dnsNames: spec.dnsNames ?? [spec.subjectCN],
@@ -78,8 +77,7 @@ export function buildSelfSignedCertificate(opts: SelfSignedOptions): Uint8Array 
   keyTypeOf(opts.key)
   const now = opts.now ?? Date.now()
   const days = opts.days ?? 365
-  if (!Number.isInteger(days) || days < 1 || days > 36500)
-    throw new DaneelError('ERR_USAGE', `--days must be a whole number from 1 to 36500, not ${days}`)
+  if (!Number.isInteger(days) || days < 1 || days > 36500) throw new RangeError(`days must be a whole number from 1 to 36500, not ${days}`)
   return buildCertificate({
     subjectCN: opts.name,
     subjectKey: opts.key,

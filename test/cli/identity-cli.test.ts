@@ -217,6 +217,8 @@ describe('daneel identity', () => {
       assertInputError(daneel(['identity', 'create'], { CRYPTO_PATH: cp2, DANE_ID: 'no-underscore.example.com' }), 'ERR_NAME_INVALID')
       assertInputError(daneel(['identity', 'create', '--key-type', 'dsa'], { CRYPTO_PATH: cp2, DANE_ID: NAME }), 'ERR_USAGE')
       assertInputError(daneel(['identity', 'create', '--days', 'ten'], { CRYPTO_PATH: cp2, DANE_ID: NAME }), 'ERR_USAGE')
+      assertInputError(daneel(['identity', 'create', '--days', '0'], { CRYPTO_PATH: cp2, DANE_ID: NAME }), 'ERR_USAGE')
+      assertInputError(daneel(['identity', 'create', '--days', '36501'], { CRYPTO_PATH: cp2, DANE_ID: NAME }), 'ERR_USAGE')
       assertInputError(daneel(['identity', 'create'], { CRYPTO_PATH: cp2 }), 'ERR_USAGE')
       assert.equal(existsSync(cp2), false)
     })

@@ -43,8 +43,8 @@ export async function run(argv: string[]): Promise<number> {
   const keyType = args.values['key-type'] ?? 'p256'
   if (!isKeyTypeOption(keyType)) throw new DaneelError('ERR_USAGE', `--key-type must be p256, ed25519 or rsa2048, not '${keyType}'`)
   const daysRaw = args.values.days
-  if (daysRaw !== undefined && !/^\d{1,5}$/.test(daysRaw))
-    throw new DaneelError('ERR_USAGE', `--days must be a whole number of days, not '${daysRaw}'`)
+  if (daysRaw !== undefined && (!/^\d{1,5}$/.test(daysRaw) || Number(daysRaw) < 1 || Number(daysRaw) > 36500))
+    throw new DaneelError('ERR_USAGE', `--days must be a whole number from 1 to 36500, not '${daysRaw}'`)
   const res = createIdentity({
     cryptoPath: settings.cryptoPath,
     daneId: name,

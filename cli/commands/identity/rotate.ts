@@ -2,7 +2,7 @@
 
 import { keyIdString, pkixCdUrl } from '../../../src/dane/pkix-cd.js'
 import { formatTlsaZoneLine } from '../../../src/dane/tlsa.js'
-import { DaneelError } from '../../../src/errors.js'
+import { DaneelError, isDaneelError } from '../../../src/errors.js'
 import {
   commitNext,
   finishRollover,
@@ -200,12 +200,17 @@ export async function run(argv: string[]): Promise<number> {
   const days = v.days === undefined ? 365 : Number(v.days)
   if (!Number.isInteger(days) || days < 1 || days > 36500)
     throw new DaneelError('ERR_USAGE', `--days takes a whole number from 1 to 36500, not '${v.days}'`)
-  const { current, next, state } = stageNext(settings.cryptoPath, name, {
-    now: Date.now(),
-    appUid: settings.appUid,
-    days,
-    ca: settings.noDnssec,
-  })
+  const staged = (() => {
+    try {
+      return stageNext(settings.cryptoPath, name, { now: Date.now(), appUid: settings.appUid, days, ca: settings.noDnssec })
+    } catch (err) {
+      // src/ names no flags: the command line says which step comes next
+      if (isDaneelError(err, 'ERR_USAGE'))
+        throw new DaneelError('ERR_USAGE', `${err.message} (run 'daneel identity rotate --finish')`, { cause: err })
+      throw err
+    }
+  })()
+  const { current, next, state } = staged
   if (state.ttl === undefined) {
     // remember the TTL of the RRset published now: caches may serve it this long after the change (the "old TTL")
     const ttl = await dnsShows(settings, name, []).then(
