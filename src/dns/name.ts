@@ -67,7 +67,11 @@ export const toName = (name: string): Name => nameFromLabels(nameLabels(name))
 
 /** Uncompressed, lower-case wire form (the canonical form of RFC 4034 §6.2). */
 export function nameToWire(name: Name): Uint8Array {
-  const labels = nameLabels(name)
+  return labelsToWire(nameLabels(name))
+}
+
+/** Labels in wire form: each with its length octet, then the root's zero octet (RFC 1035 §3.1). */
+export function labelsToWire(labels: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(labels.reduce((n, l) => n + l.length + 1, 1))
   let o = 0
   for (const l of labels) {

@@ -2,7 +2,7 @@
 import { concatBytes } from '../bytes.js'
 import { DaneelError } from '../errors.js'
 import { TYPE } from './constants.js'
-import { type Name, nameFromLabels } from './name.js'
+import { labelsToWire, type Name, nameFromLabels } from './name.js'
 
 /*
  * Wire rules kept here:
@@ -83,17 +83,6 @@ export function readName(
     pos += 1 + len
   }
   return { name: nameFromLabels(labels), labels, end }
-}
-
-function labelsToWire(labels: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(labels.reduce((n, l) => n + l.length + 1, 1))
-  let o = 0
-  for (const l of labels) {
-    out[o++] = l.length
-    out.set(l, o)
-    o += l.length
-  }
-  return out
 }
 
 /** Where names sit in RDATA: 'n' a name (lower-cased), 'N' a name kept as sent, a number fixed bytes, 's' a character-string. */

@@ -1,5 +1,6 @@
 /** Strict DER reading on top of asn1js (X.690 §10): whole input consumed, definite lengths only, typed accessors. */
 import * as asn1js from 'asn1js'
+import { concatBytes } from '../bytes.js'
 import { DaneelError, type ErrorCode } from '../errors.js'
 
 export type Block = asn1js.AsnType
@@ -161,15 +162,7 @@ export function encodeTlv(tag: number, content: Uint8Array): Uint8Array {
 
 /** SEQUENCE of already-encoded elements. */
 export function derSequence(...elements: Uint8Array[]): Uint8Array {
-  let n = 0
-  for (const e of elements) n += e.length
-  const body = new Uint8Array(n)
-  let off = 0
-  for (const e of elements) {
-    body.set(e, off)
-    off += e.length
-  }
-  return encodeTlv(0x30, body)
+  return encodeTlv(0x30, concatBytes(...elements))
 }
 
 /** DER of an asn1js value built in code. */
