@@ -13,10 +13,10 @@ import { parseRrsig } from '../src/dns/rdata.js'
 import { createResolver } from '../src/dns/resolver.js'
 import { findRrset } from '../src/dns/rrsets.js'
 import { decodeMessage, type Message, TYPE } from '../src/dns/wire.js'
-import { delv } from '../test/helpers/dns-lab/delv.js'
-import { startDnsLab } from '../test/helpers/dns-lab.js'
-import { fixturePath } from '../test/helpers/paths.js'
 import type { LabFixture } from '../test/src/dns/replay.js'
+import { delv } from '../testkit/dns-lab/delv.js'
+import { startDnsLab } from '../testkit/dns-lab.js'
+import { fixturePath } from '../testkit/paths.js'
 
 const json = process.argv.includes('--json')
 const rows: Array<Record<string, string | number>> = []

@@ -12,10 +12,10 @@ import { loadTrustAnchors } from '../src/dns/dnssec/anchors.js'
 import { createResolver } from '../src/dns/resolver.js'
 import { evaluateService } from '../src/monitor/checks.js'
 import { createChainMatcher } from '../src/monitor/matcher.js'
-import { startDnsLab } from '../test/helpers/dns-lab.js'
-import { CA_EXT, entityExt, issueCert } from '../test/helpers/https-ca.js'
-import { makeTempDir } from '../test/helpers/paths.js'
-import { opensslDaneVerdict, startOpensslServer, startSmtpStarttls } from '../test/helpers/tls-peers.js'
+import { startDnsLab } from '../testkit/dns-lab.js'
+import { CA_EXT, entityExt, issueCert } from '../testkit/https-ca.js'
+import { makeTempDir } from '../testkit/paths.js'
+import { opensslDaneVerdict, startOpensslServer, startSmtpStarttls } from '../testkit/tls-peers.js'
 
 const json = process.argv.includes('--json')
 const rows: Array<Record<string, string | number>> = []

@@ -1,11 +1,11 @@
 /** The device loop: sample each sensor on its interval, seal each reading to every recipient, append to the outbox. */
 
+import type { SequenceStore } from '../messaging/sequence.js'
 import type { SensorDriver, SensorStatus } from '../sensors/driver.js'
 import type { TimerClock, TimerHandle } from '../sensors/hal.js'
 import { READING_KEYS, type ReadingKey, Readings } from '../sensors/readings.js'
 import type { Clock } from '../src/clock.js'
 import type { Logger } from '../src/log.js'
-import type { SequenceStore } from './sequence.js'
 import { healthChange, summaryStatus } from './status.js'
 
 /*
@@ -24,7 +24,7 @@ export interface ReadingSealer {
 
 /** Where sealed messages go: the durable outbox (messaging), which publishes them at QoS 1. */
 export interface LoopOutbox {
-  /** device/outbox.ts resolves once the entry is durable; a rejection (disk full, I/O error) is logged, never thrown. */
+  /** messaging/outbox.ts resolves once the entry is durable; a rejection (disk full, I/O error) is logged, never thrown. */
   append(topic: string, payload: Uint8Array): unknown
 }
 

@@ -1,7 +1,7 @@
 /** The device's real platform: the validating DNS resolver (DNS_SERVER, DNSSEC_TRUST_ANCHORS), PKIX-CD and the Linux HAL (hal-linux). */
 
 import { existsSync } from 'node:fs'
-import type { Settings } from '../cli/settings.js'
+import type { Settings } from '../settings/settings.js'
 import { linuxClock } from '../src/clock.js'
 import { resolverHostLookup } from '../src/dane/host-resolver.js'
 import { createHttpsFetcher } from '../src/dane/https-fetch.js'

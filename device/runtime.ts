@@ -1,12 +1,12 @@
 /** The device runtime's lifecycle: start the loop, drain on SIGTERM (bounded), reload the config on SIGHUP. */
 
+import type { SequenceStore } from '../messaging/sequence.js'
 import type { TimerClock } from '../sensors/hal.js'
 import type { Clock } from '../src/clock.js'
 import { DaneelError } from '../src/errors.js'
 import type { Logger } from '../src/log.js'
 import type { DeviceConfig } from './config.js'
 import { DeviceLoop, type LoopRecipient, type LoopSensor, type ReadingSealer } from './loop.js'
-import type { SequenceStore } from './sequence.js'
 
 /** The sensors of one config, with what releases their buses. */
 export interface SensorSet {
@@ -14,14 +14,14 @@ export interface SensorSet {
   close(): void
 }
 
-/** What the runtime needs from the outbox (device/outbox.ts `DiskOutbox`). */
+/** What the runtime needs from the outbox (messaging/outbox.ts `DiskOutbox`). */
 export interface RuntimeOutbox {
   append(topic: string, payload: Uint8Array): Promise<number>
   readonly pending: number
   close(): Promise<void>
 }
 
-/** The MQTT side that drains the outbox (device/mqtt.ts); stop() disconnects cleanly. */
+/** The MQTT side that drains the outbox (messaging/mqtt.ts); stop() disconnects cleanly. */
 export interface RuntimeTransport {
   stop(): Promise<void>
 }

@@ -1,5 +1,6 @@
 /** `daneel lookup NAME`: the TLSA (or any) RRset of a name, each record parsed, its DNSSEC status and why; like dig, but validated. */
 import { X509Certificate } from 'node:crypto'
+import { resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
 import { systemClock } from '../../src/clock.js'
 import { createPeerDirectory } from '../../src/dane/discover.js'
 import { resolverHostLookup } from '../../src/dane/host-resolver.js'
@@ -14,7 +15,6 @@ import type { DnsAnswer } from '../../src/dns/types.js'
 import { type Rr, rcodeToString, TYPE, typeFromString, typeToString } from '../../src/dns/wire.js'
 import { DaneelError } from '../../src/errors.js'
 import { parseCommand } from '../args.js'
-import { resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
 
 export const summary = 'the validated TLSA RRset of a name (secure, insecure, bogus, indeterminate)'
 

@@ -1,6 +1,7 @@
 /** `daneel monitor`: DANE health checks of device identities, TLS/SMTP services and rollovers; alerts once per change. */
 import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
 import { normalizeDnsName } from '../../src/dane/names.js'
 import { DaneelError } from '../../src/errors.js'
 import { ensureDir } from '../../src/fsutil.js'
@@ -13,7 +14,6 @@ import { parseCommand } from '../args.js'
 import { type CliContext, createContext } from '../monitor/context.js'
 import { postWebhook, runNotifyCommand } from '../monitor/notify.js'
 import { observeIdentity, observeService, observeTlsa, parseHostPort, readLocalIdentity } from '../monitor/observe.js'
-import { resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
 
 export const summary = 'DANE health checks for devices and TLS/SMTP services'
 

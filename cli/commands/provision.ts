@@ -7,9 +7,9 @@ import { createIdentityOps } from '../../provisioning/identity.js'
 import { type ConsoleEnd, type LineIo, openSerial, openStdio, runConsole } from '../../provisioning/serial-console.js'
 import { ProvisionSession } from '../../provisioning/session.js'
 import { ENV_FILE, type KeyType } from '../../provisioning/state.js'
+import { resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
 import { DaneelError } from '../../src/errors.js'
 import { parseCommand } from '../args.js'
-import { resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
 
 export const summary = 'first-boot provisioning over a serial line (or --stdio)'
 

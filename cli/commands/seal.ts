@@ -1,7 +1,9 @@
 /** `daneel seal --to NAME`: seal stdin (a JSON reading or bytes) to a recipient as a nested JWT, and print it. */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { openSequence, sequencePath } from '../../device/sequence.js'
+import { openSequence, sequencePath } from '../../messaging/sequence.js'
+import { peerDirectory } from '../../settings/peers.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
 import { getProvider } from '../../src/crypto/get-provider.js'
 import { DaneelError } from '../../src/errors.js'
 import { createLogger } from '../../src/log.js'
@@ -10,8 +12,6 @@ import { createSealer } from '../../src/message/seal.js'
 import { normalizeName } from '../../src/message/x5u.js'
 import { loadPrivateKey } from '../../src/x509/keys.js'
 import { parseCommand } from '../args.js'
-import { peerDirectory } from '../peers.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../settings.js'
 
 export const summary = 'seal stdin to a recipient (JWS inside JWE) and write it to stdout'
 

@@ -10,9 +10,9 @@ import { Mhz19bEmulator } from '../../sensors/fakes/mhz19b-emulator.js'
 import { Pms5003Emulator } from '../../sensors/fakes/pms5003-emulator.js'
 import { Sds011Emulator } from '../../sensors/fakes/sds011-emulator.js'
 import { systemTimerClock } from '../../sensors/hal.js'
+import { resolveSettings } from '../../settings/settings.js'
 import type { TlsaSource } from '../../src/dane/discover.js'
 import type { Logger } from '../../src/log.js'
-import { resolveSettings } from '../settings.js'
 import type { Air } from './air.js'
 
 export interface NodeSpec {

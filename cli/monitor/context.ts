@@ -1,4 +1,6 @@
 /** Wires settings to the parts the monitor and the identity self-check use: our validating resolver, PKIX-CD, the matcher. */
+
+import type { Settings } from '../../settings/settings.js'
 import { type Clock, systemClock } from '../../src/clock.js'
 import { resolverHostLookup } from '../../src/dane/host-resolver.js'
 import { createHttpsFetcher } from '../../src/dane/https-fetch.js'
@@ -7,7 +9,6 @@ import { loadTrustAnchors } from '../../src/dns/dnssec/anchors.js'
 import { createResolver, type Resolver, systemServers } from '../../src/dns/resolver.js'
 import type { ChainMatcher } from '../../src/monitor/checks.js'
 import { createChainMatcher } from '../../src/monitor/matcher.js'
-import type { Settings } from '../settings.js'
 import type { ObserveContext } from './observe.js'
 
 export interface CliContext extends ObserveContext {

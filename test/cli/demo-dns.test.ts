@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test'
 import { type DemoDnsServer, startDnsServer } from '../../cli/demo/dns-server.js'
 import { signZone, tlsaRdata, typeBitmap } from '../../cli/demo/zone.js'
 import { decodeMessage, encodeQuery, TYPE } from '../../src/dns/wire.js'
-import { makeTempDir } from '../helpers/paths.js'
+import { makeTempDir } from '../../testkit/paths.js'
 
 const tmp = makeTempDir()
 let server: DemoDnsServer

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { after, test } from 'node:test'
-import { cliPath, makeTempDir } from '../helpers/paths.js'
+import { cliPath, makeTempDir } from '../../testkit/paths.js'
 
 const tmp = makeTempDir('daneel-demo-test-')
 after(() => tmp.cleanup())

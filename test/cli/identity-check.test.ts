@@ -8,8 +8,8 @@ import { formatTlsaRdata, formatTlsaZoneLine, makeTlsaRecord } from '../../src/d
 import { createIdentity } from '../../src/identity/store.js'
 import type { Certificate } from '../../src/x509/cert.js'
 import { toHex } from '../../src/x509/hex.js'
-import { type DnsLab, LAB_NEGATIVE_TTL, startDnsLab } from '../helpers/dns-lab.js'
-import { cliPath, makeTempDir } from '../helpers/paths.js'
+import { type DnsLab, LAB_NEGATIVE_TTL, startDnsLab } from '../../testkit/dns-lab.js'
+import { cliPath, makeTempDir } from '../../testkit/paths.js'
 
 const NAME = 'dev9.airquality._device.example.test'
 const OWNER = 'dev9.airquality._device'

@@ -9,8 +9,8 @@ import { parseCertificate } from '../../src/x509/cert.js'
 import { toHex } from '../../src/x509/hex.js'
 import { generateKeyPair, loadPrivateKey } from '../../src/x509/keys.js'
 import { pemEncode } from '../../src/x509/pem.js'
-import { opensslBytes } from '../helpers/openssl.js'
-import { cliPath, makeTempDir } from '../helpers/paths.js'
+import { opensslBytes } from '../../testkit/openssl.js'
+import { cliPath, makeTempDir } from '../../testkit/paths.js'
 
 const NAME = 'c90a0d441683.airquality._device.example.com'
 const tmp = makeTempDir('daneel-idcli-')

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { after, before, describe, it } from 'node:test'
-import { type DnsLab, startDnsLab } from '../helpers/dns-lab.js'
-import { cliPath } from '../helpers/paths.js'
+import { type DnsLab, startDnsLab } from '../../testkit/dns-lab.js'
+import { cliPath } from '../../testkit/paths.js'
 
 function daneel(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

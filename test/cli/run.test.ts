@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { cliPath, makeTempDir, repoPath } from '../helpers/paths.js'
+import { cliPath, makeTempDir, repoPath } from '../../testkit/paths.js'
 
 const daneel = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [cliPath, 'run', ...args], {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { cliPath, makeTempDir } from '../helpers/paths.js'
+import { cliPath, makeTempDir } from '../../testkit/paths.js'
 
 const tmp = makeTempDir('daneel-seal-cli-')
 after(() => tmp.cleanup())

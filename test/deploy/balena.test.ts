@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse } from 'yaml'
-import { repoPath } from '../helpers/paths.js'
+import { repoPath } from '../../testkit/paths.js'
 import { lintBalenaYml, lintCompose, lintDockerfile } from './balena-lint.js'
 
 const read = (p: string): string => readFileSync(repoPath(p), 'utf8')

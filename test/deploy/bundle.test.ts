@@ -7,7 +7,7 @@ import { connect, createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { pathToFileURL } from 'node:url'
-import { makeTempDir, repoPath, repoRoot } from '../helpers/paths.js'
+import { makeTempDir, repoPath, repoRoot } from '../../testkit/paths.js'
 
 interface BuildConfig {
   deviceOptions: Record<string, unknown>

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { makeTempDir, repoPath } from '../helpers/paths.js'
+import { makeTempDir, repoPath } from '../../testkit/paths.js'
 
 const unitsDir = repoPath('systemd')
 const units = readdirSync(unitsDir)

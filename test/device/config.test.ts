@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { loadConfig, parseConfig } from '../../device/config.js'
 import { DaneelError } from '../../src/errors.js'
-import { makeTempDir, repoPath } from '../helpers/paths.js'
+import { makeTempDir, repoPath } from '../../testkit/paths.js'
 
 const base = (): Record<string, unknown> => ({
   version: 1,

@@ -1,6 +1,6 @@
 /** Test fakes for the device loop: manual monotonic time, a scripted driver using the real SensorHealth, an in-memory sequence. */
 
-import type { SequenceStore } from '../../device/sequence.js'
+import type { SequenceStore } from '../../messaging/sequence.js'
 import type { SampleResult, SensorDriver, SensorFault } from '../../sensors/driver.js'
 import type { TimerClock } from '../../sensors/hal.js'
 import { newStatus, SensorHealth } from '../../sensors/health.js'

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { openSequence, sequencePath } from '../../device/sequence.js'
+import { openSequence, sequencePath } from '../../messaging/sequence.js'
 import { DaneelError } from '../../src/errors.js'
-import { makeTempDir } from '../helpers/paths.js'
+import { makeTempDir } from '../../testkit/paths.js'
 
 test('a clean close resumes exactly; writes happen once per block', (t) => {
   const { dir, cleanup } = makeTempDir()

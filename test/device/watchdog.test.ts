@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startWatchdog } from '../../device/watchdog.js'
 import { silentLogger } from '../../src/log.js'
-import { makeTempDir } from '../helpers/paths.js'
+import { makeTempDir } from '../../testkit/paths.js'
 
 const tmp = makeTempDir('daneel-watchdog-')
 const children: ChildProcess[] = []

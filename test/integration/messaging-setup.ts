@@ -4,9 +4,9 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { formatTlsaRdata, makeTlsaRecord } from '../../src/dane/tlsa.js'
 import { createIdentity } from '../../src/identity/store.js'
-import { type DnsLab, startDnsLab } from '../helpers/dns-lab.js'
-import { type Mosquitto, startMosquitto } from '../helpers/mosquitto.js'
-import { cliPath, makeTempDir, repoPath } from '../helpers/paths.js'
+import { type DnsLab, startDnsLab } from '../../testkit/dns-lab.js'
+import { type Mosquitto, startMosquitto } from '../../testkit/mosquitto.js'
+import { cliPath, makeTempDir, repoPath } from '../../testkit/paths.js'
 
 export const RX = 'rx.gateway._device.example.test'
 export const TX = 'tx1.airquality._device.example.test'
@@ -128,12 +128,12 @@ export function writeSenderScript(w: World): string {
   writeFileSync(
     path,
     `import { join } from 'node:path'
-import { resolveSettings } from ${imp('build/cli/settings.js')}
-import { peerDirectory } from ${imp('build/cli/peers.js')}
-import { Backoff } from ${imp('build/device/backoff.js')}
-import { MqttLink } from ${imp('build/device/mqtt.js')}
-import { openOutbox } from ${imp('build/device/outbox.js')}
-import { OutboxSender } from ${imp('build/device/sender.js')}
+import { resolveSettings } from ${imp('build/settings/settings.js')}
+import { peerDirectory } from ${imp('build/settings/peers.js')}
+import { Backoff } from ${imp('build/messaging/backoff.js')}
+import { MqttLink } from ${imp('build/messaging/mqtt.js')}
+import { openOutbox } from ${imp('build/messaging/outbox.js')}
+import { OutboxSender } from ${imp('build/messaging/sender.js')}
 import { getProvider } from ${imp('build/src/crypto/get-provider.js')}
 import { loadIdentity } from ${imp('build/src/identity/store.js')}
 import { silentLogger } from ${imp('build/src/log.js')}

@@ -9,8 +9,8 @@ import { evaluateIdentity, evaluateService, type TlsaObservation } from '../../s
 import { createChainMatcher } from '../../src/monitor/matcher.js'
 import { buildAlert, formatTable, toJson } from '../../src/monitor/report.js'
 import { type CheckResult, diffState, exitCodeOf, loadState, overallLevel, saveState } from '../../src/monitor/state.js'
-import { caTime, entityExt, issueCert, type TestCert } from '../helpers/https-ca.js'
-import { makeTempDir } from '../helpers/paths.js'
+import { caTime, entityExt, issueCert, type TestCert } from '../../testkit/https-ca.js'
+import { makeTempDir } from '../../testkit/paths.js'
 
 const DAY = 86_400_000
 const now = Date.now()

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { readStatus } from '../../provisioning/state.js'
-import { cliPath, makeTempDir } from '../helpers/paths.js'
+import { cliPath, makeTempDir } from '../../testkit/paths.js'
 import { HostLine, type PtyPair, startPtyPair } from './pty-line.js'
 
 const NAME = 'desk1.airquality._device.example.test'

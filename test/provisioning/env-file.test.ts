@@ -16,7 +16,7 @@ import {
   writeEnvFile,
 } from '../../provisioning/env-file.js'
 import { isDaneelError } from '../../src/errors.js'
-import { makeTempDir } from '../helpers/paths.js'
+import { makeTempDir } from '../../testkit/paths.js'
 
 const tricky: EnvSettings = {
   DANE_ID: 'c90a0d441683.airquality._device.example.com',

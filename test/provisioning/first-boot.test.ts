@@ -5,8 +5,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { type DnsLab, startDnsLab } from '../helpers/dns-lab.js'
-import { cliPath, makeTempDir, repoPath } from '../helpers/paths.js'
+import { type DnsLab, startDnsLab } from '../../testkit/dns-lab.js'
+import { cliPath, makeTempDir, repoPath } from '../../testkit/paths.js'
 
 const NAME = 'boot1.airquality._device.example.test'
 let tmp: { dir: string; cleanup: () => void }

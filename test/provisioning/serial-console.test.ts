@@ -7,7 +7,7 @@ import { createIdentityOps } from '../../provisioning/identity.js'
 import { type LineIo, runConsole } from '../../provisioning/serial-console.js'
 import { type IdentityOps, ProvisionSession } from '../../provisioning/session.js'
 import { readStatus } from '../../provisioning/state.js'
-import { makeTempDir } from '../helpers/paths.js'
+import { makeTempDir } from '../../testkit/paths.js'
 
 const temps: Array<() => void> = []
 after(() => {

@@ -7,8 +7,8 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { readStatus } from '../../provisioning/state.js'
-import { type DnsLab, startDnsLab } from '../helpers/dns-lab.js'
-import { cliPath, makeTempDir } from '../helpers/paths.js'
+import { type DnsLab, startDnsLab } from '../../testkit/dns-lab.js'
+import { cliPath, makeTempDir } from '../../testkit/paths.js'
 import { HostLine, type PtyPair, startPtyPair } from './pty-line.js'
 
 const ZONE = 'example.test.'

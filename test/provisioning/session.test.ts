@@ -9,7 +9,7 @@ import { validateSettings } from '../../cli/commands/provision.js'
 import { createIdentityOps } from '../../provisioning/identity.js'
 import { type IdentityOps, ProvisionSession, type Request } from '../../provisioning/session.js'
 import { DONE_LINK, readStatus } from '../../provisioning/state.js'
-import { makeTempDir } from '../helpers/paths.js'
+import { makeTempDir } from '../../testkit/paths.js'
 
 const NAME = 'dev9.airquality._device.example.test'
 const temps: Array<() => void> = []

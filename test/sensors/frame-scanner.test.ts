@@ -8,7 +8,7 @@ import { type FrameFormat, FrameScanner, type FrameSink } from '../../sensors/fr
 import { decodeMhz19, mhz19FrameFormat } from '../../sensors/mhz19/decode.js'
 import { decodePms5003, pmsFrameFormat } from '../../sensors/pms5003/decode.js'
 import { decodeSds011, sds011FrameFormat } from '../../sensors/sds011/decode.js'
-import { fixturePath } from '../helpers/paths.js'
+import { fixturePath } from '../../testkit/paths.js'
 
 const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'))
 const load = (name: string): Uint8Array[] => JSON.parse(readFileSync(fixturePath(`sensors/${name}.json`), 'utf8')).frames.map(hex)

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { DaneelError, ERROR_CODES, INPUT_ERROR_CODES, isDaneelError } from '../../src/errors.js'
-import { repoPath } from '../helpers/paths.js'
+import { repoPath } from '../../testkit/paths.js'
 
 const docs = readFileSync(repoPath('docs/errors.md'), 'utf8')
 const documented = [...docs.matchAll(/^\| `(ERR_[A-Z0-9_]+)` \|/gm)].map((m) => m[1])

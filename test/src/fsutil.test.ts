@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { isDaneelError } from '../../src/errors.js'
 import { ensureDir, writeFileAtomic } from '../../src/fsutil.js'
-import { makeTempDir } from '../helpers/paths.js'
+import { makeTempDir } from '../../testkit/paths.js'
 
 const tmp = makeTempDir()
 after(tmp.cleanup)

@@ -1,12 +1,12 @@
 /** `daneel identity check`: look our own name up as a peer would, compare with the local identity, say what to publish. */
 
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../../settings/settings.js'
 import { DaneelError } from '../../../src/errors.js'
 import { evaluateIdentity } from '../../../src/monitor/checks.js'
 import { parseCommand } from '../../args.js'
 import { publishAdvice } from '../../monitor/advice.js'
 import { type CliContext, createContext } from '../../monitor/context.js'
 import { type LocalIdentity, observeIdentity, readLocalIdentity } from '../../monitor/observe.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings.js'
 
 export const summary = "self-check: is the published TLSA identity this device's certificate? (--wait until it is)"
 

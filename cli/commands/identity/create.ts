@@ -1,12 +1,12 @@
 /** `daneel identity create`: key + self-signed certificate (or CSR) under CRYPTO_PATH, idempotent, --force replaces. */
 
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../../settings/settings.js'
 import { formatTlsaZoneLine, makeTlsaRecord } from '../../../src/dane/tlsa.js'
 import { DaneelError } from '../../../src/errors.js'
 import { defaultTlsaParams, pkixCdCaUrl } from '../../../src/identity/present.js'
 import { createIdentity } from '../../../src/identity/store.js'
 import { isKeyTypeOption } from '../../../src/x509/keys.js'
 import { parseCommand } from '../../args.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings.js'
 
 export const summary = 'make the key and a self-signed certificate (or --csr) under CRYPTO_PATH'
 

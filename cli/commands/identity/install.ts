@@ -1,11 +1,11 @@
 /** `daneel identity install CERT`: install a CA-signed certificate after checking it carries our key and our name. */
 import { readFileSync } from 'node:fs'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../../settings/settings.js'
 import { formatTlsaZoneLine, makeTlsaRecord } from '../../../src/dane/tlsa.js'
 import { DaneelError } from '../../../src/errors.js'
 import { defaultTlsaParams } from '../../../src/identity/present.js'
 import { installCertificate } from '../../../src/identity/store.js'
 import { parseCommand } from '../../args.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings.js'
 
 export const summary = 'install a CA-signed certificate for this identity (checks key and name)'
 

@@ -1,5 +1,6 @@
 /** `daneel identity rotate [--commit|--finish]`: a key rollover without an outage (RFC 7671 §8.1 "current + next"). */
 
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS, type Settings } from '../../../settings/settings.js'
 import { keyIdString, pkixCdUrl } from '../../../src/dane/pkix-cd.js'
 import { formatTlsaZoneLine } from '../../../src/dane/tlsa.js'
 import { DaneelError, isDaneelError } from '../../../src/errors.js'
@@ -18,7 +19,6 @@ import { parseCommand } from '../../args.js'
 import { identityRecord } from '../../monitor/advice.js'
 import { createContext } from '../../monitor/context.js'
 import { observeTlsa } from '../../monitor/observe.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS, type Settings } from '../../settings.js'
 
 export const summary = 'key rollover: stage the next key (current + next records), --commit, --finish'
 

@@ -1,11 +1,12 @@
 /** `daneel identity show`: the identity's name, key, certificate and TLSA records, as text or --json. */
+
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../../settings/settings.js'
 import { formatTlsaZoneLine, makeTlsaRecord } from '../../../src/dane/tlsa.js'
 import { DaneelError } from '../../../src/errors.js'
 import { defaultTlsaParams, pkixCdCaUrl } from '../../../src/identity/present.js'
 import { loadIdentity } from '../../../src/identity/store.js'
 import { toHex } from '../../../src/x509/hex.js'
 import { parseCommand } from '../../args.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings.js'
 
 export const summary = 'show the identity: name, key, certificate, TLSA records'
 

@@ -1,5 +1,6 @@
 /** `daneel identity tlsa`: the TLSA record to publish for this identity (or --cert FILE), in the form asked for. */
 import { readFileSync } from 'node:fs'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../../settings/settings.js'
 import { matchTlsa } from '../../../src/dane/match.js'
 import {
   describeTlsa,
@@ -22,7 +23,6 @@ import { type Certificate, parseCertificate } from '../../../src/x509/cert.js'
 import { toHex } from '../../../src/x509/hex.js'
 import { pemDecode } from '../../../src/x509/pem.js'
 import { parseCommand } from '../../args.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings.js'
 
 export const summary = 'print the TLSA record to publish (zone-file line, --rdata, --json)'
 

@@ -9,7 +9,7 @@ import { translateGpioError } from '../../../device/hal-linux/gpio-errors.js'
 import { listGpioChips, mapBcmToSysfs } from '../../../device/hal-linux/gpio-map.js'
 import type { Level } from '../../../sensors/hal.js'
 import { isDaneelError } from '../../../src/errors.js'
-import { fixturePath, makeTempDir } from '../../helpers/paths.js'
+import { fixturePath, makeTempDir } from '../../../testkit/paths.js'
 
 interface Chip {
   dir: string

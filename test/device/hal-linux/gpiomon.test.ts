@@ -6,7 +6,7 @@ import { after, test } from 'node:test'
 import { openGpiomon, parseGpiomonLine } from '../../../device/hal-linux/gpiomon.js'
 import type { Level } from '../../../sensors/hal.js'
 import { isDaneelError } from '../../../src/errors.js'
-import { makeTempDir } from '../../helpers/paths.js'
+import { makeTempDir } from '../../../testkit/paths.js'
 
 const tmp = makeTempDir('daneel-gpiomon-')
 after(() => tmp.cleanup())

@@ -11,7 +11,7 @@ import { Pms5003 } from '../../../sensors/pms5003/pms5003.js'
 import { Readings } from '../../../sensors/readings.js'
 import { Sds011 } from '../../../sensors/sds011/sds011.js'
 import { isDaneelError } from '../../../src/errors.js'
-import { fixturePath, makeTempDir } from '../../helpers/paths.js'
+import { fixturePath, makeTempDir } from '../../../testkit/paths.js'
 import { type PtyPair, startPtyPair } from './pty-pair.js'
 
 const fixture = (name: string) => JSON.parse(readFileSync(fixturePath(`sensors/${name}.json`), 'utf8'))

@@ -10,7 +10,7 @@ import { FakeClock } from '../../../sensors/fakes/fake-clock.js'
 import { FakeIio } from '../../../sensors/fakes/fake-iio.js'
 import { Readings } from '../../../sensors/readings.js'
 import { isDaneelError } from '../../../src/errors.js'
-import { makeTempDir } from '../../helpers/paths.js'
+import { makeTempDir } from '../../../testkit/paths.js'
 
 const tmp = makeTempDir('daneel-iio-')
 after(() => tmp.cleanup())

@@ -9,7 +9,7 @@ import { MHZ_CMD_ABC_OFF, MHZ_CMD_ABC_ON, MHZ_CMD_READ, MHZ_CMD_ZERO, mhzCmdRang
 import { decodeMhz19, mhzChecksum } from '../../../sensors/mhz19/decode.js'
 import { Mhz19b } from '../../../sensors/mhz19/mhz19b.js'
 import { Readings } from '../../../sensors/readings.js'
-import { fixturePath } from '../../helpers/paths.js'
+import { fixturePath } from '../../../testkit/paths.js'
 
 const fx = JSON.parse(readFileSync(fixturePath('sensors/mhz19b.json'), 'utf8'))
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'))

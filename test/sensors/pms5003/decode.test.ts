@@ -10,7 +10,7 @@ import {
   PMS_CMD_WAKE,
 } from '../../../sensors/pms5003/commands.js'
 import { decodePms5003, PmsFrame, pmsConsistent } from '../../../sensors/pms5003/decode.js'
-import { fixturePath } from '../../helpers/paths.js'
+import { fixturePath } from '../../../testkit/paths.js'
 
 const fx = JSON.parse(readFileSync(fixturePath('sensors/pms5003.json'), 'utf8'))
 const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'))

@@ -17,7 +17,7 @@ import {
 } from '../../../sensors/sds011/commands.js'
 import { decodeSds011 } from '../../../sensors/sds011/decode.js'
 import { Sds011 } from '../../../sensors/sds011/sds011.js'
-import { fixturePath } from '../../helpers/paths.js'
+import { fixturePath } from '../../../testkit/paths.js'
 
 const fx = JSON.parse(readFileSync(fixturePath('sensors/sds011.json'), 'utf8'))
 const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'))

@@ -7,7 +7,7 @@ import { aadBitLength } from '../../../src/crypto/bytes.js'
 import { getProvider } from '../../../src/crypto/get-provider.js'
 import { concatKdf, concatKdfOtherInfo } from '../../../src/crypto/kdf.js'
 import type { CryptoProvider, PrivateKey, PublicKey } from '../../../src/crypto/provider.js'
-import { fixturePath } from '../../helpers/paths.js'
+import { fixturePath } from '../../../testkit/paths.js'
 
 const V = JSON.parse(readFileSync(fixturePath('jose/rfc-vectors.json'), 'utf8'))
 const cookbook = (name: string) => JSON.parse(readFileSync(fixturePath('jose/rfc7520', name), 'utf8'))

@@ -7,7 +7,7 @@ import { parseTlsaRdata } from '../../../src/dane/tlsa.js'
 import type { TlsaRecord } from '../../../src/dane/types.js'
 import { type Certificate, parseCertificate } from '../../../src/x509/cert.js'
 import { pemDecode } from '../../../src/x509/pem.js'
-import { fixturePath } from '../../helpers/paths.js'
+import { fixturePath } from '../../../testkit/paths.js'
 
 interface DaneCase {
   n: number

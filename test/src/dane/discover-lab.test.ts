@@ -11,9 +11,17 @@ import { formatTlsaRdata, makeTlsaRecord } from '../../../src/dane/tlsa.js'
 import { loadTrustAnchors } from '../../../src/dns/dnssec/anchors.js'
 import { createResolver } from '../../../src/dns/resolver.js'
 import { isDaneelError } from '../../../src/errors.js'
-import { type DnsLab, startDnsLab } from '../../helpers/dns-lab.js'
-import { CA_EXT, entityExt, type HttpsCaServer, issueCert, makeWebPki, startHttpsCaServer, type TestCert } from '../../helpers/https-ca.js'
-import { makeTempDir } from '../../helpers/paths.js'
+import { type DnsLab, startDnsLab } from '../../../testkit/dns-lab.js'
+import {
+  CA_EXT,
+  entityExt,
+  type HttpsCaServer,
+  issueCert,
+  makeWebPki,
+  startHttpsCaServer,
+  type TestCert,
+} from '../../../testkit/https-ca.js'
+import { makeTempDir } from '../../../testkit/paths.js'
 
 const spkiOfPem = (pem: string): Uint8Array => new Uint8Array(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }))
 

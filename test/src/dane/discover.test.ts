@@ -8,8 +8,8 @@ import { createPeerDirectory, type TlsaSource } from '../../../src/dane/discover
 import type { TlsaRecord } from '../../../src/dane/types.js'
 import type { ValidationStatus } from '../../../src/dns/types.js'
 import { isDaneelError } from '../../../src/errors.js'
-import { CA_EXT, entityExt, issueCert, type TestCert } from '../../helpers/https-ca.js'
-import { makeTempDir } from '../../helpers/paths.js'
+import { CA_EXT, entityExt, issueCert, type TestCert } from '../../../testkit/https-ca.js'
+import { makeTempDir } from '../../../testkit/paths.js'
 
 const NAME = 'dev1.airquality._device.example.test'
 const spkiOf = (c: TestCert): Uint8Array => new Uint8Array(new X509Certificate(c.certDer).publicKey.export({ type: 'spki', format: 'der' }))

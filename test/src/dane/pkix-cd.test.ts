@@ -15,8 +15,8 @@ import {
   makeWebPki,
   startHttpsCaServer,
   type TestCert,
-} from '../../helpers/https-ca.js'
-import { makeTempDir } from '../../helpers/paths.js'
+} from '../../../testkit/https-ca.js'
+import { makeTempDir } from '../../../testkit/paths.js'
 
 const DAY = 86_400_000
 const NAME = 'c90a0d441683.airquality._device.example.test'

@@ -11,7 +11,7 @@ import { buildSelfSignedCertificate } from '../../../src/x509/build.js'
 import { type Certificate, parseCertificate } from '../../../src/x509/cert.js'
 import { generateKeyPair } from '../../../src/x509/keys.js'
 import { pemEncode } from '../../../src/x509/pem.js'
-import { makeTempDir } from '../../helpers/paths.js'
+import { makeTempDir } from '../../../testkit/paths.js'
 
 const NAME = 'dev1.air._device.example.test'
 const tmp = makeTempDir('daneel-ldns-')

@@ -11,8 +11,8 @@ import { type Certificate, parseCertificate } from '../../../src/x509/cert.js'
 import { toHex } from '../../../src/x509/hex.js'
 import { generateKeyPair, type KeyTypeOption, privateKeyToPkcs8Pem } from '../../../src/x509/keys.js'
 import { pemEncode } from '../../../src/x509/pem.js'
-import { daneVerify, opensslBytes, startTlsServer, type TlsServer } from '../../helpers/openssl.js'
-import { makeTempDir } from '../../helpers/paths.js'
+import { daneVerify, opensslBytes, startTlsServer, type TlsServer } from '../../../testkit/openssl.js'
+import { makeTempDir } from '../../../testkit/paths.js'
 
 const NAME = 'c90a0d441683.airquality._device.example.test'
 const tmp = makeTempDir('daneel-tlsa-openssl-')

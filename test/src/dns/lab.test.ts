@@ -5,9 +5,9 @@ import { systemClock } from '../../../src/clock.js'
 import { loadTrustAnchors } from '../../../src/dns/dnssec/anchors.js'
 import { createResolver, type Resolver } from '../../../src/dns/resolver.js'
 import { typeFromString } from '../../../src/dns/wire.js'
-import { delv } from '../../helpers/dns-lab/delv.js'
-import { LAB_CASES } from '../../helpers/dns-lab/record.js'
-import { type DnsLab, startDnsLab } from '../../helpers/dns-lab.js'
+import { delv } from '../../../testkit/dns-lab/delv.js'
+import { LAB_CASES } from '../../../testkit/dns-lab/record.js'
+import { type DnsLab, startDnsLab } from '../../../testkit/dns-lab.js'
 
 const EXPECTED: Record<string, 'secure' | 'insecure' | 'bogus'> = {
   'tampered._device.example.test. TLSA': 'bogus',

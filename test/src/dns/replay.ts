@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import type { Exchange, Transport } from '../../../src/dns/transport.js'
 import { DaneelError } from '../../../src/errors.js'
-import { fixturePath } from '../../helpers/paths.js'
+import { fixturePath } from '../../../testkit/paths.js'
 
 export interface LabFixture {
   source: string

@@ -5,8 +5,8 @@ import { systemClock } from '../../../src/clock.js'
 import { loadTrustAnchors } from '../../../src/dns/dnssec/anchors.js'
 import { createResolver } from '../../../src/dns/resolver.js'
 import { isDaneelError } from '../../../src/errors.js'
-import { type LabUnbound, startUnbound } from '../../helpers/dns-lab/unbound.js'
-import { type DnsLab, startDnsLab } from '../../helpers/dns-lab.js'
+import { type LabUnbound, startUnbound } from '../../../testkit/dns-lab/unbound.js'
+import { type DnsLab, startDnsLab } from '../../../testkit/dns-lab.js'
 
 describe('behind a validating Unbound', () => {
   let lab: DnsLab

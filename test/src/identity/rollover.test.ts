@@ -8,7 +8,7 @@ import { commitNext, decryptionKeys, finishRollover, readRollover, rolloverPaths
 import { buildSelfSignedCertificate } from '../../../src/x509/build.js'
 import { generateKeyPair, privateKeyToPkcs8Pem, spkiOf } from '../../../src/x509/keys.js'
 import { pemEncode } from '../../../src/x509/pem.js'
-import { makeTempDir } from '../../helpers/paths.js'
+import { makeTempDir } from '../../../testkit/paths.js'
 
 const NAME = 'dev9._device.example.test'
 

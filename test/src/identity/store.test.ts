@@ -9,8 +9,8 @@ import { buildSelfSignedCertificate, issueCertificate } from '../../../src/x509/
 import { parseCertificate } from '../../../src/x509/cert.js'
 import { generateKeyPair, loadPrivateKey, privateKeyToPkcs8Pem } from '../../../src/x509/keys.js'
 import { pemDecode, pemEncode } from '../../../src/x509/pem.js'
-import { openssl, opensslOk } from '../../helpers/openssl.js'
-import { makeTempDir } from '../../helpers/paths.js'
+import { openssl, opensslOk } from '../../../testkit/openssl.js'
+import { makeTempDir } from '../../../testkit/paths.js'
 
 const NAME = 'c90a0d441683.airquality._device.example.com'
 const tmp = makeTempDir('daneel-store-')

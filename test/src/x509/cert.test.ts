@@ -10,8 +10,8 @@ import { toHex } from '../../../src/x509/hex.js'
 import { generateKeyPair, privateKeyToPkcs8Pem, spkiOf } from '../../../src/x509/keys.js'
 import { pemDecode, pemEncode } from '../../../src/x509/pem.js'
 import { keyIdentifier } from '../../../src/x509/spki.js'
-import { openssl, opensslBytes, opensslOk } from '../../helpers/openssl.js'
-import { makeTempDir } from '../../helpers/paths.js'
+import { openssl, opensslBytes, opensslOk } from '../../../testkit/openssl.js'
+import { makeTempDir } from '../../../testkit/paths.js'
 
 const NAME = 'dev1.air._device.example.test'
 const tmp = makeTempDir('daneel-cert-')

@@ -8,8 +8,8 @@ import { buildCsr, parseCsr } from '../../../src/x509/csr.js'
 import { toHex } from '../../../src/x509/hex.js'
 import { generateKeyPair, spkiOf } from '../../../src/x509/keys.js'
 import { pemDecode, pemEncode } from '../../../src/x509/pem.js'
-import { openssl, opensslOk } from '../../helpers/openssl.js'
-import { makeTempDir } from '../../helpers/paths.js'
+import { openssl, opensslOk } from '../../../testkit/openssl.js'
+import { makeTempDir } from '../../../testkit/paths.js'
 
 const NAME = 'c90a0d441683.airquality._device.example.com'
 const tmp = makeTempDir('daneel-csr-')

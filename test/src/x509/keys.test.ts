@@ -15,8 +15,8 @@ import {
   privateKeyToPkcs8Pem,
   spkiOf,
 } from '../../../src/x509/keys.js'
-import { openssl, opensslBytes, opensslOk } from '../../helpers/openssl.js'
-import { makeTempDir } from '../../helpers/paths.js'
+import { openssl, opensslBytes, opensslOk } from '../../../testkit/openssl.js'
+import { makeTempDir } from '../../../testkit/paths.js'
 
 const tmp = makeTempDir('daneel-keys-')
 after(() => tmp.cleanup())

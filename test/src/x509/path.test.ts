@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { type Certificate, parseCertificate } from '../../../src/x509/cert.js'
 import { buildPkixPath } from '../../../src/x509/path.js'
-import { openssl, opensslBytes, opensslOk } from '../../helpers/openssl.js'
-import { makeTempDir } from '../../helpers/paths.js'
+import { openssl, opensslBytes, opensslOk } from '../../../testkit/openssl.js'
+import { makeTempDir } from '../../../testkit/paths.js'
 
 const tmp = makeTempDir('daneel-path-')
 after(() => tmp.cleanup())

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test'
 import { isDaneelError } from '../../../src/errors.js'
 import { fromHex, toHex } from '../../../src/x509/hex.js'
 import { pemBlocks, pemDecode, pemEncode } from '../../../src/x509/pem.js'
-import { opensslOk } from '../../helpers/openssl.js'
+import { opensslOk } from '../../../testkit/openssl.js'
 
 describe('PEM', () => {
   it('round-trips and wraps base64 at 64 columns', () => {

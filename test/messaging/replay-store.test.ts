@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process'
 import { appendFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { openReplayStore } from '../../device/replay-store.js'
-import { makeTempDir, repoPath } from '../helpers/paths.js'
+import { openReplayStore } from '../../messaging/replay-store.js'
+import { makeTempDir, repoPath } from '../../testkit/paths.js'
 
 const tmp = makeTempDir('daneel-replay-')
 after(() => tmp.cleanup())
@@ -41,7 +41,7 @@ describe('durable replay guard', () => {
     const script = join(tmp.dir, 'guard.mjs')
     writeFileSync(
       script,
-      `import { openReplayStore } from ${JSON.stringify(repoPath('build/device/replay-store.js'))}
+      `import { openReplayStore } from ${JSON.stringify(repoPath('build/messaging/replay-store.js'))}
 const g = openReplayStore(process.argv[2])
 for (let s = 102; s <= 300; s++) g.check('dev.example', s)
 process.kill(process.pid, 'SIGKILL')

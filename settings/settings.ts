@@ -1,7 +1,7 @@
 /** The MISSION environment contract and its matching CLI flags, resolved once (flags win over env). */
 import { join } from 'node:path'
+import type { Options } from '../cli/args.js'
 import { DaneelError } from '../src/errors.js'
-import type { Options } from './args.js'
 
 /** Flags every command that needs settings accepts; each mirrors an environment variable. */
 export const SETTINGS_OPTIONS = {

@@ -6,12 +6,12 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Aedes } from 'aedes'
 import mqtt from 'mqtt'
-import { Backoff } from '../../device/backoff.js'
-import { MqttLink } from '../../device/mqtt.js'
-import { openOutbox } from '../../device/outbox.js'
-import { OutboxSender } from '../../device/sender.js'
-import { type Mosquitto, makeBrokerPki, startMosquitto } from '../helpers/mosquitto.js'
-import { makeTempDir } from '../helpers/paths.js'
+import { Backoff } from '../../messaging/backoff.js'
+import { MqttLink } from '../../messaging/mqtt.js'
+import { openOutbox } from '../../messaging/outbox.js'
+import { OutboxSender } from '../../messaging/sender.js'
+import { type Mosquitto, makeBrokerPki, startMosquitto } from '../../testkit/mosquitto.js'
+import { makeTempDir } from '../../testkit/paths.js'
 
 const tmp = makeTempDir('daneel-mqtt-')
 const brokers: Mosquitto[] = []

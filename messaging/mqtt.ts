@@ -8,9 +8,9 @@ import { Backoff, realTimers, type Timers } from './backoff.js'
 /*
  * Choices, each against a known MQTT.js pitfall (../shared/reference/platform.md §3):
  * - reconnectPeriod 0: MQTT.js's reconnect is a fixed interval with no backoff; we reconnect after a
- *   full-jitter backoff (device/backoff.ts) so a fleet does not storm a restarted broker.
+ *   full-jitter backoff (messaging/backoff.ts) so a fleet does not storm a restarted broker.
  * - queueQoSZero false: its offline QoS 0 queue is unbounded RAM. We publish only while connected, and our
- *   own outbox (device/outbox.ts) holds everything else.
+ *   own outbox (messaging/outbox.ts) holds everything else.
  * - clean false + sessionExpiryInterval (MQTT 5): the broker keeps a receiver's subscription and queues its
  *   messages across a disconnect or a broker restart. A broker that refuses MQTT 5 gets 3.1.1 (no expiry).
  * - MQTT.js's in-flight store is emptied on every disconnect (see OutboxSender): our outbox decides what is

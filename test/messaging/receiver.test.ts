@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { EventEmitter } from 'node:events'
 import { describe, it } from 'node:test'
-import { directoryResolver, Receiver, type ReceiverOutput } from '../../device/receiver.js'
+import { directoryResolver, Receiver, type ReceiverOutput } from '../../messaging/receiver.js'
 import type { PeerDirectory } from '../../src/dane/discover.js'
 import { DaneelError } from '../../src/errors.js'
 import type { OpenedMessage, Opener } from '../../src/message/open.js'

@@ -1,7 +1,7 @@
 /** The contract every outbox implementation must pass (in the spirit of MQTT.js's abstract store test). */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { Outbox } from '../../device/outbox.js'
+import type { Outbox } from '../../messaging/outbox.js'
 
 export interface OutboxFactory {
   name: string

@@ -1,10 +1,10 @@
-/** Records the lab's wire answers for the offline fixtures: `node build/test/helpers/dns-lab/record.js OUT.json` (see test/fixtures/dns/README.md). */
+/** Records the lab's wire answers for the offline fixtures: `node build/testkit/dns-lab/record.js OUT.json` (see test/fixtures/dns/README.md). */
 import { readFileSync, writeFileSync } from 'node:fs'
-import { systemClock } from '../../../src/clock.js'
-import { parseTrustAnchors } from '../../../src/dns/dnssec/anchors.js'
-import { createResolver } from '../../../src/dns/resolver.js'
-import { netTransport, type Transport } from '../../../src/dns/transport.js'
-import { typeFromString } from '../../../src/dns/wire.js'
+import { systemClock } from '../../src/clock.js'
+import { parseTrustAnchors } from '../../src/dns/dnssec/anchors.js'
+import { createResolver } from '../../src/dns/resolver.js'
+import { netTransport, type Transport } from '../../src/dns/transport.js'
+import { typeFromString } from '../../src/dns/wire.js'
 import { startDnsLab } from '../dns-lab.js'
 import { delv } from './delv.js'
 
@@ -59,7 +59,7 @@ async function main(out: string): Promise<void> {
       cases.push({ ...c, expected: d.verdict, negative: a.negative ?? null, delv: d.lines.slice(0, 2) })
     }
     const fixture = {
-      source: `knotd ${process.env.KNOT_VERSION ?? '3.2.6'} serving the dns-lab tree (test/helpers/dns-lab.ts), signed by ldns-signzone 1.8.3; replies captured by test/helpers/dns-lab/record.ts; expected verdicts from delv 9.18 on the same server in the same run`,
+      source: `knotd ${process.env.KNOT_VERSION ?? '3.2.6'} serving the dns-lab tree (testkit/dns-lab.ts), signed by ldns-signzone 1.8.3; replies captured by testkit/dns-lab/record.ts; expected verdicts from delv 9.18 on the same server in the same run`,
       recordedAt: new Date(clockMs).toISOString(),
       clockMs,
       trustAnchors: anchorsText,

@@ -4,9 +4,9 @@ import { spawn } from 'node:child_process'
 import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { MemoryOutbox } from '../../device/outbox/memory.js'
-import { type Outbox, openOutbox } from '../../device/outbox.js'
-import { makeTempDir, repoPath } from '../helpers/paths.js'
+import { MemoryOutbox } from '../../messaging/outbox/memory.js'
+import { type Outbox, openOutbox } from '../../messaging/outbox.js'
+import { makeTempDir, repoPath } from '../../testkit/paths.js'
 import { outboxSuite } from './outbox-suite.js'
 
 const tmp = makeTempDir('daneel-outbox-')
@@ -164,7 +164,7 @@ describe('disk outbox under kill -9', () => {
     const script = join(tmp.dir, 'writer.mjs')
     writeFileSync(
       script,
-      `import { openOutbox } from ${JSON.stringify(repoPath('build/device/outbox.js'))}
+      `import { openOutbox } from ${JSON.stringify(repoPath('build/messaging/outbox.js'))}
 const box = await openOutbox(process.argv[2])
 for (let i = 0; ; i++) {
   const batch = []

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { requireDaneId, resolveSettings } from '../../cli/settings.js'
+import { requireDaneId, resolveSettings } from '../../settings/settings.js'
 import { isDaneelError } from '../../src/errors.js'
 
 test('defaults', () => {

@@ -1,4 +1,4 @@
-/** The outbox contract the MQTT sender drains (device/sender.ts); the disk and memory outboxes implement it. */
+/** The outbox contract the MQTT sender drains (messaging/sender.ts); the disk and memory outboxes implement it. */
 export interface OutboxEntry {
   id: number
   topic: string
@@ -15,7 +15,7 @@ export interface OutboxStats {
   syncs: number
 }
 
-/** What the MQTT drainer needs from any outbox (test/device/outbox-suite.ts is the suite every one passes). */
+/** What the MQTT drainer needs from any outbox (test/messaging/outbox-suite.ts is the suite every one passes). */
 export interface Outbox {
   /** Stores one entry; resolves with its id once durable per the sync policy. */
   append(topic: string, payload: Uint8Array): Promise<number>

@@ -1,7 +1,7 @@
 /** Backoff: growth, cap, floor, jitter spread, reset, and the injectable timer. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { Backoff, scheduleRetry, type Timers } from '../../device/backoff.js'
+import { Backoff, scheduleRetry, type Timers } from '../../messaging/backoff.js'
 
 describe('Backoff', () => {
   it('doubles the ceiling per failure up to the cap (random just below 1 shows the ceiling)', () => {
