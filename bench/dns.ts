@@ -13,9 +13,9 @@ import { parseRrsig } from '../src/dns/rdata.js'
 import { createResolver } from '../src/dns/resolver.js'
 import { findRrset } from '../src/dns/rrsets.js'
 import { decodeMessage, type Message, TYPE } from '../src/dns/wire.js'
-import type { LabFixture } from '../test/src/dns/replay.js'
 import { delv } from '../testkit/dns-lab/delv.js'
 import { startDnsLab } from '../testkit/dns-lab.js'
+import type { LabFixture } from '../testkit/dns-replay.js'
 import { fixturePath } from '../testkit/paths.js'
 
 const json = process.argv.includes('--json')

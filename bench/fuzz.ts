@@ -1,7 +1,7 @@
 /** bench:fuzz — the long opener fuzz run (default 100,000 cases per provider): never a crash, never a modified message accepted. */
 import fc from 'fast-check'
 import { getProvider } from '../src/crypto/get-provider.js'
-import { buildCorpus, openerProperty } from '../test/src/message/fuzz-target.js'
+import { buildCorpus, openerProperty } from '../testkit/fuzz-target.js'
 
 // Usage: npm run bench:fuzz [-- --runs N] [--provider node|noble|both] [--seed S] [--json]
 const arg = (name: string): string | undefined => {

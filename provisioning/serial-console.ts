@@ -1,6 +1,6 @@
 /** The provisioning console: opens a serial tty raw (stty + tty streams, no native code) and runs the line protocol over it. */
 import { PassThrough, type Readable } from 'node:stream'
-import { openUart } from '../device/hal-linux/uart.js'
+import type { Uart } from '../sensors/hal.js'
 import { DaneelError } from '../src/errors.js'
 import { formatJsonReply, formatTextReply, LineSplitter, parseJsonRequest, parseTextCommand } from './line-protocol.js'
 import type { ProvisionSession, Reply, Request } from './session.js'
@@ -11,15 +11,18 @@ export interface LineIo {
   close(): void
 }
 
+/** Opens a serial line at a speed: device/hal-linux/uart.ts `openUart` on a device (cli/commands/provision.ts passes it). */
+export type UartOpener = (path: string, baud: number) => Promise<Uart>
+
 /**
- * Opens a serial device for the console through device/hal-linux's Uart (one tty code path in the project):
+ * Opens a serial device for the console through a Uart (device/hal-linux's, one tty code path in the project):
  * `stty raw -echo ... clocal cread` so the kernel's line discipline neither echoes (a typed secret would go
  * straight back) nor cooks the bytes, opened O_NOCTTY (a hang-up must never SIGHUP the provisioner), read by
  * libuv's non-blocking tty handle. The Uart's handles are unref'd (a sensor line must not keep the runtime
  * alive), but here the line is the whole point, so a timer holds the process until close().
  */
-export async function openSerial(path: string, baud = 115200): Promise<LineIo> {
-  const uart = await openUart(path, { baud })
+export async function openSerial(openUart: UartOpener, path: string, baud = 115200): Promise<LineIo> {
+  const uart = await openUart(path, baud)
   const input = new PassThrough()
   uart.onData((bytes) => input.write(bytes))
   // EOF or an I/O error on a serial line means the other end went away (USB host disconnected): end the session.

@@ -1,6 +1,6 @@
 /** The MISSION environment contract and its matching CLI flags, resolved once (flags win over env). */
 import { join } from 'node:path'
-import type { Options } from '../cli/args.js'
+import type { ParseArgsConfig } from 'node:util'
 import { DaneelError } from '../src/errors.js'
 
 /** Flags every command that needs settings accepts; each mirrors an environment variable. */
@@ -19,7 +19,7 @@ export const SETTINGS_OPTIONS = {
   'trust-anchors': { type: 'string' }, // DNSSEC_TRUST_ANCHORS
   dnssec: { type: 'string' }, // DNSSEC=validate|resolver
   crypto: { type: 'string' }, // DANEEL_CRYPTO=node|noble
-} as const satisfies Options
+} as const satisfies NonNullable<ParseArgsConfig['options']>
 
 export const SETTINGS_HELP = `Settings (flag, or environment variable; flags win):
   --dane-id NAME          DANE_ID (alias IDENTITY_NAME): this device's identity name

@@ -1,5 +1,6 @@
 /** `daneel provision`: first-boot provisioning over a serial line (`--serial PATH`), a terminal (`--stdio`), or unattended (`--first-boot`). */
 import { join } from 'node:path'
+import { openUart } from '../../device/hal-linux/uart.js'
 import type { EnvSettings } from '../../provisioning/env-file.js'
 import { SETTABLE_KEYS } from '../../provisioning/env-file.js'
 import { firstBoot } from '../../provisioning/first-boot.js'
@@ -118,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
   // is offered again, so the unit stays active until `finish` (its exit 0 then starts daneel.service).
   const baud = positiveInt('--baud', v.baud, 115200)
   for (;;) {
-    const end = await runOnce(await openSerial(v.serial, baud))
+    const end = await runOnce(await openSerial((path, speed) => openUart(path, { baud: speed }), v.serial, baud))
     if (end === 'finished') return 0
     if (v.once === true) return 1
     await new Promise((r) => setTimeout(r, 1000))

@@ -8,7 +8,7 @@ import { parseTrustAnchors } from '../../../src/dns/dnssec/anchors.js'
 import { createResolver } from '../../../src/dns/resolver.js'
 import { decodeMessage } from '../../../src/dns/wire.js'
 import { isDaneelError } from '../../../src/errors.js'
-import { loadLabFixture } from './replay.js'
+import { loadLabFixture } from '../../../testkit/dns-replay.js'
 
 const fx = loadLabFixture()
 const anchors = parseTrustAnchors(fx.trustAnchors)

@@ -8,7 +8,7 @@ import { rdataToText } from '../../../src/dns/rdata.js'
 import { createResolver } from '../../../src/dns/resolver.js'
 import { decodeMessage } from '../../../src/dns/wire.js'
 import { isDaneelError } from '../../../src/errors.js'
-import { loadLabFixture, replayTransport } from './replay.js'
+import { loadLabFixture, replayTransport } from '../../../testkit/dns-replay.js'
 
 const fx = loadLabFixture()
 const replies = Object.values(fx.exchanges).map((b) => new Uint8Array(Buffer.from(b, 'base64')))

@@ -5,7 +5,7 @@ import { fixedClock } from '../../../src/clock.js'
 import { parseTrustAnchors } from '../../../src/dns/dnssec/anchors.js'
 import { createResolver } from '../../../src/dns/resolver.js'
 import { typeFromString } from '../../../src/dns/wire.js'
-import { loadLabFixture, replayTransport } from './replay.js'
+import { loadLabFixture, replayTransport } from '../../../testkit/dns-replay.js'
 
 const fx = loadLabFixture()
 const anchors = parseTrustAnchors(fx.trustAnchors)

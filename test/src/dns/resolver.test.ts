@@ -10,7 +10,7 @@ import { createResolver, systemServers } from '../../../src/dns/resolver.js'
 import { parseServer } from '../../../src/dns/transport.js'
 import { decodeMessage, encodeMessage, TYPE } from '../../../src/dns/wire.js'
 import { isDaneelError } from '../../../src/errors.js'
-import { loadLabFixture, replayTransport } from './replay.js'
+import { loadLabFixture, replayTransport } from '../../../testkit/dns-replay.js'
 
 const fx = loadLabFixture()
 const anchors = parseTrustAnchors(fx.trustAnchors)

@@ -7,8 +7,8 @@ import { getProvider } from '../../../src/crypto/get-provider.js'
 import type { ErrorCode } from '../../../src/errors.js'
 import { certificateResolver } from '../../../src/message/offline.js'
 import { buildSelfSignedCertificate } from '../../../src/x509/build.js'
+import { identity, NOW, openerFor, READING, RECIPIENT, SENDER, sealerFor } from '../../../testkit/message-fixtures.js'
 import { encryptTo, signJws } from './attacker.js'
-import { identity, NOW, openerFor, READING, RECIPIENT, SENDER, sealerFor } from './fixtures.js'
 
 const X5U = `dns://${SENDER}?type=TLSA`
 const from = identity(SENDER, 'p256')

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { getProvider } from '../../../src/crypto/get-provider.js'
-import { buildCorpus, mutate, openerProperty } from './fuzz-target.js'
+import { buildCorpus, mutate, openerProperty } from '../../../testkit/fuzz-target.js'
 
 describe('opener fuzz (short run)', () => {
   for (const name of ['node', 'noble'] as const) {

@@ -3,7 +3,17 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import * as jose from 'jose'
 import { getProvider } from '../../../src/crypto/get-provider.js'
-import { type Identity, identity, NOW, openerFor, READING, RECIPIENT, SENDER, sealerFor, x25519PrivateOf } from './fixtures.js'
+import {
+  type Identity,
+  identity,
+  NOW,
+  openerFor,
+  READING,
+  RECIPIENT,
+  SENDER,
+  sealerFor,
+  x25519PrivateOf,
+} from '../../../testkit/message-fixtures.js'
 
 const providers = [getProvider('node'), getProvider('noble')]
 const x5u = (name: string): string => `dns://${name}?type=TLSA`

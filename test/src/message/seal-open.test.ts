@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { getProvider } from '../../../src/crypto/get-provider.js'
-import { identity, NOW, openerFor, READING, RECIPIENT, SENDER, sealerFor } from './fixtures.js'
+import { identity, NOW, openerFor, READING, RECIPIENT, SENDER, sealerFor } from '../../../testkit/message-fixtures.js'
 
 const providers = [getProvider('node'), getProvider('noble')]
 const cases = [

@@ -5,7 +5,7 @@ import { fixedClock } from '../../../../src/clock.js'
 import { parseTrustAnchors } from '../../../../src/dns/dnssec/anchors.js'
 import { dsDigest, keyTag } from '../../../../src/dns/dnssec/keys.js'
 import { createResolver } from '../../../../src/dns/resolver.js'
-import { loadLabFixture, replayTransport } from '../replay.js'
+import { loadLabFixture, replayTransport } from '../../../../testkit/dns-replay.js'
 
 const fx = loadLabFixture()
 const rootKey = fx.trustAnchors.split('\n').find((l) => /\sDNSKEY\s/.test(l)) as string

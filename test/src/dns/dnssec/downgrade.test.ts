@@ -6,7 +6,7 @@ import { parseTrustAnchors } from '../../../../src/dns/dnssec/anchors.js'
 import { createResolver } from '../../../../src/dns/resolver.js'
 import { decodeMessage, encodeMessage, type Message, RCODE, TYPE } from '../../../../src/dns/wire.js'
 import { isDaneelError } from '../../../../src/errors.js'
-import { loadLabFixture, replayTransport } from '../replay.js'
+import { loadLabFixture, replayTransport } from '../../../../testkit/dns-replay.js'
 
 const fx = loadLabFixture()
 const anchors = parseTrustAnchors(fx.trustAnchors)

@@ -1,8 +1,8 @@
 /** Offline DNS: a transport that answers from recorded wire bytes (test/fixtures/dns), with the query's ID patched in. */
 import { readFileSync } from 'node:fs'
-import type { Exchange, Transport } from '../../../src/dns/transport.js'
-import { DaneelError } from '../../../src/errors.js'
-import { fixturePath } from '../../../testkit/paths.js'
+import type { Exchange, Transport } from '../src/dns/transport.js'
+import { DaneelError } from '../src/errors.js'
+import { fixturePath } from './paths.js'
 
 export interface LabFixture {
   source: string

@@ -1,11 +1,11 @@
 /** Test identities (keys generated per run, never committed) and opener/sealer builders for the message tests. */
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { fixedClock } from '../../../src/clock.js'
-import type { CryptoProvider } from '../../../src/crypto/provider.js'
-import { createOpener, type Opener, type OpenerOptions } from '../../../src/message/open.js'
-import { createReplayWindow } from '../../../src/message/replay.js'
-import { createSealer, type Sealer, type SealerOptions } from '../../../src/message/seal.js'
+import { fixedClock } from '../src/clock.js'
+import type { CryptoProvider } from '../src/crypto/provider.js'
+import { createOpener, type Opener, type OpenerOptions } from '../src/message/open.js'
+import { createReplayWindow } from '../src/message/replay.js'
+import { createSealer, type Sealer, type SealerOptions } from '../src/message/seal.js'
 
 export type KeyType = 'p256' | 'ed25519' | 'rsa'
 export interface Identity {

@@ -1,10 +1,10 @@
 /** The opener fuzz target (fast-check): mutations of valid sealed messages never crash it and are never accepted as something else. */
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import type { CryptoProvider } from '../../../src/crypto/provider.js'
-import { isDaneelError } from '../../../src/errors.js'
-import type { OpenedMessage, Opener } from '../../../src/message/open.js'
-import { identity, NOW, openerFor, READING, RECIPIENT, SENDER, sealerFor } from './fixtures.js'
+import type { CryptoProvider } from '../src/crypto/provider.js'
+import { isDaneelError } from '../src/errors.js'
+import type { OpenedMessage, Opener } from '../src/message/open.js'
+import { identity, NOW, openerFor, READING, RECIPIENT, SENDER, sealerFor } from './message-fixtures.js'
 
 /** One valid message per profile and serialization, with the opener that accepts it (replay guard off, so a resent original is still accepted). */
 export interface Corpus {
