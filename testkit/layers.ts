@@ -48,7 +48,76 @@ export interface Violation {
   readonly message: string
 }
 
-const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"]+)\1/g
+/**
+ * The module specifiers of a TypeScript source with their offsets: string literals right after `from`, `import`
+ * or `import(`. Comments, other strings and template literals are skipped, so an import written inside a string
+ * (as the layer test plants them) is not one.
+ */
+export function importSpecifiers(text: string): { spec: string; index: number }[] {
+  const out: { spec: string; index: number }[] = []
+  let prev = ''
+  let last = ''
+  const token = (t: string): void => {
+    prev = last
+    last = t
+  }
+  let i = 0
+  const n = text.length
+  const skipTemplate = (): void => {
+    // i is just after the opening backtick; skip to the closing one, through ${ ... } (which may nest templates)
+    while (i < n && text[i] !== '`') {
+      if (text[i] === '\\') i += 2
+      else if (text[i] === '$' && text[i + 1] === '{') {
+        i += 2
+        let depth = 1
+        while (i < n && depth > 0) {
+          const c = text[i]
+          if (c === '{') depth++
+          else if (c === '}') depth--
+          else if (c === '`') {
+            i++
+            skipTemplate()
+          } else if (c === "'" || c === '"') skipString(c)
+          i++
+        }
+      } else i++
+    }
+  }
+  const skipString = (q: string): void => {
+    // i is at the opening quote; leaves i at the closing one
+    i++
+    while (i < n && text[i] !== q && text[i] !== '\n') i += text[i] === '\\' ? 2 : 1
+  }
+  while (i < n) {
+    const c = text[i] as string
+    if (c === '/' && text[i + 1] === '/') {
+      while (i < n && text[i] !== '\n') i++
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2)
+      i = end < 0 ? n : end + 2
+    } else if (c === "'" || c === '"') {
+      const start = i
+      skipString(c)
+      if (last === 'from' || last === 'import' || (last === '(' && prev === 'import'))
+        out.push({ spec: text.slice(start + 1, i), index: start })
+      token('string')
+      i++
+    } else if (c === '`') {
+      i++
+      skipTemplate()
+      token('template')
+      i++
+    } else if (/[A-Za-z_$]/.test(c)) {
+      const start = i
+      while (i < n && /[\w$]/.test(text[i] as string)) i++
+      token(text.slice(start, i))
+    } else {
+      if (!/\s/.test(c)) token(c)
+      i++
+    }
+  }
+  return out
+}
 
 /** The top folder of a repo-relative path ('' for files at the root). */
 function topOf(path: string): string {
@@ -63,11 +132,11 @@ export function checkImports(files: ReadonlyMap<string, string>, rules: Readonly
     const from = topOf(file)
     const rule = rules[from]
     if (rule === undefined) continue
-    for (const m of text.matchAll(IMPORT)) {
-      const spec = m[2] as string
+    for (const { spec, index } of importSpecifiers(text)) {
+      if (!spec.startsWith('./') && !spec.startsWith('../')) continue
       const target = normalize(join(dirname(file), spec)).replace(/\.js$/, '.ts')
       const to = topOf(target)
-      const line = text.slice(0, m.index).split('\n').length
+      const line = text.slice(0, index).split('\n').length
       if (target.startsWith('..')) {
         out.push({ file, line, target, message: `${file}:${line} imports '${spec}', outside the repository` })
         continue
