@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `daneel` binary: dispatches to one module per command (cli/commands/<name>.ts), loaded lazily. */
-import { DaneelError, INPUT_ERROR_CODES } from '../src/errors.js'
+import { reportError } from '../settings/report-error.js'
 
 export interface CommandModule {
   /** One line for `daneel --help`. */
@@ -35,16 +35,8 @@ async function usage(): Promise<string> {
   return lines.join('\n')
 }
 
-/** Maps an error to an exit status and prints one clear line (the cause only with DANEEL_DEBUG=1). */
-export function reportError(err: unknown): number {
-  if (err instanceof DaneelError) {
-    process.stderr.write(`daneel: ${err.message} [${err.code}]\n`)
-    if (process.env.DANEEL_DEBUG === '1' && err.cause !== undefined) process.stderr.write(`  cause: ${String(err.cause)}\n`)
-    return INPUT_ERROR_CODES.has(err.code) ? 2 : 1
-  }
-  process.stderr.write(`daneel: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
-  return 1
-}
+/** Maps an error to an exit status and prints one clear line (settings/report-error.ts; the cause only with DANEEL_DEBUG=1). */
+export { reportError }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv

@@ -1,13 +1,8 @@
 /** The device's real platform: the validating DNS resolver (DNS_SERVER, DNSSEC_TRUST_ANCHORS), PKIX-CD and the Linux HAL (hal-linux). */
-
 import { existsSync } from 'node:fs'
+import { createPeerTrust } from '../settings/peers.js'
 import type { Settings } from '../settings/settings.js'
 import { linuxClock } from '../src/clock.js'
-import { resolverHostLookup } from '../src/dane/host-resolver.js'
-import { createHttpsFetcher } from '../src/dane/https-fetch.js'
-import { createPkixCd } from '../src/dane/pkix-cd.js'
-import { loadTrustAnchors } from '../src/dns/dnssec/anchors.js'
-import { createResolver, systemServers } from '../src/dns/resolver.js'
 import type { Logger } from '../src/log.js'
 import { openGpio } from './hal-linux/gpio.js'
 import { openIio } from './hal-linux/iio.js'
@@ -23,15 +18,9 @@ const RELEASE_NOT_BEFORE = Date.UTC(2026, 10, 1)
 
 export async function linuxDeps(settings: Settings, log: Logger): Promise<DeviceDeps> {
   const clock = linuxClock({ notBefore: RELEASE_NOT_BEFORE, exists: existsSync })
-  const resolver = createResolver({
-    servers: settings.dnsServers ?? systemServers(),
-    clock,
-    trustAnchors: loadTrustAnchors(settings.trustAnchorsFile),
-    mode: settings.dnssecMode,
-  })
-  log.debug('resolver ready', { servers: settings.dnsServers ?? 'resolv.conf', mode: settings.dnssecMode })
   // PKIX-CD: the zone's CA over Web-PKI HTTPS, its host resolved through the same validating resolver.
-  const pkixCd = createPkixCd({ clock, fetchCa: createHttpsFetcher({ resolveHost: resolverHostLookup(resolver) }) })
+  const { resolver, pkixCd } = createPeerTrust(settings, { clock, log })
+  log.debug('resolver ready', { servers: settings.dnsServers ?? 'resolv.conf', mode: settings.dnssecMode })
   return {
     clock,
     tlsa: resolver,

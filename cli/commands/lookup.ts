@@ -1,16 +1,11 @@
 /** `daneel lookup NAME`: the TLSA (or any) RRset of a name, each record parsed, its DNSSEC status and why; like dig, but validated. */
 import { X509Certificate } from 'node:crypto'
+import { createPeerTrust } from '../../settings/peers.js'
 import { resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
 import { systemClock } from '../../src/clock.js'
-import { createPeerDirectory } from '../../src/dane/discover.js'
-import { resolverHostLookup } from '../../src/dane/host-resolver.js'
-import { createHttpsFetcher } from '../../src/dane/https-fetch.js'
-import { createPkixCd } from '../../src/dane/pkix-cd.js'
 import { decodeTlsaRdata, MATCHING_NAMES, SELECTOR_NAMES, USAGE_NAMES } from '../../src/dane/tlsa.js'
-import { loadTrustAnchors } from '../../src/dns/dnssec/anchors.js'
 import { toName } from '../../src/dns/name.js'
 import { rdataToText } from '../../src/dns/rdata.js'
-import { createResolver, systemServers } from '../../src/dns/resolver.js'
 import type { DnsAnswer } from '../../src/dns/types.js'
 import { type Rr, rcodeToString, TYPE, typeFromString, typeToString } from '../../src/dns/wire.js'
 import { DaneelError } from '../../src/errors.js'
@@ -75,13 +70,8 @@ export async function run(argv: string[]): Promise<number> {
     throw new DaneelError('ERR_USAGE', `--timeout takes 1..60000 ms, not '${v.timeout}'`)
   const settings = resolveSettings(v, process.env)
   const clock = systemClock
-  const resolver = createResolver({
-    servers: settings.dnsServers ?? systemServers(),
-    clock,
-    trustAnchors: loadTrustAnchors(settings.trustAnchorsFile),
-    mode: settings.dnssecMode,
-    timeoutMs,
-  })
+  const trust = createPeerTrust(settings, { clock, timeoutMs })
+  const resolver = trust.resolver
   const answer: DnsAnswer = await resolver.query(name, type)
   // A proven NXDOMAIN/NODATA is a trustworthy answer, but nothing to use: exit 1 (scripts ask "is there a trusted RRset?").
   let trusted = answer.status === 'secure' && !settings.noDnssec && answer.rrset.length > 0
@@ -92,10 +82,8 @@ export async function run(argv: string[]): Promise<number> {
     answer.rrset.length > 0 &&
     (answer.status === 'insecure' || (settings.noDnssec && answer.status !== 'bogus' && answer.status !== 'indeterminate'))
   ) {
-    const fetchCa = createHttpsFetcher({ resolveHost: resolverHostLookup(resolver) })
-    const dir = createPeerDirectory({ resolver, clock, noDnssec: settings.noDnssec, pkixCd: createPkixCd({ clock, fetchCa }) })
     try {
-      const peer = await dir.lookup(name)
+      const peer = await trust.directory.lookup(name)
       trusted = peer.auth === 'pkix-cd'
       pkixCd = { ok: trusted, auth: peer.auth }
     } catch (err) {
