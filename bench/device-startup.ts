@@ -82,7 +82,7 @@ export async function measureStartup(root: string, mqttUrl: string, dir: string,
   const rows: Row[] = []
   const entries = [
     { impl: 'dist/daneel-device.js (esbuild bundle)', path: join(root, 'dist', 'daneel-device.js') },
-    { impl: 'build/device/main.js (tsc output, node_modules)', path: join(root, 'build', 'device', 'main.js') },
+    { impl: 'build/cli/commands/run.js (tsc output, node_modules)', path: join(root, 'build', 'cli', 'commands', 'run.js') },
   ].filter((e) => existsSync(e.path))
   try {
     for (const e of entries) {

@@ -1,13 +1,12 @@
 /** The device's real platform: the validating DNS resolver (DNS_SERVER, DNSSEC_TRUST_ANCHORS), PKIX-CD and the Linux HAL (hal-linux). */
 import { existsSync } from 'node:fs'
 import { createPeerTrust } from '../settings/peers.js'
-import type { Settings } from '../settings/settings.js'
 import { linuxClock } from '../src/clock.js'
 import type { Logger } from '../src/log.js'
 import { openGpio } from './hal-linux/gpio.js'
 import { openIio } from './hal-linux/iio.js'
 import { openUart } from './hal-linux/uart.js'
-import type { DeviceDeps } from './main.js'
+import type { DeviceDeps, DeviceSettings } from './start.js'
 
 /** Builds the parts only a real device has: the resolver and the hal-linux UART (stty), GPIO (onoff, sysfs mapping) and IIO. */
 /**
@@ -16,7 +15,7 @@ import type { DeviceDeps } from './main.js'
  */
 const RELEASE_NOT_BEFORE = Date.UTC(2026, 10, 1)
 
-export async function linuxDeps(settings: Settings, log: Logger): Promise<DeviceDeps> {
+export async function linuxDeps(settings: DeviceSettings, log: Logger): Promise<DeviceDeps> {
   const clock = linuxClock({ notBefore: RELEASE_NOT_BEFORE, exists: existsSync })
   // PKIX-CD: the zone's CA over Web-PKI HTTPS, its host resolved through the same validating resolver.
   const { resolver, pkixCd } = createPeerTrust(settings, { clock, log })

@@ -1,8 +1,54 @@
-/** `daneel run --config FILE`: the device runtime (device/main.ts), run in the foreground until SIGTERM/SIGINT. */
-import { main } from '../../device/main.js'
+/**
+ * `daneel run --config FILE`: the device runtime (device/start.ts) in the foreground until SIGTERM/SIGINT. Also the
+ * device bundle's entry (esbuild.config.mjs: dist/daneel-device.js), which runs it directly, without the dispatcher.
+ */
+import { parseArgs } from 'node:util'
+import { runDevice } from '../../device/start.js'
+import { reportError } from '../../settings/report-error.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
+import { DaneelError } from '../../src/errors.js'
 
 export const summary = 'the device runtime: sensors to sealed MQTT publications'
 
-export async function run(argv: string[]): Promise<number> {
-  return main(argv, process.env)
+export const RUN_HELP = `Usage: daneel run --config FILE [settings]
+
+The device runtime: reads the sensors the config names, seals every reading to each recipient (JWS inside JWE,
+keys found by DANE), stores it in the durable outbox and publishes it over MQTT at QoS 1 on the recipient's topic.
+SIGTERM/SIGINT drain the outbox (for at most drainSeconds) and exit 0; SIGHUP reloads the config (a bad one is
+logged and the running config kept). The config's schema: device/config-schema.md.
+
+  --config FILE           the device config (JSON)
+${SETTINGS_HELP}`
+
+const OPTIONS = { ...SETTINGS_OPTIONS, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const
+
+/** Parses argv and the environment, then runs the device; resolves with the exit status. */
+export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true; allowPositionals: false }>>
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false })
+  } catch (err) {
+    throw new DaneelError('ERR_USAGE', `${(err as Error).message}\n${RUN_HELP}`)
+  }
+  if (parsed.values.help === true) {
+    process.stdout.write(`${RUN_HELP}\n`)
+    return 0
+  }
+  const configPath = parsed.values.config
+  if (configPath === undefined) throw new DaneelError('ERR_USAGE', `--config FILE is required\n${RUN_HELP}`)
+  const settings = resolveSettings(parsed.values, env)
+  return runDevice({ ...settings, daneId: requireDaneId(settings) }, configPath, env)
+}
+
+// The device bundle (and `node build/cli/commands/run.js`) start here; under `daneel run` cli/main.ts calls run().
+const entry = process.argv[1] ?? ''
+if (/(?:^|[\\/])(?:commands[\\/]run\.js|daneel-device(?:\.[cm]?js)?)$/.test(entry)) {
+  run(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (err: unknown) => {
+      process.exitCode = reportError(err)
+    },
+  )
 }

@@ -1,16 +1,16 @@
-/** The demo's simulated air-quality nodes: the real device runtime (device/main.ts) on fake UARTs driven by the chips' emulators. */
+/** The demo's simulated air-quality nodes: the real device runtime (device/start.ts) on fake UARTs driven by the chips' emulators. */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DeviceHal } from '../../device/drivers.js'
-import { startDeviceFromConfig } from '../../device/main.js'
 import type { RunningDevice } from '../../device/runtime.js'
+import { startDeviceFromConfig } from '../../device/start.js'
 import { FakeGpio } from '../../sensors/fakes/fake-gpio.js'
 import { FakeUart } from '../../sensors/fakes/fake-uart.js'
 import { Mhz19bEmulator } from '../../sensors/fakes/mhz19b-emulator.js'
 import { Pms5003Emulator } from '../../sensors/fakes/pms5003-emulator.js'
 import { Sds011Emulator } from '../../sensors/fakes/sds011-emulator.js'
 import { systemTimerClock } from '../../sensors/hal.js'
-import { resolveSettings } from '../../settings/settings.js'
+import { requireDaneId, resolveSettings } from '../../settings/settings.js'
 import type { TlsaSource } from '../../src/dane/discover.js'
 import type { Logger } from '../../src/log.js'
 import type { Air } from './air.js'
@@ -123,7 +123,7 @@ export async function startNode(
     {},
   )
   const closers: Array<() => void> = []
-  const device = await startDeviceFromConfig(settings, configPath, {
+  const device = await startDeviceFromConfig({ ...settings, daneId: requireDaneId(settings) }, configPath, {
     tlsa: opts.tlsa,
     hal: emulatedHal(spec, closers),
     log: opts.log,

@@ -88,7 +88,7 @@ after(async () => {
 test('device bundle: no provisioning, demo or broker code, within the 400 KiB budget', async () => {
   const r = await build({
     ...cfg.deviceOptions,
-    entryPoints: [repoPath('build/device/main.js')],
+    entryPoints: [repoPath('build/cli/commands/run.js')],
     write: false,
     outdir: join(tmp.dir, 'out'),
     absWorkingDir: repoRoot,

@@ -1,4 +1,4 @@
-/** `node build/device/main.js --config FILE` end to end: real pty (socat), real Mosquitto, signed DNS; readings opened, SIGHUP, SIGTERM, restart. */
+/** `node build/cli/commands/run.js --config FILE` end to end: real pty (socat), real Mosquitto, signed DNS; readings opened, SIGHUP, SIGTERM, restart. */
 
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -142,7 +142,7 @@ after(async () => {
 function startRuntime(): { child: ChildProcess; stderr: () => string; exit: Promise<number | null> } {
   const child = spawn(
     process.execPath,
-    ['--max-old-space-size=48', '--max-semi-space-size=1', repoPath('build/device/main.js'), '--config', config],
+    ['--max-old-space-size=48', '--max-semi-space-size=1', repoPath('build/cli/commands/run.js'), '--config', config],
     {
       env: {
         PATH: process.env.PATH,
@@ -236,7 +236,7 @@ test('DNS down at boot: the runtime waits for it (transient errors retried) inst
   )
   writeFileSync(join(tmp.dir, 'anchors2.txt'), zone.trustAnchor)
   writeConfig([GW1])
-  const child = spawn(process.execPath, [repoPath('build/device/main.js'), '--config', config], {
+  const child = spawn(process.execPath, [repoPath('build/cli/commands/run.js'), '--config', config], {
     env: {
       PATH: process.env.PATH,
       DANE_ID: SENDER,
@@ -275,7 +275,7 @@ test('DNS down at boot: the runtime waits for it (transient errors retried) inst
 
 test('usage and config errors exit 2 with the reason', async () => {
   const run = async (args: string[], env: Record<string, string> = {}) => {
-    const child = spawn(process.execPath, [repoPath('build/device/main.js'), ...args], {
+    const child = spawn(process.execPath, [repoPath('build/cli/commands/run.js'), ...args], {
       env: { PATH: process.env.PATH, DANE_ID: SENDER, CRYPTO_PATH: crypto, DANEEL_STATE: state, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     })

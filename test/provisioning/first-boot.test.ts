@@ -92,7 +92,7 @@ test('balena-start.sh: provisions from the environment, then hands over to the r
   mkdirSync(app)
   writeFileSync(join(app, 'package.json'), '{ "type": "module" }\n')
   writeFileSync(join(app, 'daneel.js'), `import ${JSON.stringify(repoPath('build/cli/main.js'))}\n`)
-  writeFileSync(join(app, 'daneel-device.js'), `import ${JSON.stringify(repoPath('build/device/main.js'))}\n`)
+  writeFileSync(join(app, 'daneel-device.js'), `import ${JSON.stringify(repoPath('build/cli/commands/run.js'))}\n`)
   const crypto = join(tmp.dir, 'crypto-balena')
   const name = 'boot3.airquality._device.example.test'
   const env = {

@@ -1,18 +1,18 @@
-/** The device runtime's entry point (`daneel run`, and the daneel-device bundle): settings, identity, sensors, sealer, outbox, MQTT, loop. */
+/** Starts the device runtime from narrow settings and a config file: identity, sensors, sealer, outbox, MQTT, loop (cli/commands/run.ts is `daneel run`). */
 import { createHash, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { Backoff } from '../messaging/backoff.js'
 import { MqttLink } from '../messaging/mqtt.js'
 import { openOutbox } from '../messaging/outbox.js'
 import { OutboxSender } from '../messaging/sender.js'
 import { openSequence, sequencePath } from '../messaging/sequence.js'
 import { systemTimerClock, type TimerClock } from '../sensors/hal.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS, type Settings } from '../settings/settings.js'
+import type { Settings } from '../settings/settings.js'
 import { type Clock, systemClock } from '../src/clock.js'
 import { getProvider } from '../src/crypto/get-provider.js'
 import { createPeerDirectory, type PeerDirectory, type PeerIdentity, type TlsaSource } from '../src/dane/discover.js'
 import type { PkixCd } from '../src/dane/pkix-cd.js'
-import { DaneelError, INPUT_ERROR_CODES, isDaneelError } from '../src/errors.js'
+import { isDaneelError } from '../src/errors.js'
 import { loadIdentity } from '../src/identity/store.js'
 import { createLogger, type Logger } from '../src/log.js'
 import { createSealer } from '../src/message/seal.js'
@@ -21,15 +21,17 @@ import { type DeviceHal, openSensors } from './drivers.js'
 import { installSignals, type RunningDevice, startDevice } from './runtime.js'
 import { startWatchdog } from './watchdog.js'
 
-export const RUN_HELP = `Usage: daneel run --config FILE [settings]
-
-The device runtime: reads the sensors the config names, seals every reading to each recipient (JWS inside JWE,
-keys found by DANE), stores it in the durable outbox and publishes it over MQTT at QoS 1 on the recipient's topic.
-SIGTERM/SIGINT drain the outbox (for at most drainSeconds) and exit 0; SIGHUP reloads the config (a bad one is
-logged and the running config kept). The config's schema: device/config-schema.md.
-
-  --config FILE           the device config (JSON)
-${SETTINGS_HELP}`
+/**
+ * What the runtime needs from the settings (settings/settings.ts resolves them from flags and environment): the
+ * identity, where its key and state live, the broker, and how recipients are authenticated.
+ */
+export type DeviceSettings = Pick<
+  Settings,
+  'cryptoPath' | 'stateDir' | 'mqttUrl' | 'noDnssec' | 'cryptoProvider' | 'dnsServers' | 'trustAnchorsFile' | 'dnssecMode'
+> & {
+  /** Our identity name (DANE_ID), already required by the caller (settings/settings.ts `requireDaneId`). */
+  readonly daneId: string
+}
 
 export interface DeviceDeps {
   /** Where TLSA records come from (src/dns/resolver.ts `createResolver(...)` on a device; the demo's own). */
@@ -61,13 +63,13 @@ const TRANSIENT: ReadonlySet<string> = new Set([
 ])
 
 /**
- * A recipient's key. At start-up a transient failure is retried with jittered backoff (1 s doubling to 60 s, logged
- * once per distinct reason) instead of exiting, so a node that boots before its network does not crash-loop; a
+ * A recipient's key. At start-up a transient failure is retried with messaging/backoff.ts's full-jitter backoff
+ * (ceiling 1 s doubling to 60 s, at least 0.5 s; logged once per distinct reason) instead of exiting, so a node that boots before its network does not crash-loop; a
  * permanent one (no TLSA record, bogus DNSSEC) fails at once with its code. On reload nothing is retried: the
  * running config stays.
  */
 async function lookupPeer(directory: PeerDirectory, name: string, log: Logger, retry: boolean): Promise<PeerIdentity> {
-  let delay = 1000
+  const backoff = new Backoff({ baseMs: 1000, capMs: 60_000, minMs: 500 })
   let last = ''
   for (;;) {
     try {
@@ -77,16 +79,15 @@ async function lookupPeer(directory: PeerDirectory, name: string, log: Logger, r
       const why = `${err.code}: ${err.message}`
       if (why !== last) log.warn(`cannot look up recipient ${name} yet; retrying`, { error: why })
       last = why
-      await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random() / 2)))
-      delay = Math.min(60_000, delay * 2)
+      await new Promise((r) => setTimeout(r, backoff.next()))
     }
   }
 }
 
 /** Starts the runtime for one config file. The caller installs signals (installSignals) or stops it itself. */
-export async function startDeviceFromConfig(settings: Settings, configPath: string, deps: DeviceDeps): Promise<RunningDevice> {
+export async function startDeviceFromConfig(settings: DeviceSettings, configPath: string, deps: DeviceDeps): Promise<RunningDevice> {
   const log = deps.log ?? createLogger({ name: 'device' })
-  const sender = requireDaneId(settings)
+  const sender = settings.daneId
   const config = loadConfig(configPath)
   const clock = deps.clock ?? systemClock
   const timers = deps.timers ?? systemTimerClock
@@ -154,36 +155,19 @@ export async function startDeviceFromConfig(settings: Settings, configPath: stri
 }
 
 /** The platform's parts: the validating resolver and the Linux HAL. Loaded lazily so tests and the demo never touch hardware. */
-export async function platformDeps(settings: Settings, log: Logger): Promise<DeviceDeps> {
+export async function platformDeps(settings: DeviceSettings, log: Logger): Promise<DeviceDeps> {
   const { linuxDeps } = await import('./platform.js')
   return linuxDeps(settings, log)
 }
 
-/** `daneel run` and the bundle's entry: parse, start, drain on SIGTERM; resolves with the exit status. */
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const options = { ...SETTINGS_OPTIONS, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const
-  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true; allowPositionals: false }>>
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options,
-      strict: true,
-      allowPositionals: false,
-    })
-  } catch (err) {
-    throw new DaneelError('ERR_USAGE', `${(err as Error).message}\n${RUN_HELP}`)
-  }
-  if (parsed.values.help === true) {
-    process.stdout.write(`${RUN_HELP}\n`)
-    return 0
-  }
-  const configPath = parsed.values.config
-  if (configPath === undefined) throw new DaneelError('ERR_USAGE', `--config FILE is required\n${RUN_HELP}`)
-  const settings = resolveSettings(parsed.values, env)
+/**
+ * Runs the device until SIGTERM/SIGINT (installSignals drains the outbox); resolves with the exit status. Input
+ * errors (config, identity) are thrown first, before anything touches the network or hardware.
+ */
+export async function runDevice(settings: DeviceSettings, configPath: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const log = createLogger({ name: 'device' })
-  // Input errors first (config, identity), before anything touches the network or hardware.
   loadConfig(configPath)
-  const senderKey = loadIdentity(settings.cryptoPath, requireDaneId(settings)).privateKey
+  const senderKey = loadIdentity(settings.cryptoPath, settings.daneId).privateKey
   const dev = await startDeviceFromConfig(settings, configPath, { ...(await platformDeps(settings, log)), senderKey })
   // Under systemd (Type=notify, WatchdogSec=): ready once running; pings while the event loop and sampling live.
   const watchdog = startWatchdog({ env, log })
@@ -193,24 +177,5 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       watchdog.stopping()
       resolve(code)
     }),
-  )
-}
-
-const entry = process.argv[1] ?? ''
-if (/(?:^|[\\/])(?:device[\\/]main\.js|daneel-device(?:\.[cm]?js)?)$/.test(entry)) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code
-    },
-    (err: unknown) => {
-      // cli/main.ts's reportError, repeated: importing the CLI would pull every command into the device bundle.
-      if (err instanceof DaneelError) {
-        process.stderr.write(`daneel: ${err.message} [${err.code}]\n`)
-        process.exitCode = INPUT_ERROR_CODES.has(err.code) ? 2 : 1
-      } else {
-        process.stderr.write(`daneel: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
-        process.exitCode = 1
-      }
-    },
   )
 }
