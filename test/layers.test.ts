@@ -60,9 +60,9 @@ test('each narrow layer refuses what is above it and accepts what is below', () 
     ['provisioning/x.ts', "import '../device/hal-linux/uart.js'"],
     ['provisioning/x.ts', "import '../sensors/pms5003/driver.js'"],
     ['gateway/x.ts', "import '../device/runtime.js'"],
-    ['bench/x.ts', "import './layers.test.js'"],
+    ['bench/x.ts', "import '../test/layers.test.js'"],
     ['test/x.ts', "import '../bench/seal.js'"],
-    ['testkit/x.ts', "import './layers.test.js'"],
+    ['testkit/x.ts', "import '../test/layers.test.js'"],
     ['src/x.ts', "import '../../outside.js'"],
   ]
   for (const [file, text] of refused) assert.equal(checkImports(new Map([[file, text]])).length, 1, `${file}: ${text}`)
@@ -99,7 +99,7 @@ test('the command npm pretest runs exits 1 and names the forbidden import in a p
   try {
     mkdirSync(join(tmp.dir, 'src'))
     mkdirSync(join(tmp.dir, 'device'))
-    writeFileSync(join(tmp.dir, 'src', 'errors.ts'), "/** planted */\nimport { main } from '../device/start.js'\n")
+    writeFileSync(join(tmp.dir, 'src', 'errors.ts'), "/** planted */\nimport { main } from '../device/main.js'\n")
     writeFileSync(join(tmp.dir, 'device', 'main.ts'), "/** planted */\nimport { run } from '../cli/commands/run.js'\n")
     const r = spawnSync(process.execPath, [repoPath('build/testkit/layers.js'), tmp.dir], { encoding: 'utf8' })
     assert.equal(r.status, 1, r.stderr)
