@@ -1,11 +1,11 @@
 /** bench/device: heap allocated per reading (frame in, seal, outbox, publish), a 1,000,000-reading soak, start to first publication; against jose + MQTT.js. */
-import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { startMosquitto } from '../testkit/mosquitto.js'
 import { daneelPipeline, josePipeline, measureAllocated, mqttOnlyPipeline, type Pipeline, type Stage } from './device-pipeline.js'
 import { measureStartup } from './device-startup.js'
 
@@ -20,38 +20,6 @@ interface Row {
   value: number
   unit: string
   note: string
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address()
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0))
-    })
-  })
-}
-
-/** Mosquitto (the broker a fleet would use) in its own process, so its allocations are not counted as ours. */
-async function startMosquitto(dir: string): Promise<{ url: string; stop: () => void }> {
-  const port = await freePort()
-  const conf = join(dir, 'mosquitto.conf')
-  writeFileSync(
-    conf,
-    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 20\nmax_queued_messages 100000\n`,
-  )
-  const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' })
-  for (let i = 0; i < 100; i++) {
-    await new Promise((r) => setTimeout(r, 50))
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createServer()
-      s.once('error', () => resolve(true)) // port taken: mosquitto is listening
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)))
-    })
-    if (ok) break
-  }
-  return { url: `mqtt://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') }
 }
 
 /** Child side: one measurement in a process started with the unit's flags; prints one JSON line. */
@@ -124,7 +92,8 @@ async function main(): Promise<void> {
   const steady = Number(values.steady ?? 20_000)
   const soak = Number(values.soak ?? 1_000_000)
   const dir = mkdtempSync(join(tmpdir(), 'daneel-bench-'))
-  const broker = await startMosquitto(dir)
+  // Mosquitto (the broker a fleet would use) in its own process, so its allocations are not counted as ours.
+  const broker = await startMosquitto({ dir: join(dir, 'mosquitto'), persistence: false, maxQueuedMessages: 100_000 })
   const rows: Row[] = []
   try {
     const labels: Record<string, string> = {
@@ -190,7 +159,7 @@ async function main(): Promise<void> {
       for (const st of await measureStartup(root, broker.url, dir, UNIT_FLAGS)) rows.push(st)
     }
   } finally {
-    broker.stop()
+    await broker.stop()
     rmSync(dir, { recursive: true, force: true })
   }
   if (values.json === true) {

@@ -1,8 +1,9 @@
 /** A real Mosquitto broker for tests: 127.0.0.1, a free port, a temp config with persistence; restart and stop. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { join } from 'node:path'
+import { freePort } from './ports.js'
 
 export const MOSQUITTO = '/usr/sbin/mosquitto'
 
@@ -13,6 +14,10 @@ export interface MosquittoOptions {
   users?: Record<string, string>
   /** TLS listener files (PEM); with `requireCertificate` clients must present a certificate signed by `cafile`. */
   tls?: { cafile: string; certfile: string; keyfile: string; requireCertificate?: boolean }
+  /** Keep messages on disk across restarts (default true; benches turn it off). */
+  persistence?: boolean
+  /** Messages queued per persistent session while its client is away (default 0: unlimited). */
+  maxQueuedMessages?: number
   /** Extra config lines. */
   extra?: string[]
 }
@@ -27,17 +32,6 @@ export interface Mosquitto {
   stop(): Promise<void>
   /** Everything the broker logged (for failure messages). */
   log(): string
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port
-      srv.close(() => resolve(port))
-    })
-  })
 }
 
 async function accepts(port: number): Promise<boolean> {
@@ -62,12 +56,12 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
   const writeConf = (): void => {
     const lines = [
       `listener ${port} 127.0.0.1`,
-      'persistence true',
-      `persistence_location ${opts.dir}/`,
-      'autosave_interval 1',
+      ...(opts.persistence === false
+        ? ['persistence false']
+        : ['persistence true', `persistence_location ${opts.dir}/`, 'autosave_interval 1']),
       // Messages for a persistent session while its client is away: the default 1000 would drop readings
       // queued for a receiver during a broker restart; 0 is unlimited (the zero-loss test needs it).
-      'max_queued_messages 0',
+      `max_queued_messages ${opts.maxQueuedMessages ?? 0}`,
       'max_inflight_messages 20',
       // Run as root, Mosquitto drops to user 'mosquitto', which cannot write our 0700 temp dir; stay ourselves.
       ...(process.getuid?.() === 0 ? ['user root'] : []),

@@ -1,12 +1,12 @@
 /** The bundles: the device bundle keeps out provisioning/demo/broker code and fits 400 KiB; its slimmed MQTT.js still talks to Mosquitto. */
 
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { pathToFileURL } from 'node:url'
+import { type Mosquitto, startMosquitto } from '../../testkit/mosquitto.js'
 import { makeTempDir, repoPath, repoRoot } from '../../testkit/paths.js'
 
 interface BuildConfig {
@@ -23,65 +23,17 @@ type Build = (o: Record<string, unknown>) => Promise<EsbuildResult>
 let cfg: BuildConfig
 let build: Build
 let tmp: { dir: string; cleanup: () => void }
-let broker: ChildProcess | undefined
-let port = 0
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port
-      s.close(() => resolve(p))
-    })
-  })
-}
-
-async function startMosquitto(): Promise<void> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    port = await freePort()
-    const conf = join(tmp.dir, `mosquitto-${attempt}.conf`)
-    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stdout\n`)
-    const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' })
-    // Ready when it accepts a TCP connection (its stdout log is block-buffered into a pipe).
-    const ok = await new Promise<boolean>((resolve) => {
-      const deadline = Date.now() + 5000
-      const tryConnect = (): void => {
-        if (child.exitCode !== null || Date.now() > deadline) {
-          resolve(false)
-          return
-        }
-        const sock = connect(port, '127.0.0.1')
-        sock.once('connect', () => {
-          sock.destroy()
-          resolve(true)
-        })
-        sock.once('error', () => setTimeout(tryConnect, 30))
-      }
-      tryConnect()
-    })
-    if (ok) {
-      broker = child
-      return
-    }
-    child.kill('SIGKILL')
-  }
-  throw new Error('mosquitto did not start')
-}
+let broker: Mosquitto | undefined
 
 before(async () => {
   tmp = makeTempDir('daneel-bundle-')
   cfg = (await import(pathToFileURL(repoPath('esbuild.config.mjs')).href)) as BuildConfig
   build = ((await import('esbuild')) as unknown as { build: Build }).build
-  await startMosquitto()
+  broker = await startMosquitto({ dir: join(tmp.dir, 'mosquitto'), persistence: false })
 })
 
 after(async () => {
-  if (broker !== undefined && broker.exitCode === null) {
-    const gone = new Promise((r) => broker?.once('exit', r))
-    broker.kill('SIGTERM')
-    await gone
-  }
+  await broker?.stop()
   tmp.cleanup()
 })
 
@@ -142,10 +94,10 @@ c.on('message', (t, p) => { console.log('got ' + t + ' ' + p.toString()); c.end(
     absWorkingDir: repoRoot,
   })
   writeFileSync(join(tmp.dir, 'package.json'), '{ "type": "module" }\n')
-  const ok = spawnSync(process.execPath, [out, `mqtt://127.0.0.1:${port}`], { encoding: 'utf8', timeout: 20_000 })
+  const ok = spawnSync(process.execPath, [out, `mqtt://127.0.0.1:${broker?.port}`], { encoding: 'utf8', timeout: 20_000 })
   assert.equal(ok.stdout.trim(), 'got daneel/probe sealed?', ok.stderr)
   assert.equal(ok.status, 0)
   // a transport that was left out says so plainly instead of failing somewhere inside MQTT.js
-  const ws = spawnSync(process.execPath, [out, `ws://127.0.0.1:${port}`], { encoding: 'utf8', timeout: 20_000 })
+  const ws = spawnSync(process.execPath, [out, `ws://127.0.0.1:${broker?.port}`], { encoding: 'utf8', timeout: 20_000 })
   assert.match(`${ws.stdout}${ws.stderr}`, /ws is not in the device bundle/)
 })

@@ -2,7 +2,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { freePort, run, sleep, soaSerial } from './tools.js'
+import { freePort } from '../ports.js'
+import { run, sleep, soaSerial } from './tools.js'
 import { LAB_ZONES, stem } from './zones.js'
 
 export interface KnotHandle {

@@ -1,8 +1,7 @@
-/** Small helpers for the DNS lab: run a tool, find a free loopback port, ask a server for a zone's SOA serial. */
+/** Small helpers for the DNS lab: run a tool, ask a server for a zone's SOA serial. */
 import { execFile } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { createSocket } from 'node:dgram'
-import { createServer } from 'node:net'
 import dnsPacket from 'dns-packet'
 
 /** Runs a command, resolving with stdout; rejects with stderr in the message (tools here are quick and quiet). */
@@ -13,27 +12,6 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs
       else resolve(stdout)
     })
   })
-}
-
-/** A port free for both TCP and UDP on 127.0.0.1 right now (the caller still retries: another test may take it). */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer()
-      srv.once('error', reject)
-      srv.listen(0, '127.0.0.1', () => {
-        const addr = srv.address()
-        srv.close(() => resolve(typeof addr === 'object' && addr !== null ? addr.port : 0))
-      })
-    })
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const sock = createSocket('udp4')
-      sock.once('error', () => resolve(false))
-      sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)))
-    })
-    if (udpFree && port !== 0) return port
-  }
-  throw new Error('no free port found')
 }
 
 /** One UDP SOA query to 127.0.0.1:port; the serial, or undefined on timeout/garbage/no SOA. */

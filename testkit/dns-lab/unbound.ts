@@ -3,7 +3,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DnsLab } from '../dns-lab.js'
-import { freePort, sleep, soaSerial } from './tools.js'
+import { freePort } from '../ports.js'
+import { sleep, soaSerial } from './tools.js'
 import { LAB_ZONES } from './zones.js'
 
 export interface LabUnbound {
