@@ -2,9 +2,11 @@
 // modules external. Checks the device bundle's metafile (no provisioning, demo or broker code in it), prints the
 // bundle sizes and their cold-start times. Output: dist/daneel.js (the CLI), dist/daneel-device.js (the runtime),
 // dist/package.json ({"type":"module"}, so the .js bundles load as ESM wherever dist/ is copied, e.g. /opt/daneel).
+// Also copies INSTALLED_DOCS into dist/ (the systemd units' Documentation= names /opt/daneel/docs/deploy.md).
 
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 
@@ -18,6 +20,8 @@ export const DEVICE_FORBIDDEN = [
   /node_modules\/aedes/,
   /node_modules\/aedes-/,
 ]
+/** Documents installed with the bundles (dist/ is copied to /opt/daneel): what the units' Documentation= names. */
+export const INSTALLED_DOCS = ['docs/deploy.md']
 /** The issue's budget for the device bundle (minified, natives excluded). */
 export const DEVICE_BUDGET = 400 * 1024
 
@@ -103,6 +107,10 @@ async function main() {
   mkdirSync('dist', { recursive: true })
   rmSync('dist/chunks', { recursive: true, force: true })
   writeFileSync('dist/package.json', '{ "type": "module" }\n')
+  for (const doc of INSTALLED_DOCS) {
+    mkdirSync(dirname(join('dist', doc)), { recursive: true })
+    copyFileSync(doc, join('dist', doc))
+  }
 
   let failed = false
   const rows = []

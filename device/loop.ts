@@ -29,7 +29,7 @@ export interface LoopOutbox {
 }
 
 export interface LoopRecipient {
-  /** Identity name; also the MQTT topic (MISSION "Names"). */
+  /** Identity name; also the MQTT topic (docs/contract.md "Names"). */
   readonly name: string
   readonly sealer: ReadingSealer
 }

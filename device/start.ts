@@ -43,7 +43,7 @@ export interface DeviceDeps {
   readonly log?: Logger
   readonly clock?: Clock
   readonly timers?: TimerClock
-  /** The sender's private key; default: `${CRYPTO_PATH}/${DANE_ID}.key.pem` (MISSION "Files"). */
+  /** The sender's private key; default: `${CRYPTO_PATH}/${DANE_ID}.key.pem` (docs/contract.md "Files"). */
   readonly senderKey?: KeyObject
   /** MQTT protocol version (aedes speaks 3.1.1 only). */
   readonly mqttProtocol?: 4 | 5

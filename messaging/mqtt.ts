@@ -6,7 +6,7 @@ import { type Logger, silentLogger } from '../src/log.js'
 import { Backoff, realTimers, type Timers } from './backoff.js'
 
 /*
- * Choices, each against a known MQTT.js pitfall (../shared/reference/platform.md §3):
+ * Choices, each against a known MQTT.js pitfall (MQTT.js 5 README "Client" options and the issues cited):
  * - reconnectPeriod 0: MQTT.js's reconnect is a fixed interval with no backoff; we reconnect after a
  *   full-jitter backoff (messaging/backoff.ts) so a fleet does not storm a restarted broker.
  * - queueQoSZero false: its offline QoS 0 queue is unbounded RAM. We publish only while connected, and our

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { DaneelError } from '../src/errors.js'
 import { writeFileAtomic } from '../src/fsutil.js'
 
-/** The MISSION variables an operator may set over the line (the rest keep their defaults or the unit's values). */
+/** The contract's variables (docs/contract.md "Environment") an operator may set over the line (the rest keep their defaults or the unit's values). */
 export const SETTABLE_KEYS = [
   'DANE_ID',
   'MQTT_URL',

@@ -26,7 +26,7 @@ function readCertDer(cryptoPath: string, daneId: string): Uint8Array {
 
 /**
  * The record to publish: the full certificate (selector 0, matching 0), because receivers fetch the sender's key
- * from it (MISSION "TLSA"). Usage 3 (DANE-EE) under DNSSEC; usage 4, the original system's PKIX-CD code point,
+ * from it (docs/contract.md "TLSA"). Usage 3 (DANE-EE) under DNSSEC; usage 4, the original system's PKIX-CD code point,
  * with NO_DNSSEC (our discovery accepts 3 0 0 and 4 0 0 on its PKIX-CD path).
  */
 function tlsaLines(cryptoPath: string, daneId: string, noDnssec: boolean): string[] {

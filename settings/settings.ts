@@ -1,4 +1,4 @@
-/** The MISSION environment contract and its matching CLI flags, resolved once (flags win over env). */
+/** The environment contract (docs/contract.md "Environment") and its matching CLI flags, resolved once (flags win over env). */
 import { join } from 'node:path'
 import type { ParseArgsConfig } from 'node:util'
 import { DaneelError } from '../src/errors.js'

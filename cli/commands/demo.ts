@@ -99,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal)
   try {
     // 1. Identities (P-256 keys, self-signed certificates) and their TLSA records: 3 1 0, the full SPKI, which
-    //    is what a peer needs to encrypt to the name (MISSION "TLSA").
+    //    is what a peer needs to encrypt to the name (docs/contract.md "TLSA").
     const cryptoPath = join(dir, 'crypto')
     const records: ZoneRecord[] = []
     for (const name of [...NODES.map((n) => n.name), RECEIVER]) {

@@ -11,7 +11,7 @@ export interface DemoBroker {
 }
 
 /**
- * aedes 1.x speaks MQTT 3.1.1 only (a v5 CONNECT is refused: platform.md §3.5), so the demo's clients connect
+ * aedes 1.x speaks MQTT 3.1.1 only (a v5 CONNECT is refused: moscajs/aedes README), so the demo's clients connect
  * with protocol version 4. Nothing is persisted: the demo's durability lives in each node's own outbox.
  */
 export async function startBroker(host = '127.0.0.1'): Promise<DemoBroker> {

@@ -57,7 +57,7 @@ export function startReceiver(opts: ReceiverOptions): DemoReceiver {
     once(): void {},
   }
   const receiver = new Receiver({ opener, maxMessageSize: 16384, out, logger: opts.log })
-  // aedes speaks MQTT 3.1.1 only (platform.md §3.5).
+  // aedes speaks MQTT 3.1.1 only (moscajs/aedes README).
   const link = new MqttLink({ url: opts.mqttUrl, clientId: `demo-receiver-${process.pid}`, protocolVersion: 4, logger: opts.log })
   const ready = new Promise<void>((resolve, reject) => {
     link.once('up', () => {

@@ -42,7 +42,7 @@ export interface LocalIdentity {
   ca: boolean
 }
 
-/** Reads `${dir}/${name}.crt.pem` and `.key.pem` (MISSION file names); undefined when there is no certificate. */
+/** Reads `${dir}/${name}.crt.pem` and `.key.pem` (docs/contract.md "Files"); undefined when there is no certificate. */
 export function readLocalIdentity(cryptoPath: string, name: string): LocalIdentity | undefined {
   const certPath = `${cryptoPath}/${name}.crt.pem`
   const keyPath = `${cryptoPath}/${name}.key.pem`

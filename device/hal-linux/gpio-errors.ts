@@ -6,7 +6,7 @@ import type { GpioMapping } from './gpio-map.js'
 export type GpioOp = 'load' | 'export' | 'read' | 'watch' | 'unexport'
 
 /**
- * Causes, from hardware.md 1.3: EINVAL at export is the wrong number (the 512+ base, fivdi/onoff#200,
+ * Causes (kernel docs userspace-api/gpio/sysfs and the onoff issues cited): EINVAL at export is the wrong number (the 512+ base, fivdi/onoff#200,
  * raspberrypi/linux#6084) or a line the chip does not have; EBUSY is a line claimed by a kernel driver, an overlay or
  * a libgpiod request (fivdi/onoff#95, #43, #180); EACCES is a user outside the `gpio` group, or the udev race right
  * after export; ENOENT is a kernel without sysfs GPIO; EPERM on watch is epoll on something that is not a sysfs value

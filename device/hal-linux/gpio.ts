@@ -43,7 +43,7 @@ export interface GpioOptions {
 
 /**
  * Edge timestamps are taken in JS when onoff's epoll callback runs (performance.now, µs): ms-scale jitter, worse
- * under GC (hardware.md 2.4). Fine for the PPD42NS's tens-of-ms pulses over a 30 s window; for kernel timestamps use
+ * under GC. Fine for the PPD42NS's tens-of-ms pulses over a 30 s window; for kernel timestamps use
  * a gpiomon-based source instead.
  */
 export class LinuxGpio implements Gpio {

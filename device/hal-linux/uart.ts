@@ -10,7 +10,7 @@ import { DaneelError } from '../../src/errors.js'
  * Pi OS image) sets once at open; after that a tty is just a byte stream. `serialport` would add a native addon
  * (@serialport/bindings-cpp, prebuilt but still native, and bundled as an external) for baud control we do not need
  * from JS, modem lines and port listing. Reads go through node:tty's non-blocking libuv handle, not
- * fs.createReadStream, which would park a threadpool thread in a blocking read (platform.md 5.2).
+ * fs.createReadStream, which would park a threadpool thread in a blocking read (libuv runs file reads on its threadpool: Node docs, UV_THREADPOOL_SIZE).
  */
 
 /** Speeds stty accepts (POSIX + Linux); anything else is a configuration error. */

@@ -38,7 +38,7 @@ export function iioHumidityPct(chip: IioChip, raw: number): number {
   return chip === 'bme680' ? raw : raw / 1000
 }
 
-/** The Bosch compensation clamps (hardware.md 2.5): outside them a value is not a measurement. */
+/** The Bosch compensation clamps (Bosch BME280 datasheet §4.2.3, BME280_SensorAPI bme280.c): outside them a value is not a measurement. */
 export function bmePlausible(tempC: number, pressureHpa: number, humidityPct: number): boolean {
   const tOk = tempC >= -40 && tempC <= 85
   const pOk = Number.isNaN(pressureHpa) || (pressureHpa >= 300 && pressureHpa <= 1100)

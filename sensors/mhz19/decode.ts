@@ -5,7 +5,7 @@ import { type FrameFormat, NEED_MORE, NOT_A_START } from '../frame-scanner.js'
 /*
  * Reply to read (0x86): FF 86 HH LL TT SS U1 U2 CS; CO₂ ppm = HH×256 + LL. TT − 40 ≈ internal °C (undocumented,
  * UedaTakeyuki/mh-z19#1). Checksum: (0xFF − (sum(bytes 1..7) & 0xFF) + 1) & 0xFF — the masked form; PyPMS's
- * 0x100 − sum % 0x100 gives 256 when the sum is 0 mod 256 (hardware.md 2.3).
+ * 0x100 − sum % 0x100 gives 256 when the sum is 0 mod 256 (Winsen MH-Z19B manual v1.6).
  */
 export const MHZ_FRAME_LENGTH = 9
 export const MHZ_READ = 0x86

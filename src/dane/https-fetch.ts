@@ -9,7 +9,7 @@ export type HttpsFetcher = (url: string) => Promise<Uint8Array>
 /** Host name → addresses, e.g. through our own DNS resolver (never the system's getaddrinfo). */
 export type HostResolver = (host: string) => Promise<Array<{ address: string; family: 4 | 6 }>>
 
-/** The PKIX-CD limits (MISSION / issue 4 item 5). */
+/** The PKIX-CD limits (docs/contract.md "PKIX-CD"). */
 export const PKIXCD_TIMEOUT_MS = 5_000
 export const PKIXCD_MAX_BYTES = 64 * 1024
 

@@ -1,4 +1,4 @@
-/** Identity names `${DEVICE_ID}._device.${DOMAIN}`, x5u DNS URIs (RFC 4501 form) and the trusted-domain rule (MISSION). */
+/** Identity names `${DEVICE_ID}._device.${DOMAIN}`, x5u DNS URIs (RFC 4501 form) and the trusted-domain rule (docs/contract.md). */
 import { DaneelError } from '../errors.js'
 
 const LABEL = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/
@@ -42,7 +42,7 @@ export function splitIdentityName(name: string): { name: string; deviceId: strin
   return { name: n, deviceId: labels.slice(0, i).join('.'), domain: labels.slice(i + 1).join('.') }
 }
 
-/** What follows the rightmost underscore label (the PKIX-CD domain, MISSION §PKIX-CD). ERR_NAME_INVALID when none. */
+/** What follows the rightmost underscore label (the PKIX-CD domain, docs/contract.md "PKIX-CD"). ERR_NAME_INVALID when none. */
 export function identityDomain(name: string): string {
   const labels = dnsLabels(name, 'ERR_NAME_INVALID')
   let i = -1

@@ -1,4 +1,4 @@
-/** PKIX-CD: authenticate a certificate by a chain to its zone owner's CA, fetched over Web-PKI HTTPS (MISSION "PKIX-CD"). */
+/** PKIX-CD: authenticate a certificate by a chain to its zone owner's CA, fetched over Web-PKI HTTPS (docs/contract.md "PKIX-CD"). */
 
 import { bytesEqual } from '../bytes.js'
 import type { Clock } from '../clock.js'

@@ -1,4 +1,4 @@
-/** How an identity is presented to operators: the default TLSA parameters and the PKIX-CD CA URL (MISSION). */
+/** How an identity is presented to operators: the default TLSA parameters and the PKIX-CD CA URL (docs/contract.md). */
 import { identityDomain } from '../dane/names.js'
 import type { TlsaMatchingType, TlsaSelector, TlsaUsage } from '../dane/types.js'
 import type { Certificate } from '../x509/cert.js'
@@ -6,7 +6,7 @@ import { toHex } from '../x509/hex.js'
 
 /**
  * The record to publish: the full certificate (`x 0 0`), because peers fetch the key from DNS to encrypt to it
- * (MISSION "TLSA"); usage 3 (DANE-EE) under DNSSEC, usage 4 (the original system's PKIX-CD) with NO_DNSSEC.
+ * (docs/contract.md "TLSA"); usage 3 (DANE-EE) under DNSSEC, usage 4 (the original system's PKIX-CD) with NO_DNSSEC.
  */
 export function defaultTlsaParams(noDnssec: boolean): { usage: TlsaUsage; selector: TlsaSelector; matchingType: TlsaMatchingType } {
   return { usage: noDnssec ? 4 : 3, selector: 0, matchingType: 0 }

@@ -26,7 +26,7 @@ export interface RolloverState {
   oldGoneAt?: number
 }
 
-/** Files of one identity: the MISSION names, plus `.next.*` (staged) and `.prev.*` (kept until --finish). */
+/** Files of one identity: the docs/contract.md "Files" names, plus `.next.*` (staged) and `.prev.*` (kept until --finish). */
 export function rolloverPaths(cryptoPath: string, name: string) {
   const f = (suffix: string): string => join(cryptoPath, `${name}.${suffix}`)
   return {

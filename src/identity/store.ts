@@ -1,4 +1,4 @@
-/** The identity on disk (MISSION "Files"): ${CRYPTO_PATH}/${DANE_ID}.key.pem (0600, APP_UID), .crt.pem, .csr.pem. */
+/** The identity on disk (docs/contract.md "Files"): ${CRYPTO_PATH}/${DANE_ID}.key.pem (0600, APP_UID), .crt.pem, .csr.pem. */
 import type { KeyObject } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'

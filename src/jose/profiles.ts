@@ -1,4 +1,4 @@
-/** The two wire profiles of MISSION ("compact" and "valimail"): algorithm allow-lists and header rules, per RFC 7515/7516/7518. */
+/** The two wire profiles of docs/contract.md "Wire format" ("compact" and "valimail"): algorithm allow-lists and header rules, per RFC 7515/7516/7518. */
 import type { JwsAlg, KeyKind } from '../crypto/provider.js'
 import { DaneelError } from '../errors.js'
 import type { JsonObject } from './json.js'

@@ -7,7 +7,7 @@ import { normalizeName } from './x5u.js'
 
 /**
  * A resolveSender over certificates the operator supplied: the sender named by the signed `x5u` must be a
- * dNSName of one of them (MISSION: the sender named by x5u must be the name in its certificate), else
+ * dNSName of one of them (docs/contract.md "Wire format": the sender named by x5u must be the name in its certificate), else
  * ERR_JWS_SENDER. No dates are checked: these stand in for DANE-EE (usage 3) records, which ignore them
  * (RFC 7671 §5.1).
  */

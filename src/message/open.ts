@@ -1,4 +1,4 @@
-/** Opening a sealed message, strictly and in an order that spends nothing on untrusted senders (MISSION wire format). */
+/** Opening a sealed message, strictly and in an order that spends nothing on untrusted senders (docs/contract.md "Wire format"). */
 import type { KeyObject } from 'node:crypto'
 import { bytesEqual } from '../bytes.js'
 import type { Clock } from '../clock.js'

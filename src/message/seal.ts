@@ -17,7 +17,7 @@ import { formatX5u, normalizeName } from './x5u.js'
  *   JWE {"alg":"ECDH-ES","enc":"A256GCM","cty":"JWT","epk":{...}}  alg/enc (33): key agreement and cipher;
  *       cty (12): RFC 7519 §5.2 requires it for a nested JWT; epk (about 125 for P-256, 73 for X25519): the
  *       sender's ephemeral public key. The recipient `x5u` is optional in "compact" (the MQTT topic already
- *       names the recipient, and `aud` binds it inside), and required, as MISSION gives it, in "valimail".
+ *       names the recipient, and `aud` binds it inside), and required, as docs/contract.md "Wire format" gives it, in "valimail".
  * No `kid`, `typ`, `iat` in headers, no `zip` ever (compression before encryption leaks content length).
  */
 
@@ -115,7 +115,7 @@ export function createSealer(opts: SealerOptions): Sealer {
       },
     }
   }
-  // valimail: the header bytes exactly as MISSION (and the original dane_jwe_jws) give them.
+  // valimail: the header bytes exactly as docs/contract.md "Wire format" (and the original dane_jwe_jws) give them.
   const prot = b64urlEncodeString(`{"alg":"RSA-OAEP-256","enc":"A256CBC-HS512","typ":"JWE","x5u":"${formatX5u(recipientName)}"}`)
   const aad = Buffer.from(prot, 'latin1')
   return {

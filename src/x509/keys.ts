@@ -75,7 +75,7 @@ export function keyTypeOptionOf(key: KeyObject): KeyTypeOption {
   return t === 'rsa' ? 'rsa2048' : t
 }
 
-/** PKCS#8 PEM, the one format daneel writes (MISSION: "write PKCS#8"). */
+/** PKCS#8 PEM, the one format daneel writes (docs/contract.md "Files": "PKCS#8 is written"). */
 export function privateKeyToPkcs8Pem(key: KeyObject): string {
   return pemEncode(new Uint8Array(key.export({ type: 'pkcs8', format: 'der' })), 'PRIVATE KEY')
 }

@@ -13,8 +13,8 @@ const read = (p: string): string => readFileSync(repoPath(p), 'utf8')
 const hasDockerfile = (ctx: string): boolean =>
   existsSync(join(repoPath(ctx), 'Dockerfile')) || existsSync(join(repoPath(ctx), 'Dockerfile.template'))
 
-/** The MISSION environment contract the service must expose. */
-const MISSION_ENV = [
+/** The environment contract (docs/contract.md "Environment") the service must expose. */
+const CONTRACT_ENV = [
   'DANE_ID',
   'CRYPTO_PATH',
   'APP_UID',
@@ -28,7 +28,7 @@ const MISSION_ENV = [
   'DNSSEC',
 ]
 
-test('docker-compose.yml: the Balena subset, a named identity volume, the MISSION env vars', () => {
+test('docker-compose.yml: the Balena subset, a named identity volume, the contract env vars', () => {
   const text = read('docker-compose.yml')
   assert.deepEqual(lintCompose(text, hasDockerfile), [])
   const doc = parse(text) as {
@@ -39,7 +39,7 @@ test('docker-compose.yml: the Balena subset, a named identity volume, the MISSIO
   const svc = Object.values(doc.services)[0]
   assert.ok(svc !== undefined)
   assert.ok(svc.volumes.some((v) => v.startsWith('identity:')))
-  for (const k of MISSION_ENV) assert.ok(k in svc.environment, `environment lacks ${k}`)
+  for (const k of CONTRACT_ENV) assert.ok(k in svc.environment, `environment lacks ${k}`)
   const crypto = String(svc.environment.CRYPTO_PATH)
   const mount = svc.volumes.find((v) => v.startsWith('identity:'))?.split(':')[1] ?? ''
   assert.ok(crypto.startsWith(`${mount}/`), 'CRYPTO_PATH must be on the identity volume')

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
+import { pathToFileURL } from 'node:url'
 import { makeTempDir, repoPath } from '../../testkit/paths.js'
 
 const unitsDir = repoPath('systemd')
@@ -33,6 +34,26 @@ test('the unit set is what docs/deploy.md describes', () => {
     'daneel-retry.timer',
     'daneel.service',
   ])
+})
+
+test("every unit's Documentation= is installed: a file the build copies to /opt/daneel, or a URL", async () => {
+  const { INSTALLED_DOCS } = (await import(pathToFileURL(repoPath('esbuild.config.mjs')).href)) as { INSTALLED_DOCS: string[] }
+  let seen = 0
+  for (const u of units) {
+    const docs = [...readFileSync(join(unitsDir, u), 'utf8').matchAll(/^Documentation=(.+)$/gm)].flatMap((m) => (m[1] ?? '').split(/\s+/))
+    assert.ok(docs.length > 0, `${u} has no Documentation=`)
+    for (const d of docs) {
+      seen++
+      const installed = /^file:\/opt\/daneel\/(.+)$/.exec(d)?.[1]
+      if (installed === undefined) {
+        assert.match(d, /^(https:|man:)/, `${u}: ${d} is neither an installed file nor a URL or manpage`)
+        continue
+      }
+      assert.ok(INSTALLED_DOCS.includes(installed), `${u}: ${installed} is not in esbuild.config.mjs INSTALLED_DOCS`)
+      assert.ok(existsSync(repoPath(installed)), `${u}: ${installed} is not in the repository`)
+    }
+  }
+  assert.ok(seen >= units.length)
 })
 
 test('systemd-analyze verify: every unit, no warnings (any stderr fails)', () => {

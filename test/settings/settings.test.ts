@@ -1,4 +1,4 @@
-/** The environment contract of MISSION.md and its flags: names, aliases, defaults, flags winning, clear errors. */
+/** The environment contract of docs/contract.md and its flags: names, aliases, defaults, flags winning, clear errors. */
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'

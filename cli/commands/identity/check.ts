@@ -66,7 +66,7 @@ async function checkOnce(ctx: CliContext, name: string, local: LocalIdentity): P
     t.status === 'secure' &&
     !t.records.some((r) => r.usage === 3 && r.matchingType === 0 && ctx.match([r], [local.certDer]).matched)
   ) {
-    // a matching digest (3 1 1) proves the binding, but peers must fetch the key to encrypt to us (MISSION "TLSA")
+    // a matching digest (3 1 1) proves the binding, but peers must fetch the key to encrypt to us (docs/contract.md "TLSA")
     state = 'digest-only'
     lines.push(`${name}: the published digest matches, but peers cannot fetch the key from it. Add:`, ...advice.map((l) => `  ${l}`))
   } else {

@@ -80,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     lines.push(`identity ${res.name} already exists in ${settings.cryptoPath}; unchanged (use --force to replace it)`)
   }
   if (zoneLine !== undefined) lines.push('publish:', zoneLine)
-  // NO_DNSSEC: peers fetch the CA certificate over Web-PKI HTTPS (MISSION "PKIX-CD"); a self-signed identity is its own CA
+  // NO_DNSSEC: peers fetch the CA certificate over Web-PKI HTTPS (docs/contract.md "PKIX-CD"); a self-signed identity is its own CA
   const caUrl = settings.noDnssec && res.cert !== undefined ? pkixCdCaUrl(res.name, res.cert) : undefined
   if (caUrl !== undefined && res.cert?.basicConstraints?.ca === true) lines.push(`and serve ${res.paths.cert} at ${caUrl}`)
   process.stdout.write(`${lines.join('\n')}\n`)

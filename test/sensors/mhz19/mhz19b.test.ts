@@ -33,7 +33,7 @@ test('negative cases are values with the right code', () => {
   }
 })
 
-test("command bytes equal the manual's (hardware.md 2.3)", () => {
+test("command bytes equal the manual's (Winsen MH-Z19B manual v1.6)", () => {
   assert.equal(h(MHZ_CMD_READ), fx.commands.read)
   assert.equal(h(MHZ_CMD_ZERO), fx.commands.zero)
   assert.equal(h(mhzCmdSpan(2000)), fx.commands.span2000)

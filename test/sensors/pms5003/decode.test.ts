@@ -40,7 +40,7 @@ test('captured frames decode to the values PyPMS recorded from the same capture'
   })
 })
 
-test('the first captured frame in detail (hardware.md 2.1: PM2.5 8, n0.3 210, checksum 0x02c5 = 709)', () => {
+test('the first captured frame in detail (Plantower PMS5003 manual v2.3: PM2.5 8, n0.3 210, checksum 0x02c5 = 709)', () => {
   const d = decodePms5003(hex(fx.frames[0]))
   assert.ok(d.ok)
   assert.equal(d.pm25, 8)
@@ -72,7 +72,7 @@ test('consistency: PM10 with no particle counted is rejected (PyPMS rule)', () =
   assert.equal(pmsConsistent(f), true)
 })
 
-test("command bytes equal the manual's (hardware.md 2.1 table)", () => {
+test("command bytes equal the manual's (Plantower PMS5003 manual v2.3, command table)", () => {
   const h = (b: Uint8Array): string => Buffer.from(b).toString('hex')
   assert.equal(h(PMS_CMD_PASSIVE_READ), fx.commands.passiveRead)
   assert.equal(h(PMS_CMD_MODE_PASSIVE), fx.commands.modePassive)

@@ -201,7 +201,7 @@ test('mode switch mid-frame: the in-flight active frame is flushed, the 8-byte a
   pms.start() // wake + passive again: the scanner is reset
   pms.sample(out)
   uart.deliver(frame.subarray(12)) // its tail arrives: no header, skipped silently
-  uart.deliver(Buffer.from('424d0004e1000174', 'hex')) // the passive-mode ack (hardware.md 2.1)
+  uart.deliver(Buffer.from('424d0004e1000174', 'hex')) // the passive-mode ack (Plantower PMS5003 manual v2.3)
   assert.equal(pms.sample(out), 'none')
   assert.equal(pms.status.faults, 0)
   uart.deliver(frame)

@@ -50,7 +50,7 @@ test('negative cases from PyPMS are values with the right code', () => {
   }
 })
 
-test("command bytes equal the datasheet's (hardware.md 2.2)", () => {
+test("command bytes equal the datasheet's (Nova SDS011 datasheet v1.3)", () => {
   assert.equal(h(SDS_CMD_QUERY), fx.commands.query)
   assert.equal(h(SDS_CMD_MODE_QUERY), fx.commands.modeQuery)
   assert.equal(h(SDS_CMD_MODE_ACTIVE), fx.commands.modeActive)

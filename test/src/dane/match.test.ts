@@ -63,7 +63,7 @@ describe('DANE-EE(3): data only, no dates, no names (RFC 7671 §5.1)', () => {
   })
 })
 
-describe('rollover RRsets (MISSION: match whole RRsets, several records during a rollover)', () => {
+describe('rollover RRsets (docs/contract.md "TLSA": match whole RRsets, several records during a rollover)', () => {
   const oldRec = makeTlsaRecord(current.cert, 3, 1, 1)
   const newRec = makeTlsaRecord(next.cert, 3, 1, 1)
   const stagedRec = makeTlsaRecord(staged.cert, 3, 0, 0)

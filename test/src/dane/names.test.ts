@@ -1,4 +1,4 @@
-/** Identity names, x5u URIs and the trusted-domain rule (MISSION "Names", "Environment"). */
+/** Identity names, x5u URIs and the trusted-domain rule (docs/contract.md "Names", "Environment"). */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { formatX5u, identityDomain, isTrustedSender, parseIdentityName, parseX5u, splitIdentityName } from '../../../src/dane/names.js'
@@ -44,7 +44,7 @@ describe('x5u', () => {
   it('formats dns://<name>?type=TLSA', () => {
     assert.equal(formatX5u(`${NAME}.`), `dns://${NAME}?type=TLSA`)
   })
-  it('accepts the three MISSION forms (authority ignored) and class=IN', () => {
+  it('accepts the three docs/contract.md forms (authority ignored) and class=IN', () => {
     for (const uri of [
       `dns://${NAME}?type=TLSA`,
       `dns:${NAME}?type=TLSA`,

@@ -1,4 +1,4 @@
-/** The identity store: files and modes per MISSION, idempotence, --force, CSR mode, NO_DNSSEC CA flags, install checks. */
+/** The identity store: files and modes per docs/contract.md "Files", idempotence, --force, CSR mode, NO_DNSSEC CA flags, install checks. */
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'

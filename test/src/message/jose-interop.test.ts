@@ -36,7 +36,7 @@ async function joseOpen(
   return { payload, header: ver.protectedHeader as jose.JWSHeaderParameters, outer: dec.protectedHeader as jose.JWEHeaderParameters }
 }
 
-/** jose builds a message the way MISSION describes it. */
+/** jose builds a message the way docs/contract.md "Wire format" describes it. */
 async function joseSeal(from: Identity, to: Identity, serialization: 'compact' | 'json', seq: number): Promise<string> {
   const body = new TextEncoder().encode(JSON.stringify({ ...claims, seq }))
   if (to.type === 'rsa') {
@@ -92,7 +92,7 @@ for (const c of cases) {
   })
 }
 
-describe("the valimail header bytes are exactly MISSION's", () => {
+describe("the valimail header bytes are exactly docs/contract.md's", () => {
   it('protected header decodes to the byte string of the original system', () => {
     const from = identity(SENDER, 'rsa')
     const to = identity(RECIPIENT, 'rsa')
