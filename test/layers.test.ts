@@ -77,6 +77,9 @@ test('each narrow layer refuses what is above it and accepts what is below', () 
     ['bench/x.ts', "import '../testkit/paths.js'"],
     ['test/x.ts', "import '../testkit/paths.js'"],
     ['scripts/x.ts', "import '../cli/main.js'"],
+    ['test/x.ts', "import '../gateway/ingest.js'"],
+    ['bench/x.ts', "import '../gateway/ingest.js'"],
+    ['testkit/x.ts', "import '../gateway/ingest.js'"],
   ]
   for (const [file, text] of accepted) assert.deepEqual(checkImports(new Map([[file, text]])), [], `${file}: ${text}`)
   assert.deepEqual(Object.keys(LAYERS).sort(), [
@@ -92,6 +95,16 @@ test('each narrow layer refuses what is above it and accepts what is below', () 
     'test',
     'testkit',
   ])
+})
+
+test('bench/ importing test/ names the shared folder to use instead', () => {
+  const v = checkImports(new Map([['bench/x.ts', "import { fixturePath } from '../test/src/dns/lab.test.js'"]]))
+  assert.deepEqual(
+    v.map((x) => x.message),
+    [
+      'bench/x.ts:1 imports test/src/dns/lab.test.ts: bench/ may import anything but test/ (benches share helpers with tests through testkit/, not test/)',
+    ],
+  )
 })
 
 test('the command npm pretest runs exits 1 and names the forbidden import in a planted tree', () => {
