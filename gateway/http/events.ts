@@ -3,7 +3,10 @@ import type { ServerResponse } from 'node:http'
 import type { ReadingRow } from '../store/types.js'
 
 export interface EventHubOptions {
-  /** Bytes a client may have queued (written but not yet taken by the socket) before it is dropped. */
+  /**
+   * Bytes a client may have queued (written but not yet taken by the socket) before it is dropped. One publish
+   * burst (a committed batch: ~350 bytes a reading) must fit, or every client would be dropped by the burst itself.
+   */
   maxBufferedBytes?: number
   /** At most this many clients; more get 503. */
   maxClients?: number
@@ -32,8 +35,9 @@ export class EventHub {
   dropped = 0
 
   constructor(opts: EventHubOptions = {}) {
-    this.maxBufferedBytes = opts.maxBufferedBytes ?? 256 * 1024
-    this.maxClients = opts.maxClients ?? 100
+    this.maxBufferedBytes = opts.maxBufferedBytes ?? 1024 * 1024
+    // 32 clients x 1 MiB bounds the worst case at 32 MiB of queued event text.
+    this.maxClients = opts.maxClients ?? 32
     const hb = opts.heartbeatMs ?? 15_000
     this.heartbeat = hb > 0 ? setInterval(() => this.broadcast(': keep-alive\n\n', null), hb) : null
     this.heartbeat?.unref()
