@@ -1,11 +1,12 @@
 /** A node's current air-quality index from its stored readings: hourly averages -> (optional correction) -> NowCast -> index. */
 import type { ReadingRow } from '../store/types.js'
 import { caqi } from './caqi.js'
+import { eaqi } from './eaqi.js'
 import { correctPm25Epa2021, EPA_2021_CORRECTION_LABEL } from './epa-correction.js'
 import { nowcast } from './nowcast.js'
 import { usAqi } from './us-epa.js'
 
-export type AqiScheme = 'us-epa' | 'caqi'
+export type AqiScheme = 'us-epa' | 'caqi' | 'eaqi'
 export type PmCorrection = 'none' | 'epa-2021'
 
 export interface AqiOptions {
@@ -64,8 +65,8 @@ export function hourlyMeans(rows: readonly ReadingRow[], nowMs: number): Map<str
 }
 
 /**
- * The node's index over its last 12 complete hours. us-epa: NowCast of PM2.5 and PM10, then the 2024 AQI. caqi: the
- * last complete hour's mean (CAQI is an hourly index). With `epa-2021`, each hour's PM2.5 is recomputed from that
+ * The node's index over its last 12 complete hours. us-epa: NowCast of PM2.5 and PM10, then the 2024 AQI. caqi and
+ * eaqi: the last complete hour's mean (both are hourly indices; eaqi's value is its band, 1-6). With `epa-2021`, each hour's PM2.5 is recomputed from that
  * hour's mean CF=1 PM2.5 and mean RH; hours lacking either are missing, never silently left uncorrected.
  */
 export function nodeAqi(rows: readonly ReadingRow[], nowMs: number, opts: AqiOptions): NodeAqi | null {
@@ -94,9 +95,17 @@ export function nodeAqi(rows: readonly ReadingRow[], nowMs: number, opts: AqiOpt
       const a = c === null ? null : usAqi(p, c)
       if (a !== null) r = { index: a.aqi, category: a.category, beyond: a.beyond, concentration: a.concentration }
     } else {
+      // CAQI and the 2024 EAQI are hourly indices: the last complete hour's mean.
       const c = s[0]
-      const a = c === null || c === undefined ? null : caqi(p, c)
-      if (a !== null && c !== null && c !== undefined) r = { index: a.index, category: a.category, beyond: false, concentration: c }
+      if (c !== null && c !== undefined) {
+        if (opts.scheme === 'caqi') {
+          const a = caqi(p, c)
+          if (a !== null) r = { index: a.index, category: a.category, beyond: false, concentration: c }
+        } else {
+          const a = eaqi(p, c)
+          if (a !== null) r = { index: a.level, category: a.category, beyond: false, concentration: c }
+        }
+      }
     }
     if (r === null) continue
     pollutants[p] = { concentration: r.concentration, index: r.index, category: r.category }

@@ -10,7 +10,7 @@
   /** Average step per range: at most a few hundred points per series. */
   const STEP = { 3600: 30, 86400: 300, 604800: 1800 }
   const TRUST = { dnssec: 'DNSSEC', 'pkix-cd': 'PKIX-CD', legacy: 'legacy (unbound)', offline: 'offline (pinned)' }
-  const INDEX_NAME = { 'us-epa': 'US AQI', caqi: 'CAQI' }
+  const INDEX_NAME = { 'us-epa': 'US AQI', caqi: 'CAQI', eaqi: 'EAQI band' }
 
   const state = { range: 86400, index: 'us-epa', correction: 'none' }
   /** node name -> { card, charts: { id -> { u, data } } } */

@@ -35,7 +35,7 @@ export interface GatewayHttp {
   close(): Promise<void>
 }
 
-const SCHEMES = new Set<AqiScheme>(['us-epa', 'caqi'])
+const SCHEMES = new Set<AqiScheme>(['us-epa', 'caqi', 'eaqi'])
 const CORRECTIONS = new Set<PmCorrection>(['none', 'epa-2021'])
 
 // Set on every response. The dashboard loads only its own files; uPlot sets element styles from script, which
@@ -82,7 +82,7 @@ export function createGatewayHttp(opts: GatewayHttpOptions): GatewayHttp {
       case '/api/nodes': {
         const scheme = (url.searchParams.get('index') ?? 'us-epa') as AqiScheme
         const correction = (url.searchParams.get('correction') ?? 'none') as PmCorrection
-        if (!SCHEMES.has(scheme)) return send(res, 400, json({ error: 'index: us-epa or caqi' }), 'application/json')
+        if (!SCHEMES.has(scheme)) return send(res, 400, json({ error: 'index: us-epa, caqi or eaqi' }), 'application/json')
         if (!CORRECTIONS.has(correction)) return send(res, 400, json({ error: 'correction: none or epa-2021' }), 'application/json')
         return send(res, 200, json(await nodeViews(opts.store, now(), { scheme, correction })), 'application/json')
       }

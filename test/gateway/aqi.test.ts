@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { caqi } from '../../gateway/aqi/caqi.js'
+import { eaqi } from '../../gateway/aqi/eaqi.js'
 import { correctPm25Epa2021 } from '../../gateway/aqi/epa-correction.js'
 import { HOUR_MS, nodeAqi } from '../../gateway/aqi/node-aqi.js'
 import { nowcast } from '../../gateway/aqi/nowcast.js'
@@ -15,6 +16,7 @@ interface Vectors {
   nowcast: { pollutant: 'pm25' | 'pm10'; hourlyNewestFirst: (number | null)[]; expected: number | null; source: string }[]
   caqi: { pollutant: 'pm25' | 'pm10'; c: number; index?: number; category: string; source: string }[]
   epa2021: { cf1: number; rh: number; expected: number; source: string }[]
+  eaqi: { pollutant: 'pm25' | 'pm10'; c: number; level: number; category: string; source: string }[]
 }
 const v = JSON.parse(readFileSync(rootPath('test/fixtures/aqi/vectors.json'), 'utf8')) as Vectors
 
@@ -60,6 +62,14 @@ describe('CAQI (CITEAIR hourly grid)', () => {
       else assert.ok(r.index > 100)
     })
   }
+})
+
+describe('EAQI (EEA 2024 bands)', () => {
+  for (const t of v.eaqi) {
+    it(`${t.pollutant} ${t.c} -> ${t.category} (${t.source})`, () =>
+      assert.deepEqual(eaqi(t.pollutant, t.c), { level: t.level, category: t.category }))
+  }
+  it('refuses negative concentrations', () => assert.equal(eaqi('pm25', -0.1), null))
 })
 
 describe('EPA 2021 PM2.5 correction', () => {
@@ -114,6 +124,13 @@ describe('nodeAqi', () => {
     assert.ok(r)
     assert.equal(r.pollutants.pm25?.concentration, 13)
     assert.equal(r.pollutants.pm25?.index, caqi('pm25', 13)?.index)
+  })
+  it('eaqi: the band of the last complete hour', () => {
+    const r = nodeAqi(rows, now, { scheme: 'eaqi', correction: 'none' })
+    assert.ok(r)
+    // pm25 13 -> fair (5-15), pm10 20 -> fair (15-45): level 2
+    assert.equal(r.value, 2)
+    assert.equal(r.category, 'fair')
   })
   it('no PM data: null', () => {
     assert.equal(nodeAqi([row(hourStart - 1000, { co2: 400 })], now, { scheme: 'us-epa', correction: 'none' }), null)
