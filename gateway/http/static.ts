@@ -17,7 +17,7 @@ export interface StaticFile {
 export function loadStaticFiles(): Map<string, StaticFile> {
   const here = dirname(fileURLToPath(import.meta.url))
   const dash = findDashboard(here)
-  const uplotDist = join(dirname(createRequire(import.meta.url).resolve('uplot/package.json')), 'dist')
+  const uplotDist = findUplot(dash)
   const files: [string, string, string][] = [
     ['/', join(dash, 'index.html'), 'text/html; charset=utf-8'],
     ['/app.js', join(dash, 'app.js'), 'text/javascript; charset=utf-8'],
@@ -30,11 +30,21 @@ export function loadStaticFiles(): Map<string, StaticFile> {
 
 function findDashboard(here: string): string {
   // Source tree: gateway/http -> gateway/dashboard. Compiled: build/gateway/http -> ../../../gateway/dashboard.
-  for (const c of [join(here, '../dashboard'), join(here, '../../../gateway/dashboard')]) {
+  // A bundle (dist/daneel.js) finds dist/dashboard, where the build copies it.
+  for (const c of [join(here, '../dashboard'), join(here, '../../../gateway/dashboard'), join(here, 'dashboard')]) {
     try {
       readFileSync(join(c, 'index.html'))
       return c
     } catch {}
   }
   throw new Error(`gateway dashboard files not found near ${here}`)
+}
+
+/** uPlot's dist folder from the installed package, else dashboard/vendor (where a bundle's build copies it). */
+function findUplot(dash: string): string {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('uplot/package.json')), 'dist')
+  } catch {
+    return join(dash, 'vendor')
+  }
 }
