@@ -54,8 +54,9 @@ export function createGatewayHttp(opts: GatewayHttpOptions): GatewayHttp {
   const files = loadStaticFiles()
   const events = new EventHub(opts.events)
   const authorized = opts.token === undefined ? null : bearerChecker(opts.token)
-  if (opts.token !== undefined && opts.token.length < 16) {
-    throw new DaneelError('ERR_CONFIG_INVALID', '--http-token: at least 16 characters')
+  // RFC 6750 b64token syntax, or no client could ever send it in a Bearer header.
+  if (opts.token !== undefined && !(opts.token.length >= 16 && /^[A-Za-z0-9\-._~+/]+=*$/.test(opts.token))) {
+    throw new DaneelError('ERR_CONFIG_INVALID', '--http-token: at least 16 characters of A-Z a-z 0-9 - . _ ~ + /')
   }
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

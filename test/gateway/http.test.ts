@@ -276,8 +276,11 @@ describe('gateway http: bearer token and binding', () => {
     await wide.close()
   })
 
-  it('refuses a short token', () => {
+  it('refuses a short token, or one a Bearer header cannot carry', () => {
     assert.throws(() => createGatewayHttp({ store, health: () => ({ ok: true }), token: 'short' }), { code: 'ERR_CONFIG_INVALID' })
+    assert.throws(() => createGatewayHttp({ store, health: () => ({ ok: true }), token: 'has a space in it 0123' }), {
+      code: 'ERR_CONFIG_INVALID',
+    })
   })
 })
 
