@@ -1,4 +1,5 @@
 /** Test data for the gateway's HTTP tests: nodes with regular readings and a status message, committed to a store. */
+import { createHash } from 'node:crypto'
 import type { IncomingMessage, ReadingStore } from '../../gateway/store/types.js'
 
 export interface FillOptions {
@@ -27,7 +28,7 @@ export async function fillNode(store: ReadingStore, o: FillOptions): Promise<num
     batch.push({
       ...base,
       seq: o.bound === false ? null : seq++,
-      digest: `d-${o.node}-${t}-pm`,
+      digest: sha(`d-${o.node}-${t}-pm`),
       sensor: 'pms0',
       model: 'pms5003',
       values: { pm1: round(pm25 * 0.7), pm25, pm10: round(pm25 * 1.6), pm25Cf1: round(pm25 * 1.3) },
@@ -35,7 +36,7 @@ export async function fillNode(store: ReadingStore, o: FillOptions): Promise<num
     batch.push({
       ...base,
       seq: o.bound === false ? null : seq++,
-      digest: `d-${o.node}-${t}-bme`,
+      digest: sha(`d-${o.node}-${t}-bme`),
       sensor: 'bme0',
       model: 'bme280',
       values: { temperature: round(21 + 3 * wave), humidity: round(45 + 10 * wave) },
@@ -43,7 +44,7 @@ export async function fillNode(store: ReadingStore, o: FillOptions): Promise<num
     batch.push({
       ...base,
       seq: o.bound === false ? null : seq++,
-      digest: `d-${o.node}-${t}-co2`,
+      digest: sha(`d-${o.node}-${t}-co2`),
       sensor: 'mhz0',
       model: 'mh-z19b',
       values: { co2: Math.round(600 + 200 * wave) },
@@ -53,7 +54,7 @@ export async function fillNode(store: ReadingStore, o: FillOptions): Promise<num
     batch.push({
       node: o.node,
       seq: o.bound === false ? null : seq++,
-      digest: `d-${o.node}-status`,
+      digest: sha(`d-${o.node}-status`),
       time: o.endMs,
       receivedAt: o.endMs + 100,
       auth: o.auth ?? 'dnssec',
@@ -70,3 +71,4 @@ export async function fillNode(store: ReadingStore, o: FillOptions): Promise<num
 }
 
 const round = (x: number): number => Math.round(x * 10) / 10
+const sha = (s: string): string => createHash('sha256').update(s).digest('hex')

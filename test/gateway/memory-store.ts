@@ -1,4 +1,6 @@
 /** An in-memory ReadingStore: the HTTP layer's test double (the SQLite store replaces it in the gateway). */
+import { incomingProblem } from '../../gateway/store/check.js'
+import { checkQuery } from '../../gateway/store/sqlite-readings.js'
 import type { CommitOutcome, IncomingMessage, NodeSummary, ReadingQuery, ReadingRow, ReadingStore } from '../../gateway/store/types.js'
 
 export class MemoryStore implements ReadingStore {
@@ -12,6 +14,11 @@ export class MemoryStore implements ReadingStore {
 
   async commit(batch: readonly IncomingMessage[]): Promise<CommitOutcome[]> {
     this.check()
+    // As the real store: a malformed message fails the whole commit before anything is stored.
+    for (const m of batch) {
+      const problem = incomingProblem(m)
+      if (problem !== undefined) throw new TypeError(`message from ${m.node}: ${problem}`)
+    }
     return batch.map((m) => {
       const key = m.seq === null ? `d:${m.digest}` : `s:${m.node}:${m.seq}`
       if (this.keys.has(key)) return 'duplicate'
@@ -27,6 +34,7 @@ export class MemoryStore implements ReadingStore {
 
   async readings(q: ReadingQuery): Promise<ReadingRow[]> {
     this.check()
+    checkQuery(q)
     let rows = this.messages.filter(
       (m) =>
         m.status === undefined &&
@@ -36,7 +44,7 @@ export class MemoryStore implements ReadingStore {
     )
     const ranged = q.from !== undefined || q.to !== undefined
     rows.sort((a, b) => (ranged ? a.time - b.time : b.time - a.time))
-    if (q.stepSeconds !== undefined) rows = average(rows, q.stepSeconds * 1000)
+    if (q.stepSeconds !== undefined) rows = average(rows, q.stepSeconds * 1000, ranged)
     return rows.slice(0, q.limit ?? rows.length).map(toRow)
   }
 
@@ -75,8 +83,12 @@ export class MemoryStore implements ReadingStore {
   }
 }
 
-/** Per node+sensor and step: the mean of each value key, time = step start (the ReadingQuery contract). */
-function average(rows: IncomingMessage[], stepMs: number): IncomingMessage[] {
+/**
+ * Per node + sensor and step: the mean of each value key, time = step start, seq null, bound only when every
+ * reading in it was, auth/model/receivedAt of its newest arrival (the ReadingQuery contract). Steps ascend in a
+ * range and descend without one; within a step, by node, then sensor (null first).
+ */
+function average(rows: IncomingMessage[], stepMs: number, ranged: boolean): IncomingMessage[] {
   const groups = new Map<string, { m: IncomingMessage; sums: Map<string, [number, number]> }>()
   for (const m of rows) {
     const start = Math.floor(m.time / stepMs) * stepMs
@@ -86,6 +98,8 @@ function average(rows: IncomingMessage[], stepMs: number): IncomingMessage[] {
       g = { m: { ...m, time: start, seq: null }, sums: new Map() }
       groups.set(k, g)
     }
+    if (!m.bound) g.m.bound = false
+    if (m.receivedAt >= g.m.receivedAt) Object.assign(g.m, { receivedAt: m.receivedAt, auth: m.auth, model: m.model })
     for (const [key, v] of Object.entries(m.values)) {
       const s = g.sums.get(key) ?? [0, 0]
       s[0] += v
@@ -93,10 +107,17 @@ function average(rows: IncomingMessage[], stepMs: number): IncomingMessage[] {
       g.sums.set(key, s)
     }
   }
-  return [...groups.values()].map(({ m, sums }) => ({
+  const out = [...groups.values()].map(({ m, sums }) => ({
     ...m,
     values: Object.fromEntries([...sums].map(([k, [s, n]]) => [k, s / n])),
   }))
+  const sensorKey = (x: string | null): string => (x === null ? '' : `~${x}`)
+  return out.sort(
+    (a, b) =>
+      (ranged ? a.time - b.time : b.time - a.time) ||
+      a.node.localeCompare(b.node) ||
+      (sensorKey(a.sensor) < sensorKey(b.sensor) ? -1 : sensorKey(a.sensor) > sensorKey(b.sensor) ? 1 : 0),
+  )
 }
 
 function toRow(m: IncomingMessage): ReadingRow {
