@@ -53,6 +53,16 @@ export interface ConsoleOptions {
 }
 
 const PROMPT = 'daneel> '
+
+/** The id of a JSON request line, or null when it has none (or is not JSON): what its reply must carry. */
+function requestId(line: string): unknown {
+  try {
+    const m: unknown = JSON.parse(line)
+    return m !== null && typeof m === 'object' && !Array.isArray(m) ? ((m as { id?: unknown }).id ?? null) : null
+  } catch {
+    return null
+  }
+}
 const PEM_END = /^-----END CERTIFICATE-----$/
 const MAX_PEM = 64 * 1024
 
@@ -78,6 +88,13 @@ export function runConsole(io: LineIo, session: ProvisionSession, opts: ConsoleO
       ended = true
       if (idle !== undefined) clearTimeout(idle)
       io.input.off('data', onData)
+      // Requests already read behind the one that ended the console (a script that pipelined `status` after
+      // `finish`) get a reply saying they did not run, never silence.
+      for (const line of queue.splice(0)) {
+        if (line.trim() === '') continue
+        const r: Reply = { ok: false, error: { code: 'ERR_PROVISION', message: `not run: the console closed (${how})` } }
+        out(line.trimStart().startsWith('{') ? formatJsonReply(requestId(line), r) : formatTextReply(r))
+      }
       resolve(how)
     }
     const reply = async (json: boolean, id: unknown, req: Request): Promise<boolean> => {

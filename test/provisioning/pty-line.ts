@@ -1,6 +1,6 @@
 /** Test helper: a socat pseudo-terminal pair (the device end and the operator's end) and a line driver for the operator's end. */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { closeSync, constants, existsSync, openSync } from 'node:fs'
+import { closeSync, constants, existsSync, openSync, readFileSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import tty from 'node:tty'
 
@@ -9,8 +9,17 @@ export interface PtyPair {
   device: string
   /** The operator's end. */
   host: string
+  /**
+   * Takes off the device end whatever was written to it and never read (a request fired at a provisioner that was
+   * killed before it read it), so the next provisioner starts on an empty line. Call only when no provisioner has the
+   * device open. `send` writes to the host end: a marker goes through socat behind everything sent before it (one
+   * FIFO), so once the marker is read back here, every unread byte has been seen. Returns those bytes.
+   */
+  takeUnread(send: (text: string) => void): Promise<string>
   stop(): Promise<void>
 }
+
+let markers = 0
 
 /** Starts `socat pty,raw,echo=0 pty,raw,echo=0` in `dir` and waits for both links. */
 export async function startPtyPair(dir: string): Promise<PtyPair> {
@@ -31,6 +40,26 @@ export async function startPtyPair(dir: string): Promise<PtyPair> {
   return {
     device,
     host,
+    takeUnread: async (send) => {
+      const marker = `<<unread-marker-${++markers}>>`
+      send(marker)
+      const buf = Buffer.alloc(4096)
+      let got = ''
+      const deadline = Date.now() + 30_000
+      for (;;) {
+        const at = got.indexOf(marker)
+        if (at >= 0) return got.slice(0, at) + got.slice(at + marker.length)
+        if (Date.now() > deadline) throw new Error(`the marker never came through the pty pair; read: ${JSON.stringify(got)}`)
+        let n = 0
+        try {
+          n = readSync(holder, buf)
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err
+        }
+        if (n > 0) got += buf.toString('latin1', 0, n)
+        else await new Promise((r) => setTimeout(r, 5))
+      }
+    },
     stop: async () => {
       closeSync(holder)
       if (socat.exitCode === null) {
@@ -96,13 +125,45 @@ export class HostLine {
     return JSON.parse(match[0]) as Record<string, unknown>
   }
 
-  /** Sends a request without waiting (the test kills the provisioner mid-step). */
-  fire(req: Record<string, unknown>): void {
-    this.send(`${JSON.stringify({ ...req, id: this.#nextId++ })}\n`)
+  /** Sends a request without waiting (the test kills the provisioner mid-step); returns the bytes written. */
+  fire(req: Record<string, unknown>): string {
+    const text = `${JSON.stringify({ ...req, id: this.#nextId++ })}\n`
+    this.send(text)
+    return text
   }
 
   close(): void {
     this.#in.destroy()
     this.#out.destroy()
+  }
+}
+
+/** Bytes process `pid` has read so far (`rchar` of /proc/PID/io, proc(5)); undefined once it is gone. */
+function bytesRead(pid: number): number | undefined {
+  try {
+    const m = /^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))
+    return m === null ? undefined : Number(m[1])
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Writes `text` to the line with `write` and waits until process `pid` has read at least that many more bytes: an
+ * idle console reads nothing else, so the request is then in its hands. On a loaded machine the console may not
+ * run for a while after the write; a SIGKILL sent by time alone would then land before the step rather than
+ * during it. Returns false if that was not seen within `timeoutMs` (or the process is gone).
+ */
+export async function writeAndSeeRead(pid: number, write: () => string, timeoutMs = 30_000): Promise<boolean> {
+  const before = bytesRead(pid)
+  const len = Buffer.byteLength(write(), 'latin1')
+  if (before === undefined) return false
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const now = bytesRead(pid)
+    if (now === undefined) return false
+    if (now - before >= len) return true
+    if (Date.now() > deadline) return false
+    await new Promise((r) => setTimeout(r, 1))
   }
 }

@@ -74,3 +74,19 @@ test('requests run one at a time in order, and end of input waits for the one in
   assert.deepEqual(ids, [1, 2, 3, 4])
   assert.equal(readStatus(r.dir).dnsChecked, true)
 })
+
+test('requests read behind the one that ends the console are answered as not run, never dropped', async () => {
+  const r = rig()
+  const done = runConsole(r.io, r.session, {})
+  // One chunk: the console has read all three lines when quit ends it.
+  r.input.write('{"id":1,"op":"quit"}\n{"id":2,"op":"status"}\nstatus\n')
+  assert.equal(await done, 'quit')
+  const replies = [...r.out().matchAll(/\{"v":1,"id":(\d+),"ok":(true|false)[^\r\n]*\}\r\n/g)].map((m) => [Number(m[1]), m[2]])
+  assert.deepEqual(replies, [
+    [1, 'true'],
+    [2, 'false'],
+  ])
+  assert.match(r.out(), /"id":2,"ok":false,"error":\{"code":"ERR_PROVISION","message":"not run: the console closed \(quit\)"\}/)
+  assert.match(r.out(), /\r\nerror ERR_PROVISION: not run: the console closed \(quit\)\r\n$/)
+  assert.doesNotMatch(r.out(), /next: set/, 'the status behind quit ran')
+})

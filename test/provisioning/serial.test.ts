@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test'
 import { readStatus } from '../../provisioning/state.js'
 import { type DnsLab, startDnsLab } from '../../testkit/dns-lab.js'
 import { cliPath, makeTempDir } from '../../testkit/paths.js'
-import { HostLine, type PtyPair, startPtyPair } from './pty-line.js'
+import { HostLine, type PtyPair, startPtyPair, writeAndSeeRead } from './pty-line.js'
 
 const ZONE = 'example.test.'
 const PASSWORD = 'hunter2-not-for-the-line'
@@ -139,18 +139,26 @@ async function startWithBanner(s: Scenario): Promise<{ child: ChildProcess; exit
   }
 }
 
+/** What the last killed provisioner had done with the request fired at it. */
+let lastKill = ''
+
 /**
- * Drives provisioning from wherever it stands to the end. With `killAt`, the request of that step is written and
- * the provisioner is SIGKILLed `delayMs` later, whatever it is doing.
+ * Drives provisioning from wherever it stands to the end. With `killAt`, the request of that step is written, and
+ * once the provisioner has read it (seen in /proc, not guessed from time: on a loaded machine it may not run for a
+ * while) it is SIGKILLed `delayMs` later, whatever it is doing. Whatever it left unread stays in the pty (the pair
+ * is held open between runs) and would be the rerun's first request; it is taken off the line, as the operator's
+ * end of a real line would not resend it.
  */
 async function drive(s: Scenario, killAt?: { step: Step; delayMs: number }): Promise<'killed' | number | string> {
   const { child, exit } = await startWithBanner(s)
   const send = async (step: Step, req: Record<string, unknown>): Promise<Record<string, unknown> | undefined> => {
     if (killAt?.step === step) {
-      line.fire(req)
+      const read = await writeAndSeeRead(child.pid as number, () => line.fire(req))
       await new Promise((r) => setTimeout(r, killAt.delayMs))
       child.kill('SIGKILL')
       await exit
+      const unread = await pty.takeUnread((t) => line.send(t))
+      lastKill = `request ${read ? 'read' : 'not seen read'}${unread === '' ? '' : `, ${unread.length} bytes left unread`}`
       return undefined
     }
     const reply = await line.request(req)
@@ -236,7 +244,7 @@ test('provisioning over a serial line: SIGKILL during each step, then a rerun fi
     assert.equal(killed, 'killed', `scenario ${k} (${step})`)
     assertConsistent(s)
     const before = readStatus(s.crypto)
-    console.log(`# killed during ${step} (${s.keyType}): on disk identity=${before.identity}, next=${before.next}`)
+    console.log(`# killed during ${step} (${s.keyType}, ${lastKill}): on disk identity=${before.identity}, next=${before.next}`)
     const code = await drive(s)
     assert.equal(code, 0, `rerun after a kill during ${step}`)
     assertConsistent(s)
