@@ -101,7 +101,7 @@ export async function startDeviceFromConfig(settings: DeviceSettings, configPath
     ...(deps.pkixCd === undefined ? {} : { pkixCd: deps.pkixCd }),
   })
   const outbox = await openOutbox(join(settings.stateDir, 'outbox'), { maxBytes: config.outboxMaxBytes, logger: log })
-  const sequence = openSequence(sequencePath(settings.stateDir, sender), config.sequenceBlock)
+  const sequence = openSequence(sequencePath(settings.stateDir, sender), config.sequenceBlock, { logger: log })
   // A stable client id per identity (MQTT 3.1.1 servers must accept 23 characters; longer is broker-dependent).
   const clientId = `dn-${createHash('sha256').update(sender).digest('hex').slice(0, 20)}`
   const link = new MqttLink({

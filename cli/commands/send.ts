@@ -76,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
       // not JSON: sealed as bytes
     }
   }
-  const sequence = openSequence(sequencePath(settings.stateDir, sender), 1)
+  const sequence = openSequence(sequencePath(settings.stateDir, sender), 1, { logger: log })
   const seq = sequence.next()
   sequence.close()
   const sealed = sealer.seal(reading, { now: Date.now(), seq })
