@@ -10,6 +10,7 @@ import { frame, HEADER_BYTES, scan } from './outbox/frame.js'
 import { decodeData, encodeData } from './outbox/records.js'
 import { type Segment, type Slot, segName, type Waiting } from './outbox/segment.js'
 import type { Outbox, OutboxEntry, OutboxStats } from './outbox/types.js'
+import { isSpaceError, SpaceFaults } from './space-faults.js'
 
 export type { Outbox, OutboxEntry, OutboxStats } from './outbox/types.js'
 
@@ -23,6 +24,14 @@ export type { Outbox, OutboxEntry, OutboxStats } from './outbox/types.js'
  * Bound: the segment files together stay within `maxBytes`. When a new record would not fit, the OLDEST
  * segment is deleted with every entry still pending in it: counted in `dropped` and logged (warn).
  * Segments are maxBytes/8 each, so a drop frees about an eighth of the outbox at a time.
+ * Reclaim: once every record in the active segment is acknowledged and it holds 64 KiB (or an eighth of a segment)
+ * or more, the next append starts a new segment and the old file is deleted, so acknowledged records never wait
+ * for a full segment to be freed (on a nearly full card that was the difference between keeping and losing them).
+ * Full disk (ENOSPC, EDQUOT): a group commit that fails for lack of space is cut back off the file and its entries
+ * are HELD in memory (up to `memoryMaxBytes`): they are takeable (sent from memory and acknowledged normally) and
+ * their append() stays pending until they are written, which is retried every `retryMs` (reclaiming acknowledged
+ * segments first), or delivered. Past the memory bound an append is refused (ERR_OUTBOX_FULL, never acknowledged).
+ * The streak is logged once (space-faults.ts), and `stats().diskFull` says so meanwhile.
  */
 export interface DiskOutboxOptions {
   maxBytes?: number
@@ -30,6 +39,10 @@ export interface DiskOutboxOptions {
   syncIntervalMs?: number
   /** How often queued acks are written to acks.log. */
   ackFlushMs?: number
+  /** Bound on entries held in memory while the disk is full (default: maxBytes / 4, at most 4 MiB). */
+  memoryMaxBytes?: number
+  /** How often held entries are written again while the disk is full. */
+  retryMs?: number
   logger?: Logger
 }
 
@@ -41,6 +54,7 @@ export async function openOutbox(dir: string, opts: DiskOutboxOptions = {}): Pro
     .filter((n) => /^seg-\d{16}\.log$/.test(n))
     .sort()
   const box = new DiskOutbox(dir, opts, acks.floor, acks.corrupt, statSize(join(dir, ACK_LOG)))
+  box.noteAcked(acks.maxId)
   for (const [i, name] of names.entries()) {
     const path = join(dir, name)
     const buf = await readFile(path)
@@ -90,20 +104,56 @@ export class DiskOutbox implements Outbox {
   /** Ids below this are indexed (pending) or done; ids from here to nextId are being written. */
   #committedNext = 1
   readonly #recoveredFloor: number
-  #s: OutboxStats = { pending: 0, diskBytes: 0, appended: 0, acked: 0, dropped: 0, corrupt: 0, syncs: 0 }
+  readonly #memoryMaxBytes: number
+  readonly #reclaimBytes: number
+  readonly #memSeg: Segment = {
+    firstId: -1,
+    path: '(memory)',
+    bytes: 0,
+    live: 0,
+    lastId: -1,
+    reader: undefined,
+    truncateTo: undefined,
+    deleted: false,
+  }
+  /** Appends held in memory (the disk was full), oldest first; each is also in #pending. */
+  #held: Waiting[] = []
+  #heldBytes = 0
+  readonly #diskFaults: SpaceFaults
+  readonly #ackFaults: SpaceFaults
+  #lastWriteError = ''
+  #lastAckError = ''
+  #s: OutboxStats = {
+    pending: 0,
+    diskBytes: 0,
+    appended: 0,
+    acked: 0,
+    dropped: 0,
+    corrupt: 0,
+    syncs: 0,
+    held: 0,
+    refused: 0,
+    missing: 0,
+    diskFull: false,
+  }
 
   constructor(dir: string, opts: DiskOutboxOptions, floor: number, corrupt: number, ackLogBytes: number) {
     this.#dir = dir
     this.#maxBytes = opts.maxBytes ?? 16 * 1024 * 1024
     this.#segmentBytes = Math.max(4096, Math.floor(this.#maxBytes / 8))
+    this.#memoryMaxBytes = opts.memoryMaxBytes ?? Math.min(4 * 1024 * 1024, Math.floor(this.#maxBytes / 4))
+    this.#reclaimBytes = Math.min(64 * 1024, Math.floor(this.#segmentBytes / 8))
     this.#syncAlways = (opts.sync ?? 'always') === 'always'
     this.#log = opts.logger ?? silentLogger
+    this.#diskFaults = new SpaceFaults(this.#log, 'outbox')
+    this.#ackFaults = new SpaceFaults(this.#log, 'outbox ack log')
     this.#ackLog = new AckLog(dir, ackLogBytes)
     this.#nextId = Math.max(1, floor)
     this.#recoveredFloor = floor
     this.#s.corrupt = corrupt
     const ackMs = opts.ackFlushMs ?? 100
     this.#timers.push(setInterval(() => void this.#flushAcks(), ackMs).unref())
+    this.#timers.push(setInterval(() => this.#retryHeld(), opts.retryMs ?? 1000).unref())
     if (!this.#syncAlways) {
       this.#timers.push(setInterval(() => void this.#syncNow(), opts.syncIntervalMs ?? 1000).unref())
     }
@@ -118,7 +168,18 @@ export class DiskOutbox implements Outbox {
   }
 
   stats(): OutboxStats {
-    return { ...this.#s, pending: this.#pending.size, diskBytes: this.#diskBytes() }
+    return {
+      ...this.#s,
+      pending: this.#pending.size,
+      diskBytes: this.#diskBytes(),
+      held: this.#held.length,
+      diskFull: this.#diskFaults.failing,
+    }
+  }
+
+  /** Used by openOutbox: new ids start above every id the ack log ever recorded (an emptied last segment must not bring them back). */
+  noteAcked(maxId: number): void {
+    this.#nextId = Math.max(this.#nextId, maxId + 1)
   }
 
   /** Used by openOutbox: indexes one segment's records; `tailEnd` is set for the last (active) segment. */
@@ -155,6 +216,7 @@ export class DiskOutbox implements Outbox {
       last.bytes = end
       last.truncateTo = undefined
     }
+    this.#reportEmptied()
     for (const seg of this.#segments.slice(0, -1)) if (seg.live === 0) this.#deleteSegment(seg)
     this.#pending = new Map([...this.#pending].sort((a, b) => a[0] - b[0]))
     this.#committedNext = this.#nextId
@@ -188,6 +250,11 @@ export class DiskOutbox implements Outbox {
     }
     const out: OutboxEntry[] = []
     for (const [id, slot] of picked) {
+      if (slot.mem !== undefined) {
+        const rec = decodeData(slot.mem.subarray(HEADER_BYTES))
+        if (rec !== undefined) out.push(rec)
+        continue
+      }
       try {
         slot.seg.reader ??= await open(slot.seg.path, 'r')
         const buf = Buffer.allocUnsafe(slot.length)
@@ -208,6 +275,7 @@ export class DiskOutbox implements Outbox {
     this.#handedOut.delete(id)
     this.#s.acked++
     this.#ackLog.ack(id)
+    if (slot.mem !== undefined) return // held in memory: its append settles at the next retry
     slot.seg.live--
     if (slot.seg.live === 0 && slot.seg !== this.#segments.at(-1)) this.#deleteSegment(slot.seg)
   }
@@ -226,6 +294,15 @@ export class DiskOutbox implements Outbox {
     this.#closed = true
     for (const t of this.#timers) clearInterval(t)
     while (this.#flushing) await new Promise((r) => setTimeout(r, 1))
+    this.#retryHeld(true)
+    while (this.#flushing) await new Promise((r) => setTimeout(r, 1))
+    const lost = this.#held.filter((w) => this.#pending.has(w.id))
+    if (lost.length > 0) {
+      this.#log.error('outbox closed with entries held in memory (disk full): they were never stored', { lost: lost.length })
+      const e = new DaneelError('ERR_OUTBOX_FULL', 'the outbox closed while the disk was full')
+      for (const w of this.#held) this.#pending.has(w.id) ? w.reject(e) : w.resolve(w.id)
+      this.#held = []
+    }
     await this.#syncNow()
     await this.#flushAcks()
     await this.#ackLog.close()
@@ -257,7 +334,73 @@ export class DiskOutbox implements Outbox {
   #flushAcks(): Promise<void> {
     return this.#ackLog
       .flush(this.#floor(), () => this.#doneAbove())
-      .catch((err) => this.#log.error('outbox: ack log write failed', { err: String(err) }))
+      .then(
+        () => this.#ackFaults.ok(),
+        (err: unknown) => {
+          if (isSpaceError(err)) return this.#ackFaults.fault(err) // acks are kept and written once there is room
+          const why = String(err)
+          if (why !== this.#lastAckError) this.#log.error('outbox: ack log write failed', { err: why })
+          this.#lastAckError = why
+        },
+      )
+  }
+
+  /** Moves held entries back in front of the write queue (every retryMs while the disk is full, and at close). */
+  #retryHeld(force = false): void {
+    if (this.#held.length === 0 || (this.#flushing && !force)) return
+    const again: Waiting[] = []
+    for (const w of this.#held) {
+      if (this.#pending.has(w.id)) again.push(w)
+      else {
+        this.#s.appended++
+        w.resolve(w.id) // delivered (acknowledged by the broker) from memory
+      }
+    }
+    this.#held = []
+    this.#heldBytes = 0
+    this.#queue = [...again, ...this.#queue]
+    if (!this.#flushing && this.#queue.length > 0) void this.#flush()
+  }
+
+  /** Keeps a batch that failed for lack of space in memory, takeable, up to the bound. */
+  #hold(batch: Waiting[], err: unknown): void {
+    let refused = 0
+    for (const w of batch) {
+      if (w.held === true && !this.#pending.has(w.id)) {
+        this.#s.appended++
+        w.resolve(w.id) // acknowledged while we retried
+        continue
+      }
+      if (w.held !== true && this.#heldBytes + w.record.length > this.#memoryMaxBytes) {
+        refused++
+        this.#s.refused = (this.#s.refused ?? 0) + 1
+        w.reject(new DaneelError('ERR_OUTBOX_FULL', 'the disk is full and so is the in-memory outbox: entry not stored'))
+        continue
+      }
+      this.#held.push(w)
+      this.#heldBytes += w.record.length
+      if (w.held !== true) {
+        w.held = true
+        this.#pending.set(w.id, { seg: this.#memSeg, offset: 0, length: w.record.length, mem: w.record })
+      }
+    }
+    this.#diskFaults.fault(err, { held: this.#held.length })
+    if (refused > 0 && this.#s.refused === refused)
+      this.#log.error('outbox: memory bound reached while the disk is full: refusing new entries')
+  }
+
+  /**
+   * At open: a segment that is not the last holds at least one record (a new segment is only started to take one),
+   * so one with none was emptied or cut outside the outbox (a crash before the data reached the card, a tool):
+   * whatever it held cannot be sent, which is said once instead of passing in silence.
+   */
+  #reportEmptied(): void {
+    const emptied = this.#segments.slice(0, -1).filter((s) => s.lastId === -1)
+    if (emptied.length === 0) return
+    this.#s.missing = emptied.length
+    this.#log.error('outbox: segments found empty at open (emptied outside the outbox); their entries are lost', {
+      segments: emptied.map((s) => s.path),
+    })
   }
 
   async #syncNow(): Promise<void> {
@@ -274,10 +417,12 @@ export class DiskOutbox implements Outbox {
       const batch = this.#queue
       this.#queue = []
       const placed: [Waiting, Slot][] = []
+      const before = new Map<Segment, number>() // each touched segment's size before this batch
       try {
         const chunks: Buffer[] = []
         for (const w of batch) {
           const active = await this.#makeRoom(w.id, w.record.length, chunks)
+          if (!before.has(active)) before.set(active, active.bytes)
           placed.push([w, { seg: active, offset: active.bytes, length: w.record.length }])
           active.bytes += w.record.length
           active.lastId = w.id
@@ -289,27 +434,58 @@ export class DiskOutbox implements Outbox {
         for (const [w, slot] of placed) {
           if (slot.seg.deleted)
             this.#s.dropped++ // dropped by the full policy within its own batch
+          else if (w.held === true && !this.#pending.has(w.id))
+            slot.seg.live-- // held in memory and acknowledged while being written: done
           else this.#pending.set(w.id, slot)
           this.#s.appended++
           w.resolve(w.id)
         }
-        this.#committedNext = (batch.at(-1) as Waiting).id + 1
+        this.#committedNext = Math.max(this.#committedNext, (batch.at(-1) as Waiting).id + 1)
+        this.#diskFaults.ok({ held: this.#held.length })
         this.#notify()
       } catch (err) {
+        for (const [, slot] of placed) slot.seg.live--
+        for (const [seg, bytes] of before) seg.bytes = bytes
+        this.#committedNext = Math.max(this.#committedNext, (batch.at(-1) as Waiting).id + 1)
+        const active = this.#segments.at(-1)
+        const cut = active === undefined ? undefined : before.get(active)
+        // Cut back whatever part of this batch reached the file (ftruncate needs no free space); if that fails,
+        // start a new segment: a torn record stays behind its CRC.
+        const clean =
+          cut !== undefined && this.#writer !== undefined
+            ? this.#writer.truncate(cut)
+            : this.#writer === undefined
+              ? this.#rotate(this.#nextId)
+              : Promise.resolve()
+        await clean.catch(() => this.#rotate(this.#nextId).catch(() => {}))
+        if (isSpaceError(err)) {
+          this.#hold(batch, err)
+          if (this.#held.length > 0) this.#notify()
+          continue
+        }
         const e =
           err instanceof DaneelError ? err : new DaneelError('ERR_IO', `outbox write failed: ${(err as Error).message}`, { cause: err })
-        for (const [, slot] of placed) slot.seg.live--
-        for (const w of batch) w.reject(e)
-        this.#committedNext = (batch.at(-1) as Waiting).id + 1 // failed ids are gaps, never pending
-        this.#log.error('outbox: write failed', { err: String(err) })
-        await this.#rotate(this.#nextId).catch(() => {}) // start clean: a torn record stays behind its CRC
+        for (const w of batch) {
+          if (w.held === true && this.#pending.has(w.id)) {
+            this.#held.push(w) // already held: stays held (it may still be sent from memory)
+            this.#heldBytes += w.record.length
+            continue
+          }
+          this.#ackLog.ack(w.id) // failed ids are gaps, never pending, and not reported missing at the next open
+          w.reject(e)
+        }
+        const why = String(err)
+        if (why !== this.#lastWriteError) this.#log.error('outbox: write failed', { err: why })
+        this.#lastWriteError = why
       }
     }
     this.#flushing = false
   }
 
   async #writeChunks(chunks: Buffer[]): Promise<void> {
-    if (chunks.length === 0 || this.#writer === undefined) return
+    if (chunks.length === 0) return
+    if (this.#writer === undefined) await this.#rotate(this.#nextId) // the last rotation failed (disk full)
+    if (this.#writer === undefined) throw new DaneelError('ERR_IO', 'outbox has no segment open')
     const buf = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)
     let off = 0
     while (off < buf.length) off += (await this.#writer.write(buf, off, buf.length - off)).bytesWritten
@@ -319,9 +495,10 @@ export class DiskOutbox implements Outbox {
   /** Ensures the active segment can take `len` more bytes: rotates, and drops the oldest segments when full. */
   async #makeRoom(id: number, len: number, chunks: Buffer[]): Promise<Segment> {
     let active = this.#segments.at(-1) as Segment
-    if (active.bytes + len > this.#segmentBytes) {
+    const reclaim = active.live === 0 && active.bytes > 0 && (active.bytes >= this.#reclaimBytes || this.#diskFaults.failing)
+    if (active.bytes + len > this.#segmentBytes || (reclaim && chunks.length === 0)) {
       await this.#writeChunks(chunks.splice(0))
-      await this.#rotate(id)
+      await this.#rotate(Math.max(id, active.firstId + 1)) // a held entry's id may be older than the active segment
       active = this.#segments.at(-1) as Segment
     }
     while (this.#diskBytes() + len > this.#maxBytes && this.#segments.length > 1) {

@@ -17,6 +17,8 @@ const COMPACT_BYTES = 64 * 1024
 export interface AckState {
   /** Every id below this is done. */
   floor: number
+  /** The highest id ever recorded (floor - 1 or an ack): new ids must start above it. */
+  maxId: number
   /** Ids at or above the floor that are done (acknowledged out of order). */
   acked: Set<number>
   corrupt: number
@@ -27,7 +29,7 @@ export async function readAckLog(dir: string): Promise<AckState> {
   try {
     buf = await readFile(join(dir, ACK_LOG))
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { floor: 0, acked: new Set(), corrupt: 0 }
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { floor: 0, maxId: -1, acked: new Set(), corrupt: 0 }
     throw err
   }
   const { records, corrupt } = scan(buf)
@@ -40,7 +42,9 @@ export async function readAckLog(dir: string): Promise<AckState> {
     else if (m.type === TYPE_FLOOR) floor = Math.max(floor, m.id)
     else ids.push(m.id)
   }
-  return { floor, acked: new Set(ids.filter((id) => id >= floor)), corrupt: bad }
+  let maxId = floor - 1
+  for (const id of ids) if (id > maxId) maxId = id
+  return { floor, maxId, acked: new Set(ids.filter((id) => id >= floor)), corrupt: bad }
 }
 
 export class AckLog {
@@ -76,7 +80,10 @@ export class AckLog {
         if (this.#buffered.length === 0) return
         const chunk = Buffer.concat(this.#buffered)
         this.#buffered = []
-        this.#fh ??= await open(join(this.#dir, ACK_LOG), 'a')
+        if (this.#fh === undefined) {
+          this.#fh = await open(join(this.#dir, ACK_LOG), 'a', 0o600)
+          await this.#fh.chmod(0o600) // also a log created 0644 by an earlier version
+        }
         await this.#fh.write(chunk)
         this.#bytes += chunk.length
       })

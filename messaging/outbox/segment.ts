@@ -18,6 +18,8 @@ export interface Slot {
   seg: Segment
   offset: number
   length: number
+  /** The record itself while it is held in memory (the disk was full); `seg` is then the outbox's memory placeholder. */
+  mem?: Buffer
 }
 
 export interface Waiting {
@@ -25,6 +27,8 @@ export interface Waiting {
   record: Buffer
   resolve: (id: number) => void
   reject: (err: unknown) => void
+  /** Held in memory after a full-disk write; already in the pending index. */
+  held?: boolean
 }
 
 export const segName = (firstId: number): string => `seg-${String(firstId).padStart(16, '0')}.log`

@@ -13,6 +13,14 @@ export interface OutboxStats {
   dropped: number
   corrupt: number
   syncs: number
+  /** Entries held in memory because the disk is full (sent from there; written once there is room). */
+  held?: number
+  /** Appends refused because the disk and the in-memory bound were both full (never acknowledged). */
+  refused?: number
+  /** Segments found empty at open: emptied outside the outbox, their entries lost (logged). */
+  missing?: number
+  /** True while writes fail for lack of space. */
+  diskFull?: boolean
 }
 
 /** What the MQTT drainer needs from any outbox (test/messaging/outbox-suite.ts is the suite every one passes). */
