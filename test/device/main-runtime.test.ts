@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { type DeviceConfig, parseConfig } from '../../device/config.js'
 import type { ReadingSealer } from '../../device/loop.js'
-import { type DeviceParts, installSignals, type RuntimeOutbox, startDevice } from '../../device/runtime.js'
+import { type DeviceParts, DRAIN_BACKLOG, installSignals, type RuntimeOutbox, startDevice } from '../../device/runtime.js'
 import { systemTimerClock } from '../../sensors/hal.js'
 import { systemClock } from '../../src/clock.js'
 import { DaneelError } from '../../src/errors.js'
@@ -127,6 +127,19 @@ test('the drain is bounded by drainSeconds when the broker never acknowledges', 
   assert.ok(took >= 250 && took < 10_000, `drain took ${took} ms`)
   assert.ok(logs.some((l) => l.includes('still queued')))
   assert.deepEqual(await dev.stop(), res, 'idempotent')
+})
+
+test('a stop does not wait for a backlog: it stays queued (on disk) for the next start', async () => {
+  const outbox = new SlowOutbox(50) // the broker acknowledges, slowly: 30 s would drain about 600
+  for (let i = 0; i < DRAIN_BACKLOG + 400; i++) await outbox.append('gw._device.example.com', new Uint8Array(1))
+  const logs: string[] = []
+  const h = parts(outbox, cfg({ drainSeconds: 30 }), logs)
+  const dev = await startDevice(h.p)
+  const res = await dev.stop()
+  assert.equal(res.drained, false)
+  assert.ok(res.pending > DRAIN_BACKLOG, `stopped with ${res.pending} still queued, not after draining them`)
+  assert.ok(logs.some((l) => l.includes('a backlog is queued: not waiting for it')))
+  assert.ok(outbox.closed && h.transportStopped())
 })
 
 test('SIGHUP applies a valid new config and keeps the old one (logged once) when the new one is bad', async () => {
