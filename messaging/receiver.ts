@@ -1,37 +1,56 @@
-/** The listen pipeline: bounded queue with backpressure, a bounded number of opens at once, one JSON line per message, counters. */
+/** The receiving pipeline (`daneel listen`, the gateway): open, deliver to a sink, record the replay, then acknowledge, in order. */
 
+import { createHash } from 'node:crypto'
 import type { PeerDirectory } from '../src/dane/discover.js'
-import { DaneelError, isDaneelError } from '../src/errors.js'
+import { DaneelError, isDaneelError, isTemporary } from '../src/errors.js'
 import { type Logger, silentLogger } from '../src/log.js'
 import type { OpenedMessage, Opener, ResolvedSender } from '../src/message/open.js'
 import { isTrustedSender } from '../src/message/x5u.js'
+import { Backoff, type BackoffOptions, realTimers, type Timers } from './backoff.js'
 import type { MqttLink } from './mqtt.js'
 
 /*
- * Stages, in the order the opener (src/message/open.ts) runs them: size cap, parse, decrypt, trusted-domain
- * check of the sender named inside, sender lookup (cached by the peer directory), verify, audience/time/
- * replay. This file owns what surrounds them:
- * - isolation: every message is opened in its own promise; a rejection or even an internal error is
- *   counted under its code and the next message goes on;
- * - the size cap is applied again at the door, so an oversized message is never queued;
- * - a bounded queue: while it is full, MQTT.js is not told the message was handled, so it reads nothing
- *   more from the socket (TCP backpressure up to the broker, which queues for our session);
- * - at most `concurrency` opens at once (they wait on DNS only on a cache miss);
- * - output backpressure: while stdout does not drain, no more messages are opened.
- * The PUBACK goes out when a message is queued: a receiver killed with a full queue loses at most
- * `queueLimit` messages (the broker re-sends nothing already acknowledged).
+ * The rule: a message is acknowledged only once its outcome is durable. That is either
+ * - delivered: the sink resolved (listen: its JSON line was flushed to stdout; the gateway: its batch committed)
+ *   AND its (sender, seq) was recorded by the replay guard, in that order, so a number is never "seen" for a
+ *   message whose output failed; or
+ * - rejected for a permanent reason (bad crypto, untrusted sender, replay, malformed, too large: src/errors.ts
+ *   `isTemporary` is false).
+ * A temporary failure (DNS down, clock not synced, ENOSPC on the replay journal, an internal error) is retried
+ * with backoff (backoff.ts) and never acknowledged while failing. Messages taken but not yet acknowledged are
+ * bounded by `window`: once it is full, `push` does not resolve, the MQTT client is not told to go on, and it
+ * reads nothing more (TCP backpressure to the broker, which keeps the rest queued for our session).
+ * Acknowledgements go out in the order the messages came (MQTT 3.1.1 §4.6 and 5.0 §4.6: PUBACKs in the order
+ * of the PUBLISH packets): a finished message waits for those before it.
+ * A copy of a message still in the pipeline (a redelivery after a reconnect) joins the first one instead of
+ * being opened again: one output, both acknowledged when it is durable.
+ * Kill -9 at any moment loses nothing: an unacknowledged message is redelivered; one written but not yet
+ * recorded is printed again (at-least-once to the sink), one recorded is refused as a replay and acknowledged.
  */
-export interface ReceiverOutput {
-  write(line: string): boolean
-  once(event: 'drain', fn: () => void): unknown
+
+/** Where opened messages go. `deliver` resolves once the output is durable; rejects with a temporary error to be retried. */
+export interface ReceiverSink {
+  deliver(m: OpenedMessage, raw: Uint8Array, receivedAt: number): Promise<void>
+}
+
+/** The replay guard's write half (the opener judged with `deferReplay`); throws ERR_IO when it cannot persist. */
+export interface ReplayRecorder {
+  record(sender: string, seq: number): void
 }
 
 export interface ReceiverOptions {
+  /** An opener created with `deferReplay: true` when `replay` is given. */
   opener: Opener
+  sink: ReceiverSink
+  replay?: ReplayRecorder
   maxMessageSize: number
-  out: ReceiverOutput
+  /** Opens at once (default 8). */
   concurrency?: number
-  queueLimit?: number
+  /** Messages taken but not yet acknowledged, at most (default 1,024). */
+  window?: number
+  /** Retry delays of a temporary failure (default 200 ms doubling to 30 s, full jitter). */
+  backoff?: BackoffOptions
+  timers?: Timers
   now?: () => number
   logger?: Logger
 }
@@ -39,110 +58,225 @@ export interface ReceiverOptions {
 export interface ReceiverStats {
   received: number
   opened: number
+  delivered: number
+  acked: number
   rejected: Record<string, number>
-  queued: number
+  /** Temporary failures by code (each retry counts). */
+  retried: Record<string, number>
+  /** Taken, not yet acknowledged. */
+  pending: number
   inFlight: number
-  queueHigh: number
-  blockedAcks: number
+  /** Times `push` held the flow because the window was full. */
+  held: number
+  duplicatesJoined: number
 }
 
-interface Item {
+interface Entry {
   payload: Buffer
+  key: string
   receivedAt: number
+  acks: (() => void)[]
+  finished: boolean
 }
 
 export class Receiver {
   readonly #opts: ReceiverOptions
   readonly #log: Logger
   readonly #now: () => number
+  readonly #timers: Timers
   readonly #concurrency: number
-  readonly #limit: number
-  #queue: Item[] = []
-  #blocked: (() => void)[] = []
+  readonly #window: number
+  /** Entries in arrival order, until acknowledged. */
+  #order: Entry[] = []
+  #byKey = new Map<string, Entry>()
+  #waiting: Entry[] = []
+  #room: (() => void)[] = []
   #active = 0
-  #outputBlocked = false
   #idle: (() => void)[] = []
-  #s: ReceiverStats = { received: 0, opened: 0, rejected: {}, queued: 0, inFlight: 0, queueHigh: 0, blockedAcks: 0 }
+  #stopped = false
+  /** One backoff for the receiver: a fault (DNS, disk) is shared by every message, so the delay grows for all. */
+  #backoff: Backoff
+  #failingSince: number | undefined
+  #s: ReceiverStats = {
+    received: 0,
+    opened: 0,
+    delivered: 0,
+    acked: 0,
+    rejected: {},
+    retried: {},
+    pending: 0,
+    inFlight: 0,
+    held: 0,
+    duplicatesJoined: 0,
+  }
 
   constructor(opts: ReceiverOptions) {
     this.#opts = opts
     this.#log = opts.logger ?? silentLogger
     this.#now = opts.now ?? Date.now
+    this.#timers = opts.timers ?? realTimers
     this.#concurrency = Math.max(1, opts.concurrency ?? 8)
-    this.#limit = Math.max(1, opts.queueLimit ?? 1024)
+    this.#window = Math.max(1, opts.window ?? 1024)
+    this.#backoff = new Backoff({ baseMs: 200, capMs: 30_000, minMs: 50, ...opts.backoff })
   }
 
   stats(): ReceiverStats {
-    return { ...this.#s, rejected: { ...this.#s.rejected }, queued: this.#queue.length, inFlight: this.#active }
+    return {
+      ...this.#s,
+      rejected: { ...this.#s.rejected },
+      retried: { ...this.#s.retried },
+      pending: this.#order.length,
+      inFlight: this.#active,
+    }
   }
 
-  /** One incoming message; `ack` is called once it is queued (at once, or when the queue has room again). */
-  push(payload: Buffer, ack: () => void): void {
+  /**
+   * Takes one message; `ack` runs once its outcome is durable, after every earlier message's. The promise
+   * resolves when the caller may take the next message (at once unless the window is full).
+   */
+  push(payload: Buffer, ack: () => void): Promise<void> {
     this.#s.received++
-    if (payload.length > this.#opts.maxMessageSize) {
-      this.#reject('ERR_MESSAGE_TOO_LARGE')
-      ack()
-      return
+    const key = createHash('sha256').update(payload).digest('base64')
+    const twin = this.#byKey.get(key)
+    if (twin !== undefined && !twin.finished) {
+      // a redelivery of a message still in the pipeline: acknowledged with it, in its own place in the order
+      this.#s.duplicatesJoined++
+      const e: Entry = { payload, key, receivedAt: this.#now(), acks: [ack], finished: false }
+      this.#order.push(e)
+      twin.acks.push(() => {
+        e.finished = true
+        this.#flush()
+      })
+      return this.#roomFor()
     }
-    this.#queue.push({ payload, receivedAt: this.#now() })
-    this.#s.queueHigh = Math.max(this.#s.queueHigh, this.#queue.length)
-    if (this.#queue.length < this.#limit) ack()
+    const e: Entry = { payload, key, receivedAt: this.#now(), acks: [ack], finished: false }
+    this.#order.push(e)
+    this.#byKey.set(key, e)
+    if (payload.length > this.#opts.maxMessageSize) this.#finish(e, 'ERR_MESSAGE_TOO_LARGE')
     else {
-      this.#s.blockedAcks++
-      this.#blocked.push(ack)
+      this.#waiting.push(e)
+      this.#pump()
     }
-    this.#pump()
+    return this.#roomFor()
   }
 
-  /** Resolves when nothing is queued or being opened. */
+  /** Resolves when every message taken so far is acknowledged (or `stop` was called and nothing runs). */
   idle(): Promise<void> {
-    if (this.#queue.length === 0 && this.#active === 0) return Promise.resolve()
+    if (this.#order.length === 0 || (this.#stopped && this.#active === 0)) return Promise.resolve()
     return new Promise((r) => this.#idle.push(r))
   }
 
-  #reject(code: string): void {
-    this.#s.rejected[code] = (this.#s.rejected[code] ?? 0) + 1
+  /** Stops opening and retrying: what is not durable yet stays unacknowledged (the broker redelivers it). */
+  stop(): void {
+    this.#stopped = true
+    this.#waiting = []
+    this.#checkIdle()
+  }
+
+  #roomFor(): Promise<void> {
+    if (this.#order.length < this.#window) return Promise.resolve()
+    this.#s.held++
+    return new Promise((r) => this.#room.push(r))
   }
 
   #pump(): void {
-    while (this.#active < this.#concurrency && this.#queue.length > 0 && !this.#outputBlocked) {
-      const item = this.#queue.shift() as Item
-      if (this.#blocked.length > 0 && this.#queue.length < this.#limit) (this.#blocked.shift() as () => void)()
+    while (!this.#stopped && this.#active < this.#concurrency && this.#waiting.length > 0) {
+      const e = this.#waiting.shift() as Entry
       this.#active++
-      this.#opts.opener
-        .open(item.payload)
-        .then(
-          (m) => this.#emit(m, item.receivedAt),
-          (err: unknown) => {
-            const code = isDaneelError(err) ? err.code : 'ERR_INTERNAL'
-            this.#reject(code)
-            if (code === 'ERR_INTERNAL') this.#log.error('internal error opening a message', { error: String(err) })
-            else this.#log.debug('message rejected', { code, cause: String((err as Error).cause ?? '') })
-          },
-        )
-        .finally(() => {
-          this.#active--
-          this.#pump()
-          if (this.#queue.length === 0 && this.#active === 0) for (const r of this.#idle.splice(0)) r()
-        })
-    }
-  }
-
-  #emit(m: OpenedMessage, receivedAt: number): void {
-    this.#s.opened++
-    const out: Record<string, unknown> = { from: m.from }
-    if (m.claims !== undefined) out.claims = m.claims
-    if (m.payload !== undefined) out.payload = Buffer.from(m.payload).toString('base64url')
-    out.auth = m.auth
-    out.receivedAt = new Date(receivedAt).toISOString()
-    if (!this.#opts.out.write(`${JSON.stringify(out)}\n`) && !this.#outputBlocked) {
-      this.#outputBlocked = true
-      this.#opts.out.once('drain', () => {
-        this.#outputBlocked = false
+      this.#s.inFlight = this.#active
+      void this.#process(e).finally(() => {
+        this.#active--
         this.#pump()
+        this.#checkIdle()
       })
     }
   }
+
+  /** Open, deliver, record: each stage retried on a temporary failure, never repeated once it succeeded. */
+  async #process(e: Entry): Promise<void> {
+    let opened: OpenedMessage | undefined
+    let delivered = false
+    for (;;) {
+      if (this.#stopped) return
+      try {
+        if (opened === undefined) {
+          opened = await this.#opts.opener.open(withoutNewline(e.payload))
+          this.#s.opened++
+        }
+        if (!delivered) {
+          await this.#opts.sink.deliver(opened, e.payload, e.receivedAt)
+          delivered = true
+          this.#s.delivered++
+        }
+        if (this.#opts.replay !== undefined && opened.seq !== undefined) this.#opts.replay.record(opened.from, opened.seq)
+        this.#recovered()
+        this.#finish(e)
+        return
+      } catch (err) {
+        if (!isTemporary(err)) {
+          this.#recovered()
+          const code = (err as DaneelError).code
+          this.#log.debug('message rejected', { code, cause: String((err as Error).cause ?? '') })
+          this.#finish(e, code)
+          return
+        }
+        await this.#retryAfter(err)
+      }
+    }
+  }
+
+  /** Counts a temporary failure, logs the first of a streak (then at most each minute), waits the backoff. */
+  #retryAfter(err: unknown): Promise<void> {
+    const code = isDaneelError(err) ? err.code : 'ERR_INTERNAL'
+    this.#s.retried[code] = (this.#s.retried[code] ?? 0) + 1
+    const now = this.#now()
+    if (this.#failingSince === undefined || now - this.#failingSince >= 60_000) {
+      this.#failingSince = now
+      const detail = { code, error: String(err), cause: String((err as Error).cause ?? ''), pending: this.#order.length }
+      if (code === 'ERR_INTERNAL') this.#log.error('internal error on a message: retrying, not acknowledged', detail)
+      else this.#log.warn('temporary failure: retrying, not acknowledged', detail)
+    }
+    const delay = this.#backoff.next()
+    return new Promise((r) => this.#timers.setTimeout(r, delay))
+  }
+
+  #recovered(): void {
+    if (this.#failingSince !== undefined) {
+      this.#failingSince = undefined
+      this.#log.info('recovered: messages flow again', { pending: this.#order.length })
+    }
+    this.#backoff.reset()
+  }
+
+  #finish(e: Entry, rejected?: string): void {
+    if (rejected !== undefined) this.#s.rejected[rejected] = (this.#s.rejected[rejected] ?? 0) + 1
+    e.finished = true
+    if (this.#byKey.get(e.key) === e) this.#byKey.delete(e.key)
+    const twins = e.acks.splice(1)
+    for (const t of twins) t()
+    this.#flush()
+  }
+
+  /** Acknowledges finished messages from the head of the order, and lets the flow go on when there is room. */
+  #flush(): void {
+    while (this.#order.length > 0 && (this.#order[0] as Entry).finished) {
+      const e = this.#order.shift() as Entry
+      this.#s.acked++
+      ;(e.acks[0] as () => void)()
+    }
+    while (this.#room.length > 0 && this.#order.length < this.#window) (this.#room.shift() as () => void)()
+    this.#checkIdle()
+  }
+
+  #checkIdle(): void {
+    if (this.#order.length === 0 || (this.#stopped && this.#active === 0)) for (const r of this.#idle.splice(0)) r()
+  }
+}
+
+/** A sealed message followed by one newline (`daneel seal` output published as is) opens as `daneel open` takes it. */
+function withoutNewline(b: Buffer): Buffer {
+  if (b.length === 0 || b[b.length - 1] !== 0x0a) return b
+  return b.subarray(0, b.length >= 2 && b[b.length - 2] === 0x0d ? b.length - 2 : b.length - 1)
 }
 
 /**
@@ -159,17 +293,38 @@ export function directoryResolver(directory: PeerDirectory, trustedDomains: read
   }
 }
 
-/** Subscribes `receiver` to `topic` on every CONNACK and routes each publication through it. */
+/** MQTT.js goes on to the next packet without a PUBACK when handleMessage's callback gets an error (handlers/publish.js). */
+const GO_ON_WITHOUT_PUBACK = new Error('acknowledged by the receiver once durable')
+
+/**
+ * Subscribes `receiver` to `topic` on every CONNACK and routes each publication through it. The PUBACK is sent
+ * by us once the receiver says the message is durable, on the connection it came in on only: after a
+ * reconnect the broker redelivers what we did not acknowledge, and a late PUBACK must not hit a packet
+ * identifier the broker has since given to another message.
+ */
 export function attachReceiver(link: MqttLink, topic: string, receiver: Receiver, log: Logger = silentLogger): void {
+  let connection = 0
   link.on('up', () => {
     const client = link.client
+    const mine = ++connection
     client.handleMessage = (packet, done) => {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-      receiver.push(payload, () => done())
+      const id = packet.messageId
+      const ack = (): void => {
+        if (packet.qos === 0 || id === undefined || connection !== mine || !client.connected) return
+        ;(client as unknown as { _sendPacket(p: object, cb: (err?: Error) => void): void })._sendPacket(
+          { cmd: 'puback', messageId: id, reasonCode: 0 },
+          (err) => err && log.debug('PUBACK not sent', { error: err.message }),
+        )
+      }
+      void receiver.push(payload, ack).then(() => done(packet.qos === 0 ? undefined : GO_ON_WITHOUT_PUBACK))
     }
     client.subscribe(topic, { qos: 1 }, (err) => {
       if (err) log.error('subscribe failed', { topic, error: err.message })
       else log.info('subscribed', { topic })
     })
+  })
+  link.on('down', () => {
+    connection++
   })
 }

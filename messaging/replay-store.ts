@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { DaneelError } from '../src/errors.js'
 import { ensureDir, writeFileAtomic } from '../src/fsutil.js'
 import { Lru } from '../src/lru.js'
-import type { ReplayGuard } from '../src/message/replay.js'
+import type { ReplayGuard, Verdict } from '../src/message/replay.js'
 
 /*
  * Same rule as src/message/replay.ts (an RFC 4303 §3.4.3 window): a number above the sender's highest is
@@ -26,7 +26,7 @@ interface SenderWindow {
   bits: Uint32Array
 }
 
-export interface DurableReplayGuard extends ReplayGuard {
+export interface DurableReplayGuard extends Required<ReplayGuard> {
   readonly senders: number
   close(): void
 }
@@ -109,7 +109,11 @@ export function openReplayStore(dir: string, opts: ReplayStoreOptions = {}): Dur
   const syncTimer = setInterval(() => {
     if (dirty) {
       dirty = false
-      fsyncSync(fd)
+      try {
+        fsyncSync(fd)
+      } catch {
+        dirty = true // EIO/ENOSPC: try again next tick; record() reports the write failures
+      }
     }
   }, opts.fsyncMs ?? 1000).unref()
 
@@ -122,14 +126,41 @@ export function openReplayStore(dir: string, opts: ReplayStoreOptions = {}): Dur
     entries = 0
   }
 
-  return {
-    check(sender, seq) {
-      if (!Number.isSafeInteger(seq) || seq < 0 || /[\s]/.test(sender)) return false
-      if (!apply(sender, seq)) return false
+  const judge = (sender: string, seq: number): Verdict => {
+    if (!Number.isSafeInteger(seq) || seq < 0 || /[\s]/.test(sender)) return 'seen'
+    const w = senders.peek(sender)
+    if (w === undefined) return 'unknown'
+    if (seq > w.high) return 'fresh'
+    const age = w.high - seq
+    return age >= window || bit(w, age) ? 'seen' : 'fresh'
+  }
+  /** Journals first, then marks in memory: a failed write (ENOSPC) leaves the number unseen. */
+  const record = (sender: string, seq: number): boolean => {
+    if (judge(sender, seq) !== (senders.peek(sender) === undefined ? 'unknown' : 'fresh')) return false
+    try {
       writeSync(fd, `${sender} ${seq}\n`)
-      dirty = true
-      if (++entries >= compactEvery) compact()
-      return true
+    } catch (err) {
+      throw new DaneelError('ERR_IO', `cannot journal the replay state: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+        cause: err,
+      })
+    }
+    apply(sender, seq)
+    dirty = true
+    if (++entries >= compactEvery) {
+      try {
+        compact()
+      } catch {
+        entries = 0 // the journal holds the record; the fold into replay.json is tried again later
+      }
+    }
+    return true
+  }
+
+  return {
+    check: record,
+    judge,
+    record(sender, seq) {
+      record(sender, seq)
     },
     get senders() {
       return senders.size

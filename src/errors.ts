@@ -112,3 +112,27 @@ export const INPUT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_KEY_MISMATCH',
   'ERR_CERT_NAME_MISMATCH',
 ])
+
+/**
+ * Codes of faults that may clear by themselves (docs/errors.md "Temporary or permanent"): a receiver retries a
+ * message failing with one of these, with backoff, and never acknowledges it meanwhile. Every other code is a
+ * permanent verdict on the message (bad crypto, untrusted sender, replay, malformed, too large): it is counted
+ * and acknowledged. An error that is not a DaneelError is an internal fault: temporary too.
+ */
+export const TEMPORARY_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'ERR_IO',
+  'ERR_DNS_TIMEOUT',
+  'ERR_DNS_SERVFAIL',
+  'ERR_DNS_FORMAT',
+  'ERR_DNSSEC_INDETERMINATE',
+  'ERR_CLOCK_UNSYNCED',
+  'ERR_PKIXCD_FETCH',
+  'ERR_MQTT',
+  'ERR_OUTBOX_FULL',
+  'ERR_INTERNAL',
+])
+
+/** True when `err` is a fault worth retrying (see TEMPORARY_ERROR_CODES), false for a permanent verdict. */
+export function isTemporary(err: unknown): boolean {
+  return !isDaneelError(err) || TEMPORARY_ERROR_CODES.has(err.code)
+}

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { MqttLink, type MqttLinkOptions } from '../../messaging/mqtt.js'
+import { jsonLineSink } from '../../messaging/line-sink.js'
 import { attachReceiver, directoryResolver, Receiver } from '../../messaging/receiver.js'
 import { openReplayStore } from '../../messaging/replay-store.js'
 import { peerDirectory } from '../../settings/peers.js'
@@ -13,7 +14,7 @@ import { DaneelError } from '../../src/errors.js'
 import { decryptionKeys } from '../../src/identity/rollover.js'
 import { loadIdentity } from '../../src/identity/store.js'
 import { createLogger } from '../../src/log.js'
-import { createOpener } from '../../src/message/open.js'
+import { createOpener, DEFAULT_MAX_AGE_MS } from '../../src/message/open.js'
 import { parseCommand } from '../args.js'
 
 export const summary = 'receive, open and print authenticated messages as JSON lines'
@@ -35,8 +36,12 @@ export const MQTT_HELP = `MQTT authentication (flag, or environment variable):
 const HELP = `Usage: daneel listen [--share GROUP] [--stats SECONDS] [--count N] [options]
 
 Subscribes to our identity name (DANE_ID) at QoS 1 and prints one JSON line per authenticated message:
-{"from","claims" (or "payload", base64url),"auth" (dnssec or pkix-cd),"receivedAt"}. Senders must be under
-TRUSTED_DOMAINS (checked before any DNS lookup); replays are refused across restarts (DANEEL_STATE/replay).
+{"from","claims" (or "payload", base64url, and "payloadText" when it is UTF-8),"auth" (dnssec or pkix-cd),
+"receivedAt"}. Senders must be under TRUSTED_DOMAINS (checked before any DNS lookup); replays are refused
+across restarts (DANEEL_STATE/replay). A message is acknowledged to the broker only once its line was written
+and its number recorded, or once it was rejected for good; a temporary fault (DNS, clock, disk) is retried
+and holds the flow (at-least-once to stdout: a line written just before a crash may be printed again).
+Output closed by the reader (EPIPE): exit 0, acknowledging nothing unwritten.
 Counters (received, opened, rejected by reason) go to stderr as JSON every --stats seconds and on SIGUSR1.
 
   --share GROUP       subscribe to $share/GROUP/<name>: receivers in one group split the messages
@@ -44,7 +49,9 @@ Counters (received, opened, rejected by reason) go to stderr as JSON every --sta
   --count N           exit 0 after N messages were opened
   --client-id ID      MQTT client id (default: stable per host, name and group; the broker keeps its session)
   --concurrency N     messages opened at once (default 8)
-  --max-age SECONDS   oldest accepted message (default 600)
+  --max-age SECONDS   oldest accepted message from a sender the replay guard holds no state for (default
+                      691200: a week-long outage + a day); a sequence number judged new is accepted up to
+                      that retention however small --max-age is
 
 ${MQTT_HELP}
 
@@ -123,13 +130,22 @@ export async function run(argv: string[]): Promise<number> {
     trustedDomains: settings.trustedDomains,
     maxMessageSize: settings.maxMessageSize,
     clock: systemClock,
-    maxAgeMs: wholeNumber(values['max-age'], '--max-age', 600) * 1000,
+    maxAgeMs: wholeNumber(values['max-age'], '--max-age', DEFAULT_MAX_AGE_MS / 1000) * 1000,
     replay,
+    deferReplay: true,
+  })
+  let outputClosed: () => void = () => {}
+  const closed = new Promise<void>((resolve) => {
+    outputClosed = resolve
+  })
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') log.error('stdout', { error: err.message })
   })
   const receiver = new Receiver({
     opener,
+    sink: jsonLineSink(process.stdout, () => outputClosed()),
+    replay,
     maxMessageSize: settings.maxMessageSize,
-    out: process.stdout,
     concurrency: wholeNumber(values.concurrency, '--concurrency', 8),
     logger: log,
   })
@@ -154,12 +170,15 @@ export async function run(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve)
     process.once('SIGINT', resolve)
-    if (count !== undefined) poll = setInterval(() => receiver.stats().opened >= count && resolve(), 10)
+    void closed.then(resolve)
+    if (count !== undefined) poll = setInterval(() => receiver.stats().delivered >= count && resolve(), 10)
   })
   clearInterval(poll)
   if (timer !== undefined) clearInterval(timer)
+  // Let what is in the pipeline become durable and be acknowledged, then disconnect; the rest is redelivered.
+  await Promise.race([receiver.idle(), closed, new Promise((r) => setTimeout(r, 5000))])
+  receiver.stop()
   await link.stop().catch(() => {})
-  await Promise.race([receiver.idle(), new Promise((r) => setTimeout(r, 5000))])
   replay.close()
   printStats()
   process.removeListener('SIGUSR1', printStats)

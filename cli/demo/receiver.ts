@@ -1,6 +1,7 @@
 /** The demo's receiver: the `daneel listen` pipeline (messaging/receiver.ts over an MqttLink) subscribed to its own name, its JSON lines handed to the printer. */
 import type { KeyObject } from 'node:crypto'
 import { MqttLink } from '../../messaging/mqtt.js'
+import { jsonLineSink } from '../../messaging/line-sink.js'
 import { attachReceiver, directoryResolver, Receiver } from '../../messaging/receiver.js'
 import type { Clock } from '../../src/clock.js'
 import type { CryptoProvider } from '../../src/crypto/provider.js'
@@ -50,13 +51,13 @@ export function startReceiver(opts: ReceiverOptions): DemoReceiver {
   })
   // The pipeline writes JSON lines to a stream; here the "stream" parses them back for the printer.
   const out = {
-    write(line: string): boolean {
+    write(line: string, cb: () => void): boolean {
       opts.onMessage(JSON.parse(line) as ListenLine)
+      cb()
       return true
     },
-    once(): void {},
   }
-  const receiver = new Receiver({ opener, maxMessageSize: 16384, out, logger: opts.log })
+  const receiver = new Receiver({ opener, sink: jsonLineSink(out), maxMessageSize: 16384, logger: opts.log })
   // aedes speaks MQTT 3.1.1 only (moscajs/aedes README).
   const link = new MqttLink({ url: opts.mqttUrl, clientId: `demo-receiver-${process.pid}`, protocolVersion: 4, logger: opts.log })
   const ready = new Promise<void>((resolve, reject) => {

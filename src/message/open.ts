@@ -44,11 +44,25 @@ export interface OpenerOptions {
   /** MAX_MESSAGE_SIZE in bytes (default 16384). */
   maxMessageSize?: number
   clock: Clock
-  /** Oldest accepted `iat` (default 10 minutes: a reading held in a device outbox through a broker outage). */
+  /**
+   * Oldest accepted `iat` for a message the replay guard cannot judge (a sender it holds no state for), default
+   * DEFAULT_MAX_AGE_MS: a week-long outage plus a day of margin.
+   */
   maxAgeMs?: number
+  /**
+   * Oldest accepted `iat` for a message whose sequence number the replay guard judges fresh (store and forward:
+   * a reading held in a device outbox through an outage is as new as its number says), default
+   * DEFAULT_RETENTION_MS; never below `maxAgeMs`.
+   */
+  retentionMs?: number
   /** How far in the future `iat` may be (default 60 s of clock skew). */
   maxSkewMs?: number
   replay: ReplayGuard
+  /**
+   * Only judge the replay guard (`judge`), never record: the caller records `seq` once the message's output is
+   * durable (messaging/receiver.ts), so a message whose output failed is not taken for a replay when redelivered.
+   */
+  deferReplay?: boolean
   /** Accept valimail messages whose payload is not a claims set (the original system's), unbound to time or audience. */
   allowUnbound?: boolean
 }
@@ -63,11 +77,17 @@ export interface OpenedMessage {
   auth: SenderAuth
   profile: ProfileName
   serialization: Serialization
+  /** The claims' `seq` (claims-bound messages), for a caller that records it (`deferReplay`). */
+  seq?: number
 }
 
 export interface Opener {
   open(message: Uint8Array | string): Promise<OpenedMessage>
 }
+
+/** 7 days (a week-long outage of broker or receiver) + 1 day of margin. */
+export const DEFAULT_MAX_AGE_MS = 8 * 86_400_000
+export const DEFAULT_RETENTION_MS = DEFAULT_MAX_AGE_MS
 
 /** How many senders' imported keys are kept (importing costs more than the rest of an open). */
 const KEY_CACHE_SIZE = 1024
@@ -90,7 +110,11 @@ export function createOpener(opts: OpenerOptions): Opener {
   })
   const trusted = opts.trustedDomains.map((d) => d.toLowerCase().replace(/\.$/, ''))
   const maxSize = opts.maxMessageSize ?? 16384
-  const maxAgeMs = opts.maxAgeMs ?? 600_000
+  const maxAgeMs = opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS
+  const retentionMs = Math.max(maxAgeMs, opts.retentionMs ?? DEFAULT_RETENTION_MS)
+  const deferReplay = opts.deferReplay === true
+  if (deferReplay && (replay.judge === undefined || replay.record === undefined))
+    throw new TypeError('deferReplay needs a replay guard with judge() and record()')
   const maxSkewMs = opts.maxSkewMs ?? 60_000
   const otherInfo = concatKdfOtherInfo(ourProfile.enc, ourProfile.cekLength * 8)
   const keys = new Lru<string, { spki: Uint8Array; key: PublicKey }[]>(KEY_CACHE_SIZE)
@@ -188,15 +212,23 @@ export function createOpener(opts: OpenerOptions): Opener {
         throw err
       }
       if (!clock.synced()) throw new DaneelError('ERR_CLOCK_UNSYNCED', 'clock not synced: message time indeterminate')
-      const seq = checkClaims(claims, { sender: from, recipient: me, nowMs: clock.now(), maxAgeMs, maxSkewMs })
+      // A number the guard judges fresh is new however late it comes (an outbox draining after an outage): the
+      // retention bounds it; only a message the guard cannot judge is held to maxAgeMs.
+      const verdict =
+        replay.judge !== undefined && typeof claims.seq === 'number' && Number.isSafeInteger(claims.seq)
+          ? replay.judge(from, claims.seq)
+          : 'unknown'
+      const ageBound = verdict === 'fresh' ? retentionMs : maxAgeMs
+      const seq = checkClaims(claims, { sender: from, recipient: me, nowMs: clock.now(), maxAgeMs: ageBound, maxSkewMs })
       let payload: Uint8Array | undefined
       if (claims.b !== undefined) {
         if (typeof claims.b !== 'string')
           throw new DaneelError('ERR_JWT_CLAIMS', 'malformed claims', { cause: new Error('b is not a string') })
         payload = new Uint8Array(b64urlDecode(claims.b, 'b claim'))
       }
-      if (!replay.check(from, seq)) throw new DaneelError('ERR_REPLAY', 'replayed message', { cause: new Error(`${from} seq ${seq}`) })
-      return payload === undefined ? { ...base, claims } : { ...base, claims, payload }
+      if (deferReplay ? verdict === 'seen' : !replay.check(from, seq))
+        throw new DaneelError('ERR_REPLAY', 'replayed message', { cause: new Error(`${from} seq ${seq}`) })
+      return payload === undefined ? { ...base, claims, seq } : { ...base, claims, payload, seq }
     },
   }
 }
