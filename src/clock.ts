@@ -5,14 +5,20 @@ export interface Clock {
   now(): number
   /** False until the system clock is known to be right (NTP synced); date checks must then be indeterminate. */
   synced(): boolean
+  /**
+   * False while the time is only plausible, not confirmed (past the build date, but not NTP synced: a stale
+   * fake-hwclock can be hours behind). A DNSSEC signature failing only on its validity period is then
+   * indeterminate, not bogus. Absent means as `synced()`.
+   */
+  certain?(): boolean
 }
 
 /** The system clock, trusted as synced (servers, tests, and devices with an RTC or checked NTP). */
 export const systemClock: Clock = { now: () => Date.now(), synced: () => true }
 
 /** A fixed clock for tests and recorded fixtures. */
-export function fixedClock(ms: number, synced = true): Clock {
-  return { now: () => ms, synced: () => synced }
+export function fixedClock(ms: number, synced = true, certain = synced): Clock {
+  return { now: () => ms, synced: () => synced, certain: () => certain }
 }
 
 /**
@@ -22,8 +28,13 @@ export function fixedClock(ms: number, synced = true): Clock {
  */
 export function linuxClock(opts: { notBefore: number; exists: (path: string) => boolean }): Clock {
   let known = false
+  let confirmed = false
   return {
     now: () => Date.now(),
+    certain: () => {
+      if (!confirmed) confirmed = opts.exists('/run/systemd/timesync/synchronized')
+      return confirmed
+    },
     synced: () => {
       if (known) return true
       known = opts.exists('/run/systemd/timesync/synchronized') || Date.now() > opts.notBefore

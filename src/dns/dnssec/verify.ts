@@ -38,6 +38,11 @@ export function verifyRrset(rrset: readonly Rr[], sigs: readonly Rr[], keys: rea
   if (!clock.synced()) return { ok: false, status: 'indeterminate', reason: 'clock not synchronised: RRSIG validity cannot be checked' }
   const now = Math.floor(clock.now() / 1000) >>> 0
   const ownerLabels = labelCount(first.name, true)
+  // A time that is plausible but not confirmed (clock.certain): a signature failing only on its validity period
+  // says more about our clock than about the data. It is checked anyway and, if it verifies, the answer is
+  // indeterminate (retried later) instead of bogus.
+  const doubtful = clock.certain !== undefined && !clock.certain()
+  let timeDoubt: string | undefined
   let reason = `${what}: no RRSIG by a key of ${zone}`
   for (const sigRr of sigs) {
     let sig: Rrsig
@@ -56,12 +61,11 @@ export function verifyRrset(rrset: readonly Rr[], sigs: readonly Rr[], keys: rea
       reason = `${what}: RRSIG algorithm ${sig.algorithm} not supported`
       continue
     }
-    if (!serialLte(sig.inception, now)) {
-      reason = `${what}: RRSIG not valid before ${iso(sig.inception)}`
-      continue
-    }
-    if (!serialLte(now, sig.expiration)) {
-      reason = `${what}: RRSIG expired ${iso(sig.expiration)}`
+    const early = !serialLte(sig.inception, now)
+    const late = !early && !serialLte(now, sig.expiration)
+    if (early || late) {
+      reason = early ? `${what}: RRSIG not valid before ${iso(sig.inception)}` : `${what}: RRSIG expired ${iso(sig.expiration)}`
+      if (doubtful && timeDoubt === undefined && signatureHolds(sig, rrset, keys)) timeDoubt = reason
       continue
     }
     const cands = candidateKeys(sig, keys)
@@ -80,5 +84,16 @@ export function verifyRrset(rrset: readonly Rr[], sigs: readonly Rr[], keys: rea
     }
     reason = `${what}: RRSIG by key ${sig.keyTag} does not verify (signature or data altered)`
   }
+  if (timeDoubt !== undefined)
+    return { ok: false, status: 'indeterminate', reason: `${timeDoubt}, and the clock is not confirmed (not NTP synced)` }
   return { ok: false, status: 'bogus', reason }
+}
+
+/** True when `sig` verifies `rrset` with one of `keys`, its validity period aside. */
+function signatureHolds(sig: Rrsig, rrset: readonly Rr[], keys: readonly Rr[]): boolean {
+  const data = rrsigSignedData(sig.head, rrset)
+  return candidateKeys(sig, keys).some((k) => {
+    const pub = dnskeyPublicKey(k.rdata)
+    return pub !== undefined && verifySignature(sig.algorithm, pub, data, sig.signature)
+  })
 }

@@ -48,6 +48,36 @@ describe('recorded lab answers, validated offline', () => {
     assert.match(a.reason, /expired/)
   })
 
+  it('a plausible but unconfirmed clock (stale fake-hwclock) outside the validity period: indeterminate, not bogus', async () => {
+    for (const [offset, name] of [
+      [-3 * 86400_000, 'dev1._device.ed.test'],
+      [40 * 86400_000, 'dev1._device.example.test'],
+    ] as const) {
+      const transport = replayTransport(fx.exchanges)
+      const clock = fixedClock(fx.clockMs + offset, true, false)
+      const r = createResolver({ servers: ['127.0.0.1:53'], transport, clock, trustAnchors: anchors, cache: null })
+      const a = await r.query(name, 52)
+      assert.equal(a.status, 'indeterminate', a.reason)
+      assert.match(a.reason, /not confirmed/)
+    }
+    // the same clock, data altered: never secure (bogus, or indeterminate when a zone above is itself in time doubt)
+    const transport = replayTransport(fx.exchanges)
+    transport.mutate = (key, bytes) => {
+      if (key !== '52/dev1._device.example.test./udp') return bytes
+      const b = new Uint8Array(bytes)
+      b[b.length - 20] = (b[b.length - 20] as number) ^ 1
+      return b
+    }
+    const r = createResolver({
+      servers: ['127.0.0.1:53'],
+      transport,
+      clock: fixedClock(fx.clockMs + 40 * 86400_000, true, false),
+      trustAnchors: anchors,
+      cache: null,
+    })
+    assert.notEqual((await r.query('dev1._device.example.test', 52)).status, 'secure')
+  })
+
   it('before the inception time: bogus', async () => {
     const { r } = make(fx.clockMs - 3 * 86400_000)
     assert.equal((await r.query('dev1._device.ed.test', 52)).status, 'bogus')
