@@ -4,7 +4,7 @@ import { bytesEqual } from '../bytes.js'
 import type { Clock } from '../clock.js'
 import { concatKdfOtherInfo } from '../crypto/kdf.js'
 import type { CryptoProvider, PrivateKey, PublicKey } from '../crypto/provider.js'
-import { DaneelError } from '../errors.js'
+import { DaneelError, isDaneelError } from '../errors.js'
 import { b64urlDecode } from '../jose/b64url.js'
 import { type JsonObject, parseJsonObject } from '../jose/json.js'
 import { decryptJwe, parseJwe } from '../jose/jwe.js'
@@ -219,7 +219,15 @@ export function createOpener(opts: OpenerOptions): Opener {
           ? replay.judge(from, claims.seq)
           : 'unknown'
       const ageBound = verdict === 'fresh' ? retentionMs : maxAgeMs
-      const seq = checkClaims(claims, { sender: from, recipient: me, nowMs: clock.now(), maxAgeMs: ageBound, maxSkewMs })
+      let seq: number
+      try {
+        seq = checkClaims(claims, { sender: from, recipient: me, nowMs: clock.now(), maxAgeMs: ageBound, maxSkewMs })
+      } catch (err) {
+        // too old or dated ahead by a clock that is plausible but not confirmed: our clock is in doubt, not the message
+        if (clock.certain?.() === false && (isDaneelError(err, 'ERR_JWT_FUTURE') || isDaneelError(err, 'ERR_JWT_EXPIRED')))
+          throw new DaneelError('ERR_CLOCK_UNSYNCED', 'clock not confirmed: message time indeterminate', { cause: err })
+        throw err
+      }
       let payload: Uint8Array | undefined
       if (claims.b !== undefined) {
         if (typeof claims.b !== 'string')

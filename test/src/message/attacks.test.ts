@@ -6,6 +6,7 @@ import { fixedClock } from '../../../src/clock.js'
 import { getProvider } from '../../../src/crypto/get-provider.js'
 import type { ErrorCode } from '../../../src/errors.js'
 import { certificateResolver } from '../../../src/message/offline.js'
+import { createReplayWindow } from '../../../src/message/replay.js'
 import { buildSelfSignedCertificate } from '../../../src/x509/build.js'
 import { identity, NOW, openerFor, READING, RECIPIENT, SENDER, sealerFor } from '../../../testkit/message-fixtures.js'
 import { encryptTo, signJws } from './attacker.js'
@@ -90,12 +91,42 @@ for (const provider of [getProvider('node'), getProvider('noble')]) {
       rejects(seal(jws(), { jku: 'https://evil.example/keys' }), 'ERR_JOSE_HEADER'))
     it('oversized, before any parsing', () => rejects(seal(jws({ pad: 'x'.repeat(20000) })), 'ERR_MESSAGE_TOO_LARGE'))
     it('expired and future-dated', async () => {
-      await rejects(seal(jws({ iat: NOW / 1000 - 3600 })), 'ERR_JWT_EXPIRED')
+      // (the default bound is now a week-long outage + a day, DEFAULT_MAX_AGE_MS; it was 10 minutes)
+      await rejects(seal(jws({ iat: NOW / 1000 - 9 * 86400 })), 'ERR_JWT_EXPIRED')
+      await rejects(seal(jws({ iat: NOW / 1000 - 3600 })), 'ERR_JWT_EXPIRED', { maxAgeMs: 600_000 })
       await rejects(seal(jws({ iat: NOW / 1000 + 3600 })), 'ERR_JWT_FUTURE')
       await rejects(seal(jws({ exp: NOW / 1000 - 120 })), 'ERR_JWT_EXPIRED')
     })
     it('a clock that has not synced: time indeterminate', () =>
       rejects(seal(jws()), 'ERR_CLOCK_UNSYNCED', { clock: fixedClock(NOW, false) }))
+    it('store and forward: a number the replay guard judges new is accepted however late (up to the retention); an unknown sender is held to maxAgeMs', async () => {
+      const replay = createReplayWindow()
+      const o = openerFor(provider, to, [from], { replay, maxAgeMs: 15_000 })
+      const late = (seq: number, ageS: number) => seal(jws({ seq, iat: NOW / 1000 - ageS }))
+      // unknown to the guard: the 15 s bound applies
+      await assert.rejects(o.open(late(5, 1800)), { code: 'ERR_JWT_EXPIRED' })
+      assert.equal((await o.open(late(6, 1))).seq, 6) // now the guard knows the sender
+      assert.equal((await o.open(late(7, 1800))).seq, 7, 'a 30-minute-old reading with a new number')
+      assert.equal((await o.open(late(3, 3 * 86400))).seq, 3, 'in the window below the high mark, unseen')
+      await assert.rejects(o.open(late(8, 9 * 86400)), { code: 'ERR_JWT_EXPIRED' }, 'beyond the retention')
+      // a replay is refused: by the time bound first when it is old (time is checked before the guard), else as a replay
+      await assert.rejects(o.open(late(7, 1800)), { code: 'ERR_JWT_EXPIRED' })
+      await assert.rejects(o.open(late(6, 1)), { code: 'ERR_REPLAY' })
+      await assert.rejects(o.open(seal(jws({ seq: 9, iat: NOW / 1000 + 3600 }))), { code: 'ERR_JWT_FUTURE' }, 'dated ahead still fails')
+    })
+    it('deferReplay judges without recording: the caller records once the output is durable', async () => {
+      const replay = createReplayWindow()
+      const o = openerFor(provider, to, [from], { replay, deferReplay: true })
+      const m = seal(jws({ seq: 11 }))
+      assert.equal((await o.open(m)).seq, 11)
+      assert.equal((await o.open(m)).seq, 11, 'not recorded yet: a redelivery opens again')
+      replay.record(SENDER, 11)
+      await assert.rejects(o.open(m), { code: 'ERR_REPLAY' })
+    })
+    it('dated ahead or too old by a clock that is plausible but not confirmed: indeterminate (retried), not a verdict', async () => {
+      await rejects(seal(jws({ iat: NOW / 1000 + 7200 })), 'ERR_CLOCK_UNSYNCED', { clock: fixedClock(NOW, true, false) })
+      await rejects(seal(jws({ iat: NOW / 1000 - 9 * 86400 })), 'ERR_CLOCK_UNSYNCED', { clock: fixedClock(NOW, true, false) })
+    })
     it('missing or ill-typed claims', async () => {
       await rejects(seal(signJws({ alg: 'ES256', x5u: X5U }, { aud: RECIPIENT, iat: NOW / 1000 }, from.privateKey)), 'ERR_JWT_CLAIMS')
       await rejects(seal(jws({ seq: '1' })), 'ERR_JWT_CLAIMS')
