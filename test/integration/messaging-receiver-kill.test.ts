@@ -57,6 +57,8 @@ describe('messaging: listen killed with a backlog', { timeout: 240_000 }, () => 
     await new Promise((r) => setTimeout(r, 500)) // a late duplicate would show now
     const stats = await rx.stats()
     last.lines = lines.map(seqOf)
+    rx.proc.kill('SIGTERM')
+    await new Promise((r) => rx.proc.once('exit', r))
 
     const all = runs.flatMap((r) => r.lines)
     const seen = new Map<number, number>()
@@ -78,5 +80,40 @@ describe('messaging: listen killed with a backlog', { timeout: 240_000 }, () => 
     }
     // in each run, a number is printed once
     for (const r of runs) assert.equal(new Set(r.lines).size, r.lines.length)
+  })
+
+  it('listen | head -n 3: EPIPE ends listen with exit 0, and what it could not write is delivered to the next run', async () => {
+    const args = ['--client-id', 'kill-receiver']
+    const tx = startSender(w, writeSenderScript(w), TX, [RX, TOTAL + 30, 30, 5])
+    await waitFor(() => tx.out().includes('done'), 60_000, `sender done (${tx.out()})`)
+    // like `head -n 3`: read three lines, then close the pipe
+    const rx = startListener(w, args, 'state-rx')
+    await waitFor(() => rx.lines.length >= 3, 60_000, '3 lines')
+    const read = rx.lines.slice(0, 3).map(seqOf)
+    rx.proc.stdout?.destroy()
+    const code = await new Promise<number | null>((r) => rx.proc.once('exit', (c) => r(c)))
+    const stats = JSON.parse(
+      rx
+        .stderr()
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{"stats"'))
+        .pop() ?? '{}',
+    ).stats as { delivered: number; acked: number }
+    const next = startListener(w, args, 'state-rx')
+    const want = Array.from({ length: 30 }, (_, i) => TOTAL + 1 + i)
+    // the first run wrote `delivered` lines into the pipe (the ones past the third sit unread in it, as with head)
+    await waitFor(() => next.lines.length + stats.delivered >= 30, 60_000, `the rest (${next.lines.length} + ${stats.delivered})`)
+    await new Promise((r) => setTimeout(r, 300))
+    const rest = next.lines.map(seqOf)
+    process.stderr.write(
+      `# listen | head -n 3 over 30: exit ${code}; first run wrote ${stats.delivered} lines, acknowledged ${stats.acked}; the next run printed ${rest.length}\n`,
+    )
+    assert.equal(code, 0)
+    assert.ok(!/^\s+at |uncaught|unhandled/im.test(rx.stderr()), `no crash: ${rx.stderr()}`)
+    assert.ok(stats.acked <= stats.delivered, 'nothing acknowledged that was not written')
+    assert.equal(rest.length + stats.delivered, 30, 'every message written once: by the first run, or by the next')
+    for (const n of read) assert.ok(want.includes(n))
+    assert.equal(new Set([...rest, ...read]).size, rest.length + read.length, 'nothing twice')
   })
 })
