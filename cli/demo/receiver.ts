@@ -1,7 +1,7 @@
 /** The demo's receiver: the `daneel listen` pipeline (messaging/receiver.ts over an MqttLink) subscribed to its own name, its JSON lines handed to the printer. */
 import type { KeyObject } from 'node:crypto'
-import { MqttLink } from '../../messaging/mqtt.js'
 import { jsonLineSink } from '../../messaging/line-sink.js'
+import { MqttLink } from '../../messaging/mqtt.js'
 import { attachReceiver, directoryResolver, Receiver } from '../../messaging/receiver.js'
 import type { Clock } from '../../src/clock.js'
 import type { CryptoProvider } from '../../src/crypto/provider.js'
