@@ -1,0 +1,52 @@
+/** src/clock.ts: synced (plausible) versus certain (confirmed by NTP), and the one classification of temporary faults. */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { fixedClock, linuxClock } from '../../src/clock.js'
+import { DaneelError, isTemporary } from '../../src/errors.js'
+
+describe('linuxClock', () => {
+  it('past the build date is synced but not certain until timesyncd says so (a stale fake-hwclock)', () => {
+    let ntp = false
+    const c = linuxClock({ notBefore: 0, exists: () => ntp })
+    assert.equal(c.synced(), true)
+    assert.equal(c.certain?.(), false)
+    ntp = true
+    assert.equal(c.certain?.(), true)
+  })
+  it('before the build date is neither', () => {
+    const c = linuxClock({ notBefore: Date.now() + 86_400_000, exists: () => false })
+    assert.equal(c.synced(), false)
+    assert.equal(c.certain?.(), false)
+  })
+  it('fixedClock: certain follows synced unless given', () => {
+    assert.equal(fixedClock(0).certain?.(), true)
+    assert.equal(fixedClock(0, false).certain?.(), false)
+    assert.equal(fixedClock(0, true, false).certain?.(), false)
+  })
+})
+
+describe('isTemporary', () => {
+  it('retries faults that clear by themselves and internal errors; a verdict on the message is permanent', () => {
+    for (const code of [
+      'ERR_DNS_TIMEOUT',
+      'ERR_DNS_SERVFAIL',
+      'ERR_DNSSEC_INDETERMINATE',
+      'ERR_CLOCK_UNSYNCED',
+      'ERR_IO',
+      'ERR_INTERNAL',
+    ] as const)
+      assert.equal(isTemporary(new DaneelError(code, 'x')), true, code)
+    assert.equal(isTemporary(new TypeError('bug')), true)
+    for (const code of [
+      'ERR_JWS_SIGNATURE',
+      'ERR_JWE_DECRYPT',
+      'ERR_SENDER_UNTRUSTED',
+      'ERR_REPLAY',
+      'ERR_JWT_CLAIMS',
+      'ERR_MESSAGE_TOO_LARGE',
+      'ERR_DNSSEC_BOGUS',
+      'ERR_JWT_FUTURE',
+    ] as const)
+      assert.equal(isTemporary(new DaneelError(code, 'x')), false, code)
+  })
+})
