@@ -1,9 +1,9 @@
 /** The device config file (`daneel run --config FILE`): a JSON schema, validated field by field (device/config-schema.md). */
-import { readFileSync } from 'node:fs'
 import { configError as bad, isObject, readInteger, readNumber, readString } from '../sensors/config-fields.js'
 import type { SensorConfig } from '../sensors/descriptor.js'
 import { parseSensorConfig, SensorConfigContext } from '../sensors/sensor-config.js'
 import { DaneelError } from '../src/errors.js'
+import { MAX_CONFIG_FILE_BYTES, readTextBounded } from '../src/read-file.js'
 
 /** One sensor: a union by bus kind, its fields declared by the chip's descriptor in sensors/<chip>/ (sensors/registry.ts). */
 export type { SensorConfig } from '../sensors/descriptor.js'
@@ -117,14 +117,7 @@ export function parseConfig(raw: unknown): DeviceConfig {
 
 /** Reads and validates a config file. Unreadable: ERR_IO; not JSON or not valid: ERR_CONFIG_INVALID. */
 export function loadConfig(path: string): DeviceConfig {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new DaneelError('ERR_IO', `cannot read config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      cause: err,
-    })
-  }
+  const text = readTextBounded(path, { maxBytes: MAX_CONFIG_FILE_BYTES, what: 'config' })
   let raw: unknown
   try {
     raw = JSON.parse(text)

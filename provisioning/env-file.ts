@@ -1,7 +1,7 @@
 /** The provisioned settings as a systemd EnvironmentFile (`${CRYPTO_PATH}/daneel.env`): parse, format, write atomically. */
-import { readFileSync } from 'node:fs'
 import { DaneelError } from '../src/errors.js'
 import { writeFileAtomic } from '../src/fsutil.js'
+import { isMissingFile, MAX_CONFIG_FILE_BYTES, readTextBounded } from '../src/read-file.js'
 
 /** The contract's variables (docs/contract.md "Environment") an operator may set over the line (the rest keep their defaults or the unit's values). */
 export const SETTABLE_KEYS = [
@@ -38,12 +38,16 @@ const ALIASES: Record<string, SettableKey> = {
   'max-message-size': 'MAX_MESSAGE_SIZE',
 }
 
-/** Resolves a typed key (variable name or alias, any case) to a settable variable, or throws ERR_USAGE. */
+/**
+ * Resolves a typed key (variable name or alias, any case) to a settable variable, or throws ERR_USAGE. Only own
+ * entries of the alias table count: `constructor`, `__proto__` or `toString` are keys of every object's prototype,
+ * and a plain lookup once answered `set constructor x` with ok.
+ */
 export function settableKey(raw: string): SettableKey {
   const upper = raw.trim().toUpperCase().replaceAll('-', '_')
   if ((SETTABLE_KEYS as readonly string[]).includes(upper)) return upper as SettableKey
-  const alias = ALIASES[raw.trim().toLowerCase()]
-  if (alias !== undefined) return alias
+  const lower = raw.trim().toLowerCase()
+  if (Object.hasOwn(ALIASES, lower)) return ALIASES[lower] as SettableKey
   throw new DaneelError('ERR_USAGE', `unknown setting '${raw}' (one of ${SETTABLE_KEYS.join(', ')})`)
 }
 
@@ -101,10 +105,10 @@ export function parseEnvFile(text: string): EnvSettings {
 export function readEnvFile(path: string): EnvSettings {
   let text: string
   try {
-    text = readFileSync(path, 'utf8')
+    text = readTextBounded(path, { maxBytes: MAX_CONFIG_FILE_BYTES, what: 'environment file' })
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
-    throw new DaneelError('ERR_IO', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? ''}`, { cause: err })
+    if (isMissingFile(err)) return {}
+    throw err
   }
   return parseEnvFile(text)
 }

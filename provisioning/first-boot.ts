@@ -1,8 +1,9 @@
 /** Unattended first boot (the Balena block, `daneel provision --first-boot`): create the identity if missing, say what to publish, wait until DNS matches. */
 
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { DaneelError } from '../src/errors.js'
 import { ensureDir } from '../src/fsutil.js'
+import { MAX_PEM_FILE_BYTES, readTextBounded } from '../src/read-file.js'
 import type { EnvSettings } from './env-file.js'
 import type { IdentityOps } from './session.js'
 import { identityPaths, isFinished, type KeyType, markFinished } from './state.js'
@@ -36,7 +37,7 @@ export async function firstBoot(o: FirstBootOptions): Promise<number> {
   if (hasKey && !existsSync(p.crt) && existsSync(p.csr)) {
     // A CA-signed identity: nothing to publish until the CA's certificate is installed.
     o.write(`identity ${daneId} waits for its CA-signed certificate; send this CSR to the CA, then run daneel identity install CERT:`)
-    for (const l of readFileSync(p.csr, 'utf8').trim().split('\n')) o.write(l)
+    for (const l of readTextBounded(p.csr, { maxBytes: MAX_PEM_FILE_BYTES, what: 'CSR' }).trim().split('\n')) o.write(l)
     return 1
   }
   if (!hasKey || !existsSync(p.crt)) {

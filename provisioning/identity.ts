@@ -1,11 +1,11 @@
 /** The real identity operations behind provisioning: src/identity/store for files, `daneel identity check` for DNS. */
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { viewCertificate } from '../src/dane/cert-view.js'
 import { pkixCdUrl } from '../src/dane/pkix-cd.js'
 import { formatTlsaZoneLine, makeTlsaRecord } from '../src/dane/tlsa.js'
 import { DaneelError } from '../src/errors.js'
 import { createIdentity, installCertificate } from '../src/identity/store.js'
+import { MAX_PEM_FILE_BYTES, readTextBounded } from '../src/read-file.js'
 import { pemDecode } from '../src/x509/pem.js'
 import { type EnvSettings, SETTABLE_KEYS } from './env-file.js'
 import type { IdentityOps } from './session.js'
@@ -19,7 +19,10 @@ export interface IdentityOpsOptions {
 }
 
 function readCertDer(cryptoPath: string, daneId: string): Uint8Array {
-  const der = pemDecode(readFileSync(identityPaths(cryptoPath, daneId).crt, 'utf8'), 'CERTIFICATE')[0]
+  const der = pemDecode(
+    readTextBounded(identityPaths(cryptoPath, daneId).crt, { maxBytes: MAX_PEM_FILE_BYTES, what: 'certificate' }),
+    'CERTIFICATE',
+  )[0]
   if (der === undefined) throw new DaneelError('ERR_CERT_INVALID', 'no certificate in the certificate file')
   return der
 }

@@ -1,6 +1,6 @@
 /** What goes over the provisioning line: requests, replies, the status view and help (docs/deploy.md §2). */
 import { createHash, createPublicKey } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readPrivateKeyFile } from '../src/key-file.js'
 import { type EnvSettings, redactValue } from './env-file.js'
 import { identityPaths, type KeyType, type ProvisionStatus } from './state.js'
 
@@ -76,7 +76,7 @@ export const PROTOCOL = 'daneel-provision/1'
 export function keyThumbprint(cryptoPath: string, daneId: string | undefined): string | undefined {
   if (daneId === undefined || daneId === '') return undefined
   try {
-    const spki = createPublicKey(readFileSync(identityPaths(cryptoPath, daneId).key)).export({ type: 'spki', format: 'der' })
+    const spki = createPublicKey(readPrivateKeyFile(identityPaths(cryptoPath, daneId).key)).export({ type: 'spki', format: 'der' })
     return createHash('sha256').update(spki).digest('hex')
   } catch {
     return undefined

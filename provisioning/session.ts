@@ -1,8 +1,9 @@
 /** The provisioning state machine: one request in, one reply out; every step persists atomically before it replies. */
-import { readFileSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { DaneelError, isDaneelError } from '../src/errors.js'
 import { ensureDir, fsyncDir } from '../src/fsutil.js'
+import { MAX_PEM_FILE_BYTES, readTextBounded } from '../src/read-file.js'
 import { checkValue, type EnvSettings, readEnvFile, redactValue, settableKey, writeEnvFile } from './env-file.js'
 import { HELP_LINES, type IdentityOps, keyThumbprint, PROTOCOL, type Reply, type Request, statusLines, statusResult } from './messages.js'
 import {
@@ -87,7 +88,7 @@ export class ProvisionSession {
         if (st.identity !== 'csr' && !(st.identity === 'certificate' && st.record.csr === true)) {
           throw new DaneelError('ERR_PROVISION', 'no CSR: this identity is self-signed (create csr force to make a CSR instead)')
         }
-        const pem = readFileSync(identityPaths(cryptoPath, daneId).csr, 'utf8').trim()
+        const pem = readTextBounded(identityPaths(cryptoPath, daneId).csr, { maxBytes: MAX_PEM_FILE_BYTES, what: 'CSR' }).trim()
         return { ok: true, result: { csr: pem }, lines: pem.split('\n') }
       }
       case 'install': {

@@ -1,9 +1,10 @@
 /** Provisioning progress: a small state file plus what is on disk, so a power cut leaves a state a rerun resumes from. */
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs'
+import { existsSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { DaneelError } from '../src/errors.js'
 import { fsyncDir, writeFileAtomic } from '../src/fsutil.js'
+import { isMissingFile, MAX_CONFIG_FILE_BYTES, MAX_PEM_FILE_BYTES, readFileBounded, readTextBounded } from '../src/read-file.js'
 import { type EnvSettings, readEnvFile } from './env-file.js'
 
 /** File names inside CRYPTO_PATH (documented in provisioning/README.md). */
@@ -50,10 +51,10 @@ export function identityPaths(cryptoPath: string, daneId: string): { key: string
 export function readRecord(cryptoPath: string): ProvisionRecord {
   let text: string
   try {
-    text = readFileSync(join(cryptoPath, STATE_FILE), 'utf8')
+    text = readTextBounded(join(cryptoPath, STATE_FILE), { maxBytes: MAX_CONFIG_FILE_BYTES, what: 'provisioning state' })
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { v: 1 }
-    throw new DaneelError('ERR_IO', `cannot read ${STATE_FILE}`, { cause: err })
+    if (isMissingFile(err)) return { v: 1 }
+    throw err
   }
   try {
     const rec = JSON.parse(text) as ProvisionRecord
@@ -72,7 +73,9 @@ export function writeRecord(cryptoPath: string, rec: ProvisionRecord, uid?: numb
 /** SHA-256 of the certificate file's bytes: ties a passed DNS check to the exact certificate checked. */
 export function certFingerprint(path: string): string | undefined {
   try {
-    return createHash('sha256').update(readFileSync(path)).digest('hex')
+    return createHash('sha256')
+      .update(readFileBounded(path, { maxBytes: MAX_PEM_FILE_BYTES, what: 'certificate' }))
+      .digest('hex')
   } catch {
     return undefined
   }

@@ -9,6 +9,7 @@ import { systemClock } from '../../src/clock.js'
 import { getProvider } from '../../src/crypto/get-provider.js'
 import { DaneelError, isDaneelError } from '../../src/errors.js'
 import { decryptionKeys } from '../../src/identity/rollover.js'
+import { readPrivateKeyFile } from '../../src/key-file.js'
 import { createLogger } from '../../src/log.js'
 import { certificateResolver, certificatesFromBytes } from '../../src/message/offline.js'
 import { createOpener, type OpenerOptions } from '../../src/message/open.js'
@@ -63,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   const me = requireDaneId(settings)
   const certFiles = [...(values.cert ?? []), ...(values['sender-cert'] ?? [])]
   const keyPath = values.key ?? join(settings.cryptoPath, `${me}.key.pem`)
-  const recipientKey = loadPrivateKey(readFileOrFail(keyPath, 'private key').toString('utf8'))
+  const recipientKey = loadPrivateKey(readPrivateKeyFile(keyPath))
   let resolveSender: OpenerOptions['resolveSender']
   let trustedDomains = settings.trustedDomains
   let recipientKeys: KeyObject[] = []

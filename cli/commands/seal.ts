@@ -1,15 +1,16 @@
 /** `daneel seal --to NAME`: seal stdin (a JSON reading or bytes) to a recipient as a nested JWT, and print it. */
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { openSequence, sequencePath } from '../../messaging/sequence.js'
 import { peerDirectory } from '../../settings/peers.js'
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
 import { getProvider } from '../../src/crypto/get-provider.js'
 import { DaneelError } from '../../src/errors.js'
+import { readPrivateKeyFile } from '../../src/key-file.js'
 import { createLogger } from '../../src/log.js'
 import { certificatesFromBytes, recipientSpkiFromCertificate } from '../../src/message/offline.js'
 import { createSealer } from '../../src/message/seal.js'
 import { normalizeName } from '../../src/message/x5u.js'
+import { MAX_PEM_FILE_BYTES, readFileBounded } from '../../src/read-file.js'
 import { loadPrivateKey } from '../../src/x509/keys.js'
 import { parseCommand } from '../args.js'
 
@@ -63,11 +64,7 @@ export async function readStdin(limit: number): Promise<Buffer> {
 }
 
 export function readFileOrFail(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path)
-  } catch (err) {
-    throw new DaneelError('ERR_IO', `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err })
-  }
+  return readFileBounded(path, { maxBytes: MAX_PEM_FILE_BYTES, what })
 }
 
 function pick<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined {
@@ -88,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
   const profile = pick(values.profile, ['compact', 'valimail'] as const, '--profile')
   const serialization = pick(values.serialization, ['compact', 'json'] as const, '--serialization')
   const keyPath = values.key ?? join(settings.cryptoPath, `${sender}.key.pem`)
-  const senderKey = loadPrivateKey(readFileOrFail(keyPath, 'private key').toString('utf8')) // before any lookup
+  const senderKey = loadPrivateKey(readPrivateKeyFile(keyPath)) // before any lookup
   let recipientSpki: Uint8Array
   if (values.cert !== undefined) {
     const [certDer] = certificatesFromBytes(readFileOrFail(values.cert, 'certificate'))

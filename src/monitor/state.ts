@@ -1,7 +1,6 @@
 /** Monitor results and the remembered state: an alert goes out once per change of a check's level, not on every run. */
-import { readFileSync } from 'node:fs'
-import { DaneelError } from '../errors.js'
 import { writeFileAtomic } from '../fsutil.js'
+import { isMissingFile, MAX_CONFIG_FILE_BYTES, readTextBounded } from '../read-file.js'
 
 export type Level = 'ok' | 'warning' | 'failure'
 export type CheckKind = 'identity' | 'tls' | 'smtp' | 'rollover'
@@ -48,10 +47,10 @@ export const exitCodeOf = (level: Level): number => RANK[level]
 export function loadState(path: string): MonitorState {
   let text: string
   try {
-    text = readFileSync(path, 'utf8')
+    text = readTextBounded(path, { maxBytes: MAX_CONFIG_FILE_BYTES, what: 'monitor state' })
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, checks: {} }
-    throw new DaneelError('ERR_IO', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err })
+    if (isMissingFile(err)) return { version: 1, checks: {} }
+    throw err
   }
   try {
     const v = JSON.parse(text) as MonitorState

@@ -1,10 +1,10 @@
 /** `daneel identity install CERT`: install a CA-signed certificate after checking it carries our key and our name. */
-import { readFileSync } from 'node:fs'
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../../settings/settings.js'
 import { formatTlsaZoneLine, makeTlsaRecord } from '../../../src/dane/tlsa.js'
 import { DaneelError } from '../../../src/errors.js'
 import { defaultTlsaParams } from '../../../src/identity/present.js'
 import { installCertificate } from '../../../src/identity/store.js'
+import { MAX_PEM_FILE_BYTES, readTextBounded } from '../../../src/read-file.js'
 import { parseCommand } from '../../args.js'
 
 export const summary = 'install a CA-signed certificate for this identity (checks key and name)'
@@ -26,12 +26,7 @@ export async function run(argv: string[]): Promise<number> {
   if (file === undefined || extra !== undefined) throw new DaneelError('ERR_USAGE', `give exactly one certificate file\n${HELP}`)
   const settings = resolveSettings(args.values, process.env)
   const name = requireDaneId(settings)
-  let pem: string
-  try {
-    pem = readFileSync(file === '-' ? 0 : file, 'utf8')
-  } catch (err) {
-    throw new DaneelError('ERR_IO', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
-  }
+  const pem = readTextBounded(file === '-' ? 0 : file, { maxBytes: MAX_PEM_FILE_BYTES, what: 'certificate' })
   const res = installCertificate(settings.cryptoPath, name, pem, { uid: settings.appUid })
   // installed all the same (DANE-EE ignores dates), but PKIX and PKIX-CD peers will refuse it: say so
   const now = Date.now()

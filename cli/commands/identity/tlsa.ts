@@ -1,5 +1,4 @@
 /** `daneel identity tlsa`: the TLSA record to publish for this identity (or --cert FILE), in the form asked for. */
-import { readFileSync } from 'node:fs'
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../../settings/settings.js'
 import { matchTlsa } from '../../../src/dane/match.js'
 import {
@@ -19,6 +18,7 @@ import type { TlsaRecord } from '../../../src/dane/types.js'
 import { DaneelError } from '../../../src/errors.js'
 import { defaultTlsaParams } from '../../../src/identity/present.js'
 import { loadIdentity } from '../../../src/identity/store.js'
+import { MAX_PEM_FILE_BYTES, readFileBounded } from '../../../src/read-file.js'
 import { type Certificate, parseCertificate } from '../../../src/x509/cert.js'
 import { toHex } from '../../../src/x509/hex.js'
 import { pemDecode } from '../../../src/x509/pem.js'
@@ -79,12 +79,7 @@ function field(
 }
 
 function readCertFile(path: string): Certificate {
-  let buf: Buffer
-  try {
-    buf = readFileSync(path)
-  } catch (err) {
-    throw new DaneelError('ERR_IO', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
-  }
+  const buf = readFileBounded(path, { maxBytes: MAX_PEM_FILE_BYTES, what: 'certificate' })
   const text = buf.toString('latin1')
   return parseCertificate(text.includes('-----BEGIN') ? (pemDecode(text, 'CERTIFICATE')[0] as Uint8Array) : new Uint8Array(buf))
 }

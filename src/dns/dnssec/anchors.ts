@@ -1,6 +1,6 @@
 /** Trust anchors: the built-in root KSK DS records (IANA root-anchors, key tags 20326 and 38696) or a DNSSEC_TRUST_ANCHORS file. */
-import { readFileSync } from 'node:fs'
 import { DaneelError } from '../../errors.js'
+import { MAX_CONFIG_FILE_BYTES, readTextBounded } from '../../read-file.js'
 import { type Name, toName } from '../name.js'
 import { type Rr, TYPE } from '../wire.js'
 
@@ -64,13 +64,9 @@ export function loadTrustAnchors(file?: string): TrustAnchor[] {
   if (file === undefined) return parseTrustAnchors(ROOT_ANCHORS_TEXT)
   let text: string
   try {
-    text = readFileSync(file, 'utf8')
+    text = readTextBounded(file, { maxBytes: MAX_CONFIG_FILE_BYTES, what: 'DNSSEC_TRUST_ANCHORS file' })
   } catch (err) {
-    throw new DaneelError(
-      'ERR_CONFIG_INVALID',
-      `cannot read DNSSEC_TRUST_ANCHORS file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-      { cause: err },
-    )
+    throw new DaneelError('ERR_CONFIG_INVALID', (err as Error).message, { cause: err })
   }
   return parseTrustAnchors(text)
 }
