@@ -1,15 +1,16 @@
 /** Gathers what the monitor and `identity check` judge: validated TLSA answers, PKIX-CD outcomes, local identity, live chains. */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { bytesEqual } from '../../src/bytes.js'
 import type { Clock } from '../../src/clock.js'
 import type { TlsaSource } from '../../src/dane/discover.js'
 import type { HostResolver } from '../../src/dane/https-fetch.js'
 import type { PkixCd } from '../../src/dane/pkix-cd.js'
-import { DaneelError } from '../../src/errors.js'
+import { DaneelError, isDaneelError } from '../../src/errors.js'
+import { type KeyPairFiles, readKeyPair } from '../../src/identity/pair.js'
 import type { IdentityObservation, ServiceObservation, TlsaObservation } from '../../src/monitor/checks.js'
+import { MAX_PEM_FILE_BYTES, readTextBounded } from '../../src/read-file.js'
 import { parseCertificate } from '../../src/x509/cert.js'
-import { keyMatchesCertificate, loadPrivateKey } from '../../src/x509/keys.js'
 import { pemDecode } from '../../src/x509/pem.js'
 import { captureChain } from './capture.js'
 
@@ -47,9 +48,17 @@ export function readLocalIdentity(cryptoPath: string, name: string): LocalIdenti
   const certPath = `${cryptoPath}/${name}.crt.pem`
   const keyPath = `${cryptoPath}/${name}.key.pem`
   if (!existsSync(certPath)) return undefined
-  const cert = parseCertificate(pemDecode(readFileSync(certPath, 'utf8'), 'CERTIFICATE')[0]!)
-  let keyMatches = false
-  if (existsSync(keyPath)) keyMatches = keyMatchesCertificate(loadPrivateKey(readFileSync(keyPath, 'utf8')), cert)
+  // read as one pair (src/identity/pair.ts): a rotation in progress is not reported as a mismatch
+  let pair: KeyPairFiles | undefined
+  try {
+    pair = readKeyPair(keyPath, certPath)
+  } catch (err) {
+    if (!isDaneelError(err, 'ERR_KEY_MISMATCH')) throw err
+  }
+  const keyMatches = pair?.chain !== undefined
+  const cert =
+    pair?.chain?.[0] ??
+    parseCertificate(pemDecode(readTextBounded(certPath, { maxBytes: MAX_PEM_FILE_BYTES, what: 'certificate' }), 'CERTIFICATE')[0]!)
   return {
     certDer: cert.der,
     notAfter: cert.notAfter,

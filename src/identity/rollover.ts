@@ -1,14 +1,17 @@
 /** Key rollover on disk (RFC 7671 §8.1 "current + next"): stage, commit, finish; every step re-runnable after a crash. */
 
 import type { KeyObject } from 'node:crypto'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { DaneelError } from '../errors.js'
-import { writeFileAtomic } from '../fsutil.js'
+import { writeFileAtomic, writeFilesAtomic } from '../fsutil.js'
+import { readPrivateKeyFile } from '../key-file.js'
+import { isMissingFile, MAX_CONFIG_FILE_BYTES, readTextBounded } from '../read-file.js'
 import { buildSelfSignedCertificate } from '../x509/build.js'
 import { type Certificate, parseCertificate } from '../x509/cert.js'
-import { generateKeyPair, keyMatchesCertificate, keyTypeOptionOf, loadPrivateKey, privateKeyToPkcs8Pem } from '../x509/keys.js'
-import { pemDecode, pemEncode } from '../x509/pem.js'
+import { generateKeyPair, keyTypeOptionOf, loadPrivateKey, privateKeyToPkcs8Pem } from '../x509/keys.js'
+import { pemEncode } from '../x509/pem.js'
+import { readKeyPair } from './pair.js'
 
 export type RolloverPhase = 'staged' | 'committing' | 'committed'
 
@@ -47,21 +50,38 @@ export interface KeyPair {
   certPem: string
 }
 
-const readText = (path: string): string | undefined => (existsSync(path) ? readFileSync(path, 'utf8') : undefined)
+/** A file's text (bounded), or undefined when it does not exist. */
+function readText(path: string, what: string): string | undefined {
+  try {
+    return readTextBounded(path, { maxBytes: MAX_CONFIG_FILE_BYTES, what })
+  } catch (err) {
+    if (isMissingFile(err)) return undefined
+    throw err
+  }
+}
 
-/** Reads a key + certificate pair; undefined when the key file is missing; ERR_KEY_MISMATCH when they disagree. */
+/** A private key file's text (bounded, not readable by others: src/key-file.ts), or undefined when it does not exist. */
+function readKeyText(path: string): string | undefined {
+  try {
+    return readPrivateKeyFile(path)
+  } catch (err) {
+    if (isMissingFile(err)) return undefined
+    throw err
+  }
+}
+
+/**
+ * Reads a key + certificate pair; undefined when either file is missing; ERR_KEY_MISMATCH when they disagree (after
+ * src/identity/pair.ts has waited out a rotation in progress).
+ */
 export function readPair(keyPath: string, certPath: string): KeyPair | undefined {
-  const keyPem = readText(keyPath)
-  const certPem = readText(certPath)
-  if (keyPem === undefined || certPem === undefined) return undefined
-  const key = loadPrivateKey(keyPem)
-  const cert = parseCertificate(pemDecode(certPem, 'CERTIFICATE')[0]!)
-  if (!keyMatchesCertificate(key, cert)) throw new DaneelError('ERR_KEY_MISMATCH', `${keyPath} does not belong to ${certPath}`)
-  return { key, keyPem, cert, certPem }
+  const pair = readKeyPair(keyPath, certPath)
+  if (pair?.certPem === undefined || pair.chain === undefined) return undefined
+  return { key: pair.key, keyPem: pair.keyPem, cert: pair.chain[0] as Certificate, certPem: pair.certPem }
 }
 
 export function readRollover(cryptoPath: string, name: string): RolloverState | undefined {
-  const text = readText(rolloverPaths(cryptoPath, name).state)
+  const text = readText(rolloverPaths(cryptoPath, name).state, 'rollover state')
   if (text === undefined) return undefined
   try {
     const s = JSON.parse(text) as RolloverState
@@ -97,7 +117,7 @@ export function stageNext(cryptoPath: string, name: string, opts: StageOptions):
   if (existing !== undefined && existing.phase !== 'staged') {
     throw new DaneelError('ERR_USAGE', `a rollover of ${name} is ${existing.phase}: finish it before staging another`)
   }
-  let keyPem = readText(p.nextKey)
+  let keyPem = readKeyText(p.nextKey)
   if (keyPem === undefined) {
     keyPem = privateKeyToPkcs8Pem(generateKeyPair(keyTypeOptionOf(current.key)).privateKey)
     writeFileAtomic(p.nextKey, keyPem, { mode: 0o600, uid: opts.appUid })
@@ -127,16 +147,28 @@ export function commitNext(cryptoPath: string, name: string, opts: { now: number
   if (state.phase === 'committed') return state
   const committing: RolloverState = { ...state, phase: 'committing' }
   writeRollover(cryptoPath, committing)
-  const nextKeyPem = readText(p.nextKey)
-  const nextCertPem = readText(p.nextCert)
+  const nextKeyPem = readKeyText(p.nextKey)
+  const nextCertPem = readText(p.nextCert, 'certificate')
   if (nextKeyPem !== undefined && nextCertPem !== undefined) {
-    const curKeyPem = readText(p.key)
+    const curKeyPem = readKeyText(p.key)
+    const uid = { uid: opts.appUid }
     if (curKeyPem !== undefined && curKeyPem !== nextKeyPem) {
-      writeFileAtomic(p.prevKey, curKeyPem, { mode: 0o600, uid: opts.appUid })
-      writeFileAtomic(p.prevCert, readText(p.cert) ?? '', { mode: 0o644, uid: opts.appUid })
+      writeFilesAtomic(
+        [
+          { path: p.prevKey, data: curKeyPem, mode: 0o600 },
+          { path: p.prevCert, data: readText(p.cert, 'certificate') ?? '', mode: 0o644 },
+        ],
+        uid,
+      )
     }
-    writeFileAtomic(p.key, nextKeyPem, { mode: 0o600, uid: opts.appUid })
-    writeFileAtomic(p.cert, nextCertPem, { mode: 0o644, uid: opts.appUid })
+    // both written first, then renamed back to back, key first: readers (src/identity/pair.ts) never see half
+    writeFilesAtomic(
+      [
+        { path: p.key, data: nextKeyPem, mode: 0o600 },
+        { path: p.cert, data: nextCertPem, mode: 0o644 },
+      ],
+      uid,
+    )
     rmSync(p.nextKey, { force: true })
     rmSync(p.nextCert, { force: true })
   } else {
@@ -167,7 +199,7 @@ export function decryptionKeys(cryptoPath: string, name: string): KeyObject[] {
   const p = rolloverPaths(cryptoPath, name)
   const out: KeyObject[] = []
   for (const path of [p.key, p.nextKey, p.prevKey]) {
-    const pem = readText(path)
+    const pem = readKeyText(path)
     if (pem !== undefined) out.push(loadPrivateKey(pem))
   }
   return out

@@ -1,11 +1,13 @@
 /** The identity on disk (docs/contract.md "Files"): ${CRYPTO_PATH}/${DANE_ID}.key.pem (0600, APP_UID), .crt.pem, .csr.pem. */
 import type { KeyObject } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { certificateMatchesName } from '../dane/cert-name.js'
 import { parseIdentityName } from '../dane/names.js'
 import { DaneelError } from '../errors.js'
-import { writeFileAtomic } from '../fsutil.js'
+import { writeFileAtomic, writeFilesAtomic } from '../fsutil.js'
+import { readPrivateKeyFile } from '../key-file.js'
+import { MAX_PEM_FILE_BYTES, readTextBounded } from '../read-file.js'
 import { buildSelfSignedCertificate } from '../x509/build.js'
 import { type Certificate, parseCertificate } from '../x509/cert.js'
 import { buildCsr } from '../x509/csr.js'
@@ -19,6 +21,7 @@ import {
   privateKeyToPkcs8Pem,
 } from '../x509/keys.js'
 import { pemDecode, pemEncode } from '../x509/pem.js'
+import { readKeyPair } from './pair.js'
 
 export interface IdentityPaths {
   readonly key: string
@@ -101,17 +104,17 @@ export function createIdentity(opts: CreateIdentityOptions): CreateIdentityResul
     )
 
   makeDirs(opts.cryptoPath)
-  // with --force the old key is kept in memory until the new pair is written, so a failed write can put it back
-  const oldKey = existsSync(paths.key) ? readText(paths.key) : undefined
-  writeFileAtomic(paths.key, keyPem, { mode: 0o600, uid: opts.uid })
-  try {
-    if (cert !== undefined) writeFileAtomic(paths.cert, pemEncode(cert.der, 'CERTIFICATE'), { mode: 0o644, uid: opts.uid })
-    if (csrDer !== undefined) writeFileAtomic(paths.csr, pemEncode(csrDer, 'CERTIFICATE REQUEST'), { mode: 0o644, uid: opts.uid })
-  } catch (err) {
-    if (oldKey === undefined) rmSync(paths.key, { force: true })
-    else writeFileAtomic(paths.key, oldKey, { mode: 0o600, uid: opts.uid })
-    throw err
-  }
+  // Key and certificate (or CSR) are written first and renamed back to back (writeFilesAtomic): a failed write
+  // leaves the old pair, and a device reading its identity meanwhile sees a matching pair (src/identity/pair.ts).
+  writeFilesAtomic(
+    [
+      { path: paths.key, data: keyPem, mode: 0o600 },
+      cert !== undefined
+        ? { path: paths.cert, data: pemEncode(cert.der, 'CERTIFICATE'), mode: 0o644 }
+        : { path: paths.csr, data: pemEncode(csrDer as Uint8Array, 'CERTIFICATE REQUEST'), mode: 0o644 },
+    ],
+    { uid: opts.uid },
+  )
   // a replaced key makes the other file stale: a certificate or CSR for the old key must not linger
   if (cert !== undefined) rmSync(paths.csr, { force: true })
   if (csrDer !== undefined) rmSync(paths.cert, { force: true })
@@ -150,13 +153,7 @@ export interface LoadedIdentity {
   csrDer?: Uint8Array
 }
 
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new DaneelError('ERR_IO', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
-  }
-}
+const readText = (path: string, what: string): string => readTextBounded(path, { maxBytes: MAX_PEM_FILE_BYTES, what })
 
 /** Loads the key and, when present, the certificate (checked against the key) and CSR. ERR_IDENTITY_MISSING without a key. */
 export function loadIdentity(cryptoPath: string, daneId: string): LoadedIdentity {
@@ -164,18 +161,19 @@ export function loadIdentity(cryptoPath: string, daneId: string): LoadedIdentity
   const paths = identityPaths(cryptoPath, name)
   if (!existsSync(paths.key))
     throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
-  const privateKey = loadPrivateKey(readText(paths.key))
+  // key and certificate as one pair: a rotation in progress is waited out, never seen half done
+  const pair = readKeyPair(paths.key, paths.cert)
+  if (pair === undefined)
+    throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
+  const privateKey = pair.key
   const out: LoadedIdentity = { name, paths, privateKey, keyType: keyTypeOptionOf(privateKey) }
-  if (existsSync(paths.cert)) {
-    const chain = pemDecode(readText(paths.cert), 'CERTIFICATE').map(parseCertificate)
-    const cert = chain[0] as Certificate
-    if (!keyMatchesCertificate(privateKey, cert))
-      throw new DaneelError('ERR_KEY_MISMATCH', `${paths.cert} does not hold the public key of ${paths.key}`)
+  if (pair.chain !== undefined) {
+    const cert = pair.chain[0] as Certificate
     out.cert = cert
     out.certDer = cert.der
-    out.chain = chain
+    out.chain = pair.chain
   }
-  if (existsSync(paths.csr)) out.csrDer = pemDecode(readText(paths.csr), 'CERTIFICATE REQUEST')[0] as Uint8Array
+  if (existsSync(paths.csr)) out.csrDer = pemDecode(readText(paths.csr, 'CSR'), 'CERTIFICATE REQUEST')[0] as Uint8Array
   return out
 }
 
@@ -215,7 +213,7 @@ function loadIdentityKeyOnly(cryptoPath: string, daneId: string): { name: string
   const paths = identityPaths(cryptoPath, name)
   if (!existsSync(paths.key))
     throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
-  return { name, paths, privateKey: loadPrivateKey(readText(paths.key)) }
+  return { name, paths, privateKey: loadPrivateKey(readPrivateKeyFile(paths.key)) }
 }
 
 /**
