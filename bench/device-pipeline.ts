@@ -15,6 +15,7 @@ import { FakeUart } from '../sensors/fakes/fake-uart.js'
 import { encodePmsFrame } from '../sensors/fakes/pms5003-emulator.js'
 import { Pms5003 } from '../sensors/pms5003/pms5003.js'
 import { Readings } from '../sensors/readings.js'
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../settings/settings.js'
 import { systemClock } from '../src/clock.js'
 import { getProvider } from '../src/crypto/get-provider.js'
 import { silentLogger } from '../src/log.js'
@@ -108,7 +109,7 @@ export async function daneelPipeline(mqttUrl: string, stage: Stage = 'full'): Pr
   })
   // 'interval' sync: at full speed an fdatasync per group commit would measure the disk, not the pipeline.
   const outbox = await openOutbox(join(dir, 'outbox'), { sync: 'interval', syncIntervalMs: 1000, maxBytes: 256 * 1024 * 1024 })
-  const link = new MqttLink({ url: mqttUrl, clientId: `bench-${process.pid}` })
+  const link = new MqttLink({ url: mqttUrl, clientId: `bench-${process.pid}`, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE })
   const sender = new OutboxSender(link, outbox, { window: 20 })
   if (stage === 'full') {
     const up = new Promise<void>((r) => link.once('up', () => r()))

@@ -7,6 +7,7 @@ import { Backoff } from '../messaging/backoff.js'
 import { MqttLink } from '../messaging/mqtt.js'
 import { openOutbox } from '../messaging/outbox.js'
 import { OutboxSender } from '../messaging/sender.js'
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../settings/settings.js'
 import { getProvider } from '../src/crypto/get-provider.js'
 import { formatTlsaRdata, makeTlsaRecord } from '../src/dane/tlsa.js'
 import { createIdentity, loadIdentity } from '../src/identity/store.js'
@@ -101,7 +102,12 @@ async function stopProc(p: ChildProcess): Promise<void> {
 /** Seals {n, t} readings into a disk outbox drained over MQTT; `rate` per second, 0 = as fast as possible. */
 async function stream(broker: Mosquitto, sealer: Sealer, state: string, total: number, rate: number, clientId: string): Promise<number> {
   const box = await openOutbox(state)
-  const link = new MqttLink({ url: broker.url, clientId, backoff: new Backoff({ baseMs: 50, capMs: 1000, minMs: 20 }) })
+  const link = new MqttLink({
+    url: broker.url,
+    clientId,
+    maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
+    backoff: new Backoff({ baseMs: 50, capMs: 1000, minMs: 20 }),
+  })
   const sender = new OutboxSender(link, box, { window: 20 })
   link.start()
   const start = Date.now()

@@ -27,7 +27,15 @@ import { startWatchdog } from './watchdog.js'
  */
 export type DeviceSettings = Pick<
   Settings,
-  'cryptoPath' | 'stateDir' | 'mqttUrl' | 'noDnssec' | 'cryptoProvider' | 'dnsServers' | 'trustAnchorsFile' | 'dnssecMode'
+  | 'cryptoPath'
+  | 'stateDir'
+  | 'mqttUrl'
+  | 'maxMessageSize'
+  | 'noDnssec'
+  | 'cryptoProvider'
+  | 'dnsServers'
+  | 'trustAnchorsFile'
+  | 'dnssecMode'
 > & {
   /** Our identity name (DANE_ID), already required by the caller (settings/settings.ts `requireDaneId`). */
   readonly daneId: string
@@ -57,6 +65,7 @@ export interface DeviceDeps {
 const TRANSIENT: ReadonlySet<string> = new Set([
   'ERR_DNS_TIMEOUT',
   'ERR_DNS_SERVFAIL',
+  'ERR_DNS_FORMAT',
   'ERR_DNSSEC_INDETERMINATE',
   'ERR_CLOCK_UNSYNCED',
   'ERR_PKIXCD_FETCH',
@@ -107,6 +116,7 @@ export async function startDeviceFromConfig(settings: DeviceSettings, configPath
   const link = new MqttLink({
     url: settings.mqttUrl,
     clientId,
+    maxMessageSize: settings.maxMessageSize,
     logger: log,
     ...(deps.mqttProtocol === undefined ? {} : { protocolVersion: deps.mqttProtocol }),
   })

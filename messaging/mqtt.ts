@@ -15,12 +15,39 @@ import { Backoff, realTimers, type Timers } from './backoff.js'
  *   messages across a disconnect or a broker restart. A broker that refuses MQTT 5 gets 3.1.1 (no expiry).
  * - MQTT.js's in-flight store is emptied on every disconnect (see OutboxSender): our outbox decides what is
  *   sent again, so nothing relies on MQTT.js replaying its store one message per round trip.
+ * - maximumPacketSize (MQTT 5, §3.1.2.11.4): the broker "MUST NOT send packets exceeding Maximum Packet Size to
+ *   the Client" and discards them instead. Without it one 250 MB publication on our topic took `listen` from 92 to
+ *   594 MB RSS: MQTT.js buffers a whole packet before anything can look at its size. We announce
+ *   mqttMaximumPacketSize(MAX_MESSAGE_SIZE), so a message our opener would refuse anyway never crosses the wire to
+ *   us (Mosquitto 2.0 drops it and carries on with the session: test/messaging/mqtt-packet-size.test.ts). A 3.1.1
+ *   broker cannot be told; the receiver's own size check is then the only bound.
  */
+
+/**
+ * Room for everything in a PUBLISH besides the payload: fixed header 5 bytes (type + a remaining length of up to 4
+ * bytes, §2.1.4), topic 2 + 253 bytes (our topics are DNS names, at most 253 octets: RFC 1035 §2.3.4), packet id
+ * 2 bytes, and properties the broker forwards or adds (§3.3.2.3: payload format, expiry, subscription identifiers,
+ * a few user properties). 1 KiB covers them with room to spare; a publisher piling on more is not one of ours.
+ */
+export const MQTT_HEADER_ROOM = 1024
+
+/** The MQTT 5 Maximum Packet Size we announce for messages of at most `maxMessageSize` bytes. */
+export function mqttMaximumPacketSize(maxMessageSize: number): number {
+  if (!Number.isSafeInteger(maxMessageSize) || maxMessageSize < 1)
+    throw new RangeError(`maxMessageSize must be a positive whole number, not ${maxMessageSize}`)
+  // the field is a four-byte integer, and no MQTT packet exceeds 268,435,460 bytes (§2.1.4, 1.5.5)
+  return Math.min(maxMessageSize + MQTT_HEADER_ROOM, 268_435_460)
+}
 export interface MqttLinkOptions {
   url: string
   clientId: string
   username?: string | undefined
   password?: string | undefined
+  /**
+   * MAX_MESSAGE_SIZE: the largest message we accept. The broker is told (MQTT 5 maximumPacketSize) and drops
+   * anything larger instead of sending it to us. Required: every client we create is bounded.
+   */
+  maxMessageSize: number
   /** PEM: CA to verify the broker (mqtts://); client certificate and key for TLS client authentication. */
   ca?: string | Buffer | undefined
   cert?: string | Buffer | undefined
@@ -63,6 +90,7 @@ export class MqttLink extends EventEmitter {
   constructor(opts: MqttLinkOptions) {
     super()
     if (!/^(mqtts?|tcp|ssl|wss?):\/\//.test(opts.url)) throw new DaneelError('ERR_CONFIG_INVALID', `not an MQTT URL: ${opts.url}`)
+    mqttMaximumPacketSize(opts.maxMessageSize) // RangeError now for a missing or nonsensical bound, not at connect
     this.#opts = opts
     this.#backoff = opts.backoff ?? new Backoff()
     this.#timers = opts.timers ?? realTimers
@@ -93,7 +121,7 @@ export class MqttLink extends EventEmitter {
       this.#s.connectErrors++
       // CONNACK "unsupported protocol version" (3.1.1 code 1, MQTT 5 code 0x84): fall back to 3.1.1 once
       if (this.#version === 5 && (err.code === 1 || err.code === 0x84)) {
-        this.#log.warn('broker refuses MQTT 5; using 3.1.1 (no session expiry)')
+        this.#log.warn('broker refuses MQTT 5; using 3.1.1 (no session expiry, no packet-size limit at the broker)')
         this.#version = 4
         Object.assign(client.options, this.#clientOptions())
       } else {
@@ -129,7 +157,7 @@ export class MqttLink extends EventEmitter {
       resubscribe: true,
       rejectUnauthorized: true,
     }
-    if (v5) opts.properties = { sessionExpiryInterval: expiry }
+    if (v5) opts.properties = { sessionExpiryInterval: expiry, maximumPacketSize: mqttMaximumPacketSize(o.maxMessageSize) }
     if (o.username !== undefined) opts.username = o.username
     if (o.password !== undefined) opts.password = o.password
     if (o.ca !== undefined) opts.ca = o.ca

@@ -1,7 +1,11 @@
 /** The environment contract (docs/contract.md "Environment") and its matching CLI flags, resolved once (flags win over env). */
+import { isIP } from 'node:net'
 import { join } from 'node:path'
 import type { ParseArgsConfig } from 'node:util'
 import { DaneelError } from '../src/errors.js'
+
+/** MAX_MESSAGE_SIZE when unset (bytes): a sealed reading is a few hundred bytes; a certificate chain in one fits too. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 16384
 
 /** Flags every command that needs settings accepts; each mirrors an environment variable. */
 export const SETTINGS_OPTIONS = {
@@ -70,6 +74,25 @@ function int(name: string, value: string, min: number, max: number): number {
   return n
 }
 
+/**
+ * A broker host: an IP address, or a host name of letters, digits, hyphens and dots (RFC 1123 §2.1; underscores
+ * too, since container service names carry them). Anything else would change the URL it is pasted into:
+ * `MQTT_HOST='a b@c'` once became the URL's user part and a connection to host `c`.
+ */
+const HOST_LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/i
+function checkHost(host: string): string {
+  if (isIP(host) !== 0) return host
+  const bracketed = /^\[(.+)\]$/.exec(host)?.[1] // [::1], as in a URL
+  if (bracketed !== undefined && isIP(bracketed) === 6) return bracketed
+  const labels = host.replace(/\.$/, '').split('.')
+  if (host.length > 253 || !labels.every((l) => HOST_LABEL.test(l)))
+    throw new DaneelError(
+      'ERR_CONFIG_INVALID',
+      `MQTT_HOST must be a host name or an IP address, not '${host}' (use MQTT_URL for credentials)`,
+    )
+  return host
+}
+
 /** Resolves settings from parsed flags and an environment (pass process.env). Throws ERR_CONFIG_INVALID. */
 export function resolveSettings(values: SettingsValues, env: NodeJS.ProcessEnv): Settings {
   const pick = (flag: string | boolean | undefined, ...names: string[]): string | undefined => {
@@ -83,19 +106,21 @@ export function resolveSettings(values: SettingsValues, env: NodeJS.ProcessEnv):
 
   let mqttUrl = pick(values['mqtt-url'], 'MQTT_URL')
   if (mqttUrl === undefined) {
-    const host = pick(values['mqtt-host'], 'MQTT_HOST') ?? '127.0.0.1'
+    const host = checkHost((pick(values['mqtt-host'], 'MQTT_HOST') ?? '127.0.0.1').trim())
     const port = int('MQTT_PORT', pick(values['mqtt-port'], 'MQTT_PORT') ?? '1883', 1, 65535)
     mqttUrl = `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`
   }
   if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(mqttUrl))
     throw new DaneelError('ERR_CONFIG_INVALID', `MQTT_URL must start with mqtt://, mqtts://, ws:// or wss://, not '${mqttUrl}'`)
+  if (!URL.canParse(mqttUrl) || new URL(mqttUrl).hostname === '')
+    throw new DaneelError('ERR_CONFIG_INVALID', `MQTT_URL is not a URL with a host: '${mqttUrl.replace(/\/\/[^@/]*@/, '//***@')}'`)
 
   const trustedDomains = (pick(values['trusted-domains'], 'TRUSTED_DOMAINS') ?? '')
     .split(',')
     .map((d) => d.trim().toLowerCase().replace(/\.$/, ''))
     .filter((d) => d !== '')
   const maxRaw = pick(values['max-message-size'], 'MAX_MESSAGE_SIZE')
-  const maxMessageSize = maxRaw === undefined ? 16384 : int('MAX_MESSAGE_SIZE', maxRaw, 256, 16 * 1024 * 1024)
+  const maxMessageSize = maxRaw === undefined ? DEFAULT_MAX_MESSAGE_SIZE : int('MAX_MESSAGE_SIZE', maxRaw, 256, 16 * 1024 * 1024)
   const stateDir = pick(values.state, 'DANEEL_STATE', 'STATE_DIRECTORY')?.split(':')[0] ?? join(cryptoPath, 'state')
   const dnsRaw = pick(values.dns, 'DNS_SERVER')
   const dnssecRaw = (pick(values.dnssec, 'DNSSEC') ?? 'validate').toLowerCase()

@@ -1,5 +1,4 @@
 /** `daneel listen`: subscribe to our name (or `$share/GROUP/<name>`), open each message, print authenticated ones as JSON lines. */
-import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { jsonLineSink } from '../../messaging/line-sink.js'
@@ -13,8 +12,10 @@ import { getProvider } from '../../src/crypto/get-provider.js'
 import { DaneelError } from '../../src/errors.js'
 import { decryptionKeys } from '../../src/identity/rollover.js'
 import { loadIdentity } from '../../src/identity/store.js'
+import { readPrivateKeyFile } from '../../src/key-file.js'
 import { createLogger } from '../../src/log.js'
 import { createOpener, DEFAULT_MAX_AGE_MS } from '../../src/message/open.js'
+import { MAX_PEM_FILE_BYTES, readFileBounded } from '../../src/read-file.js'
 import { parseCommand } from '../args.js'
 
 export const summary = 'receive, open and print authenticated messages as JSON lines'
@@ -77,11 +78,7 @@ export function wholeNumber(value: string | undefined, flag: string, dflt: numbe
 
 function readPem(path: string | undefined, what: string): Buffer | undefined {
   if (path === undefined || path === '') return undefined
-  try {
-    return readFileSync(path)
-  } catch (err) {
-    throw new DaneelError('ERR_IO', `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err })
-  }
+  return readFileBounded(path, { maxBytes: MAX_PEM_FILE_BYTES, what })
 }
 
 /** MqttLink options from settings plus the MQTT auth flags/env. */
@@ -91,13 +88,15 @@ export function mqttOptions(
   env: NodeJS.ProcessEnv,
 ): Omit<MqttLinkOptions, 'clientId'> {
   const pick = (flag: string | undefined, name: string): string | undefined => flag ?? (env[name] === '' ? undefined : env[name])
+  const keyPath = pick(values['mqtt-key'], 'MQTT_KEY')
   return {
     url: settings.mqttUrl,
     username: pick(values['mqtt-username'], 'MQTT_USERNAME'),
     password: env.MQTT_PASSWORD === '' ? undefined : env.MQTT_PASSWORD,
     ca: readPem(pick(values['mqtt-ca'], 'MQTT_CA'), 'MQTT CA'),
     cert: readPem(pick(values['mqtt-cert'], 'MQTT_CERT'), 'MQTT client certificate'),
-    key: readPem(pick(values['mqtt-key'], 'MQTT_KEY'), 'MQTT client key'),
+    key: keyPath === undefined || keyPath === '' ? undefined : readPrivateKeyFile(keyPath, 'MQTT client key'),
+    maxMessageSize: settings.maxMessageSize,
   }
 }
 

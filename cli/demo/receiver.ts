@@ -3,6 +3,7 @@ import type { KeyObject } from 'node:crypto'
 import { jsonLineSink } from '../../messaging/line-sink.js'
 import { MqttLink } from '../../messaging/mqtt.js'
 import { attachReceiver, directoryResolver, Receiver } from '../../messaging/receiver.js'
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../../settings/settings.js'
 import type { Clock } from '../../src/clock.js'
 import type { CryptoProvider } from '../../src/crypto/provider.js'
 import type { PeerDirectory } from '../../src/dane/discover.js'
@@ -59,7 +60,13 @@ export function startReceiver(opts: ReceiverOptions): DemoReceiver {
   }
   const receiver = new Receiver({ opener, sink: jsonLineSink(out), maxMessageSize: 16384, logger: opts.log })
   // aedes speaks MQTT 3.1.1 only (moscajs/aedes README).
-  const link = new MqttLink({ url: opts.mqttUrl, clientId: `demo-receiver-${process.pid}`, protocolVersion: 4, logger: opts.log })
+  const link = new MqttLink({
+    url: opts.mqttUrl,
+    clientId: `demo-receiver-${process.pid}`,
+    protocolVersion: 4,
+    maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
+    logger: opts.log,
+  })
   const ready = new Promise<void>((resolve, reject) => {
     link.once('up', () => {
       const client = link.client

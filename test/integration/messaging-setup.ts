@@ -143,7 +143,7 @@ const settings = resolveSettings({}, process.env)
 const peer = await peerDirectory(settings, silentLogger).lookup(to)
 const sealer = createSealer({ provider: getProvider('node'), senderName: settings.daneId, senderKey: loadIdentity(settings.cryptoPath, settings.daneId).privateKey, recipientName: to, recipientSpki: peer.spki })
 const box = await openOutbox(join(settings.stateDir, 'outbox'))
-const link = new MqttLink({ url: settings.mqttUrl, clientId: 'stream-' + settings.daneId.split('.')[0], backoff: new Backoff({ baseMs: 50, capMs: 1000, minMs: 20 }) })
+const link = new MqttLink({ url: settings.mqttUrl, clientId: 'stream-' + settings.daneId.split('.')[0], maxMessageSize: settings.maxMessageSize, backoff: new Backoff({ baseMs: 50, capMs: 1000, minMs: 20 }) })
 const sender = new OutboxSender(link, box, { window: 20 })
 link.start()
 while (box.nextId <= total) {

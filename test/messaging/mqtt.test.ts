@@ -10,6 +10,7 @@ import { Backoff } from '../../messaging/backoff.js'
 import { MqttLink } from '../../messaging/mqtt.js'
 import { openOutbox } from '../../messaging/outbox.js'
 import { OutboxSender } from '../../messaging/sender.js'
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../../settings/settings.js'
 import { type Mosquitto, makeBrokerPki, startMosquitto } from '../../testkit/mosquitto.js'
 import { makeTempDir } from '../../testkit/paths.js'
 
@@ -57,7 +58,7 @@ describe('MqttLink and OutboxSender on Mosquitto', { timeout: 120_000 }, () => {
     const sub = await subscriber(broker.url, 'drain/t')
     const outbox = await openOutbox(join(tmp.dir, 'box1'))
     for (let i = 0; i < 2000; i++) void outbox.append('drain/t', Buffer.from(String(i)))
-    const link = new MqttLink({ url: broker.url, clientId: 'drainer', backoff: fastBackoff() })
+    const link = new MqttLink({ url: broker.url, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE, clientId: 'drainer', backoff: fastBackoff() })
     links.push(link)
     const sender = new OutboxSender(link, outbox, { window: 20 })
     let maxInFlight = 0
@@ -77,7 +78,7 @@ describe('MqttLink and OutboxSender on Mosquitto', { timeout: 120_000 }, () => {
   it('keeps publishing through two broker restarts: every entry arrives, the outbox ends empty', async () => {
     const sub = await subscriber(broker.url, 'restart/t')
     const outbox = await openOutbox(join(tmp.dir, 'box2'))
-    const link = new MqttLink({ url: broker.url, clientId: 'restarter', backoff: fastBackoff() })
+    const link = new MqttLink({ url: broker.url, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE, clientId: 'restarter', backoff: fastBackoff() })
     links.push(link)
     const sender = new OutboxSender(link, outbox)
     link.start()
@@ -105,6 +106,7 @@ describe('MqttLink and OutboxSender on Mosquitto', { timeout: 120_000 }, () => {
     const watch = await subscriber(broker.url, 'dev/status')
     const link = new MqttLink({
       url: broker.url,
+      maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
       clientId: 'willer',
       statusTopic: 'dev/status',
       willDelaySeconds: 0,
@@ -122,7 +124,13 @@ describe('MqttLink and OutboxSender on Mosquitto', { timeout: 120_000 }, () => {
   it('speaks MQTT 3.1.1 when asked (no session expiry property)', async () => {
     const b = await startMosquitto({ dir: join(tmp.dir, 'v311') })
     brokers.push(b)
-    const link = new MqttLink({ url: b.url, clientId: 'old', protocolVersion: 4, backoff: fastBackoff() })
+    const link = new MqttLink({
+      url: b.url,
+      maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
+      clientId: 'old',
+      protocolVersion: 4,
+      backoff: fastBackoff(),
+    })
     links.push(link)
     link.start()
     await waitFor(() => link.connected, 10_000, 'connect')
@@ -140,6 +148,7 @@ describe('MqttLink protocol fallback', { timeout: 30_000 }, () => {
       const link = new MqttLink({
         url: `mqtt://127.0.0.1:${(srv.address() as AddressInfo).port}`,
         clientId: 'fallback',
+        maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
         backoff: fastBackoff(),
       })
       links.push(link)
@@ -159,13 +168,27 @@ describe('MqttLink authentication', { timeout: 60_000 }, () => {
   it('username and password: a wrong password is refused, the right one connects', async () => {
     const b = await startMosquitto({ dir: join(tmp.dir, 'auth'), users: { dev1: 's3cret-pw' } })
     brokers.push(b)
-    const bad = new MqttLink({ url: b.url, clientId: 'bad', username: 'dev1', password: 'nope', backoff: fastBackoff() })
+    const bad = new MqttLink({
+      url: b.url,
+      maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
+      clientId: 'bad',
+      username: 'dev1',
+      password: 'nope',
+      backoff: fastBackoff(),
+    })
     links.push(bad)
     bad.start()
     await waitFor(() => bad.stats().connectErrors > 0, 10_000, 'refusal')
     assert.equal(bad.connected, false)
     await bad.stop()
-    const good = new MqttLink({ url: b.url, clientId: 'good', username: 'dev1', password: 's3cret-pw', backoff: fastBackoff() })
+    const good = new MqttLink({
+      url: b.url,
+      maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
+      clientId: 'good',
+      username: 'dev1',
+      password: 's3cret-pw',
+      backoff: fastBackoff(),
+    })
     links.push(good)
     good.start()
     await waitFor(() => good.connected, 10_000, 'connect')
@@ -182,7 +205,7 @@ describe('MqttLink authentication', { timeout: 60_000 }, () => {
     brokers.push(b)
     assert.match(b.url, /^mqtts:/)
     const ca = readFileSync(join(d, 'ca.crt'))
-    const anon = new MqttLink({ url: b.url, clientId: 'anon', ca, backoff: fastBackoff() })
+    const anon = new MqttLink({ url: b.url, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE, clientId: 'anon', ca, backoff: fastBackoff() })
     links.push(anon)
     anon.start()
     await waitFor(
@@ -198,6 +221,7 @@ describe('MqttLink authentication', { timeout: 60_000 }, () => {
     await anon.stop()
     const link = new MqttLink({
       url: b.url,
+      maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
       clientId: 'cert',
       ca,
       cert: readFileSync(join(d, 'client.crt')),
