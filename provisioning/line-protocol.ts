@@ -135,12 +135,15 @@ export function parseJsonRequest(line: string): { id: unknown; req: Request } {
       return { id, req: { op: m.op } }
     case 'set': {
       if (m.values !== undefined) {
-        if (m.values === null || typeof m.values !== 'object') throw usage('set: values must be an object of strings')
-        const values: Record<string, string> = {}
+        if (m.values === null || typeof m.values !== 'object' || Array.isArray(m.values))
+          throw usage('set: values must be an object of strings')
+        // no prototype: `values.__proto__ = v` would otherwise set nothing and the request would answer ok
+        const values: Record<string, string> = Object.create(null)
         for (const [k, v] of Object.entries(m.values as Record<string, unknown>)) {
           if (typeof v !== 'string') throw usage(`set: ${k} must be a string`)
           values[k] = v
         }
+        if (Object.keys(values).length === 0) throw usage('set: no values')
         return { id, req: { op: 'set', values } }
       }
       const key = str('key')

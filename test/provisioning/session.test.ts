@@ -7,8 +7,10 @@ import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { validateSettings } from '../../cli/commands/provision.js'
 import { createIdentityOps } from '../../provisioning/identity.js'
+import { parseJsonRequest, parseTextCommand } from '../../provisioning/line-protocol.js'
 import { type IdentityOps, ProvisionSession, type Request } from '../../provisioning/session.js'
 import { DONE_LINK, readStatus } from '../../provisioning/state.js'
+import { isDaneelError } from '../../src/errors.js'
 import { makeTempDir } from '../../testkit/paths.js'
 
 const NAME = 'dev9.airquality._device.example.test'
@@ -166,4 +168,29 @@ test('a damaged state file is reported, not guessed around; NO_DNSSEC prints 4 0
   assert.ok(String(t.pkixCdUrl).includes(`/${ski}.pem`), `${t.pkixCdUrl} vs ${ski}`)
   writeFileSync(join(dir, 'provision.json'), '{"v":1,')
   await fails(s, { op: 'status' }, 'ERR_PROVISION')
+})
+
+test('only known keys are settable: prototype names (constructor, __proto__, toString, hasOwnProperty) are refused, typed or JSON, and nothing is written', async () => {
+  const { s, dir } = session()
+  await ok(s, { op: 'set', values: { DANE_ID: NAME } })
+  const envBefore = readFileSync(join(dir, 'daneel.env'), 'utf8')
+  for (const key of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'prototype', '__defineGetter__']) {
+    // typed on the console: `set KEY x`
+    const typed = parseTextCommand(`set ${key} x`) as Request
+    await fails(s, typed, 'ERR_USAGE')
+    // a JSON line, both forms
+    await fails(s, parseJsonRequest(JSON.stringify({ op: 'set', key, value: 'x' })).req, 'ERR_USAGE')
+    const viaValues = (): Request => parseJsonRequest(`{"op":"set","values":{${JSON.stringify(key)}:"x"}}`).req
+    await fails(s, viaValues(), 'ERR_USAGE')
+  }
+  // `{"values":{"__proto__":"x"}}` once parsed into an empty request that answered ok
+  assert.deepEqual(Object.keys((parseJsonRequest('{"op":"set","values":{"__proto__":"x"}}').req as { values: object }).values), [
+    '__proto__',
+  ])
+  assert.throws(
+    () => parseJsonRequest('{"op":"set","values":{}}'),
+    (e) => isDaneelError(e, 'ERR_USAGE'),
+  )
+  assert.equal(readFileSync(join(dir, 'daneel.env'), 'utf8'), envBefore)
+  assert.equal(({} as Record<string, unknown>).x, undefined, 'no prototype was touched')
 })
