@@ -63,6 +63,22 @@ test('DANE_ID wins over IDENTITY_NAME; flags win over env; MQTT_URL wins over ho
 test("DANEEL_STATE defaults to systemd's STATE_DIRECTORY (first entry), IPv6 broker hosts are bracketed", () => {
   assert.equal(resolveSettings({}, { STATE_DIRECTORY: '/var/lib/daneel:/var/lib/other' }).stateDir, '/var/lib/daneel')
   assert.equal(resolveSettings({}, { MQTT_HOST: '::1' }).mqttUrl, 'mqtt://[::1]:1883')
+  assert.equal(resolveSettings({}, { MQTT_HOST: '[::1]' }).mqttUrl, 'mqtt://[::1]:1883')
+})
+
+test('MQTT_HOST: host names (RFC 1123, plus the underscores of container names) and IP addresses become the URL host', () => {
+  for (const [host, url] of [
+    ['broker.example.com', 'mqtt://broker.example.com:1883'],
+    ['broker.example.com.', 'mqtt://broker.example.com.:1883'],
+    ['mqtt_broker', 'mqtt://mqtt_broker:1883'],
+    ['192.0.2.7', 'mqtt://192.0.2.7:1883'],
+    ['2001:db8::7', 'mqtt://[2001:db8::7]:1883'],
+    [' localhost ', 'mqtt://localhost:1883'],
+  ] as const) {
+    const s = resolveSettings({}, { MQTT_HOST: host })
+    assert.equal(s.mqttUrl, url)
+    assert.equal(new URL(s.mqttUrl).username, '', host)
+  }
 })
 
 for (const [env, field] of [
@@ -73,6 +89,15 @@ for (const [env, field] of [
   [{ DNSSEC: 'trust-me' }, 'DNSSEC'],
   [{ DANEEL_CRYPTO: 'wasm' }, 'DANEEL_CRYPTO'],
   [{ MQTT_URL: 'http://x' }, 'MQTT_URL'],
+  [{ MQTT_URL: 'mqtt://:1883' }, 'MQTT_URL'],
+  [{ MQTT_HOST: 'a b@c' }, 'MQTT_HOST'],
+  [{ MQTT_HOST: 'user:pw@evil' }, 'MQTT_HOST'],
+  [{ MQTT_HOST: 'h/path' }, 'MQTT_HOST'],
+  [{ MQTT_HOST: 'h?x=1' }, 'MQTT_HOST'],
+  [{ MQTT_HOST: 'h#frag' }, 'MQTT_HOST'],
+  [{ MQTT_HOST: '-lead.example' }, 'MQTT_HOST'],
+  [{ MQTT_HOST: 'a..b' }, 'MQTT_HOST'],
+  [{ MQTT_HOST: `${'a'.repeat(64)}.example` }, 'MQTT_HOST'],
   [{ APP_UID: 'root' }, 'APP_UID'],
 ] as const) {
   test(`bad ${field} is a config error naming it`, () => {
