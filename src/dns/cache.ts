@@ -70,7 +70,9 @@ export function createCache(opts: CacheOptions): DnsCache {
         (a) => store(key, a),
         (err: unknown) => {
           const old = entries.peek(key)
-          const transient = isDaneelError(err, 'ERR_DNS_TIMEOUT') || isDaneelError(err, 'ERR_DNS_SERVFAIL')
+          // no usable reply from any server: silence, SERVFAIL/REFUSED, or replies we could not decode (RFC 8767 §4)
+          const transient =
+            isDaneelError(err, 'ERR_DNS_TIMEOUT') || isDaneelError(err, 'ERR_DNS_SERVFAIL') || isDaneelError(err, 'ERR_DNS_FORMAT')
           if (old !== undefined && transient && old.staleUntil > now()) {
             return {
               ...old.answer,

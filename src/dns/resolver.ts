@@ -1,9 +1,9 @@
 /** The stub resolver: servers with timeouts and retries, UDP then TCP on truncation, cache, DNSSEC validation or DNSSEC=resolver. */
-import { readFileSync } from 'node:fs'
 import type { Clock } from '../clock.js'
 import { decodeTlsaRdata } from '../dane/tlsa.js'
 import type { TlsaRecord } from '../dane/types.js'
-import { DaneelError } from '../errors.js'
+import { DaneelError, isDaneelError } from '../errors.js'
+import { MAX_CONFIG_FILE_BYTES, readTextBounded } from '../read-file.js'
 import { createCache, type DnsCache } from './cache.js'
 import type { TrustAnchor } from './dnssec/anchors.js'
 import { createChain } from './dnssec/chain.js'
@@ -52,7 +52,7 @@ const MAX_CNAMES = 8
 export function systemServers(path = '/etc/resolv.conf'): string[] {
   let text = ''
   try {
-    text = readFileSync(path, 'utf8')
+    text = readTextBounded(path, { maxBytes: MAX_CONFIG_FILE_BYTES, what: 'resolver configuration' })
   } catch (err) {
     throw new DaneelError('ERR_CONFIG_INVALID', `no DNS_SERVER set and ${path} unreadable`, { cause: err })
   }
@@ -88,6 +88,7 @@ export function createResolver(opts: ResolverOptions): Resolver {
     const question = { name, type, class: 1 }
     const failures: string[] = []
     let servfail = false
+    let malformed = false
     for (let round = 0; round <= retries; round++) {
       for (const server of servers) {
         try {
@@ -114,11 +115,16 @@ export function createResolver(opts: ResolverOptions): Resolver {
           }
           return { msg, server: formatServer(server), tcp }
         } catch (err) {
+          if (isDaneelError(err, 'ERR_DNS_FORMAT')) malformed = true
           failures.push(`${formatServer(server)}: ${(err as Error).message}`)
         }
       }
     }
-    const code = servfail ? 'ERR_DNS_SERVFAIL' : 'ERR_DNS_TIMEOUT'
+    // The code names what the servers did, most telling first: an answer of SERVFAIL/REFUSED, then a reply we could
+    // not use (malformed, cut short, or not matching the query: ERR_DNS_FORMAT), and only when nothing came back at
+    // all, a timeout. A malformed reply used to be reported as ERR_DNS_TIMEOUT, which sent operators looking at the
+    // network instead of at the server (or at whoever injected the garbage).
+    const code = servfail ? 'ERR_DNS_SERVFAIL' : malformed ? 'ERR_DNS_FORMAT' : 'ERR_DNS_TIMEOUT'
     throw new DaneelError(
       code,
       `no usable answer for ${name} type ${type} from ${servers.length} server(s): ${failures.slice(-3).join('; ')}`,

@@ -66,7 +66,7 @@ describe('dns cache', () => {
     assert.ok(all.every((a) => a.reason === '1'))
   })
 
-  it('serve-stale only for network failures, within the stale window', async () => {
+  it('serve-stale only for network failures (silence, SERVFAIL, undecodable replies), within the stale window', async () => {
     let now = 0
     const c = createCache({ clock: { now: () => now, synced: () => true }, maxStale: 100 })
     await c.resolve('s', async () => answer({ ttl: 10 }))
@@ -77,11 +77,16 @@ describe('dns cache', () => {
     const s = await c.resolve('s', down)
     assert.equal(s.source, 'stale')
     assert.equal(s.ttl, 30)
+    // replies that could not be decoded are no answer either (the resolver's ERR_DNS_FORMAT)
+    const garbled = await c.resolve('s', async () => {
+      throw new DaneelError('ERR_DNS_FORMAT', 'no usable answer: malformed DNS message')
+    })
+    assert.equal(garbled.source, 'stale')
     await assert.rejects(
       c.resolve('s', async () => {
-        throw new DaneelError('ERR_DNS_FORMAT', 'not a network failure')
+        throw new DaneelError('ERR_NAME_INVALID', 'not a network failure')
       }),
-      (e) => isDaneelError(e, 'ERR_DNS_FORMAT'),
+      (e) => isDaneelError(e, 'ERR_NAME_INVALID'),
     )
     now = 200_000
     await assert.rejects(c.resolve('s', down), (e) => isDaneelError(e, 'ERR_DNS_TIMEOUT'))

@@ -13,7 +13,7 @@ import { loadLabFixture } from '../../../testkit/dns-replay.js'
 const fx = loadLabFixture()
 const anchors = parseTrustAnchors(fx.trustAnchors)
 
-type Mode = 'ok' | 'silent' | 'hostile'
+type Mode = 'ok' | 'silent' | 'hostile' | 'malformed'
 
 /** A UDP server replaying the recorded lab answers; in 'hostile' mode it first sends forged replies. */
 async function fakeServer(): Promise<{ port: number; mode: Mode; seen: Map<string, number>; close(): Promise<void> }> {
@@ -47,6 +47,11 @@ async function fakeServer(): Promise<{ port: number; mode: Mode; seen: Map<strin
     genuine[0] = msg[0] as number
     genuine[1] = msg[1] as number
     const send = (s: Socket, b: Uint8Array): void => s.send(b, rinfo.port, rinfo.address)
+    if (state.mode === 'malformed') {
+      // ID, flags and question intact (it passes the spoofing checks), the answer section cut short
+      send(sock, genuine.subarray(0, genuine.length - 9))
+      return
+    }
     if (state.mode === 'hostile') {
       const forged = Buffer.from(genuine)
       forged[forged.length - 5] = (forged[forged.length - 5] as number) ^ 0xff // would make the answer bogus if accepted
@@ -140,6 +145,28 @@ describe('DNS faults', () => {
       )
       // never-cached names fail at once with the same clear error
       await assert.rejects(r.query('dev1._device.rsa.test', 1), (err) => isDaneelError(err, 'ERR_DNS_TIMEOUT'))
+    } finally {
+      srv.mode = 'ok'
+    }
+  })
+
+  it('a malformed answer from every server is ERR_DNS_FORMAT, not ERR_DNS_TIMEOUT; silence is still a timeout', async () => {
+    const r = createResolver({
+      servers: [`127.0.0.1:${srv.port}`],
+      clock: { now: () => fx.clockMs, synced: () => true },
+      trustAnchors: anchors,
+      cache: null,
+      timeoutMs: 300,
+      retries: 1,
+    })
+    srv.mode = 'malformed'
+    try {
+      await assert.rejects(
+        r.query('dev1._device.example.test', 52),
+        (err) => isDaneelError(err, 'ERR_DNS_FORMAT') && /no usable answer.*malformed DNS message/.test(err.message),
+      )
+      srv.mode = 'silent'
+      await assert.rejects(r.query('dev1._device.example.test', 52), (err) => isDaneelError(err, 'ERR_DNS_TIMEOUT'))
     } finally {
       srv.mode = 'ok'
     }
