@@ -105,7 +105,7 @@ describe('messaging: the receiver under its own faults', { timeout: 240_000 }, (
       maxMessageSize: 16384,
       backoff: { baseMs: 100, capMs: 400, minMs: 50 },
     })
-    const link = new MqttLink({ url: w.broker.url, clientId: 'faults-rx' })
+    const link = new MqttLink({ url: w.broker.url, clientId: 'faults-rx', maxMessageSize: 16384 })
     attachReceiver(link, RX, receiver)
     const up = new Promise<void>((r) => link.once('up', () => setTimeout(r, 300)))
     link.start()
