@@ -27,10 +27,10 @@ ENV NODE_ENV=production \
     DANEEL_CONFIG=/data/device.json
 WORKDIR /opt/daneel
 COPY --from=build /out/ ./
-COPY scripts/balena-start.sh ./balena-start.sh
+COPY scripts/balena-start.sh scripts/adopt-identity.sh ./
 # Non-root: the image's `node` user (uid 1000). /data is created here, owned by it, so the named `identity`
 # volume (populated from the image on first mount) is writable without root.
-RUN chmod 0755 ./balena-start.sh \
+RUN chmod 0755 ./balena-start.sh ./adopt-identity.sh \
   && mkdir -p /data && chown node:node /data && chmod 0700 /data
 USER node
 CMD ["/opt/daneel/balena-start.sh"]

@@ -39,6 +39,8 @@ export type DeviceSettings = Pick<
 > & {
   /** Our identity name (DANE_ID), already required by the caller (settings/settings.ts `requireDaneId`). */
   readonly daneId: string
+  /** GROUP_NAME: publish to `GROUP_NAME/<recipient>`, where the original system's receivers subscribe. */
+  readonly groupName?: string | undefined
 }
 
 export interface DeviceDeps {
@@ -134,10 +136,20 @@ export async function startDeviceFromConfig(settings: DeviceSettings, configPath
   link.start()
   let started = false
   try {
+    const group = settings.groupName
     const dev = await startDevice({
       sender,
       config,
-      outbox,
+      outbox:
+        group === undefined
+          ? outbox
+          : {
+              append: (topic, payload) => outbox.append(`${group}/${topic}`, payload),
+              get pending() {
+                return outbox.pending
+              },
+              close: () => outbox.close(),
+            },
       transport: { stop: () => link.stop() },
       sequence,
       clock,

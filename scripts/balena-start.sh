@@ -12,6 +12,19 @@ set -eu
 export CRYPTO_PATH
 APP="${DANEEL_APP:-/opt/daneel}"
 
+# Started as root (compose `user: root`): only to take over an identity volume the original identity-manager
+# wrote as root (scripts/adopt-identity.sh), then run as APP_UID from here on, never as root.
+if [ "$(id -u)" = 0 ]; then
+  uid="${APP_UID:-1000}"
+  [ "$uid" = 0 ] && { echo "daneel: APP_UID=0 would run as root; set APP_UID to the app user (1000)" >&2; exec sleep infinity; }
+  "$APP/adopt-identity.sh" "$CRYPTO_PATH" "$uid"
+  mkdir -p "${DANEEL_STATE:-/data/state}" && chown "$uid:$uid" "${DANEEL_STATE:-/data/state}"
+  # keep the supplementary groups the service was given (dialout, gpio), minus root's
+  groups=$(id -G | tr ' ' '\n' | grep -vx 0 | paste -sd, - || true)
+  if [ -n "$groups" ]; then exec setpriv --reuid="$uid" --regid="$uid" --groups="$groups" "$0" "$@"; fi
+  exec setpriv --reuid="$uid" --regid="$uid" --clear-groups "$0" "$@"
+fi
+
 if [ -z "${DANE_ID:-${IDENTITY_NAME:-}}" ]; then
   echo "daneel: set DANE_ID (the device identity name, e.g. node1.airquality._device.example.com) in the fleet or device variables" >&2
   # Sleep rather than exit: a restart loop would only repeat this line every second.

@@ -1,5 +1,6 @@
 /** The environment contract (docs/contract.md "Environment") and its matching CLI flags, resolved once (flags win over env). */
 import { isIP } from 'node:net'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ParseArgsConfig } from 'node:util'
 import { DaneelError } from '../src/errors.js'
@@ -23,13 +24,16 @@ export const SETTINGS_OPTIONS = {
   'trust-anchors': { type: 'string' }, // DNSSEC_TRUST_ANCHORS
   dnssec: { type: 'string' }, // DNSSEC=validate|resolver
   crypto: { type: 'string' }, // DANEEL_CRYPTO=node|noble
+  'legacy-domains': { type: 'string' }, // LEGACY_DOMAINS
+  'group-name': { type: 'string' }, // GROUP_NAME
 } as const satisfies NonNullable<ParseArgsConfig['options']>
 
 export const SETTINGS_HELP = `Settings (flag, or environment variable; flags win):
   --dane-id NAME          DANE_ID (alias IDENTITY_NAME): this device's identity name
-  --crypto-path DIR       CRYPTO_PATH: where NAME.key.pem, .crt.pem, .csr.pem live
+  --crypto-path DIR       CRYPTO_PATH: where NAME.key.pem, .crt.pem, .csr.pem live (default /var/lib/daneel/crypto,
+                          or the original identity-manager's /etc/dane_id when only that exists)
   --app-uid UID           APP_UID: owner of the private key file
-  --no-dnssec             NO_DNSSEC: use PKIX-CD instead of DNSSEC
+  --no-dnssec             NO_DNSSEC: use PKIX-CD instead of DNSSEC (on when set to any non-empty value)
   --mqtt-url URL          MQTT_URL (or --mqtt-host/MQTT_HOST and --mqtt-port/MQTT_PORT)
   --trusted-domains LIST  TRUSTED_DOMAINS: comma-separated sender domains
   --max-message-size N    MAX_MESSAGE_SIZE: bytes (default 16384)
@@ -37,7 +41,10 @@ export const SETTINGS_HELP = `Settings (flag, or environment variable; flags win
   --dns HOST[:PORT]       DNS_SERVER: resolver(s), comma-separated (default /etc/resolv.conf)
   --trust-anchors FILE    DNSSEC_TRUST_ANCHORS: DS/DNSKEY records (default: the root KSKs)
   --dnssec MODE           DNSSEC: validate (default) or resolver (trust the AD bit of a loopback resolver)
-  --crypto PROVIDER       DANEEL_CRYPTO: node (default) or noble`
+  --crypto PROVIDER       DANEEL_CRYPTO: node (default) or noble
+  --legacy-domains LIST   LEGACY_DOMAINS: accept messages without claims (the original system's, the DEF CON 29
+                          workshop's) from senders under these comma-separated domains, still DANE-verified
+  --group-name NAME       GROUP_NAME: topic prefix of the original receivers: NAME/<recipient> (default none)`
 
 export interface Settings {
   daneId: string | undefined
@@ -52,19 +59,31 @@ export interface Settings {
   trustAnchorsFile: string | undefined
   dnssecMode: 'validate' | 'resolver'
   cryptoProvider: 'node' | 'noble'
+  /** LEGACY_DOMAINS: senders whose unbound messages are accepted (empty: none). */
+  legacyDomains: string[]
+  /** GROUP_NAME: the original receivers' topic prefix (`GROUP_NAME/<name>`), or undefined. */
+  groupName: string | undefined
 }
+
+/** The default CRYPTO_PATH, and the original identity-manager block's (its Dockerfile sets CRYPTO_PATH=/etc/dane_id/). */
+export const DEFAULT_CRYPTO_PATH = '/var/lib/daneel/crypto'
+export const ORIGINAL_CRYPTO_PATH = '/etc/dane_id'
 
 type SettingsValues = { [K in keyof typeof SETTINGS_OPTIONS]?: (typeof SETTINGS_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }
 
-const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on'])
-const FALSE_WORDS = new Set(['', '0', 'false', 'no', 'off'])
+/**
+ * NO_DNSSEC is a presence flag, as in the original identity-manager ("If this is set, it signals to the app that
+ * your zone is not protected by DNSSEC"): any non-empty value turns it on, even "false"; unset or empty is off.
+ */
+function presence(value: string | undefined): boolean {
+  return value !== undefined && value.trim() !== ''
+}
 
-function bool(name: string, value: string | undefined): boolean {
-  if (value === undefined) return false
-  const v = value.trim().toLowerCase()
-  if (TRUE_WORDS.has(v)) return true
-  if (FALSE_WORDS.has(v)) return false
-  throw new DaneelError('ERR_CONFIG_INVALID', `${name} must be true or false, not '${value}'`)
+function domains(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((d) => d.trim().toLowerCase().replace(/\.$/, ''))
+    .filter((d) => d !== '')
 }
 
 function int(name: string, value: string, min: number, max: number): number {
@@ -93,16 +112,21 @@ function checkHost(host: string): string {
   return host
 }
 
-/** Resolves settings from parsed flags and an environment (pass process.env). Throws ERR_CONFIG_INVALID. */
-export function resolveSettings(values: SettingsValues, env: NodeJS.ProcessEnv): Settings {
+/**
+ * Resolves settings from parsed flags and an environment (pass process.env). Throws ERR_CONFIG_INVALID.
+ * `exists` (default fs.existsSync) picks the CRYPTO_PATH default: ours, else the original /etc/dane_id when only it exists.
+ */
+export function resolveSettings(values: SettingsValues, env: NodeJS.ProcessEnv, exists: (path: string) => boolean = existsSync): Settings {
   const pick = (flag: string | boolean | undefined, ...names: string[]): string | undefined => {
     if (flag !== undefined) return String(flag)
     for (const n of names) if (env[n] !== undefined && env[n] !== '') return env[n]
     return undefined
   }
-  const cryptoPath = pick(values['crypto-path'], 'CRYPTO_PATH') ?? '/var/lib/daneel/crypto'
+  const cryptoPath =
+    pick(values['crypto-path'], 'CRYPTO_PATH') ??
+    (!exists(DEFAULT_CRYPTO_PATH) && exists(ORIGINAL_CRYPTO_PATH) ? ORIGINAL_CRYPTO_PATH : DEFAULT_CRYPTO_PATH)
   const appUidRaw = pick(values['app-uid'], 'APP_UID')
-  const noDnssec = values['no-dnssec'] === true || bool('NO_DNSSEC', env.NO_DNSSEC)
+  const noDnssec = values['no-dnssec'] === true || presence(env.NO_DNSSEC)
 
   let mqttUrl = pick(values['mqtt-url'], 'MQTT_URL')
   if (mqttUrl === undefined) {
@@ -115,10 +139,10 @@ export function resolveSettings(values: SettingsValues, env: NodeJS.ProcessEnv):
   if (!URL.canParse(mqttUrl) || new URL(mqttUrl).hostname === '')
     throw new DaneelError('ERR_CONFIG_INVALID', `MQTT_URL is not a URL with a host: '${mqttUrl.replace(/\/\/[^@/]*@/, '//***@')}'`)
 
-  const trustedDomains = (pick(values['trusted-domains'], 'TRUSTED_DOMAINS') ?? '')
-    .split(',')
-    .map((d) => d.trim().toLowerCase().replace(/\.$/, ''))
-    .filter((d) => d !== '')
+  const trustedDomains = domains(pick(values['trusted-domains'], 'TRUSTED_DOMAINS'))
+  const groupName = pick(values['group-name'], 'GROUP_NAME')?.trim()
+  if (groupName !== undefined && !/^[^/+#$\s]+$/.test(groupName))
+    throw new DaneelError('ERR_CONFIG_INVALID', `GROUP_NAME must be one topic level (no / + # $ or spaces), not '${groupName}'`)
   const maxRaw = pick(values['max-message-size'], 'MAX_MESSAGE_SIZE')
   const maxMessageSize = maxRaw === undefined ? DEFAULT_MAX_MESSAGE_SIZE : int('MAX_MESSAGE_SIZE', maxRaw, 256, 16 * 1024 * 1024)
   const stateDir = pick(values.state, 'DANEEL_STATE', 'STATE_DIRECTORY')?.split(':')[0] ?? join(cryptoPath, 'state')
@@ -149,7 +173,14 @@ export function resolveSettings(values: SettingsValues, env: NodeJS.ProcessEnv):
     trustAnchorsFile: pick(values['trust-anchors'], 'DNSSEC_TRUST_ANCHORS'),
     dnssecMode: dnssecRaw,
     cryptoProvider: cryptoRaw,
+    legacyDomains: domains(pick(values['legacy-domains'], 'LEGACY_DOMAINS')),
+    groupName: groupName === '' ? undefined : groupName,
   }
+}
+
+/** The MQTT topic of a recipient: its name, or `GROUP_NAME/<name>` for the original system's receivers. */
+export function topicFor(settings: Pick<Settings, 'groupName'>, name: string): string {
+  return settings.groupName === undefined ? name : `${settings.groupName}/${name}`
 }
 
 /** Requires the identity name, with a clear usage error when missing. */

@@ -4,9 +4,10 @@ import { join } from 'node:path'
 import { jsonLineSink } from '../../messaging/line-sink.js'
 import { MqttLink, type MqttLinkOptions } from '../../messaging/mqtt.js'
 import { attachReceiver, directoryResolver, Receiver } from '../../messaging/receiver.js'
+import { openDigestStore } from '../../messaging/digest-store.js'
 import { openReplayStore } from '../../messaging/replay-store.js'
 import { peerDirectory } from '../../settings/peers.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS, type Settings } from '../../settings/settings.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS, type Settings, topicFor } from '../../settings/settings.js'
 import { systemClock } from '../../src/clock.js'
 import { getProvider } from '../../src/crypto/get-provider.js'
 import { DaneelError } from '../../src/errors.js'
@@ -43,6 +44,9 @@ across restarts (DANEEL_STATE/replay). A message is acknowledged to the broker o
 and its number recorded, or once it was rejected for good; a temporary fault (DNS, clock, disk) is retried
 and holds the flow (at-least-once to stdout: a line written just before a crash may be printed again).
 Output closed by the reader (EPIPE): exit 0, acknowledging nothing unwritten.
+Messages without claims (the original system's, the DEF CON 29 workshop's) only from senders under
+LEGACY_DOMAINS; the same bytes again within 24 h are refused (digests in DANEEL_STATE/replay/unbound.digests).
+With GROUP_NAME (--group-name) the topic is GROUP_NAME/<name>, as the original receivers subscribe.
 Counters (received, opened, rejected by reason) go to stderr as JSON every --stats seconds and on SIGUSR1.
 
   --share GROUP       subscribe to $share/GROUP/<name>: receivers in one group split the messages
@@ -120,6 +124,7 @@ export async function run(argv: string[]): Promise<number> {
   // during our own key rollover, peers may encrypt to the next or the previous key too
   const recipientKeys = decryptionKeys(settings.cryptoPath, me).slice(1)
   const replay = openReplayStore(join(settings.stateDir, 'replay'))
+  const unboundReplay = settings.legacyDomains.length > 0 ? openDigestStore(join(settings.stateDir, 'replay')) : undefined
   const opener = createOpener({
     provider: getProvider(settings.cryptoProvider),
     recipientName: me,
@@ -132,6 +137,8 @@ export async function run(argv: string[]): Promise<number> {
     maxAgeMs: wholeNumber(values['max-age'], '--max-age', DEFAULT_MAX_AGE_MS / 1000) * 1000,
     replay,
     deferReplay: true,
+    legacyDomains: settings.legacyDomains,
+    ...(unboundReplay === undefined ? {} : { unboundReplay }),
   })
   let outputClosed: () => void = () => {}
   const closed = new Promise<void>((resolve) => {
@@ -150,7 +157,8 @@ export async function run(argv: string[]): Promise<number> {
   })
   const clientId = values['client-id'] ?? `daneel-${hostname()}-${me}${group === undefined ? '' : `-${group}`}`.slice(0, 128)
   const link = new MqttLink({ ...mqttOptions(settings, values, process.env), clientId, logger: log })
-  attachReceiver(link, group === undefined ? me : `$share/${group}/${me}`, receiver, log)
+  const topic = topicFor(settings, me)
+  attachReceiver(link, group === undefined ? topic : `$share/${group}/${topic}`, receiver, log)
 
   const printStats = (): void => {
     // With node --expose-gc (benchmarks), memory is measured after a full collection: growth, not garbage.
@@ -179,6 +187,7 @@ export async function run(argv: string[]): Promise<number> {
   receiver.stop()
   await link.stop().catch(() => {})
   replay.close()
+  unboundReplay?.close()
   printStats()
   process.removeListener('SIGUSR1', printStats)
   return 0

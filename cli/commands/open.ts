@@ -33,7 +33,10 @@ Exit 0 when the message is authentic; 1 when it is rejected (the error code is p
   --key FILE         our private key (default CRYPTO_PATH/DANE_ID.key.pem)
   --max-age SECONDS  oldest accepted message (default 600)
   --max-skew SECONDS how far in the future a message may be dated (default 60)
-  --allow-unbound    accept valimail payloads without claims (the original system's; no time or audience check)
+  --allow-unbound    accept messages without claims (the original system's valimail payloads, the DEF CON 29
+                     workshop's base64 messages) from every trusted sender: LEGACY_DOMAINS = TRUSTED_DOMAINS.
+                     --legacy-domains LIST (LEGACY_DOMAINS) limits them to senders under LIST. Such messages
+                     have no time or audience; one-shot \`open\` cannot refuse their replay (\`listen\` can)
 
 TRUSTED_DOMAINS (--trusted-domains) defaults, in the offline mode only, to the names in the given certificates.
 
@@ -93,6 +96,7 @@ export async function run(argv: string[]): Promise<number> {
     // One message per run: an in-memory window is all a one-shot command can keep (`daneel listen` keeps a durable one).
     replay: createReplayWindow(),
     allowUnbound: values['allow-unbound'] === true,
+    legacyDomains: settings.legacyDomains,
   })
   // Read one byte past the cap so an oversized message is reported as such by the opener.
   const input = (await readStdin(settings.maxMessageSize + 2)).toString('latin1').replace(/\r?\n$/, '')
@@ -100,6 +104,7 @@ export async function run(argv: string[]): Promise<number> {
     const m = await opener.open(input)
     const out: Record<string, unknown> = { from: m.from }
     if (m.claims !== undefined) out.claims = m.claims
+    if (m.digest !== undefined) out.bound = false
     if (m.payload !== undefined) {
       out.payload = Buffer.from(m.payload).toString('base64url')
       const text = Buffer.from(m.payload).toString('utf8')

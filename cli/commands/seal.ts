@@ -27,7 +27,8 @@ anything else is sealed as bytes (the "b" claim), or with --raw (valimail only) 
                        without it the recipient's key is found in DNS (TLSA, DNSSEC-validated, or PKIX-CD)
   --key FILE           our private key (default CRYPTO_PATH/DANE_ID.key.pem)
   --profile P          compact (ES256/EdDSA + ECDH-ES/A256GCM) or valimail (RS256 + RSA-OAEP-256/A256CBC-HS512);
-                       default: by the recipient's key
+                       default: by the recipient's key. workshop: the DEF CON 29 workshop's form (valimail's
+                       algorithms, stdin signed as it is, no claims, standard base64), for its decode.py
   --serialization S    compact or json (flattened JSON); default: the profile's
   --seq N              sequence number (default: the next from DANEEL_STATE, kept across runs)
   --iss                add an iss claim (the signed x5u already names us)
@@ -82,7 +83,7 @@ export async function run(argv: string[]): Promise<number> {
   const settings = resolveSettings(values, process.env)
   const sender = requireDaneId(settings)
   if (values.to === undefined) throw new DaneelError('ERR_USAGE', `--to NAME is required\n${HELP}`)
-  const profile = pick(values.profile, ['compact', 'valimail'] as const, '--profile')
+  const profile = pick(values.profile, ['compact', 'valimail', 'workshop'] as const, '--profile')
   const serialization = pick(values.serialization, ['compact', 'json'] as const, '--serialization')
   const keyPath = values.key ?? join(settings.cryptoPath, `${sender}.key.pem`)
   const senderKey = loadPrivateKey(readPrivateKeyFile(keyPath)) // before any lookup
@@ -107,7 +108,7 @@ export async function run(argv: string[]): Promise<number> {
   })
   const input = await readStdin(MAX_STDIN)
   let reading: object | Uint8Array = new Uint8Array(input)
-  if (values.raw !== true) {
+  if (values.raw !== true && profile !== 'workshop') {
     try {
       const v: unknown = JSON.parse(input.toString('utf8'))
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) reading = v

@@ -5,7 +5,7 @@ import { MemoryOutbox } from '../../messaging/outbox/memory.js'
 import { OutboxSender } from '../../messaging/sender.js'
 import { openSequence, sequencePath } from '../../messaging/sequence.js'
 import { peerDirectory } from '../../settings/peers.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
+import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS, topicFor } from '../../settings/settings.js'
 import { getProvider } from '../../src/crypto/get-provider.js'
 import { DaneelError } from '../../src/errors.js'
 import { loadIdentity } from '../../src/identity/store.js'
@@ -17,14 +17,15 @@ import { MQTT_HELP, MQTT_OPTIONS, mqttOptions, wholeNumber } from './listen.js'
 
 export const summary = 'publish one sealed message to a recipient over MQTT'
 
-const HELP = `Usage: daneel send NAME MESSAGE [--profile compact|valimail] [--raw] [--timeout SECONDS] [options]
+const HELP = `Usage: daneel send NAME MESSAGE [--profile compact|valimail|workshop] [--raw] [--timeout SECONDS] [options]
 
 Seals MESSAGE with our key (DANE_ID) to NAME, whose key is found in DNS (validated TLSA; PKIX-CD when the zone
-is insecure or NO_DNSSEC), and publishes it on topic NAME at QoS 1. Exits 0 once the broker acknowledged it
+is insecure or NO_DNSSEC), and publishes it on topic NAME (GROUP_NAME/NAME with --group-name) at QoS 1. Exits 0 once the broker acknowledged it
 (PUBACK), 1 if it did not within --timeout. A JSON object MESSAGE is sealed as a reading (its members become
 claims beside aud, iat and seq); anything else as bytes. The sequence number comes from DANEEL_STATE.
 
-  --profile P        compact or valimail (default: by the recipient's key; valimail for the original system)
+  --profile P        compact or valimail (default: by the recipient's key; valimail for the original system);
+                     workshop: the DEF CON 29 workshop's form (MESSAGE signed as it is, no claims)
   --raw              valimail: sign MESSAGE as it is, with no claims (what the original system's receivers read)
   --timeout SECONDS  how long to wait for the broker (default 30)
 
@@ -47,8 +48,8 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 2) throw new DaneelError('ERR_USAGE', `send needs NAME and MESSAGE\n${HELP}`)
   const [nameArg, message] = positionals as [string, string]
   const profile = values.profile
-  if (profile !== undefined && profile !== 'compact' && profile !== 'valimail')
-    throw new DaneelError('ERR_USAGE', `--profile must be compact or valimail, not '${profile}'`)
+  if (profile !== undefined && profile !== 'compact' && profile !== 'valimail' && profile !== 'workshop')
+    throw new DaneelError('ERR_USAGE', `--profile must be compact, valimail or workshop, not '${profile}'`)
   if (values.raw === true && profile !== 'valimail') throw new DaneelError('ERR_USAGE', '--raw needs --profile valimail')
   const timeoutMs = wholeNumber(values.timeout, '--timeout', 30) * 1000
   const settings = resolveSettings(values, process.env)
@@ -68,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     raw: values.raw === true,
   })
   let reading: object | Uint8Array = Buffer.from(message, 'utf8')
-  if (values.raw !== true) {
+  if (values.raw !== true && profile !== 'workshop') {
     try {
       const v: unknown = JSON.parse(message)
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) reading = v
@@ -92,7 +93,7 @@ export async function run(argv: string[]): Promise<number> {
   const clientId = `daneel-send-${createHash('sha256').update(`${sender}:${process.pid}:${Date.now()}`).digest('hex').slice(0, 12)}`
   const link = new MqttLink({ ...mqttOptions(settings, values, process.env), clientId, sessionExpirySeconds: 0, logger: log })
   const drainer = new OutboxSender(link, outbox, { window: 1 })
-  await outbox.append(recipient, Buffer.from(sealed, 'utf8'))
+  await outbox.append(topicFor(settings, recipient), Buffer.from(sealed, 'utf8'))
   link.start()
   const ok = await drainer.drained(timeoutMs)
   await link.stop().catch(() => {})

@@ -1,9 +1,9 @@
-/** The two wire profiles of docs/contract.md "Wire format" ("compact" and "valimail"): algorithm allow-lists and header rules, per RFC 7515/7516/7518. */
+/** The wire profiles of docs/contract.md "Wire format" ("compact", "valimail", and "workshop", valimail's cipher suite in the DEF CON 29 wrapping): algorithm allow-lists and header rules, per RFC 7515/7516/7518. */
 import type { JwsAlg, KeyKind } from '../crypto/provider.js'
 import { DaneelError } from '../errors.js'
 import type { JsonObject } from './json.js'
 
-export type ProfileName = 'compact' | 'valimail'
+export type ProfileName = 'compact' | 'valimail' | 'workshop'
 export type Serialization = 'compact' | 'json'
 
 export interface Profile {
@@ -42,6 +42,18 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     jwsAlgs: ['RS256', 'PS256'],
     serialization: 'json',
   },
+  // The DEF CON 29 workshop: valimail's algorithms, no recipient x5u, the sender x5u a bare name, the JSON JWE
+  // standard-base64 wrapped (src/message/legacy.ts). A receiver reads it with the valimail checks.
+  workshop: {
+    name: 'workshop',
+    jweAlg: 'RSA-OAEP-256',
+    enc: 'A256CBC-HS512',
+    ivLength: 16,
+    tagLength: 32,
+    cekLength: 64,
+    jwsAlgs: ['RS256', 'PS256'],
+    serialization: 'json',
+  },
 }
 
 /** The JWS algorithm we sign with for a key kind; RSA signs RS256 (PS256 is accepted, never produced). */
@@ -72,6 +84,7 @@ export function profileForRecipient(kind: KeyKind): Profile {
 const JWE_MEMBERS: Readonly<Record<ProfileName, ReadonlySet<string>>> = {
   compact: new Set(['alg', 'enc', 'cty', 'typ', 'epk', 'x5u', 'apu', 'apv', 'kid']),
   valimail: new Set(['alg', 'enc', 'cty', 'typ', 'x5u', 'kid']),
+  workshop: new Set(['alg', 'enc', 'cty', 'typ', 'x5u', 'kid']),
 }
 const JWS_MEMBERS: ReadonlySet<string> = new Set(['alg', 'x5u', 'typ', 'cty', 'kid'])
 const EPK_MEMBERS: ReadonlySet<string> = new Set(['kty', 'crv', 'x', 'y'])

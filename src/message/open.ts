@@ -12,6 +12,7 @@ import { parseJws } from '../jose/jws.js'
 import { checkJweHeader, checkJwsHeader, jwsAlgFits, type ProfileName, profileForRecipient, type Serialization } from '../jose/profiles.js'
 import { Lru } from '../lru.js'
 import { checkClaims } from './claims.js'
+import { createDigestWindow, type DigestGuard, messageDigest, parseWorkshopX5u, unwrapWorkshop } from './legacy.js'
 import type { ReplayGuard } from './replay.js'
 import { isTrustedSender, normalizeName, parseX5u } from './x5u.js'
 
@@ -63,8 +64,15 @@ export interface OpenerOptions {
    * durable (messaging/receiver.ts), so a message whose output failed is not taken for a replay when redelivered.
    */
   deferReplay?: boolean
-  /** Accept valimail messages whose payload is not a claims set (the original system's), unbound to time or audience. */
+  /**
+   * LEGACY_DOMAINS: messages without claims (the original system's valimail payloads, the workshop's messages) are
+   * accepted only from senders under one of these (still trusted, DANE-verified); empty or absent refuses them all.
+   */
+  legacyDomains?: readonly string[]
+  /** Accept unbound messages from every trusted sender (`open --allow-unbound`; the same as legacyDomains = trustedDomains). */
   allowUnbound?: boolean
+  /** Refuses byte-exact replays of unbound messages (default: an in-memory 24 h window, src/message/legacy.ts). */
+  unboundReplay?: DigestGuard
 }
 
 export interface OpenedMessage {
@@ -72,8 +80,10 @@ export interface OpenedMessage {
   from: string
   /** The verified claims set (aud, iat, seq and the reading's members). */
   claims?: JsonObject
-  /** Raw bytes: the `b` claim of a binary reading, or an unbound valimail payload. */
+  /** Raw bytes: the `b` claim of a binary reading, or an unbound (valimail, workshop) payload. */
   payload?: Uint8Array
+  /** Unbound messages only: hex SHA-256 of the message as received (the key of their replay guard). */
+  digest?: string
   auth: SenderAuth
   profile: ProfileName
   serialization: Serialization
@@ -118,6 +128,8 @@ export function createOpener(opts: OpenerOptions): Opener {
   const maxSkewMs = opts.maxSkewMs ?? 60_000
   const otherInfo = concatKdfOtherInfo(ourProfile.enc, ourProfile.cekLength * 8)
   const keys = new Lru<string, { spki: Uint8Array; key: PublicKey }[]>(KEY_CACHE_SIZE)
+  const legacy = opts.allowUnbound === true ? trusted : (opts.legacyDomains ?? []).map((d) => d.toLowerCase().replace(/\.$/, ''))
+  const unboundReplay = opts.unboundReplay ?? createDigestWindow()
 
   // Parsed x5u values: a receiver sees the same few senders again and again (a valid parse only, bounded).
   const names = new Lru<string, string>(KEY_CACHE_SIZE)
@@ -166,8 +178,10 @@ export function createOpener(opts: OpenerOptions): Opener {
         throw new DaneelError('ERR_MESSAGE_TOO_LARGE', 'message too large', { cause: new Error(`${size} > ${maxSize} bytes`) })
       const text =
         typeof message === 'string' ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('latin1')
-      // 2. Parse the JWE and hold its header to the allow-list; only then touch our key.
-      const jwe = parseJwe(text)
+      // 2. Parse the JWE (unwrapped first if it is the workshop's base64) and hold its header to the allow-list;
+      // only then touch our key.
+      const workshop = unwrapWorkshop(text)
+      const jwe = parseJwe(workshop ?? text)
       if (jwe.header.x5u !== undefined && nameOf(jwe.header.x5u as string) !== me) {
         throw new DaneelError('ERR_JWE_RECIPIENT', 'not encrypted for us', { cause: new Error(`JWE x5u ${String(jwe.header.x5u)}`) })
       }
@@ -176,7 +190,7 @@ export function createOpener(opts: OpenerOptions): Opener {
       // 4. The inner JWS header names the sender; check that name against TRUSTED_DOMAINS before any lookup.
       const jws = parseJws(Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).toString('latin1'))
       const alg = checkJwsHeader(jws.header, profile)
-      const from = nameOf(jws.header.x5u as string)
+      const from = workshop === undefined ? nameOf(jws.header.x5u as string) : parseWorkshopX5u(jws.header.x5u as string)
       if (!isTrustedSender(from, trusted))
         throw new DaneelError('ERR_SENDER_UNTRUSTED', 'sender not trusted', {
           cause: new Error(`${from} is not under ${trusted.join(', ') || '(no trusted domains)'}`),
@@ -200,16 +214,24 @@ export function createOpener(opts: OpenerOptions): Opener {
         })
       if (!verified) throw new DaneelError('ERR_JWS_SIGNATURE', 'bad signature')
       // 6. Claims: issuer, audience, time, sequence.
-      const base = { from, auth: resolved.auth, profile: profile.name, serialization: jwe.serialization }
+      const base = { from, auth: resolved.auth, profile: workshop === undefined ? profile.name : 'workshop', serialization: jwe.serialization }
       const payloadText = jws.payload.toString('utf8')
-      let claims: JsonObject
+      let claims: JsonObject | undefined
       try {
         claims = parseJsonObject(payloadText, 'claims', 'ERR_JWT_CLAIMS')
-        if (opts.allowUnbound === true && profile.name === 'valimail' && claims.aud === undefined && claims.seq === undefined)
-          throw new Error('unbound')
       } catch (err) {
-        if (opts.allowUnbound === true && profile.name === 'valimail') return { ...base, payload: new Uint8Array(jws.payload) }
-        throw err
+        if (profile.name === 'compact') throw err
+      }
+      // An unbound message: the workshop's always, a valimail one when its payload is not a claims set.
+      if (workshop !== undefined || claims === undefined || (profile.name === 'valimail' && claims.aud === undefined && claims.seq === undefined)) {
+        if (!isTrustedSender(from, legacy))
+          throw new DaneelError('ERR_UNBOUND_REFUSED', 'message without claims refused', {
+            cause: new Error(`${from} is not under LEGACY_DOMAINS (${legacy.join(', ') || 'none'})`),
+          })
+        const digest = messageDigest(message)
+        if (!unboundReplay.check(digest, clock.now()))
+          throw new DaneelError('ERR_REPLAY', 'replayed message', { cause: new Error(`${from} unbound message ${digest}`) })
+        return { ...base, payload: new Uint8Array(jws.payload), digest }
       }
       if (!clock.synced()) throw new DaneelError('ERR_CLOCK_UNSYNCED', 'clock not synced: message time indeterminate')
       // A number the guard judges fresh is new however late it comes (an outbox draining after an outage): the

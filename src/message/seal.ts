@@ -8,6 +8,7 @@ import { epkJson } from '../jose/jwe.js'
 import { createJwsSigner } from '../jose/jws.js'
 import { jwsAlgFor, PROFILES, type ProfileName, profileForRecipient, type Serialization } from '../jose/profiles.js'
 import { readingMembers } from './claims.js'
+import { wrapWorkshop } from './legacy.js'
 import { formatX5u, normalizeName } from './x5u.js'
 
 /*
@@ -60,6 +61,45 @@ function importSender(provider: CryptoProvider, key: PrivateKey | KeyObject | Ui
   return provider.importPrivateKey(key as KeyObject)
 }
 
+/**
+ * What to do when the recipient's key does not fit the profile. The common case: an original-system sender
+ * (RSA-2048, valimail) told to seal to one of our P-256 nodes; dane_jwe_jws can only encrypt to RSA.
+ */
+function recipientAdvice(profile: ProfileName, kind: string): string {
+  if (profile !== 'compact')
+    return `the recipient has a ${kind} key, and the ${profile} profile (the original system's) encrypts only to RSA: leave --profile out (a ${kind} recipient reads the compact profile), or give the recipient an rsa2048 identity`
+  return `the compact profile cannot encrypt to a ${kind} key: an RSA recipient reads --profile valimail (or workshop)`
+}
+
+/** What to do when our key cannot sign under the profile the recipient reads: an RSA sender and a P-256/Ed25519 recipient. */
+function senderAdvice(profile: ProfileName, kind: string): string {
+  if (profile === 'compact' && kind === 'rsa')
+    return "the recipient reads the compact profile (ES256/EdDSA signatures), which an RSA-2048 sender key cannot make: create a p256 identity for this sender ('daneel identity create --key-type p256 --force', then publish its TLSA record from 'daneel identity tlsa'), or give the recipient an rsa2048 identity so it reads the original system's valimail profile"
+  return `the ${profile} profile cannot sign with a ${kind} key: it needs an RSA-2048 sender key ('daneel identity create --key-type rsa2048')`
+}
+
+/** The DEF CON 29 workshop's form (src/message/legacy.ts): the payload as given, no claims, base64 of a JSON JWE. */
+function workshopSealer(provider: CryptoProvider, alg: ReturnType<typeof jwsAlgFor>, key: PrivateKey, sender: string, recipient: PublicKey): Sealer {
+  const signer = createJwsSigner(provider, alg, key, `{"alg":"${alg}","x5u":"${sender}"}`)
+  const prot = b64urlEncodeString('{"alg":"RSA-OAEP-256","enc":"A256CBC-HS512","typ":"JWE"}')
+  const aad = Buffer.from(prot, 'latin1')
+  return {
+    profile: 'workshop',
+    serialization: 'json',
+    seal(reading) {
+      const payload = reading instanceof Uint8Array ? reading : Buffer.from(JSON.stringify(reading), 'utf8')
+      const plaintext = Buffer.from(signer.json(payload), 'latin1')
+      const cek = provider.randomBytes(64)
+      const ek = b64urlEncode(provider.rsaOaepEncrypt(recipient, cek))
+      const iv = provider.randomBytes(16)
+      const { ciphertext, tag } = provider.cbcHmacEncrypt(cek, iv, plaintext, aad)
+      return wrapWorkshop(
+        `{"protected":"${prot}","encrypted_key":"${ek}","iv":"${b64urlEncode(iv)}","ciphertext":"${b64urlEncode(ciphertext)}","tag":"${b64urlEncode(tag)}"}`,
+      )
+    },
+  }
+}
+
 /** Builds a sealer for one sender and one recipient: keys imported and headers encoded here, once. */
 export function createSealer(opts: SealerOptions): Sealer {
   const { provider } = opts
@@ -69,11 +109,11 @@ export function createSealer(opts: SealerOptions): Sealer {
   const recipient: PublicKey = provider.importPublicKey(opts.recipientSpki)
   const profile = opts.profile === undefined ? profileForRecipient(recipient.kind) : PROFILES[opts.profile]
   const serialization = opts.serialization ?? profile.serialization
-  if (profileForRecipient(recipient.kind) !== profile)
-    throw new DaneelError('ERR_KEY_UNSUPPORTED', `the ${profile.name} profile cannot encrypt to a ${recipient.kind} key`)
+  const rsaProfile = profile.jweAlg === 'RSA-OAEP-256'
+  if (rsaProfile !== (recipient.kind === 'rsa')) throw new DaneelError('ERR_KEY_UNSUPPORTED', recipientAdvice(profile.name, recipient.kind))
   const alg = jwsAlgFor(senderKey.kind)
-  if (!profile.jwsAlgs.includes(alg))
-    throw new DaneelError('ERR_KEY_UNSUPPORTED', `the ${profile.name} profile cannot sign with a ${senderKey.kind} key`)
+  if (!profile.jwsAlgs.includes(alg)) throw new DaneelError('ERR_KEY_UNSUPPORTED', senderAdvice(profile.name, senderKey.kind))
+  if (profile.name === 'workshop') return workshopSealer(provider, alg, senderKey, sender, recipient)
   if (opts.raw === true && profile.name !== 'valimail')
     throw new DaneelError('ERR_USAGE', 'raw payloads exist only in the valimail profile')
 

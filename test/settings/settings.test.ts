@@ -6,8 +6,11 @@ import { requireDaneId, resolveSettings } from '../../settings/settings.js'
 import { isDaneelError } from '../../src/errors.js'
 
 test('defaults', () => {
-  const s = resolveSettings({}, {})
+  const s = resolveSettings({}, {}, () => false)
   assert.equal(s.daneId, undefined)
+  assert.equal(s.cryptoPath, '/var/lib/daneel/crypto')
+  assert.deepEqual(s.legacyDomains, [])
+  assert.equal(s.groupName, undefined)
   assert.equal(s.mqttUrl, 'mqtt://127.0.0.1:1883')
   assert.equal(s.maxMessageSize, 16384)
   assert.equal(s.stateDir, '/var/lib/daneel/crypto/state')
@@ -85,7 +88,8 @@ for (const [env, field] of [
   [{ MQTT_PORT: 'eighty' }, 'MQTT_PORT'],
   [{ MQTT_PORT: '70000' }, 'MQTT_PORT'],
   [{ MAX_MESSAGE_SIZE: '-1' }, 'MAX_MESSAGE_SIZE'],
-  [{ NO_DNSSEC: 'maybe' }, 'NO_DNSSEC'],
+  [{ GROUP_NAME: 'a/b' }, 'GROUP_NAME'],
+  [{ GROUP_NAME: 'sensors/#' }, 'GROUP_NAME'],
   [{ DNSSEC: 'trust-me' }, 'DNSSEC'],
   [{ DANEEL_CRYPTO: 'wasm' }, 'DANEEL_CRYPTO'],
   [{ MQTT_URL: 'http://x' }, 'MQTT_URL'],
@@ -107,6 +111,35 @@ for (const [env, field] of [
     )
   })
 }
+
+test('NO_DNSSEC is on when set to any non-empty value, as in the original identity-manager; unset or empty is off', () => {
+  for (const v of ['1', 'true', 'yes', 'TRUE', 'false', '0', 'no']) assert.equal(resolveSettings({}, { NO_DNSSEC: v }).noDnssec, true, v)
+  assert.equal(resolveSettings({}, { NO_DNSSEC: '' }).noDnssec, false)
+  assert.equal(resolveSettings({}, { NO_DNSSEC: '  ' }).noDnssec, false)
+  assert.equal(resolveSettings({}, {}).noDnssec, false)
+  assert.equal(resolveSettings({ 'no-dnssec': true }, {}).noDnssec, true)
+})
+
+test("CRYPTO_PATH defaults to the original /etc/dane_id only when it exists and ours does not; set, it always wins", () => {
+  const only = (...present: string[]) => (p: string) => present.includes(p)
+  assert.equal(resolveSettings({}, {}, only('/etc/dane_id')).cryptoPath, '/etc/dane_id')
+  assert.equal(resolveSettings({}, {}, only('/etc/dane_id')).stateDir, '/etc/dane_id/state')
+  assert.equal(resolveSettings({}, {}, only('/etc/dane_id', '/var/lib/daneel/crypto')).cryptoPath, '/var/lib/daneel/crypto')
+  assert.equal(resolveSettings({}, {}, only()).cryptoPath, '/var/lib/daneel/crypto')
+  assert.equal(resolveSettings({}, { CRYPTO_PATH: '/c' }, only('/etc/dane_id')).cryptoPath, '/c')
+})
+
+test('LEGACY_DOMAINS and GROUP_NAME (flags win), and the topic they give', async () => {
+  const { topicFor } = await import('../../settings/settings.js')
+  const s = resolveSettings({}, { LEGACY_DOMAINS: 'Old.Example.com., ,lab.org', GROUP_NAME: 'airquality' })
+  assert.deepEqual(s.legacyDomains, ['old.example.com', 'lab.org'])
+  assert.equal(s.groupName, 'airquality')
+  assert.equal(topicFor(s, 'n._device.x.org'), 'airquality/n._device.x.org')
+  const f = resolveSettings({ 'legacy-domains': 'a.org', 'group-name': 'g' }, { LEGACY_DOMAINS: 'b.org', GROUP_NAME: 'h' })
+  assert.deepEqual(f.legacyDomains, ['a.org'])
+  assert.equal(topicFor(f, 'n._device.x.org'), 'g/n._device.x.org')
+  assert.equal(topicFor(resolveSettings({}, {}), 'n._device.x.org'), 'n._device.x.org')
+})
 
 test('requireDaneId explains how to set it', () => {
   assert.throws(

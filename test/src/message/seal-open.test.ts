@@ -69,7 +69,7 @@ describe('sealer details', () => {
     const from = identity(SENDER, 'rsa')
     const to = identity(RECIPIENT, 'rsa')
     const sealed = sealerFor(node, from, to, { raw: true }).seal(Buffer.from('hello world'), { now: NOW, seq: 0 })
-    await assert.rejects(openerFor(node, to, [from]).open(sealed), { code: 'ERR_JWT_CLAIMS' })
+    await assert.rejects(openerFor(node, to, [from]).open(sealed), { code: 'ERR_UNBOUND_REFUSED' })
     const opened = await openerFor(node, to, [from], { allowUnbound: true }).open(sealed)
     assert.equal(Buffer.from(opened.payload as Uint8Array).toString(), 'hello world')
     assert.equal(opened.claims, undefined)
