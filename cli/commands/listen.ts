@@ -1,10 +1,10 @@
 /** `daneel listen`: subscribe to our name (or `$share/GROUP/<name>`), open each message, print authenticated ones as JSON lines. */
 import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { openDigestStore } from '../../messaging/digest-store.js'
 import { jsonLineSink } from '../../messaging/line-sink.js'
 import { MqttLink, type MqttLinkOptions } from '../../messaging/mqtt.js'
 import { attachReceiver, directoryResolver, Receiver } from '../../messaging/receiver.js'
-import { openDigestStore } from '../../messaging/digest-store.js'
 import { openReplayStore } from '../../messaging/replay-store.js'
 import { peerDirectory } from '../../settings/peers.js'
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS, type Settings, topicFor } from '../../settings/settings.js'

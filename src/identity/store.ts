@@ -1,6 +1,6 @@
 /** The identity on disk (docs/contract.md "Files"): ${CRYPTO_PATH}/${DANE_ID}.key.pem (0600, APP_UID), .crt.pem, .csr.pem. */
 import type { KeyObject } from 'node:crypto'
-import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { certificateMatchesName } from '../dane/cert-name.js'
 import { parseIdentityName } from '../dane/names.js'
@@ -155,12 +155,23 @@ export interface LoadedIdentity {
 
 const readText = (path: string, what: string): string => readTextBounded(path, { maxBytes: MAX_PEM_FILE_BYTES, what })
 
+/** The usual cause of EACCES here: a volume the original identity-manager wrote as root (README "Migrating"). */
+const OWNER_ADVICE =
+  ' (owned by another user, e.g. root after the original identity-manager: hand it to APP_UID with scripts/adopt-identity.sh, which the block runs when started once as root)'
+
 /** Loads the key and, when present, the certificate (checked against the key) and CSR. ERR_IDENTITY_MISSING without a key. */
 export function loadIdentity(cryptoPath: string, daneId: string): LoadedIdentity {
   const name = parseIdentityName(daneId)
   const paths = identityPaths(cryptoPath, name)
-  if (!existsSync(paths.key))
+  if (!existsSync(paths.key)) {
+    try {
+      accessSync(cryptoPath, constants.X_OK)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EACCES')
+        throw new DaneelError('ERR_IO', `cannot read ${cryptoPath}: EACCES${OWNER_ADVICE}`, { cause: err })
+    }
     throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
+  }
   // key and certificate as one pair: a rotation in progress is waited out, never seen half done
   const pair = readKeyPair(paths.key, paths.cert)
   if (pair === undefined)
@@ -211,8 +222,15 @@ export function installCertificate(
 function loadIdentityKeyOnly(cryptoPath: string, daneId: string): { name: string; paths: IdentityPaths; privateKey: KeyObject } {
   const name = parseIdentityName(daneId)
   const paths = identityPaths(cryptoPath, name)
-  if (!existsSync(paths.key))
+  if (!existsSync(paths.key)) {
+    try {
+      accessSync(cryptoPath, constants.X_OK)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EACCES')
+        throw new DaneelError('ERR_IO', `cannot read ${cryptoPath}: EACCES${OWNER_ADVICE}`, { cause: err })
+    }
     throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
+  }
   return { name, paths, privateKey: loadPrivateKey(readPrivateKeyFile(paths.key)) }
 }
 

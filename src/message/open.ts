@@ -214,7 +214,12 @@ export function createOpener(opts: OpenerOptions): Opener {
         })
       if (!verified) throw new DaneelError('ERR_JWS_SIGNATURE', 'bad signature')
       // 6. Claims: issuer, audience, time, sequence.
-      const base = { from, auth: resolved.auth, profile: workshop === undefined ? profile.name : 'workshop', serialization: jwe.serialization }
+      const base = {
+        from,
+        auth: resolved.auth,
+        profile: workshop === undefined ? profile.name : 'workshop',
+        serialization: jwe.serialization,
+      }
       const payloadText = jws.payload.toString('utf8')
       let claims: JsonObject | undefined
       try {
@@ -223,7 +228,11 @@ export function createOpener(opts: OpenerOptions): Opener {
         if (profile.name === 'compact') throw err
       }
       // An unbound message: the workshop's always, a valimail one when its payload is not a claims set.
-      if (workshop !== undefined || claims === undefined || (profile.name === 'valimail' && claims.aud === undefined && claims.seq === undefined)) {
+      if (
+        workshop !== undefined ||
+        claims === undefined ||
+        (profile.name === 'valimail' && claims.aud === undefined && claims.seq === undefined)
+      ) {
         if (!isTrustedSender(from, legacy))
           throw new DaneelError('ERR_UNBOUND_REFUSED', 'message without claims refused', {
             cause: new Error(`${from} is not under LEGACY_DOMAINS (${legacy.join(', ') || 'none'})`),

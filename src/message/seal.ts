@@ -79,7 +79,13 @@ function senderAdvice(profile: ProfileName, kind: string): string {
 }
 
 /** The DEF CON 29 workshop's form (src/message/legacy.ts): the payload as given, no claims, base64 of a JSON JWE. */
-function workshopSealer(provider: CryptoProvider, alg: ReturnType<typeof jwsAlgFor>, key: PrivateKey, sender: string, recipient: PublicKey): Sealer {
+function workshopSealer(
+  provider: CryptoProvider,
+  alg: ReturnType<typeof jwsAlgFor>,
+  key: PrivateKey,
+  sender: string,
+  recipient: PublicKey,
+): Sealer {
   const signer = createJwsSigner(provider, alg, key, `{"alg":"${alg}","x5u":"${sender}"}`)
   const prot = b64urlEncodeString('{"alg":"RSA-OAEP-256","enc":"A256CBC-HS512","typ":"JWE"}')
   const aad = Buffer.from(prot, 'latin1')

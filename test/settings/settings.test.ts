@@ -120,8 +120,11 @@ test('NO_DNSSEC is on when set to any non-empty value, as in the original identi
   assert.equal(resolveSettings({ 'no-dnssec': true }, {}).noDnssec, true)
 })
 
-test("CRYPTO_PATH defaults to the original /etc/dane_id only when it exists and ours does not; set, it always wins", () => {
-  const only = (...present: string[]) => (p: string) => present.includes(p)
+test('CRYPTO_PATH defaults to the original /etc/dane_id only when it exists and ours does not; set, it always wins', () => {
+  const only =
+    (...present: string[]) =>
+    (p: string) =>
+      present.includes(p)
   assert.equal(resolveSettings({}, {}, only('/etc/dane_id')).cryptoPath, '/etc/dane_id')
   assert.equal(resolveSettings({}, {}, only('/etc/dane_id')).stateDir, '/etc/dane_id/state')
   assert.equal(resolveSettings({}, {}, only('/etc/dane_id', '/var/lib/daneel/crypto')).cryptoPath, '/var/lib/daneel/crypto')
