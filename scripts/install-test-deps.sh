@@ -2,7 +2,8 @@
 # Installs the Debian packages the integration tests use as real peers and oracles:
 #   openssl (certificate/TLSA oracle, s_server/s_client), knot + knot-dnsutils (authoritative DNSSEC server, kdig),
 #   ldnsutils (zone signing for the test tree), bind9-dnsutils (delv: reference validator), unbound (reference validator),
-#   mosquitto (MQTT broker), socat (pseudo-terminal pairs for serial tests), systemd (systemd-analyze for unit checks).
+#   mosquitto (MQTT broker), socat (pseudo-terminal pairs for serial tests), systemd (systemd-analyze for unit checks),
+#   python3-jwcrypto (an independent JOSE decoder for the DEF CON 29 workshop's message form, test/cli/legacy-cli.test.ts).
 # Skips apt when every tool is already present. The packaged services are not started (policy-rc.d when in a container).
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -11,6 +12,7 @@ for t in openssl:openssl knotd:knot kdig:knot-dnsutils ldns-signzone:ldnsutils d
          mosquitto:mosquitto socat:socat systemd-analyze:systemd; do
   command -v "${t%%:*}" >/dev/null 2>&1 || need+=("${t##*:}")
 done
+/usr/bin/python3 -c 'import jwcrypto' >/dev/null 2>&1 || need+=(python3-jwcrypto)
 pkgs=("${need[@]}")
 if [ ${#pkgs[@]} -eq 0 ]; then echo "test dependencies present"; exit 0; fi
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
