@@ -66,10 +66,12 @@ describe('listen: the original systems under LEGACY_DOMAINS', { timeout: 120_000
     await waitFor(() => rx.lines.length >= 2, 20_000, `two messages (${rx.stderr()})`)
     const s = await statsUntil(
       rx,
-      (x) => x.received >= 3 && x.opened + Object.values(x.rejected).reduce((a, b) => a + b, 0) >= 3,
+      (x) => x.received >= 3 && x.opened + Object.values(x.rejected).reduce((a, b) => a + b, 0) + (x.duplicatesJoined ?? 0) >= 3,
       'three handled',
     )
-    assert.equal(s.rejected.ERR_REPLAY, 1, JSON.stringify(s))
+    // the copy is refused as a replay, or joined to the first while that one is still in flight (the receiver
+    // prints a message once whichever way); either way it is never printed twice
+    assert.equal((s.rejected.ERR_REPLAY ?? 0) + (s.duplicatesJoined ?? 0), 1, JSON.stringify(s))
     assert.equal(rx.lines.length, 2)
     const texts = rx.lines.map((l) => Buffer.from(l.payload as string, 'base64url').toString('utf8'))
     assert.deepEqual(texts, [m0.text, m1.text])

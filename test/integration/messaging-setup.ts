@@ -71,7 +71,7 @@ export interface Listener {
   /** Resolves once the receiver has subscribed (its log says so). */
   ready(): Promise<void>
   /** Sends SIGUSR1 and resolves with the next stats object printed. */
-  stats(): Promise<{ received: number; opened: number; rejected: Record<string, number> }>
+  stats(): Promise<{ received: number; opened: number; rejected: Record<string, number>; duplicatesJoined?: number }>
 }
 
 /** `daneel listen` as a child process. */
