@@ -1,6 +1,7 @@
 /** The environment contract (docs/contract.md "Environment") and its matching CLI flags, resolved once (flags win over env). */
-import { isIP } from 'node:net'
+
 import { existsSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { join } from 'node:path'
 import type { ParseArgsConfig } from 'node:util'
 import { DaneelError } from '../src/errors.js'

@@ -1,13 +1,21 @@
 /** The original systems' users through the CLI: the workshop's encode.py messages, --profile workshop read by a jwcrypto decoder, RSA->P-256 advice, a root-owned /etc/dane_id volume taken over. */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { cliPath, makeTempDir, repoPath } from '../../testkit/paths.js'
 
 const tmp = makeTempDir('daneel-legacy-cli-')
 after(() => tmp.cleanup())
+
+/** The fixture recipient's key, copied into the test's temp dir with mode 0600 (a key readable by others is refused). */
+function fixtureKey(name: string): string {
+  const path = join(tmp.dir, `${name}.fixture.key.pem`)
+  copyFileSync(join(FX, `${name}.key.pem`), path)
+  chmodSync(path, 0o600)
+  return path
+}
 const FX = repoPath('test/fixtures/workshop')
 const fx = JSON.parse(readFileSync(join(FX, 'messages.json'), 'utf8')) as {
   sender: string
@@ -33,7 +41,7 @@ function openssl(args: string[]): void {
 }
 
 describe("the workshop's encode.py messages through `daneel open`", () => {
-  const args = ['open', '--cert', join(FX, `${fx.sender}.cert.pem`), '--key', join(FX, `${fx.recipient}.key.pem`)]
+  const args = ['open', '--cert', join(FX, `${fx.sender}.cert.pem`), '--key', fixtureKey(fx.recipient)]
   const env = { DANE_ID: fx.recipient, TRUSTED_DOMAINS: 'example.test', DANEEL_STATE: join(tmp.dir, 'st') }
   for (const m of fx.messages) {
     it(`opens under LEGACY_DOMAINS, refuses without: ${JSON.stringify(m.text)}`, () => {
@@ -111,7 +119,7 @@ describe('seal --profile workshop', () => {
       env: { DANE_ID: S, CRYPTO_PATH: ids, DANEEL_STATE: join(tmp.dir, 'st-ws') },
     })
     assert.equal(sealed.status, 0, sealed.stderr)
-    const r = run(python(), ['-c', DECODER, join(FX, `${fx.recipient}.key.pem`), ids], { input: sealed.stdout })
+    const r = run(python(), ['-c', DECODER, fixtureKey(fx.recipient), ids], { input: sealed.stdout })
     assert.equal(r.status, 0, r.stderr)
     const out = JSON.parse(r.stdout) as { from: string; jwe: Record<string, string>; jws: Record<string, string>; payload: string }
     assert.equal(out.from, S)

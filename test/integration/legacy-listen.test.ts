@@ -1,7 +1,7 @@
 /** `daneel listen` and `send` with the original systems: the workshop's encode.py messages over a real Mosquitto, LEGACY_DOMAINS, replays, GROUP_NAME. */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { copyFileSync, readFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import mqtt from 'mqtt'
@@ -44,6 +44,7 @@ describe('listen: the original systems under LEGACY_DOMAINS', { timeout: 120_000
     await w.lab.setRecords('example.test.', owner(fx.sender), 'TLSA', [formatTlsaRdata(makeTlsaRecord(cert(fx.sender), 3, 0, 0))])
     await w.lab.setRecords('example.test.', owner(GW), 'TLSA', [formatTlsaRdata(makeTlsaRecord(cert(GW), 3, 0, 0))])
     copyFileSync(join(FX, `${GW}.key.pem`), join(w.cryptoPath, `${GW}.key.pem`))
+    chmodSync(join(w.cryptoPath, `${GW}.key.pem`), 0o600) // a key readable by others is refused
     copyFileSync(join(FX, `${GW}.cert.pem`), join(w.cryptoPath, `${GW}.crt.pem`))
     const tx = createIdentity({ cryptoPath: w.cryptoPath, daneId: TX, keyType: 'rsa2048' })
     await w.lab.setRecords('example.test.', owner(TX), 'TLSA', [formatTlsaRdata(makeTlsaRecord(tx.cert!, 3, 1, 0))])
