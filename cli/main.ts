@@ -17,6 +17,7 @@ const COMMANDS: Record<string, string> = {
   open: 'open a sealed message from stdin and print what it says and who sent it',
   send: 'publish one sealed message to a recipient over MQTT',
   listen: 'receive, open and print authenticated messages as JSON lines',
+  gateway: 'store every verified reading exactly once; serve a dashboard, a JSON API and metrics',
   run: 'the device runtime: sensors to sealed MQTT publications',
   provision: 'first-boot provisioning over a serial line (or --stdio)',
   monitor: 'DANE health checks for devices and TLS/SMTP services',

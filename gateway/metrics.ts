@@ -162,6 +162,9 @@ export class Registry {
 /** Commit latency buckets, seconds: an fsync is 0.1-10 ms on flash and SSDs, a stalled disk far more. */
 export const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const
 
+/** Receive → commit buckets, seconds: a batch waits up to its delay (5 ms) plus a commit; a backlog far more. */
+export const RECEIVE_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const
+
 /** The gateway's metrics, under the names dashboards and alerts rely on. */
 export function gatewayMetrics(registry: Registry = new Registry()) {
   return {
@@ -176,6 +179,11 @@ export function gatewayMetrics(registry: Registry = new Registry()) {
       'Failed store commits (retried; their messages stay unacknowledged).',
     ),
     commitSeconds: registry.histogram('daneel_commit_seconds', 'Duration of one store commit (one batch), seconds.', COMMIT_BUCKETS),
+    receiveToCommit: registry.histogram(
+      'daneel_receive_to_commit_seconds',
+      'From a message arriving from the broker to the commit of its batch, seconds.',
+      RECEIVE_BUCKETS,
+    ),
   }
 }
 export type GatewayMetrics = ReturnType<typeof gatewayMetrics>

@@ -1,0 +1,182 @@
+/** The gateway, wired: MQTT source → opener → sink → group commit → store; HTTP, metrics and Home Assistant after each commit. */
+import { MqttLink, type MqttLinkOptions } from '../messaging/mqtt.js'
+import { directoryResolver } from '../messaging/receiver.js'
+import { peerDirectory } from '../settings/peers.js'
+import type { Settings } from '../settings/settings.js'
+import { systemClock } from '../src/clock.js'
+import { getProvider } from '../src/crypto/get-provider.js'
+import { decryptionKeys } from '../src/identity/rollover.js'
+import { loadIdentity } from '../src/identity/store.js'
+import type { Logger } from '../src/log.js'
+import { createOpener } from '../src/message/open.js'
+import type { ReplayGuard } from '../src/message/replay.js'
+import { HaPublisher } from './ha-publisher.js'
+import { createGatewayHttp, type GatewayHttp } from './http/server.js'
+import { Ingest } from './ingest.js'
+import { gatewayMetrics } from './metrics.js'
+import { MqttSource } from './mqtt-source.js'
+import { GatewaySink } from './sink.js'
+import type { IncomingMessage, ReadingRow } from './store/types.js'
+import { createStore } from './store/url.js'
+
+export interface GatewayOptions {
+  settings: Settings
+  /** Our identity name (the topic). */
+  me: string
+  storeUrl: string
+  mqtt: Omit<MqttLinkOptions, 'clientId' | 'logger'>
+  clientId: string
+  /** `$share/GROUP/<name>` when set. */
+  share?: string | undefined
+  http?: { host: string; port: number } | undefined
+  httpToken?: string | undefined
+  /** Home Assistant's broker (discovery + state), optional. */
+  homeassistant?: { url: string; prefix?: string | undefined } | undefined
+  /** Oldest accepted message, ms. */
+  maxAgeMs: number
+  batchSize?: number
+  maxDelayMs?: number
+  version: string
+  log: Logger
+}
+
+export interface Gateway {
+  readonly ingest: Ingest
+  readonly source: MqttSource
+  readonly http: GatewayHttp | undefined
+  /** The bound HTTP address, when serving. */
+  readonly httpAddress: { host: string; port: number } | undefined
+  health(): { ok: boolean; [k: string]: unknown }
+  /** Commits what is queued (and acknowledges it while still connected), then disconnects and closes everything. */
+  stop(): Promise<void>
+}
+
+/**
+ * The opener's replay guard, for the gateway: UNIQUE(node, seq) in the store is the durable one. A guard that
+ * remembered a message before its commit would refuse the broker's redelivery after a crash: a lost reading.
+ */
+const STORE_IS_THE_REPLAY_GUARD: ReplayGuard = { check: () => true }
+
+export function rowOf(m: IncomingMessage): ReadingRow {
+  return {
+    node: m.node,
+    seq: m.seq,
+    time: new Date(m.time).toISOString(),
+    receivedAt: new Date(m.receivedAt).toISOString(),
+    auth: m.auth,
+    bound: m.bound,
+    sensor: m.sensor,
+    model: m.model,
+    values: m.values,
+  }
+}
+
+export async function startGateway(o: GatewayOptions): Promise<Gateway> {
+  const { settings, me, log } = o
+  const recipientKey = loadIdentity(settings.cryptoPath, me).privateKey // first: a missing identity opens no store
+  const recipientKeys = decryptionKeys(settings.cryptoPath, me).slice(1)
+  const store = createStore(o.storeUrl)
+  await store.open()
+  const metrics = gatewayMetrics()
+  const ingest = new Ingest({
+    store,
+    metrics,
+    ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }),
+    ...(o.maxDelayMs === undefined ? {} : { maxDelayMs: o.maxDelayMs }),
+    log: (line) => log.warn(line),
+  })
+  const opener = createOpener({
+    provider: getProvider(settings.cryptoProvider),
+    recipientName: me,
+    recipientKey,
+    recipientKeys,
+    resolveSender: directoryResolver(peerDirectory(settings, log), settings.trustedDomains),
+    trustedDomains: settings.trustedDomains,
+    maxMessageSize: settings.maxMessageSize,
+    clock: systemClock,
+    maxAgeMs: o.maxAgeMs,
+    replay: STORE_IS_THE_REPLAY_GUARD,
+  })
+
+  let http: GatewayHttp | undefined
+  let ha: HaPublisher | undefined
+  let haLink: MqttLink | undefined
+  const link = new MqttLink({ ...o.mqtt, clientId: o.clientId, logger: log })
+  const onRejected = (code: string): void => metrics.rejected.inc(1, code)
+  const sink = new GatewaySink({
+    ingest,
+    onStored: (m) => {
+      if (m.status !== undefined || (http === undefined && ha === undefined)) return
+      const row = rowOf(m)
+      http?.publish(row)
+      ha?.reading(row)
+    },
+  })
+  const topic = o.share === undefined ? me : `$share/${o.share}/${me}`
+  let subscribed = false
+  const source = new MqttSource({
+    link,
+    topic,
+    opener,
+    sink,
+    maxMessageSize: settings.maxMessageSize,
+    onRejected,
+    onSubscribed: () => {
+      subscribed = true
+    },
+    logger: log,
+  })
+  link.on('down', () => {
+    subscribed = false
+  })
+  let storeOpen = true
+  const health = (): { ok: boolean; [k: string]: unknown } => {
+    const broker = link.connected && subscribed
+    return { ok: storeOpen && broker && ingest.failing === 0, store: storeOpen && ingest.failing === 0, broker, queue: ingest.depth }
+  }
+
+  if (o.homeassistant !== undefined) {
+    haLink = new MqttLink({ url: o.homeassistant.url, clientId: `${o.clientId}-ha`.slice(0, 128), sessionExpirySeconds: 0, maxMessageSize: 65536, logger: log })
+    ha = new HaPublisher(haLink, {
+      version: o.version,
+      ...(o.homeassistant.prefix === undefined ? {} : { prefix: o.homeassistant.prefix }),
+    })
+    haLink.start()
+  }
+  let httpAddress: { host: string; port: number } | undefined
+  if (o.http !== undefined) {
+    http = createGatewayHttp({
+      store,
+      health,
+      metrics: () => metrics.registry.render(),
+      ...(o.httpToken === undefined ? {} : { token: o.httpToken }),
+      log,
+    })
+    try {
+      httpAddress = await http.listen(o.http.host, o.http.port)
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+    log.info('http listening', httpAddress)
+  }
+  link.start()
+
+  return {
+    ingest,
+    source,
+    http,
+    httpAddress,
+    health,
+    async stop() {
+      // acknowledge what is queued while the connection is still up, then stop reading
+      await Promise.race([ingest.flush(), new Promise((r) => setTimeout(r, 5000).unref())])
+      await link.stop().catch(() => {})
+      await ingest.close()
+      storeOpen = false
+      await store.close()
+      await http?.close()
+      await haLink?.stop().catch(() => {})
+    },
+  }
+}
