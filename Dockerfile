@@ -17,8 +17,9 @@ RUN npm ci --no-audit --no-fund
 RUN npm run build \
   && mkdir -p /out/node_modules \
   && cp -r dist/. /out/ \
-  && for m in onoff epoll bindings file-uri-to-path lodash.debounce; do cp -r "node_modules/$m" /out/node_modules/; done \
-  && rm -rf /out/node_modules/epoll/build/Release/obj.target /out/node_modules/epoll/src
+  && for m in onoff epoll bindings file-uri-to-path lodash.debounce better-sqlite3; do cp -r "node_modules/$m" /out/node_modules/; done \
+  && rm -rf /out/node_modules/epoll/build/Release/obj.target /out/node_modules/epoll/src \
+  && rm -rf /out/node_modules/better-sqlite3/deps /out/node_modules/better-sqlite3/src /out/node_modules/better-sqlite3/build/Release/obj.target
 
 FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production \
@@ -27,10 +28,10 @@ ENV NODE_ENV=production \
     DANEEL_CONFIG=/data/device.json
 WORKDIR /opt/daneel
 COPY --from=build /out/ ./
-COPY scripts/balena-start.sh scripts/adopt-identity.sh ./
+COPY scripts/balena-start.sh scripts/adopt-identity.sh scripts/balena-gateway.sh ./
 # Non-root: the image's `node` user (uid 1000). /data is created here, owned by it, so the named `identity`
 # volume (populated from the image on first mount) is writable without root.
-RUN chmod 0755 ./balena-start.sh ./adopt-identity.sh \
+RUN chmod 0755 ./balena-start.sh ./adopt-identity.sh ./balena-gateway.sh \
   && mkdir -p /data && chown node:node /data && chmod 0700 /data
 USER node
 CMD ["/opt/daneel/balena-start.sh"]

@@ -11,17 +11,25 @@ import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 
 /** Natives esbuild cannot bundle (".node" files, `bindings` lookups): shipped beside the bundle in node_modules. */
-const NATIVE = ['onoff', 'epoll', 'serialport', '@serialport/*', 'unix-dgram', 'sd-notify', 'node-libgpiod']
-/** Must never reach the device: provisioning runs once from the CLI, the demo and its embedded broker never. */
+const NATIVE = ['onoff', 'epoll', 'serialport', '@serialport/*', 'unix-dgram', 'sd-notify', 'node-libgpiod', 'better-sqlite3']
+/**
+ * Must never reach the device: provisioning runs once from the CLI, the demo and its embedded broker never, and
+ * the gateway (with its SQLite driver, a native module) is the receiving side's.
+ */
 export const DEVICE_FORBIDDEN = [
   /^build\/provisioning\//,
+  /^build\/gateway\//,
+  /^build\/cli\/commands\/gateway/,
+  /node_modules\/better-sqlite3/,
   /^build\/cli\/demo\//,
   /^build\/cli\/commands\/demo/,
   /node_modules\/aedes/,
   /node_modules\/aedes-/,
 ]
+/** The dashboard's own files (gateway/dashboard), copied to dist/dashboard. */
+export const DASHBOARD_FILES = ['index.html', 'app.js', 'style.css']
 /** Documents installed with the bundles (dist/ is copied to /opt/daneel): what the units' Documentation= names. */
-export const INSTALLED_DOCS = ['docs/deploy.md']
+export const INSTALLED_DOCS = ['docs/deploy.md', 'docs/gateway.md']
 /** The issue's budget for the device bundle (minified, natives excluded). */
 export const DEVICE_BUDGET = 400 * 1024
 
@@ -111,6 +119,11 @@ async function main() {
     mkdirSync(dirname(join('dist', doc)), { recursive: true })
     copyFileSync(doc, join('dist', doc))
   }
+  // The gateway's dashboard and uPlot beside the CLI bundle (gateway/http/static.ts looks in dist/dashboard and
+  // dist/dashboard/vendor when no uplot package is installed next to it).
+  mkdirSync('dist/dashboard/vendor', { recursive: true })
+  for (const f of DASHBOARD_FILES) copyFileSync(join('gateway/dashboard', f), join('dist/dashboard', f))
+  for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) copyFileSync(join('node_modules/uplot/dist', f), join('dist/dashboard/vendor', f))
 
   let failed = false
   const rows = []

@@ -57,6 +57,8 @@ export async function startGatewayLab(prefix: string, nodes: number, brokerOpts:
       MQTT_URL: broker.url,
       TRUSTED_DOMAINS: 'example.test',
       LOG_LEVEL: 'warn',
+      // under c8, the CLI children report their coverage too (a SIGKILLed one writes none)
+      ...(process.env.NODE_V8_COVERAGE === undefined ? {} : { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE }),
     }
     return { dir: tmp.dir, lab, broker, cryptoPath, nodes: names.slice(1), env, children, stop }
   } catch (err) {

@@ -45,6 +45,29 @@ test('docker-compose.yml: the Balena subset, a named identity volume, the contra
   assert.ok(crypto.startsWith(`${mount}/`), 'CRYPTO_PATH must be on the identity volume')
 })
 
+test('docker-compose.yml: the gateway service, its own volume with store and identity, its entry script in the image', () => {
+  const doc = parse(read('docker-compose.yml')) as {
+    volumes: Record<string, unknown>
+    services: Record<string, { command?: string; volumes: string[]; devices?: unknown; environment: Record<string, unknown> }>
+  }
+  const gw = doc.services.gateway
+  assert.ok(gw !== undefined, 'no gateway service')
+  assert.equal(gw.command, '/opt/daneel/balena-gateway.sh')
+  assert.equal(gw.devices, undefined, 'the gateway needs no devices')
+  assert.ok('gateway' in doc.volumes)
+  assert.deepEqual(gw.volumes, ['gateway:/data'])
+  for (const k of [...CONTRACT_ENV.filter((k) => k !== 'APP_UID'), 'DANEEL_STORE', 'DANEEL_HTTP', 'DANEEL_HTTP_TOKEN'])
+    assert.ok(k in gw.environment, `gateway environment lacks ${k}`)
+  assert.match(String(gw.environment.DANEEL_STORE), /^sqlite:\/data\//, 'the store on the gateway volume')
+  assert.match(String(gw.environment.DANEEL_HTTP), /^127\.0\.0\.1:/, 'loopback unless a token is set')
+  assert.match(read('Dockerfile'), /COPY scripts\/balena-gateway\.sh \.\/balena-gateway\.sh/)
+  assert.match(read('Dockerfile'), /better-sqlite3/, 'the native SQLite driver is copied beside the bundle')
+  const path = repoPath('scripts/balena-gateway.sh')
+  assert.ok((statSync(path).mode & 0o111) !== 0, 'not executable')
+  assert.equal(spawnSync('sh', ['-n', path], { encoding: 'utf8' }).status, 0)
+  assert.match(read('scripts/balena-gateway.sh'), /exec node .*daneel\.js" gateway/)
+})
+
 test('the compose linter rejects what balenaOS rejects', () => {
   const base = read('docker-compose.yml')
   const cases: Array<[string, RegExp]> = [

@@ -28,6 +28,7 @@ after(() => tmp.cleanup())
 
 test('the unit set is what docs/deploy.md describes', () => {
   assert.deepEqual(units, [
+    'daneel-gateway.service',
     'daneel-monitor.service',
     'daneel-monitor.timer',
     'daneel-provision.service',
@@ -84,13 +85,21 @@ function exposure(unit: string): number {
   return Number(m[1])
 }
 
-test('systemd-analyze security --offline: daneel.service at 2.5 or below (printed)', () => {
+test('systemd-analyze security --offline: daneel.service and daneel-gateway.service at 2.5 or below (printed)', () => {
   for (const u of units.filter((x) => x.endsWith('.service'))) {
     const level = exposure(u)
     console.log(`# systemd-analyze security --offline=yes ${u}: ${level}`)
-    if (u === 'daneel.service') assert.ok(level <= 2.5, `daneel.service exposure ${level} > 2.5`)
+    if (u === 'daneel.service' || u === 'daneel-gateway.service') assert.ok(level <= 2.5, `${u} exposure ${level} > 2.5`)
     else assert.ok(level <= 3.0, `${u} exposure ${level}`)
   }
+})
+
+test('the gateway unit: the CLI bundle, state under StateDirectory, no JIT-killing MemoryDenyWriteExecute', () => {
+  const t = readFileSync(join(unitsDir, 'daneel-gateway.service'), 'utf8')
+  assert.match(t, /^ExecStart=\/usr\/bin\/node .*\/opt\/daneel\/daneel\.js gateway$/m)
+  assert.match(t, /^StateDirectory=daneel-gateway$/m)
+  assert.match(t, /^Restart=always$/m)
+  assert.doesNotMatch(t, /^MemoryDenyWriteExecute=yes/m)
 })
 
 test('the runtime unit keeps what Node and GPIO need', () => {
