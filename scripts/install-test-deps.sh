@@ -4,12 +4,13 @@
 #   ldnsutils (zone signing for the test tree), bind9-dnsutils (delv: reference validator), unbound (reference validator),
 #   mosquitto (MQTT broker), socat (pseudo-terminal pairs for serial tests), systemd (systemd-analyze for unit checks),
 #   python3-jwcrypto (an independent JOSE decoder for the DEF CON 29 workshop's message form, test/cli/legacy-cli.test.ts).
+#   chromium (the gateway dashboard's browser tests, driven by playwright-core at /usr/bin/chromium).
 # Skips apt when every tool is already present. The packaged services are not started (policy-rc.d when in a container).
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 need=()
 for t in openssl:openssl knotd:knot kdig:knot-dnsutils ldns-signzone:ldnsutils delv:bind9-dnsutils unbound:unbound \
-         mosquitto:mosquitto socat:socat systemd-analyze:systemd; do
+         mosquitto:mosquitto socat:socat systemd-analyze:systemd /usr/bin/chromium:chromium; do
   command -v "${t%%:*}" >/dev/null 2>&1 || need+=("${t##*:}")
 done
 /usr/bin/python3 -c 'import jwcrypto' >/dev/null 2>&1 || need+=(python3-jwcrypto)
