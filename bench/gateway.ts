@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
-import { GATEWAY, type GatewayLab, startFleet, startGatewayLab, startGatewayProcess } from '../testkit/gateway-lab.js'
+import { GATEWAY, type GatewayLab, type GatewayProcess, startFleet, startGatewayLab, startGatewayProcess } from '../testkit/gateway-lab.js'
 import { cliPath } from '../testkit/paths.js'
 
 /*
@@ -52,8 +52,14 @@ async function metric(port: number, name: string): Promise<string> {
     .join('\n')
 }
 
-async function stored(port: number): Promise<number> {
-  return Number(/ (\d+)$/.exec(await metric(port, 'daneel_readings_stored_total'))?.[1] ?? 0)
+/** The gateway's stored counter; a failed scrape (a keep-alive connection reset under load) counts as 0 this time. */
+async function stored(gw: GatewayProcess): Promise<number> {
+  if (gw.proc.exitCode !== null || gw.proc.signalCode !== null) throw new Error(`the gateway exited: ${gw.stderr()}`)
+  try {
+    return Number(/ (\d+)$/.exec(await metric(gw.httpPort, 'daneel_readings_stored_total'))?.[1] ?? 0)
+  } catch {
+    return 0
+  }
 }
 
 /** Quantile q of a Prometheus histogram's text: the upper bound of the bucket that holds it, in ms. */
@@ -99,7 +105,7 @@ async function main(): Promise<void> {
     gw = await startGatewayProcess(w)
     await gw.ready()
     let t0 = performance.now()
-    while ((await stored(gw.httpPort)) < N) await sleep(5)
+    while ((await stored(gw)) < N) await sleep(5)
     let s = (performance.now() - t0) / 1000
     const backlogRss = peakRssMb(gw.proc.pid)
     rows.push({
@@ -136,7 +142,7 @@ async function main(): Promise<void> {
     const paced = startFleet(w, Math.round((RATE * SECONDS) / NODES), RATE / NODES)
     if ((await paced.done) !== 0) throw new Error(`paced fleet failed: ${paced.out()}`)
     const want = Math.round((RATE * SECONDS) / NODES) * NODES
-    while ((await stored(gw.httpPort)) < want) await sleep(20)
+    while ((await stored(gw)) < want) await sleep(20)
     const hist = await metric(gw.httpPort, 'daneel_receive_to_commit_seconds')
     rows.push({
       impl: `daneel gateway, paced at ${RATE}/s`,
