@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     await gw.exited()
     gw = await startGatewayProcess(w)
     await gw.ready()
-    const paced = startFleet(w, Math.round((RATE * SECONDS) / NODES), RATE / NODES)
+    const paced = startFleet(w, Math.round((RATE * SECONDS) / NODES), RATE / NODES, 0, N / NODES) // seqs after the backlog's
     if ((await paced.done) !== 0) throw new Error(`paced fleet failed: ${paced.out()}`)
     const want = Math.round((RATE * SECONDS) / NODES) * NODES
     while ((await stored(gw)) < want) await sleep(20)

@@ -18,9 +18,17 @@ import { readingLine } from './gateway-lab.js'
  *   node build/testkit/fleet.js RECIPIENT PER_NODE RATE NODE... (settings from the environment, as the CLI)
  * Prints `sent N` every second and `done` when the broker acknowledged every reading. Even readings are particulate
  * (PMS5003-like), odd ones CO2 and climate (SCD41-like). With `spanSeconds` (env FLEET_SPAN_S) the issue times are
- * spread over that many past seconds, as a device flushing its outbox after an outage sends them.
+ * spread over that many past seconds, as a device flushing its outbox after an outage sends them. Sequence numbers
+ * start at FLEET_SEQ_BASE (default 0), so a second run of the same nodes is not a replay.
  */
-export async function runFleet(recipient: string, perNode: number, rate: number, nodes: string[], spanSeconds = 0): Promise<void> {
+export async function runFleet(
+  recipient: string,
+  perNode: number,
+  rate: number,
+  nodes: string[],
+  spanSeconds = 0,
+  seqBase = 0,
+): Promise<void> {
   const settings = resolveSettings({}, process.env)
   const peer = await peerDirectory(settings, silentLogger).lookup(recipient)
   const provider = getProvider('node')
@@ -45,7 +53,7 @@ export async function runFleet(recipient: string, perNode: number, rate: number,
     for (const s of senders) {
       const now = Date.now() - Math.round(spanSeconds * 1000 * (1 - (k + 1) / perNode))
       const reading = JSON.parse(readingLine(k, k % 2 === 0 ? 'pm' : 'climate')) as object
-      await s.outbox.append(recipient, Buffer.from(s.sealer.seal(reading, { now, seq: k })))
+      await s.outbox.append(recipient, Buffer.from(s.sealer.seal(reading, { now, seq: seqBase + k })))
       sent++
     }
     if (rate > 0) {
@@ -61,5 +69,12 @@ export async function runFleet(recipient: string, perNode: number, rate: number,
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [recipient, perNode, rate, ...nodes] = process.argv.slice(2)
-  await runFleet(recipient as string, Number(perNode), Number(rate), nodes, Number(process.env.FLEET_SPAN_S ?? 0))
+  await runFleet(
+    recipient as string,
+    Number(perNode),
+    Number(rate),
+    nodes,
+    Number(process.env.FLEET_SPAN_S ?? 0),
+    Number(process.env.FLEET_SEQ_BASE ?? 0),
+  )
 }

@@ -142,9 +142,10 @@ export function startFleet(
   perNode: number,
   rate: number,
   spanSeconds = 0,
+  seqBase = 0,
 ): { proc: ChildProcess; out(): string; done: Promise<number | null> } {
   const proc = spawn(process.execPath, [repoPath('build/testkit/fleet.js'), GATEWAY, String(perNode), String(rate), ...w.nodes], {
-    env: { ...w.env, FLEET_SPAN_S: String(spanSeconds) },
+    env: { ...w.env, FLEET_SPAN_S: String(spanSeconds), FLEET_SEQ_BASE: String(seqBase) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   w.children.push(proc)
