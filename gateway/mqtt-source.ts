@@ -38,7 +38,7 @@ export interface MqttSourceOptions {
   opener: Opener
   sink: ReceiverSink
   maxMessageSize: number
-  /** Messages received and not yet acknowledged before reading pauses (default 1,024). */
+  /** Messages received and not yet acknowledged before reading pauses (default 256: two batches; more only adds wait). */
   maxPending?: number
   /** Messages opened at once (default 8): a backlog of opens must not starve the HTTP server's turns. */
   concurrency?: number
@@ -80,7 +80,7 @@ export class MqttSource {
     this.#o = o
     this.#log = o.logger ?? silentLogger
     this.#now = o.now ?? Date.now
-    this.#maxPending = Math.max(1, o.maxPending ?? 1024)
+    this.#maxPending = Math.max(1, o.maxPending ?? 256)
     this.#concurrency = Math.max(1, o.concurrency ?? 8)
     o.link.on('up', () => this.#onUp())
     o.link.on('down', () => this.#onDown())
