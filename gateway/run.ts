@@ -136,7 +136,13 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   }
 
   if (o.homeassistant !== undefined) {
-    haLink = new MqttLink({ url: o.homeassistant.url, clientId: `${o.clientId}-ha`.slice(0, 128), sessionExpirySeconds: 0, maxMessageSize: 65536, logger: log })
+    haLink = new MqttLink({
+      url: o.homeassistant.url,
+      clientId: `${o.clientId}-ha`.slice(0, 128),
+      sessionExpirySeconds: 0,
+      maxMessageSize: 65536,
+      logger: log,
+    })
     ha = new HaPublisher(haLink, {
       version: o.version,
       ...(o.homeassistant.prefix === undefined ? {} : { prefix: o.homeassistant.prefix }),

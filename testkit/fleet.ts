@@ -42,7 +42,12 @@ export async function runFleet(
       recipientSpki: peer.spki,
     })
     const outbox = new MemoryOutbox({ maxEntries: perNode + 1 })
-    const link = new MqttLink({ url: settings.mqttUrl, clientId: `fleet-${i}-${process.pid}`, sessionExpirySeconds: 0, maxMessageSize: settings.maxMessageSize })
+    const link = new MqttLink({
+      url: settings.mqttUrl,
+      clientId: `fleet-${i}-${process.pid}`,
+      sessionExpirySeconds: 0,
+      maxMessageSize: settings.maxMessageSize,
+    })
     const sender = new OutboxSender(link, outbox, { window: 20 })
     link.start()
     return { sealer, outbox, link, sender }
