@@ -28,7 +28,8 @@ ENV NODE_ENV=production \
     DANEEL_CONFIG=/data/device.json
 WORKDIR /opt/daneel
 COPY --from=build /out/ ./
-COPY scripts/balena-start.sh scripts/adopt-identity.sh scripts/balena-gateway.sh ./
+COPY scripts/balena-start.sh scripts/adopt-identity.sh ./
+COPY scripts/balena-gateway.sh ./balena-gateway.sh
 # Non-root: the image's `node` user (uid 1000). /data is created here, owned by it, so the named `identity`
 # volume (populated from the image on first mount) is writable without root.
 RUN chmod 0755 ./balena-start.sh ./adopt-identity.sh ./balena-gateway.sh \

@@ -74,6 +74,7 @@ describe('prometheus registry', () => {
       'daneel_node_last_seen_seconds',
       'daneel_readings_duplicate_total',
       'daneel_readings_stored_total',
+      'daneel_receive_to_commit_seconds',
       'daneel_store_commit_errors_total',
     ])
     const one = (name: string) => fam.get(name)?.samples.map((s) => [Object.fromEntries(s.labels), s.value])
