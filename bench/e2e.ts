@@ -56,7 +56,7 @@ function startListen(env: NodeJS.ProcessEnv, args: string[], state: string): Pro
     for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
       const line = buf.slice(0, nl)
       buf = buf.slice(nl + 1)
-      const t = (JSON.parse(line) as { claims: { t: number } }).claims.t
+      const t = (JSON.parse(line) as { reading: { t: number } }).reading.t
       rx.count++
       rx.lastAt = now
       if (rx.latencies.length < 1_000_000) rx.latencies.push(now - t)

@@ -10,7 +10,8 @@ import { healthChange, summaryStatus } from './status.js'
 
 /*
  * Allocation budget (STYLE "A pure core"): everything per sensor and per recipient is built in the constructor --
- * the Readings object the driver writes into, the claims object that is sealed (same keys, updated in place),
+ * the Readings object the driver writes into, the reading object that is sealed (same keys, updated in place; the
+ * sealer writes it as the `r` claim beside aud, iat and seq, so no claims object is built per tick),
  * topics, and the one bound tick function. A tick calls driver.sample(out) (allocation-free by contract), copies
  * the numbers into the claims object and hands it to each recipient's sealer, whose output goes to the outbox.
  * The only per-reading allocation left is the sealer's and the outbox's. Health changes (rare) allocate a status
@@ -53,7 +54,7 @@ export interface LoopOptions {
   readonly statusIntervalMs: number
 }
 
-/** The sealed claims of a reading: `{ sensor, model, values: {pm25: 8, ...} }` (the sealer adds aud, iat, seq). */
+/** A reading as sealed: `{ sensor, model, values: {pm25: 8, ...} }`, under the `r` claim (the sealer adds aud, iat, seq). */
 interface ReadingClaims {
   readonly sensor: string
   readonly model: string

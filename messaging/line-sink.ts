@@ -21,6 +21,7 @@ export function jsonLineSink(out: LineOutput, onClosed: (err: Error) => void = (
       if (closed !== undefined) return Promise.reject(new DaneelError('ERR_IO', 'output closed', { cause: closed }))
       const line: Record<string, unknown> = { from: m.from }
       if (m.claims !== undefined) line.claims = m.claims
+      if (m.reading !== undefined) line.reading = m.reading
       if (m.payload !== undefined) {
         const bytes = Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength)
         line.payload = bytes.toString('base64url')

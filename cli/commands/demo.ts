@@ -136,7 +136,7 @@ export async function run(argv: string[]): Promise<number> {
       clock: systemClock,
       log: nodeLog,
       onMessage: (msg: ListenLine) => {
-        const isReading = msg.claims !== undefined && typeof msg.claims.values === 'object'
+        const isReading = msg.reading !== undefined && typeof msg.reading.values === 'object'
         if (stopped || (count !== undefined && readings >= count)) return
         if (isReading) {
           readings++

@@ -105,6 +105,7 @@ export async function run(argv: string[]): Promise<number> {
     const out: Record<string, unknown> = { from: m.from }
     if (m.claims !== undefined) out.claims = m.claims
     if (m.digest !== undefined) out.bound = false
+    if (m.reading !== undefined) out.reading = m.reading
     if (m.payload !== undefined) {
       out.payload = Buffer.from(m.payload).toString('base64url')
       const text = Buffer.from(m.payload).toString('utf8')

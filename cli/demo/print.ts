@@ -20,8 +20,8 @@ const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repea
 export function formatLine(msg: ListenLine): string {
   const time = msg.receivedAt.slice(11, 19)
   const who = msg.from.split('.')[0] ?? msg.from
-  const c = (msg.claims ?? {}) as Record<string, unknown>
-  const seq = typeof c.seq === 'number' ? `#${c.seq}` : ''
+  const seq = typeof msg.claims?.seq === 'number' ? `#${msg.claims.seq}` : ''
+  const c = (msg.reading ?? {}) as Record<string, unknown>
   const status = c.status as Record<string, unknown> | undefined
   if (status !== undefined) {
     const fault = status.fault === null || status.fault === undefined ? '' : ` (${String(status.fault)})`

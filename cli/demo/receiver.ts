@@ -11,10 +11,11 @@ import type { Logger } from '../../src/log.js'
 import { createOpener } from '../../src/message/open.js'
 import { createReplayWindow } from '../../src/message/replay.js'
 
-/** One verified message as `daneel listen` prints it (from, claims or payload, auth, receivedAt). */
+/** One verified message as `daneel listen` prints it (from, claims and reading, or payload, auth, receivedAt). */
 export interface ListenLine {
   from: string
   claims?: Record<string, unknown>
+  reading?: Record<string, unknown>
   payload?: string
   auth: string
   receivedAt: string

@@ -10,35 +10,49 @@ import type { JsonObject } from '../jose/json.js'
  *        ahead a sender's clock may run.
  *   seq  per-sender sequence number (about 9 bytes). The replay guard keys on (sender, seq).
  *   iss  optional: the sender name is already signed in the JWS `x5u`; when present it must agree.
- *   ...  the reading's own members, spliced in (no wrapper object: saves 6 bytes); a binary reading goes
- *        in `b` as base64url.
- * The names that carry meaning to JWT libraries (exp, nbf, sub, jti) are refused in readings, so a reading
- * cannot change how `jose` or we judge the message.
+ *   r    the reading, a JSON object, as it was given (6 bytes of wrapping). Under a claim of its own, user data
+ *        can never collide with a protocol claim: a reading may carry its own `seq`, `iat`, `aud` or `b`.
+ *   b    instead of `r`, a binary reading as base64url.
+ * Devices deployed before `r` put the reading's members beside the claims; openers still read that form
+ * (`readingOf`): those devices never sent the reserved names, so nothing there can collide either.
  */
-export const RESERVED_CLAIMS: readonly string[] = ['aud', 'iss', 'iat', 'seq', 'exp', 'nbf', 'sub', 'jti', 'b']
+/** The claim that carries a JSON reading. */
+export const READING_CLAIM = 'r'
 
-/**
- * The members of `reading` as JSON text without braces (`"pm25":12.3,...`), checked against the reserved
- * names. A device loop numbers its readings with the counter it seals with, so a reading may carry `seq`
- * when it equals the message's: it is then written once, from the reading (no copy of the object is made).
- */
-export function readingMembers(reading: object, seq: number): string {
+/** Protocol claims: never part of a reading in the old top-level form (`readingOf`). */
+export const RESERVED_CLAIMS: readonly string[] = ['aud', 'iss', 'iat', 'seq', 'exp', 'nbf', 'sub', 'jti', 'b', 'r']
+
+/** A JSON reading as JSON text (the value of the `r` claim). */
+export function readingJson(reading: object): string {
   if (reading === null || typeof reading !== 'object' || Array.isArray(reading))
     throw new DaneelError('ERR_USAGE', 'a reading is a JSON object or bytes')
-  const source = reading as Record<string, unknown>
-  for (const name of RESERVED_CLAIMS) {
-    if (!Object.hasOwn(source, name)) continue
-    if (name === 'seq' && source.seq === seq) continue
-    throw new DaneelError('ERR_USAGE', `a reading may not carry the claim '${name}'${name === 'seq' ? ' with a different value' : ''}`)
-  }
   let json: string | undefined
   try {
-    json = JSON.stringify(source)
+    json = JSON.stringify(reading)
   } catch (err) {
     throw new DaneelError('ERR_USAGE', 'a reading must be serializable as JSON', { cause: err })
   }
   if (json === undefined || json.charCodeAt(0) !== 0x7b) throw new DaneelError('ERR_USAGE', 'a reading is a JSON object or bytes')
-  return json.slice(1, -1)
+  return json
+}
+
+/**
+ * The reading of a verified claims set: the `r` claim, or (devices deployed before `r`) the members that are not
+ * protocol claims; undefined when there is none (a binary reading, in `b`). A malformed `r` is ERR_JWT_CLAIMS.
+ */
+export function readingOf(claims: JsonObject): JsonObject | undefined {
+  const r = claims[READING_CLAIM]
+  if (r !== undefined) {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) throw claimsError('r is not an object')
+    return r as JsonObject
+  }
+  let out: JsonObject | undefined
+  for (const name of Object.keys(claims)) {
+    if (RESERVED_CLAIMS.includes(name)) continue
+    out ??= {}
+    out[name] = claims[name]
+  }
+  return out
 }
 
 export interface ClaimsCheck {

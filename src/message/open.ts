@@ -11,7 +11,7 @@ import { decryptJwe, parseJwe } from '../jose/jwe.js'
 import { parseJws } from '../jose/jws.js'
 import { checkJweHeader, checkJwsHeader, jwsAlgFits, type ProfileName, profileForRecipient, type Serialization } from '../jose/profiles.js'
 import { Lru } from '../lru.js'
-import { checkClaims } from './claims.js'
+import { checkClaims, readingOf } from './claims.js'
 import { createDigestWindow, type DigestGuard, messageDigest, parseWorkshopX5u, unwrapWorkshop } from './legacy.js'
 import type { ReplayGuard } from './replay.js'
 import { isTrustedSender, normalizeName, parseX5u } from './x5u.js'
@@ -78,8 +78,10 @@ export interface OpenerOptions {
 export interface OpenedMessage {
   /** The sender's identity name (from the signed x5u, authenticated by its key). */
   from: string
-  /** The verified claims set (aud, iat, seq and the reading's members). */
+  /** The verified claims set as received (aud, iat, seq and `r`; from devices deployed before `r`, the reading's members beside them). */
   claims?: JsonObject
+  /** The reading: the `r` claim, or the non-protocol members of an older device's claims (claims.ts `readingOf`). */
+  reading?: JsonObject
   /** Raw bytes: the `b` claim of a binary reading, or an unbound (valimail, workshop) payload. */
   payload?: Uint8Array
   /** Unbound messages only: hex SHA-256 of the message as received (the key of their replay guard). */
@@ -265,9 +267,13 @@ export function createOpener(opts: OpenerOptions): Opener {
           throw new DaneelError('ERR_JWT_CLAIMS', 'malformed claims', { cause: new Error('b is not a string') })
         payload = new Uint8Array(b64urlDecode(claims.b, 'b claim'))
       }
+      const reading = readingOf(claims)
       if (deferReplay ? verdict === 'seen' : !replay.check(from, seq))
         throw new DaneelError('ERR_REPLAY', 'replayed message', { cause: new Error(`${from} seq ${seq}`) })
-      return payload === undefined ? { ...base, claims, seq } : { ...base, claims, payload, seq }
+      const out: OpenedMessage = { ...base, claims, seq }
+      if (reading !== undefined) out.reading = reading
+      if (payload !== undefined) out.payload = payload
+      return out
     },
   }
 }

@@ -7,7 +7,7 @@ import { b64urlEncode, b64urlEncodeString } from '../jose/b64url.js'
 import { epkJson } from '../jose/jwe.js'
 import { createJwsSigner } from '../jose/jws.js'
 import { jwsAlgFor, PROFILES, type ProfileName, profileForRecipient, type Serialization } from '../jose/profiles.js'
-import { readingMembers } from './claims.js'
+import { readingJson } from './claims.js'
 import { wrapWorkshop } from './legacy.js'
 import { formatX5u, normalizeName } from './x5u.js'
 
@@ -129,10 +129,7 @@ export function createSealer(opts: SealerOptions): Sealer {
     if (!Number.isSafeInteger(ctx.seq) || ctx.seq < 0) throw new RangeError(`seq must be a non-negative safe integer, not ${ctx.seq}`)
     const iat = Math.floor(ctx.now / 1000)
     if (reading instanceof Uint8Array) return Buffer.from(`${claimsHead}${iat},"seq":${ctx.seq},"b":"${b64urlEncode(reading)}"}`, 'utf8')
-    const members = readingMembers(reading, ctx.seq)
-    // A reading that carries this seq already (checked equal) writes it; otherwise the sealer does.
-    const head = Object.hasOwn(reading, 'seq') ? `${claimsHead}${iat}` : `${claimsHead}${iat},"seq":${ctx.seq}`
-    return Buffer.from(members === '' ? `${head}}` : `${head},${members}}`, 'utf8')
+    return Buffer.from(`${claimsHead}${iat},"seq":${ctx.seq},"r":${readingJson(reading)}}`, 'utf8')
   }
   const inner = (reading: object | Uint8Array, ctx: SealContext): Buffer => {
     const payload = opts.raw === true && reading instanceof Uint8Array ? reading : claimsOf(reading, ctx)

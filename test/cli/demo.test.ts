@@ -56,7 +56,7 @@ test('demo --count 8 --json prints 8 verified readings from both nodes, exits 0 
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l))
-  const readings = lines.filter((l) => l.claims?.values !== undefined)
+  const readings = lines.filter((l) => l.reading?.values !== undefined)
   assert.equal(readings.length, 8)
   const senders = new Set(readings.map((l) => l.from))
   assert.deepEqual([...senders].sort(), ['node1.airquality._device.daneel.test', 'node2.airquality._device.daneel.test'])
@@ -64,10 +64,10 @@ test('demo --count 8 --json prints 8 verified readings from both nodes, exits 0 
     assert.equal(l.auth, 'dnssec', 'sender keys came from the DNSSEC-validated zone')
     assert.equal(l.claims.aud, 'receiver._device.daneel.test')
     assert.equal(typeof l.claims.seq, 'number')
-    assert.ok(['pm', 'co2', 'dust'].includes(l.claims.sensor), l.claims.sensor)
-    if (l.claims.sensor === 'co2') assert.ok(l.claims.values.co2 >= 400 && l.claims.values.co2 <= 1600)
-    else if (l.claims.sensor === 'dust') assert.ok(l.claims.values.lowRatio > 0 && l.claims.values.lowRatio < 20)
-    else assert.ok(l.claims.values.pm25 >= 0 && l.claims.values.pm25 <= 100)
+    assert.ok(['pm', 'co2', 'dust'].includes(l.reading.sensor), l.reading.sensor)
+    if (l.reading.sensor === 'co2') assert.ok(l.reading.values.co2 >= 400 && l.reading.values.co2 <= 1600)
+    else if (l.reading.sensor === 'dust') assert.ok(l.reading.values.lowRatio > 0 && l.reading.values.lowRatio < 20)
+    else assert.ok(l.reading.values.pm25 >= 0 && l.reading.values.pm25 <= 100)
   }
   // Per sender, sequence numbers only grow.
   for (const s of senders) {

@@ -58,7 +58,7 @@ describe('seal and open through DNS', () => {
     assert.equal(out.from, TX)
     assert.equal(out.auth, 'dnssec')
     assert.equal(out.claims.aud, RX)
-    assert.equal(out.claims.pm25, 12.3)
+    assert.equal(out.reading.pm25, 12.3)
   })
 
   it('refuses to seal to a name with no TLSA records (exit 1), and to a bogus answer', () => {

@@ -99,7 +99,8 @@ describe('daneel seal | daneel open', () => {
         assert.equal(out.serialization, serialization)
         assert.equal(out.auth, 'offline')
         assert.equal(out.claims.aud, B)
-        assert.equal(out.claims.pm25, 12.3)
+        assert.equal(out.reading.pm25, 12.3)
+        assert.equal(out.claims.r.pm25, 12.3)
       })
     }
   }
@@ -170,5 +171,58 @@ describe('daneel seal | daneel open', () => {
     })
     assert.equal(o.status, 0, o.stderr)
     assert.equal(JSON.parse(o.stdout).claims.seq, 9)
+  })
+})
+
+describe('the 79-byte benchmark reading through the CLI (bench/seal.ts: its own "seq":42, 35-character names)', () => {
+  const BENCH_READING = '{"pm25":12.3,"pm10":20.1,"co2":612,"t":21.4,"rh":40.2,"ts":1764100000,"seq":42}'
+  const TX = 'c90a0d441683.aq._device.example.com'
+  const RX = 'b5e1f0a2c3d4.gw._device.example.com'
+  before(() => {
+    for (const name of [TX, RX])
+      openssl([
+        'req',
+        '-x509',
+        ...(KEYS.p256 as string[]),
+        '-nodes',
+        '-keyout',
+        file('bench', name, 'key.pem'),
+        '-out',
+        file('bench', name, 'crt.pem'),
+        '-days',
+        '30',
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        `subjectAltName=DNS:${name}`,
+      ])
+  })
+  it('seals (a reading may carry its own seq), opens, and jose decrypts and verifies it', async () => {
+    assert.equal(Buffer.byteLength(BENCH_READING), 79)
+    const sealed = ok(
+      daneel(
+        ['seal', '--to', RX, '--cert', file('bench', RX, 'crt.pem'), '--key', file('bench', TX, 'key.pem'), '--dane-id', TX, '--seq', '43'],
+        BENCH_READING,
+      ),
+    ).trim()
+    // 780 bytes before the reading moved under `r` (members spliced in, its seq written once); now 6 bytes of
+    // wrapping and the message's own seq: 807. (With names of 66 characters together it is at most 800.)
+    assert.equal(sealed.length, 807)
+    const o = JSON.parse(
+      ok(daneel(['open', '--cert', file('bench', TX, 'crt.pem'), '--key', file('bench', RX, 'key.pem'), '--dane-id', RX], sealed)),
+    )
+    assert.deepEqual(o.reading, JSON.parse(BENCH_READING))
+    assert.equal(o.claims.seq, 43, 'the message seq is ours; the reading keeps its own')
+    const jose = await import('jose')
+    const { createPrivateKey, createPublicKey } = await import('node:crypto')
+    const { readFileSync } = await import('node:fs')
+    const dec = await jose.compactDecrypt(sealed, createPrivateKey(readFileSync(file('bench', RX, 'key.pem'))))
+    assert.equal(dec.protectedHeader.cty, 'JWT')
+    const ver = await jose.jwtVerify(Buffer.from(dec.plaintext).toString(), createPublicKey(readFileSync(file('bench', TX, 'crt.pem'))), {
+      audience: RX,
+    })
+    assert.equal(ver.protectedHeader.x5u, `dns://${TX}?type=TLSA`)
+    assert.deepEqual(ver.payload.r, JSON.parse(BENCH_READING))
+    assert.equal(ver.payload.seq, 43)
   })
 })

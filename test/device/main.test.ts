@@ -185,9 +185,9 @@ test('the runtime publishes sealed readings; SIGHUP reloads (bad config kept); S
   await until(() => got.filter((g) => g.to === GW1).length >= 3, 40_000, `readings to ${GW1}\n${rt.stderr()}`)
   const first = got.find((g) => g.to === GW1)!.claims
   assert.equal(first.aud, GW1)
-  assert.equal(first.sensor, 'pm')
-  assert.equal(first.model, 'pms5003')
-  assert.ok(first.values.pm25 >= 1 && first.values.pm25 <= 40)
+  assert.equal(first.r.sensor, 'pm', 'the reading travels under the r claim')
+  assert.equal(first.r.model, 'pms5003')
+  assert.ok(first.r.values.pm25 >= 1 && first.r.values.pm25 <= 40)
   assert.ok(!got.some((g) => g.claims.rejected), 'every message opened and verified')
 
   writeConfig([GW2])

@@ -48,7 +48,7 @@ describe('daneel send', { timeout: 120_000 }, () => {
     assert.equal((JSON.parse(b.out) as { seq: number }).seq, info.seq + 1, 'the sequence number persists in DANEEL_STATE')
     await waitFor(() => rx.lines.length >= 2, 20_000, `two messages (${rx.stderr()})`)
     assert.equal(rx.lines[0]?.from, TX)
-    assert.equal((rx.lines[0] as { claims: { pm25: number } }).claims.pm25, 12.3)
+    assert.equal((rx.lines[0] as { reading: { pm25: number } }).reading.pm25, 12.3)
     assert.equal(rx.lines[0]?.auth, 'dnssec')
     assert.equal(Buffer.from((rx.lines[1] as { payload: string }).payload, 'base64url').toString(), 'plain text')
     // --count 2: listen exits 0 by itself, printing its final counters
@@ -64,7 +64,7 @@ describe('daneel send', { timeout: 120_000 }, () => {
     assert.equal(r.code, 0, r.err)
     assert.equal((JSON.parse(r.out) as { profile: string }).profile, 'valimail')
     await waitFor(() => rx.lines.length >= 1, 20_000, `the valimail message (${rx.stderr()})`)
-    assert.equal((rx.lines[0] as { claims: { co2: number } }).claims.co2, 612)
+    assert.equal((rx.lines[0] as { reading: { co2: number } }).reading.co2, 612)
     assert.equal(rx.lines[0]?.from, RSA_TX)
   })
 

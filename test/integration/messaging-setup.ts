@@ -184,4 +184,4 @@ export async function waitFor(pred: () => boolean, ms: number, what: string): Pr
   }
 }
 
-export const seqOf = (line: Record<string, unknown>): number => (line.claims as { n: number }).n
+export const seqOf = (line: Record<string, unknown>): number => (line.reading as { n: number }).n

@@ -17,7 +17,7 @@ import {
 
 const providers = [getProvider('node'), getProvider('noble')]
 const x5u = (name: string): string => `dns://${name}?type=TLSA`
-const claims = { aud: RECIPIENT, iat: NOW / 1000, ...READING }
+const claims = { aud: RECIPIENT, iat: NOW / 1000, seq: 42, r: READING }
 
 /** jose's view of our message: decrypt with the recipient key, verify with the sender key, check aud. */
 async function joseOpen(
@@ -37,8 +37,14 @@ async function joseOpen(
 }
 
 /** jose builds a message the way docs/contract.md "Wire format" describes it. */
-async function joseSeal(from: Identity, to: Identity, serialization: 'compact' | 'json', seq: number): Promise<string> {
-  const body = new TextEncoder().encode(JSON.stringify({ ...claims, seq }))
+async function joseSeal(
+  from: Identity,
+  to: Identity,
+  serialization: 'compact' | 'json',
+  seq: number,
+  set: Record<string, unknown> = { ...claims, seq },
+): Promise<string> {
+  const body = new TextEncoder().encode(JSON.stringify(set))
   if (to.type === 'rsa') {
     const jws =
       serialization === 'json'
@@ -51,7 +57,7 @@ async function joseSeal(from: Identity, to: Identity, serialization: 'compact' |
       : await new jose.CompactEncrypt(pt).setProtectedHeader(hdr).encrypt(to.publicKey)
   }
   const alg = from.type === 'p256' ? 'ES256' : 'EdDSA'
-  const jwt = await new jose.SignJWT({ ...claims, seq }).setProtectedHeader({ alg, x5u: x5u(from.name) }).sign(from.privateKey)
+  const jwt = await new jose.SignJWT(set).setProtectedHeader({ alg, x5u: x5u(from.name) }).sign(from.privateKey)
   const encKey = to.type === 'ed25519' ? (await import('node:crypto')).createPublicKey(x25519PrivateOf(to)) : to.publicKey
   const hdr = { alg: 'ECDH-ES', enc: 'A256GCM', cty: 'JWT' }
   const pt = new TextEncoder().encode(jwt)
@@ -86,6 +92,14 @@ for (const c of cases) {
           assert.equal(opened.from, SENDER)
           assert.equal(opened.serialization, serialization)
           assert.deepEqual(opened.claims, { ...claims, seq: 5 })
+          assert.deepEqual(opened.reading, READING)
+        })
+        it(`${p.name} opens the top-level form of devices deployed before the r claim (${serialization})`, async () => {
+          const { seq: _readingSeq, ...members } = READING as Record<string, unknown>
+          const old = { aud: RECIPIENT, iat: NOW / 1000, seq: 6, ...members }
+          const opened = await openerFor(p, to, [from]).open(await joseSeal(from, to, serialization, 6, old))
+          assert.deepEqual(opened.claims, old)
+          assert.deepEqual(opened.reading, members)
         })
       }
     }
