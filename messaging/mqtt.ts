@@ -187,7 +187,9 @@ export class MqttLink extends EventEmitter {
     if (this.#up) {
       this.#up = false
       this.#s.disconnects++
-      this.#log.warn('mqtt connection lost')
+      // our own end() closes it too: that is a clean stop, not a lost connection
+      if (this.#stopped) this.#log.debug('mqtt connection closed')
+      else this.#log.warn('mqtt connection lost')
     }
     this.emit('down')
     if (this.#stopped) return

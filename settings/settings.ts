@@ -5,6 +5,7 @@ import { isIP } from 'node:net'
 import { join } from 'node:path'
 import type { ParseArgsConfig } from 'node:util'
 import { DaneelError } from '../src/errors.js'
+import { type LogFormat, type LogLevel, parseLogFormat, parseLogLevel, setLogDefaults } from '../src/log.js'
 
 /** MAX_MESSAGE_SIZE when unset (bytes): a sealed reading is a few hundred bytes; a certificate chain in one fits too. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 16384
@@ -27,6 +28,8 @@ export const SETTINGS_OPTIONS = {
   crypto: { type: 'string' }, // DANEEL_CRYPTO=node|noble
   'legacy-domains': { type: 'string' }, // LEGACY_DOMAINS
   'group-name': { type: 'string' }, // GROUP_NAME
+  'log-level': { type: 'string' }, // LOG_LEVEL=debug|info|warn|error|silent
+  'log-format': { type: 'string' }, // LOG_FORMAT=text|json
 } as const satisfies NonNullable<ParseArgsConfig['options']>
 
 export const SETTINGS_HELP = `Settings (flag, or environment variable; flags win):
@@ -45,7 +48,10 @@ export const SETTINGS_HELP = `Settings (flag, or environment variable; flags win
   --crypto PROVIDER       DANEEL_CRYPTO: node (default) or noble
   --legacy-domains LIST   LEGACY_DOMAINS: accept messages without claims (the original system's, the DEF CON 29
                           workshop's) from senders under these comma-separated domains, still DANE-verified
-  --group-name NAME       GROUP_NAME: topic prefix of the original receivers: NAME/<recipient> (default none)`
+  --group-name NAME       GROUP_NAME: topic prefix of the original receivers: NAME/<recipient> (default none)
+  --log-level LEVEL       LOG_LEVEL: debug, info (default), warn, error or silent (stderr)
+  --log-format FORMAT     LOG_FORMAT: text (default) or json, one object a line: {level,name,time,msg,...fields}
+  DANEEL_DEBUG=1          print an error's cause under its one line`
 
 export interface Settings {
   daneId: string | undefined
@@ -64,6 +70,8 @@ export interface Settings {
   legacyDomains: string[]
   /** GROUP_NAME: the original receivers' topic prefix (`GROUP_NAME/<name>`), or undefined. */
   groupName: string | undefined
+  logLevel: LogLevel
+  logFormat: LogFormat
 }
 
 /** The default CRYPTO_PATH, and the original identity-manager block's (its Dockerfile sets CRYPTO_PATH=/etc/dane_id/). */
@@ -155,6 +163,13 @@ export function resolveSettings(values: SettingsValues, env: NodeJS.ProcessEnv, 
   if (cryptoRaw !== 'node' && cryptoRaw !== 'noble')
     throw new DaneelError('ERR_CONFIG_INVALID', `DANEEL_CRYPTO must be 'node' or 'noble', not '${cryptoRaw}'`)
 
+  const logLevel =
+    parseLogLevel(pick(values['log-level'], 'LOG_LEVEL'), values['log-level'] === undefined ? 'LOG_LEVEL' : '--log-level') ?? 'info'
+  const logFormat =
+    parseLogFormat(pick(values['log-format'], 'LOG_FORMAT'), values['log-format'] === undefined ? 'LOG_FORMAT' : '--log-format') ?? 'text'
+  // The command's own environment: its loggers follow the flags too (a candidate env, as provisioning checks, does not).
+  if (env === process.env) setLogDefaults({ level: logLevel, format: logFormat })
+
   return {
     daneId: pick(values['dane-id'], 'DANE_ID', 'IDENTITY_NAME')?.trim().toLowerCase().replace(/\.$/, ''),
     cryptoPath,
@@ -176,6 +191,8 @@ export function resolveSettings(values: SettingsValues, env: NodeJS.ProcessEnv, 
     cryptoProvider: cryptoRaw,
     legacyDomains: domains(pick(values['legacy-domains'], 'LEGACY_DOMAINS')),
     groupName: groupName === '' ? undefined : groupName,
+    logLevel,
+    logFormat,
   }
 }
 

@@ -114,6 +114,7 @@ export const INPUT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_KEY_MISMATCH',
   'ERR_KEY_PERMISSIONS',
   'ERR_CERT_NAME_MISMATCH',
+  'ERR_MESSAGE_TOO_LARGE',
 ])
 
 /**

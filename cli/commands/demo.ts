@@ -68,6 +68,7 @@ export async function run(argv: string[]): Promise<number> {
       verbose: { type: 'boolean' },
     },
     HELP,
+    0,
   )
   if (parsed === undefined) return 0
   const json = parsed.values.json === true
@@ -107,7 +108,7 @@ export async function run(argv: string[]): Promise<number> {
       if (id.cert === undefined) throw new DaneelError('ERR_IDENTITY_MISSING', `no certificate for ${name}`)
       const rec = makeTlsaRecord(id.cert, 3, 1, 0)
       records.push({ name, type: TYPE.TLSA, rdata: encodeTlsaRdata(rec) })
-      note(`identity  ${formatTlsaZoneLine(name, rec, 300).slice(0, 110)}...`)
+      note(`identity  ${formatTlsaZoneLine(name, rec).slice(0, 110)}...`)
     }
     // 2. The signed zone, its server and its trust anchor, exactly as a DNSSEC_TRUST_ANCHORS file.
     const zone = signZone(ZONE, records)

@@ -17,7 +17,7 @@ import { readPrivateKeyFile } from '../../src/key-file.js'
 import { createLogger } from '../../src/log.js'
 import { createOpener, DEFAULT_MAX_AGE_MS } from '../../src/message/open.js'
 import { MAX_PEM_FILE_BYTES, readFileBounded } from '../../src/read-file.js'
-import { parseCommand } from '../args.js'
+import { parseCommand, usageError } from '../args.js'
 
 export const summary = 'receive, open and print authenticated messages as JSON lines'
 
@@ -38,8 +38,9 @@ export const MQTT_HELP = `MQTT authentication (flag, or environment variable):
 const HELP = `Usage: daneel listen [--share GROUP] [--stats SECONDS] [--count N] [options]
 
 Subscribes to our identity name (DANE_ID) at QoS 1 and prints one JSON line per authenticated message:
-{"from","claims" (or "payload", base64url, and "payloadText" when it is UTF-8),"auth" (dnssec or pkix-cd),
-"receivedAt"}. Senders must be under TRUSTED_DOMAINS (checked before any DNS lookup); replays are refused
+{"from","claims" (as received),"reading" (the r claim; or an older device's members beside the claims), or
+"payload" (bytes, base64url, and "payloadText" when it is UTF-8),"auth" (dnssec or pkix-cd),"receivedAt"}; always JSON
+(--json changes nothing). Senders must be under TRUSTED_DOMAINS (checked before any DNS lookup); replays are refused
 across restarts (DANEEL_STATE/replay). A message is acknowledged to the broker only once its line was written
 and its number recorded, or once it was rejected for good; a temporary fault (DNS, clock, disk) is retried
 and holds the flow (at-least-once to stdout: a line written just before a crash may be printed again).
@@ -57,6 +58,7 @@ Counters (received, opened, rejected by reason) go to stderr as JSON every --sta
   --max-age SECONDS   oldest accepted message from a sender the replay guard holds no state for (default
                       691200: a week-long outage + a day); a sequence number judged new is accepted up to
                       that retention however small --max-age is
+  --json              accepted for uniformity: the output is always JSON lines
 
 ${MQTT_HELP}
 
@@ -71,6 +73,7 @@ const OPTIONS = {
   'client-id': { type: 'string' },
   concurrency: { type: 'string' },
   'max-age': { type: 'string' },
+  json: { type: 'boolean' },
 } as const
 
 export function wholeNumber(value: string | undefined, flag: string, dflt: number, min = 1): number {
@@ -108,7 +111,7 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, OPTIONS, HELP)
   if (parsed === undefined) return 0
   const { values } = parsed
-  if (parsed.positionals.length > 0) throw new DaneelError('ERR_USAGE', `unexpected argument '${parsed.positionals[0]}'\n${HELP}`)
+  if (parsed.positionals.length > 0) throw usageError(HELP, `unexpected argument '${parsed.positionals[0]}'`)
   const settings = resolveSettings(values, process.env)
   const me = requireDaneId(settings)
   const group = values.share

@@ -9,7 +9,7 @@ import { rdataToText } from '../../src/dns/rdata.js'
 import type { DnsAnswer } from '../../src/dns/types.js'
 import { type Rr, rcodeToString, TYPE, typeFromString, typeToString } from '../../src/dns/wire.js'
 import { DaneelError } from '../../src/errors.js'
-import { parseCommand } from '../args.js'
+import { parseCommand, usageError } from '../args.js'
 
 export const summary = 'the validated TLSA RRset of a name (secure, insecure, bogus, indeterminate)'
 
@@ -23,7 +23,8 @@ Exit 0 when records were found and can be trusted (secure, or authenticated by P
 
   --type TYPE   record type (default TLSA), e.g. A, AAAA, TXT, DNSKEY, DS
   --json        one JSON object
-  --timeout MS  per-attempt timeout (default 2000)
+  --timeout SECONDS  per-attempt timeout in seconds like every other duration (default 2; fractions allowed;
+                     a value ending in ms, e.g. 500ms, is milliseconds, for scripts written for the old unit)
 
 DNSSEC=resolver (--dnssec resolver) trusts the AD bit of a resolver on loopback instead of validating here:
 weaker (the resolver and the path to it must be trusted), and refused for any non-loopback server.
@@ -58,16 +59,23 @@ function describe(rr: Rr): Record<string, unknown> {
   return out
 }
 
+/** `--timeout`: seconds (`2`, `0.5`), or milliseconds with an `ms` suffix (`500ms`); 1 ms to 60 s. */
+export function timeoutOf(raw: string | undefined): number {
+  if (raw === undefined) return 2000
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(raw.trim())
+  const ms = m === null ? Number.NaN : Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : 1000))
+  if (!(ms >= 1 && ms <= 60_000)) throw new DaneelError('ERR_USAGE', `--timeout takes seconds from 0.001 to 60 (or NNNms), not '${raw}'`)
+  return ms
+}
+
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, OPTIONS, HELP)
   if (parsed === undefined) return 0
   const v = parsed.values
-  if (parsed.positionals.length !== 1) throw new DaneelError('ERR_USAGE', `give exactly one NAME\n${HELP}`)
+  if (parsed.positionals.length !== 1) throw usageError(HELP, `give exactly one NAME`)
   const name = toName(parsed.positionals[0] as string)
   const type = typeFromString(v.type ?? 'TLSA')
-  const timeoutMs = v.timeout === undefined ? 2000 : Number(v.timeout)
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000)
-    throw new DaneelError('ERR_USAGE', `--timeout takes 1..60000 ms, not '${v.timeout}'`)
+  const timeoutMs = timeoutOf(v.timeout)
   const settings = resolveSettings(v, process.env)
   const clock = systemClock
   const trust = createPeerTrust(settings, { clock, timeoutMs })

@@ -10,7 +10,7 @@ import { evaluateIdentity, evaluateService } from '../../src/monitor/checks.js'
 import { buildAlert, formatTable, toJson } from '../../src/monitor/report.js'
 import { evaluateRollover } from '../../src/monitor/rollover-check.js'
 import { type CheckResult, diffState, exitCodeOf, loadState, overallLevel, saveState } from '../../src/monitor/state.js'
-import { parseCommand } from '../args.js'
+import { parseCommand, usageError } from '../args.js'
 import { type CliContext, createContext } from '../monitor/context.js'
 import { postWebhook, runNotifyCommand } from '../monitor/notify.js'
 import { observeIdentity, observeService, observeTlsa, parseHostPort, readLocalIdentity } from '../monitor/observe.js'
@@ -26,7 +26,8 @@ Checks, as a DANE client would:
   (b) services: connect, take the presented chain (STARTTLS for --smtp, RFC 7672) and match it against the
       validated _PORT._tcp.HOST TLSA RRset;
   (c) the state of a key rollover of this device (daneel identity rotate).
-Quiet when healthy unless --verbose. Exit 0 healthy, 1 warning, 2 failure.
+Quiet when healthy unless --verbose. Exit 0 healthy; 1 a warning or a failure (the severity is in the output:
+"overall" in --json, the STATUS column otherwise); 2 usage or input error.
 
   --identity NAME      also check this identity name (repeatable)
   --tls HOST:PORT      check a TLS service (repeatable)
@@ -79,7 +80,7 @@ async function ownChecks(ctx: CliContext, name: string, cryptoPath: string, warn
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, OPTIONS, HELP)
   if (parsed === undefined) return 0
-  if (parsed.positionals.length > 0) throw new DaneelError('ERR_USAGE', `unexpected argument '${parsed.positionals[0]}'\n${HELP}`)
+  if (parsed.positionals.length > 0) throw usageError(HELP, `unexpected argument '${parsed.positionals[0]}'`)
   const v = parsed.values
   const settings = resolveSettings(v, process.env)
   const warnDays = v['warn-days'] === undefined ? 14 : Number(v['warn-days'])
@@ -91,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
   ]
   const names = (v.identity ?? []).map((n) => normalizeDnsName(n))
   if (settings.daneId === undefined && names.length === 0 && services.length === 0) {
-    throw new DaneelError('ERR_USAGE', `nothing to check: set DANE_ID, or give --identity, --tls or --smtp\n${HELP}`)
+    throw usageError(HELP, `nothing to check: set DANE_ID, or give --identity, --tls or --smtp`)
   }
   const ctx = createContext(settings)
   const now = (): number => ctx.clock.now()

@@ -15,7 +15,7 @@ import { certificateResolver, certificatesFromBytes } from '../../src/message/of
 import { createOpener, type OpenerOptions } from '../../src/message/open.js'
 import { createReplayWindow } from '../../src/message/replay.js'
 import { loadPrivateKey } from '../../src/x509/keys.js'
-import { parseCommand } from '../args.js'
+import { parseCommand, usageError } from '../args.js'
 import { readFileOrFail, readStdin } from './seal.js'
 
 export const summary = 'open a sealed message from stdin and print what it says and who sent it'
@@ -23,8 +23,11 @@ export const summary = 'open a sealed message from stdin and print what it says 
 const HELP = `Usage: daneel open [--cert FILE] [--key FILE] [options] < message
 
 Decrypts a sealed message addressed to us (DANE_ID), checks the sender's signature, trusted domain, audience,
-time and sequence, and prints one JSON object: from, claims (or payload), auth, profile, serialization.
-Exit 0 when the message is authentic; 1 when it is rejected (the error code is printed); 2 on bad usage.
+time and sequence, and prints one JSON object: from, claims (as received: aud, iat, seq, r), reading (the r
+claim, or an older device's members beside the claims), or payload (bytes, base64url, and payloadText when it is
+UTF-8), auth, profile, serialization. The output is always JSON (--json is accepted and changes nothing).
+Exit 0 when the message is authentic; 1 when it is rejected (the error code is printed); 2 on bad usage or
+unreadable input (a message over MAX_MESSAGE_SIZE included).
 
   --cert FILE        offline: the sender's certificate (PEM or DER; repeat, or put several in one file); the
                      sender named by the signed x5u must be a name in one of them. (--sender-cert is the same.)
@@ -37,6 +40,7 @@ Exit 0 when the message is authentic; 1 when it is rejected (the error code is p
                      workshop's base64 messages) from every trusted sender: LEGACY_DOMAINS = TRUSTED_DOMAINS.
                      --legacy-domains LIST (LEGACY_DOMAINS) limits them to senders under LIST. Such messages
                      have no time or audience; one-shot \`open\` cannot refuse their replay (\`listen\` can)
+  --json             accepted for uniformity: the output is always one JSON object
 
 TRUSTED_DOMAINS (--trusted-domains) defaults, in the offline mode only, to the names in the given certificates.
 
@@ -50,6 +54,7 @@ const OPTIONS = {
   'max-age': { type: 'string' },
   'max-skew': { type: 'string' },
   'allow-unbound': { type: 'boolean' },
+  json: { type: 'boolean' },
 } as const
 
 function seconds(value: string | undefined, flag: string, dflt: number): number {
@@ -62,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, OPTIONS, HELP)
   if (parsed === undefined) return 0
   const { values } = parsed
-  if (parsed.positionals.length > 0) throw new DaneelError('ERR_USAGE', `unexpected argument '${parsed.positionals[0]}'\n${HELP}`)
+  if (parsed.positionals.length > 0) throw usageError(HELP, `unexpected argument '${parsed.positionals[0]}'`)
   const settings = resolveSettings(values, process.env)
   const me = requireDaneId(settings)
   const certFiles = [...(values.cert ?? []), ...(values['sender-cert'] ?? [])]
@@ -115,8 +120,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(out)}\n`)
     return 0
   } catch (err) {
-    // A rejected message is a failed check (exit 1) whatever its code, even one that reads as an input error.
-    if (!isDaneelError(err)) throw err
+    // A rejected message is a failed check (exit 1) whatever its code; only one too large to read is bad input (2).
+    if (!isDaneelError(err) || err.code === 'ERR_MESSAGE_TOO_LARGE') throw err
     process.stderr.write(`daneel: rejected: ${err.message} [${err.code}]\n`)
     if (process.env.DANEEL_DEBUG === '1' && err.cause !== undefined) process.stderr.write(`  cause: ${String(err.cause)}\n`)
     return 1

@@ -1,4 +1,5 @@
 /** `daneel provision`: first-boot provisioning over a serial line (`--serial PATH`), a terminal (`--stdio`), or unattended (`--first-boot`). */
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { openUart } from '../../device/hal-linux/uart.js'
 import type { EnvSettings } from '../../provisioning/env-file.js'
@@ -10,7 +11,7 @@ import { ProvisionSession } from '../../provisioning/session.js'
 import { ENV_FILE, type KeyType } from '../../provisioning/state.js'
 import { resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
 import { DaneelError } from '../../src/errors.js'
-import { parseCommand } from '../args.js'
+import { parseCommand, usageError } from '../args.js'
 
 export const summary = 'first-boot provisioning over a serial line (or --stdio)'
 
@@ -76,11 +77,11 @@ function positiveInt(name: string, raw: string | undefined, dflt: number): numbe
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommand(argv, OPTIONS, HELP)
+  const parsed = parseCommand(argv, OPTIONS, HELP, 0)
   if (parsed === undefined) return 0
   const v = parsed.values
   const modes = [v.serial !== undefined, v.stdio === true, v['first-boot'] === true].filter(Boolean).length
-  if (modes !== 1) throw new DaneelError('ERR_USAGE', `choose one of --serial PATH, --stdio or --first-boot\n${HELP}`)
+  if (modes !== 1) throw usageError(HELP, `choose one of --serial PATH, --stdio or --first-boot`)
   const settings = resolveSettings(v, process.env)
   const identity = createIdentityOps()
 
@@ -118,6 +119,9 @@ export async function run(argv: string[]): Promise<number> {
   // On a serial line the console outlives its operators: after `quit` or a host disconnect (end of input) it
   // is offered again, so the unit stays active until `finish` (its exit 0 then starts daneel.service).
   const baud = positiveInt('--baud', v.baud, 115200)
+  // A path that names no device is the operator's input, not a fault of the line (exit 2, not 1).
+  if (!existsSync(v.serial))
+    throw new DaneelError('ERR_IO', `cannot open ${v.serial}: no such device (is the UART enabled, or the USB gadget or adapter there?)`)
   for (;;) {
     const end = await runOnce(await openSerial((path, speed) => openUart(path, { baud: speed }), v.serial, baud))
     if (end === 'finished') return 0

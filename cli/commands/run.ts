@@ -2,11 +2,10 @@
  * `daneel run --config FILE`: the device runtime (device/start.ts) in the foreground until SIGTERM/SIGINT. Also the
  * device bundle's entry (esbuild.config.mjs: dist/daneel-device.js), which runs it directly, without the dispatcher.
  */
-import { parseArgs } from 'node:util'
 import { runDevice } from '../../device/start.js'
 import { reportError } from '../../settings/report-error.js'
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
-import { DaneelError } from '../../src/errors.js'
+import { parseCommand, usageError } from '../args.js'
 
 export const summary = 'the device runtime: sensors to sealed MQTT publications'
 
@@ -20,22 +19,14 @@ logged and the running config kept). The config's schema: device/config-schema.m
   --config FILE           the device config (JSON)
 ${SETTINGS_HELP}`
 
-const OPTIONS = { ...SETTINGS_OPTIONS, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const
+const OPTIONS = { ...SETTINGS_OPTIONS, config: { type: 'string' } } as const
 
 /** Parses argv and the environment, then runs the device; resolves with the exit status. */
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true; allowPositionals: false }>>
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false })
-  } catch (err) {
-    throw new DaneelError('ERR_USAGE', `${(err as Error).message}\n${RUN_HELP}`)
-  }
-  if (parsed.values.help === true) {
-    process.stdout.write(`${RUN_HELP}\n`)
-    return 0
-  }
+  const parsed = parseCommand(argv, OPTIONS, RUN_HELP, 0)
+  if (parsed === undefined) return 0
   const configPath = parsed.values.config
-  if (configPath === undefined) throw new DaneelError('ERR_USAGE', `--config FILE is required\n${RUN_HELP}`)
+  if (configPath === undefined) throw usageError(RUN_HELP, `--config FILE is required`)
   const settings = resolveSettings(parsed.values, env)
   return runDevice({ ...settings, daneId: requireDaneId(settings) }, configPath, env)
 }

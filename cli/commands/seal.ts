@@ -12,14 +12,15 @@ import { createSealer } from '../../src/message/seal.js'
 import { normalizeName } from '../../src/message/x5u.js'
 import { MAX_PEM_FILE_BYTES, readFileBounded } from '../../src/read-file.js'
 import { loadPrivateKey } from '../../src/x509/keys.js'
-import { parseCommand } from '../args.js'
+import { parseCommand, usageError } from '../args.js'
 
 export const summary = 'seal stdin to a recipient (JWS inside JWE) and write it to stdout'
 
 const HELP = `Usage: daneel seal --to NAME [--cert FILE] [--key FILE] [--profile compact|valimail] [options] < reading
 
 Signs stdin with our key (DANE_ID's) and encrypts it to NAME, writing one sealed message to stdout.
-A JSON object on stdin is sealed as a reading (its members become claims beside aud, iat and seq);
+A JSON object on stdin is sealed as a reading (under the r claim, beside aud, iat and seq: a reading may carry
+any member names, its own seq too);
 anything else is sealed as bytes (the "b" claim), or with --raw (valimail only) as the bare payload.
 
   --to NAME            the recipient's identity name (required)
@@ -79,10 +80,10 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, OPTIONS, HELP)
   if (parsed === undefined) return 0
   const { values } = parsed
-  if (parsed.positionals.length > 0) throw new DaneelError('ERR_USAGE', `unexpected argument '${parsed.positionals[0]}'\n${HELP}`)
+  if (parsed.positionals.length > 0) throw usageError(HELP, `unexpected argument '${parsed.positionals[0]}'`)
   const settings = resolveSettings(values, process.env)
   const sender = requireDaneId(settings)
-  if (values.to === undefined) throw new DaneelError('ERR_USAGE', `--to NAME is required\n${HELP}`)
+  if (values.to === undefined) throw usageError(HELP, `--to NAME is required`)
   const profile = pick(values.profile, ['compact', 'valimail', 'workshop'] as const, '--profile')
   const serialization = pick(values.serialization, ['compact', 'json'] as const, '--serialization')
   const keyPath = values.key ?? join(settings.cryptoPath, `${sender}.key.pem`)

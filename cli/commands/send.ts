@@ -13,7 +13,7 @@ import { loadIdentity } from '../../src/identity/store.js'
 import { createLogger } from '../../src/log.js'
 import { createSealer } from '../../src/message/seal.js'
 import { normalizeName } from '../../src/message/x5u.js'
-import { parseCommand } from '../args.js'
+import { parseCommand, usageError } from '../args.js'
 import { MQTT_HELP, MQTT_OPTIONS, mqttOptions, wholeNumber } from './listen.js'
 
 export const summary = 'publish one sealed message to a recipient over MQTT'
@@ -22,8 +22,9 @@ const HELP = `Usage: daneel send NAME MESSAGE|- [--profile compact|valimail|work
 
 Seals MESSAGE with our key (DANE_ID) to NAME, whose key is found in DNS (validated TLSA; PKIX-CD when the zone
 is insecure or NO_DNSSEC), and publishes it on topic NAME (GROUP_NAME/NAME with --group-name) at QoS 1. Exits 0 once the broker acknowledged it
-(PUBACK), 1 if it did not within --timeout. A JSON object MESSAGE is sealed as a reading (its members become
-claims beside aud, iat and seq); anything else as bytes. The sequence number comes from DANEEL_STATE.
+(PUBACK), 1 if it did not within --timeout. A JSON object MESSAGE is sealed as a reading (the r claim, beside
+aud, iat and seq); anything else as bytes. The sequence number comes from DANEEL_STATE. Prints one JSON object
+{to, seq, profile, auth} (always JSON; --json is accepted and changes nothing).
 With MESSAGE '-', every line of stdin is one message, each sealed with the next sequence number and sent over
 one connection; exits 0 once every one was acknowledged (--timeout counts from the end of stdin).
 
@@ -31,6 +32,7 @@ one connection; exits 0 once every one was acknowledged (--timeout counts from t
                      workshop: the DEF CON 29 workshop's form (MESSAGE signed as it is, no claims)
   --raw              valimail: sign MESSAGE as it is, with no claims (what the original system's receivers read)
   --timeout SECONDS  how long to wait for the broker (default 30)
+  --json             accepted for uniformity: the output is always JSON
 
 ${MQTT_HELP}
 
@@ -45,13 +47,14 @@ const OPTIONS = {
   profile: { type: 'string' },
   raw: { type: 'boolean' },
   timeout: { type: 'string' },
+  json: { type: 'boolean' },
 } as const
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, OPTIONS, HELP)
   if (parsed === undefined) return 0
   const { values, positionals } = parsed
-  if (positionals.length !== 2) throw new DaneelError('ERR_USAGE', `send needs NAME and MESSAGE\n${HELP}`)
+  if (positionals.length !== 2) throw usageError(HELP, `send needs NAME and MESSAGE`)
   const [nameArg, message] = positionals as [string, string]
   const profile = values.profile
   if (profile !== undefined && profile !== 'compact' && profile !== 'valimail' && profile !== 'workshop')

@@ -1,6 +1,6 @@
 /** What an operator must publish for an identity: the TLSA record, and in NO_DNSSEC mode the PKIX-CD CA URL and file. */
 import { keyIdString, pkixCdUrl } from '../../src/dane/pkix-cd.js'
-import { formatTlsaZoneLine, makeTlsaRecord } from '../../src/dane/tlsa.js'
+import { DEFAULT_TLSA_TTL, formatTlsaZoneLine, makeTlsaRecord } from '../../src/dane/tlsa.js'
 import type { TlsaRecord } from '../../src/dane/types.js'
 import { defaultTlsaParams } from '../../src/identity/present.js'
 import type { LocalIdentity } from './observe.js'
@@ -16,7 +16,7 @@ export function publishAdvice(
   name: string,
   local: Pick<LocalIdentity, 'certDer' | 'aki' | 'selfIssued' | 'ca'>,
   noDnssec: boolean,
-  ttl = 300,
+  ttl = DEFAULT_TLSA_TTL,
 ): string[] {
   const out = [formatTlsaZoneLine(name, identityRecord(local.certDer, noDnssec), ttl)]
   if (noDnssec) {

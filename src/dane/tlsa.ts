@@ -98,8 +98,16 @@ export function formatTlsaRdata(rec: TlsaRecord): string {
   return `${rec.usage} ${rec.selector} ${rec.matchingType} ${toHex(rec.data).toUpperCase()}`
 }
 
-/** A zone-file line: `NAME. 3600 IN TLSA 3 0 0 HEX`. */
-export function formatTlsaZoneLine(name: string, rec: TlsaRecord, ttl = 3600): string {
+/**
+ * The TTL every command prints on a TLSA zone-file line (identity create/tlsa/install/show/check/rotate, provisioning).
+ * 300 s, not an hour: a TLSA record is what a rollover replaces, and RFC 7671 §8.1 has the next key published for at
+ * least a TTL before it is used and the old one kept for a TTL after; a short TTL keeps those waits (and how long a
+ * peer caches a wrong or missing record while `identity check --wait` runs) to minutes.
+ */
+export const DEFAULT_TLSA_TTL = 300
+
+/** A zone-file line: `NAME. 300 IN TLSA 3 0 0 HEX`. */
+export function formatTlsaZoneLine(name: string, rec: TlsaRecord, ttl = DEFAULT_TLSA_TTL): string {
   const owner = name.endsWith('.') ? name : `${name}.`
   return `${owner} ${ttl} IN TLSA ${formatTlsaRdata(rec)}`
 }

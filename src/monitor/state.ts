@@ -40,8 +40,11 @@ export function overallLevel(results: readonly CheckResult[]): Level {
   return worst
 }
 
-/** Exit status: 0 healthy, 1 warning, 2 failure. */
-export const exitCodeOf = (level: Level): number => RANK[level]
+/**
+ * Exit status, the one convention of every command (0 ok, 1 a check failed, 2 usage or input error): 0 healthy, 1
+ * a warning or a failure (which one is in the output: `overall` in --json, the STATUS column in the table).
+ */
+export const exitCodeOf = (level: Level): number => (level === 'ok' ? 0 : 1)
 
 /** Reads the state file; a missing file is the empty state, a corrupt one is reported and replaced. */
 export function loadState(path: string): MonitorState {

@@ -5,6 +5,7 @@ import { execFile, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { formatTlsaRdata, formatTlsaZoneLine, makeTlsaRecord } from '../../src/dane/tlsa.js'
+import { DIGEST_ONLY_NOTE } from '../../src/identity/present.js'
 import { createIdentity } from '../../src/identity/store.js'
 import type { Certificate } from '../../src/x509/cert.js'
 import { toHex } from '../../src/x509/hex.js'
@@ -68,7 +69,18 @@ describe('daneel identity check (Knot lab)', () => {
     await lab.setRecords('example.test.', OWNER, 'TLSA', [formatTlsaRdata(makeTlsaRecord(cert, 3, 1, 1))])
     const r = await check()
     assert.equal(r.code, 1)
-    assert.match(r.out, /digest matches, but peers cannot fetch the key/)
+    assert.ok(r.out.includes(`digest matches: ${DIGEST_ONLY_NOTE}`), r.out)
+    const j = JSON.parse((await check(['--json'])).out)
+    assert.equal(j.ok, false)
+    assert.equal(j.state, 'digest-only')
+    assert.doesNotMatch(j.summary, /matching/)
+    assert.ok(j.summary.includes(DIGEST_ONLY_NOTE), j.summary)
+    const show = JSON.parse(
+      await new Promise<string>((resolve) =>
+        execFile(process.execPath, [cliPath, 'identity', 'show', '--json'], { env: env() }, (_e, out) => resolve(out)),
+      ),
+    )
+    assert.equal(show.tlsaDigestOnly.note, DIGEST_ONLY_NOTE, 'show and check say the same of 3 1 1')
   })
 
   test('matching: exit 0', async () => {

@@ -58,7 +58,7 @@ describe('daneel identity', () => {
     const certDer = opensslBytes(['x509', '-in', certFile, '-outform', 'DER'])
     const t = daneel(['identity', 'tlsa'], env)
     assert.equal(t.code, 0, t.err)
-    assert.equal(t.out, `${NAME}. 3600 IN TLSA 3 0 0 ${toHex(certDer).toUpperCase()}\n`)
+    assert.equal(t.out, `${NAME}. 300 IN TLSA 3 0 0 ${toHex(certDer).toUpperCase()}\n`)
     const spkiSha256 = toHex(
       opensslBytes(['dgst', '-sha256', '-binary'], opensslBytes(['pkey', '-in', keyFile, '-pubout', '-outform', 'DER'])),
     ).toUpperCase()
@@ -88,10 +88,20 @@ describe('daneel identity', () => {
     assert.equal(s.code, 0, s.err)
     assert.match(s.out, /key: +p256/)
     assert.doesNotMatch(s.out, /PRIVATE/)
-    const sj = JSON.parse(daneel(['identity', 'show', '--json'], env).out) as { cert: { dnsNames: string[]; ca: boolean }; tlsa: string[] }
+    assert.match(s.out, /TLSA to publish:\n +\S+ 300 IN TLSA 3 0 0 /)
+    assert.match(
+      s.out,
+      /digest only \(3 1 1\), not enough on its own:\n +\S+ 300 IN TLSA 3 1 1 [0-9A-F]+\n +usable for verifying our signatures, but not for peers that must encrypt to us/,
+    )
+    const sj = JSON.parse(daneel(['identity', 'show', '--json'], env).out) as {
+      cert: { dnsNames: string[]; ca: boolean }
+      tlsa: string[]
+      tlsaDigestOnly: { record: string; note: string }
+    }
     assert.deepEqual(sj.cert.dnsNames, [NAME])
     assert.equal(sj.cert.ca, false)
-    assert.equal(sj.tlsa.length, 2)
+    assert.equal(sj.tlsa.length, 1)
+    assert.match(sj.tlsaDigestOnly.record, / 3 1 1 /)
   })
 
   it('NO_DNSSEC: a CA:TRUE identity, usage 4 records and the PKIX-CD CA URL in show', () => {

@@ -23,7 +23,7 @@ describe('daneel lookup', () => {
   let base: string[]
   before(async () => {
     lab = await startDnsLab()
-    base = ['--dns', lab.server, '--trust-anchors', lab.trustAnchorsFile, '--timeout', '5000']
+    base = ['--dns', lab.server, '--trust-anchors', lab.trustAnchorsFile, '--timeout', '5']
   })
   after(async () => {
     await lab?.stop()
@@ -79,7 +79,7 @@ describe('daneel lookup', () => {
     assert.equal((await daneel(['lookup', 'x.test', '--type', 'NOPE', ...base])).code, 2)
     assert.equal((await daneel(['lookup', 'x.test', '--dns', 'not-an-ip'])).code, 2)
     assert.equal((await daneel(['lookup', 'x.test', '--dns', '8.8.8.8', '--dnssec', 'resolver'])).code, 2)
-    const down = await daneel(['lookup', 'x.test', '--dns', '127.0.0.1:9', '--timeout', '200'])
+    const down = await daneel(['lookup', 'x.test', '--dns', '127.0.0.1:9', '--timeout', '200ms'])
     assert.equal(down.code, 1)
     assert.match(down.stderr, /ERR_DNS_TIMEOUT/)
     assert.equal((await daneel(['lookup', '--help'])).code, 0)

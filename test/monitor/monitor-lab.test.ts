@@ -127,10 +127,11 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
     assert.equal(notifications(), 0, 'a first healthy run sends nothing')
   })
 
-  test('no match: failure (exit 2), one alert; repeated runs send no more; recovery alerts once', async () => {
+  test('no match: failure (exit 1, overall failure), one alert; repeated runs send no more; recovery alerts once', async () => {
     const { run, oracle } = await verdict([r311(other)])
     assert.equal(oracle.verifyCode, 65)
-    assert.equal(run.code, 2)
+    assert.equal(run.code, 1)
+    assert.equal(run.json.overall, 'failure')
     assert.match(run.json.checks[0]!.summary, /no TLSA record .* matches the presented chain/)
     assert.equal(notifications(), 1)
     assert.equal(hookPosts, 1)
@@ -177,15 +178,17 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
     const bad = await monitor(['--smtp', `${HOST}:${smtpPeer.port}`])
     const oracle2 = await opensslDaneVerdict({ port: smtpPeer.port, domain: HOST, rrdata: [r311(other)], smtp: true })
     assert.equal(oracle2.verifyCode, 65)
-    assert.equal(bad.code, 2)
+    assert.equal(bad.code, 1)
+    assert.equal(bad.json.overall, 'failure')
     assert.equal(bad.json.checks[0]?.data.match, false)
   })
 
-  test('DNS bogus: failure (exit 2) even though the records would match (OpenSSL, given them blindly, accepts)', async () => {
+  test('DNS bogus: failure (exit 1, overall failure) even though the records would match (OpenSSL, given them blindly, accepts)', async () => {
     const run = await monitor(['--tls', `mx.badds.test:${tlsPeer.port}`])
     const oracle = await opensslDaneVerdict({ port: tlsPeer.port, domain: 'mx.badds.test', rrdata: [r311(cur)] })
     assert.equal(oracle.verifyCode, 0)
-    assert.equal(run.code, 2)
+    assert.equal(run.code, 1)
+    assert.equal(run.json.overall, 'failure')
     assert.equal(run.json.checks[0]?.data.status, 'bogus')
     assert.match(run.json.checks[0]!.summary, /DNSSEC bogus/)
     assert.equal(run.json.checks[0]?.data.match, true, 'the monitor, too, finds that the untrusted records would match')
@@ -216,7 +219,8 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
 
   test('device identities: remote names, our own (matching, expiring, different)', async () => {
     const remote = await monitor(['--identity', 'dev1._device.example.test', '--identity', 'tampered._device.example.test'])
-    assert.equal(remote.code, 2)
+    assert.equal(remote.code, 1)
+    assert.equal(remote.json.overall, 'failure')
     const byId = new Map(remote.json.checks.map((c) => [c.id, c]))
     assert.equal(byId.get('identity:dev1._device.example.test')?.level, 'ok')
     assert.match(byId.get('identity:tampered._device.example.test')!.summary, /DNSSEC bogus/)
@@ -234,7 +238,8 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
     assert.match(exp.json.checks[0]!.summary, /certificate expires in [23] day/)
     await lab.setRecords('example.test.', 'own9._device', 'TLSA', [formatTlsaRdata(makeTlsaRecord(soonId, 3, 0, 0))])
     const diff = await monitor([], { DANE_ID: 'own9._device.example.test' })
-    assert.equal(diff.code, 2)
+    assert.equal(diff.code, 1)
+    assert.equal(diff.json.overall, 'failure')
     assert.match(diff.json.checks[0]!.summary, /do not match the local certificate/)
   })
 })

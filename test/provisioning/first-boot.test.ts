@@ -53,7 +53,7 @@ test('first boot: TLSA printed, waits for DNS, then provisioned; later starts do
   // once, without waiting: nothing is published yet
   const once = start(process.execPath, [cliPath, 'provision', '--first-boot', '--no-wait'], env)
   assert.equal(await once.exit, 1)
-  const m = new RegExp(`${NAME.replaceAll('.', '\\.')}\\. 3600 IN TLSA (3 0 0 [0-9A-F]+)`).exec(once.out())
+  const m = new RegExp(`${NAME.replaceAll('.', '\\.')}\\. 300 IN TLSA (3 0 0 [0-9A-F]+)`).exec(once.out())
   assert.ok(m, once.out())
   assert.match(once.out(), /created a p256 identity/)
   // waiting: publish while it waits, and it returns 0

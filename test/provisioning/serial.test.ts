@@ -194,7 +194,7 @@ async function drive(s: Scenario, killAt?: { step: Step; delayMs: number }): Pro
         const t = await send('tlsa', { op: 'tlsa' })
         if (t === undefined) return 'killed'
         const zoneLine = (t.result as { tlsa: string[] }).tlsa[0] ?? ''
-        assert.match(zoneLine, new RegExp(`^${s.name.replaceAll('.', '\\.')}\\. 3600 IN TLSA 3 0 0 [0-9A-F]+$`))
+        assert.match(zoneLine, new RegExp(`^${s.name.replaceAll('.', '\\.')}\\. 300 IN TLSA 3 0 0 [0-9A-F]+$`))
         await lab.setRecords(ZONE, `${s.name}.`, 'TLSA', [zoneLine.split(' IN TLSA ')[1] ?? ''])
         r = await send('check', { op: 'check' })
         break

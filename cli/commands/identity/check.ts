@@ -2,8 +2,9 @@
 
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../../settings/settings.js'
 import { DaneelError } from '../../../src/errors.js'
+import { DIGEST_ONLY_NOTE } from '../../../src/identity/present.js'
 import { evaluateIdentity } from '../../../src/monitor/checks.js'
-import { parseCommand } from '../../args.js'
+import { parseCommand, usageError } from '../../args.js'
 import { publishAdvice } from '../../monitor/advice.js'
 import { type CliContext, createContext } from '../../monitor/context.js'
 import { type LocalIdentity, observeIdentity, readLocalIdentity } from '../../monitor/observe.js'
@@ -68,7 +69,7 @@ async function checkOnce(ctx: CliContext, name: string, local: LocalIdentity): P
   ) {
     // a matching digest (3 1 1) proves the binding, but peers must fetch the key to encrypt to us (docs/contract.md "TLSA")
     state = 'digest-only'
-    lines.push(`${name}: the published digest matches, but peers cannot fetch the key from it. Add:`, ...advice.map((l) => `  ${l}`))
+    lines.push(`${name}: the published digest matches: ${DIGEST_ONLY_NOTE}. Add:`, ...advice.map((l) => `  ${l}`))
   } else {
     state = 'matching'
     lines.push(
@@ -76,18 +77,20 @@ async function checkOnce(ctx: CliContext, name: string, local: LocalIdentity): P
     )
   }
   const ok = state === 'matching'
+  // The summary is this verdict's own first line (never the monitor's "matching" when the state says otherwise).
+  const summary = (lines[0] ?? '').slice(name.length + 2).replace(/[.:] (Add|Publish|Publish instead):?$/, '')
   return {
     ok,
     lines,
     retryAfter: Math.max(1, ttl),
-    json: { name, state, ok, status: t instanceof Error ? 'error' : t.status, summary: res.summary, publish: ok ? [] : advice },
+    json: { name, state, ok, status: t instanceof Error ? 'error' : t.status, summary, publish: ok ? [] : advice },
   }
 }
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, OPTIONS, HELP)
   if (parsed === undefined) return 0
-  if (parsed.positionals.length > 0) throw new DaneelError('ERR_USAGE', `unexpected argument '${parsed.positionals[0]}'\n${HELP}`)
+  if (parsed.positionals.length > 0) throw usageError(HELP, `unexpected argument '${parsed.positionals[0]}'`)
   const settings = resolveSettings(parsed.values, process.env)
   const name = requireDaneId(settings)
   const local = readLocalIdentity(settings.cryptoPath, name)

@@ -6,7 +6,7 @@ import { DaneelError } from '../../../src/errors.js'
 import { defaultTlsaParams, pkixCdCaUrl } from '../../../src/identity/present.js'
 import { createIdentity } from '../../../src/identity/store.js'
 import { isKeyTypeOption } from '../../../src/x509/keys.js'
-import { parseCommand } from '../../args.js'
+import { parseCommand, usageError } from '../../args.js'
 
 export const summary = 'make the key and a self-signed certificate (or --csr) under CRYPTO_PATH'
 
@@ -37,7 +37,7 @@ const OPTIONS = {
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommand(argv, OPTIONS, HELP)
   if (args === undefined) return 0
-  if (args.positionals.length > 0) throw new DaneelError('ERR_USAGE', `unexpected argument '${args.positionals[0]}'\n${HELP}`)
+  if (args.positionals.length > 0) throw usageError(HELP, `unexpected argument '${args.positionals[0]}'`)
   const settings = resolveSettings(args.values, process.env)
   const name = requireDaneId(settings)
   const keyType = args.values['key-type'] ?? 'p256'

@@ -5,7 +5,7 @@ import { DaneelError } from '../../../src/errors.js'
 import { defaultTlsaParams } from '../../../src/identity/present.js'
 import { installCertificate } from '../../../src/identity/store.js'
 import { MAX_PEM_FILE_BYTES, readTextBounded } from '../../../src/read-file.js'
-import { parseCommand } from '../../args.js'
+import { parseCommand, usageError } from '../../args.js'
 
 export const summary = 'install a CA-signed certificate for this identity (checks key and name)'
 
@@ -23,7 +23,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommand(argv, OPTIONS, HELP)
   if (args === undefined) return 0
   const [file, extra] = args.positionals
-  if (file === undefined || extra !== undefined) throw new DaneelError('ERR_USAGE', `give exactly one certificate file\n${HELP}`)
+  if (file === undefined || extra !== undefined) throw usageError(HELP, `give exactly one certificate file`)
   const settings = resolveSettings(args.values, process.env)
   const name = requireDaneId(settings)
   const pem = readTextBounded(file === '-' ? 0 : file, { maxBytes: MAX_PEM_FILE_BYTES, what: 'certificate' })

@@ -15,7 +15,7 @@ import {
   stageNext,
   writeRollover,
 } from '../../../src/identity/rollover.js'
-import { parseCommand } from '../../args.js'
+import { parseCommand, usageError } from '../../args.js'
 import { identityRecord } from '../../monitor/advice.js'
 import { createContext } from '../../monitor/context.js'
 import { observeTlsa } from '../../monitor/observe.js'
@@ -47,7 +47,7 @@ const OPTIONS = {
 } as const
 
 const lineFor = (name: string, pair: KeyPair, noDnssec: boolean): string =>
-  formatTlsaZoneLine(name, identityRecord(pair.cert.der, noDnssec), 300)
+  formatTlsaZoneLine(name, identityRecord(pair.cert.der, noDnssec))
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 function out(json: boolean, obj: Record<string, unknown>, text: string[]): void {
@@ -190,7 +190,7 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, OPTIONS, HELP)
   if (parsed === undefined) return 0
   const v = parsed.values
-  if (parsed.positionals.length > 0) throw new DaneelError('ERR_USAGE', `unexpected argument '${parsed.positionals[0]}'\n${HELP}`)
+  if (parsed.positionals.length > 0) throw usageError(HELP, `unexpected argument '${parsed.positionals[0]}'`)
   if (v.commit === true && v.finish === true) throw new DaneelError('ERR_USAGE', '--commit and --finish are separate steps')
   const settings = resolveSettings(v, process.env)
   const name = requireDaneId(settings)

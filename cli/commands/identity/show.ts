@@ -2,11 +2,10 @@
 
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../../settings/settings.js'
 import { formatTlsaZoneLine, makeTlsaRecord } from '../../../src/dane/tlsa.js'
-import { DaneelError } from '../../../src/errors.js'
-import { defaultTlsaParams, pkixCdCaUrl } from '../../../src/identity/present.js'
+import { DIGEST_ONLY_NOTE, defaultTlsaParams, pkixCdCaUrl } from '../../../src/identity/present.js'
 import { loadIdentity } from '../../../src/identity/store.js'
 import { toHex } from '../../../src/x509/hex.js'
-import { parseCommand } from '../../args.js'
+import { parseCommand, usageError } from '../../args.js'
 
 export const summary = 'show the identity: name, key, certificate, TLSA records'
 
@@ -23,15 +22,14 @@ const OPTIONS = { ...SETTINGS_OPTIONS, json: { type: 'boolean' } } as const
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommand(argv, OPTIONS, HELP)
   if (args === undefined) return 0
-  if (args.positionals.length > 0) throw new DaneelError('ERR_USAGE', `unexpected argument '${args.positionals[0]}'\n${HELP}`)
+  if (args.positionals.length > 0) throw usageError(HELP, `unexpected argument '${args.positionals[0]}'`)
   const settings = resolveSettings(args.values, process.env)
   const id = loadIdentity(settings.cryptoPath, requireDaneId(settings))
   const c = id.cert
   const d = defaultTlsaParams(settings.noDnssec)
-  const records =
-    c === undefined
-      ? []
-      : [formatTlsaZoneLine(id.name, makeTlsaRecord(c, d.usage, 0, 0)), formatTlsaZoneLine(id.name, makeTlsaRecord(c, d.usage, 1, 1))]
+  // The full record is what to publish; the digest is shown with what it can and cannot do (as `identity check` says it).
+  const records = c === undefined ? [] : [formatTlsaZoneLine(id.name, makeTlsaRecord(c, d.usage, 0, 0))]
+  const digest = c === undefined ? undefined : formatTlsaZoneLine(id.name, makeTlsaRecord(c, d.usage, 1, 1))
   const caUrl = c !== undefined && settings.noDnssec ? pkixCdCaUrl(id.name, c) : undefined
   const info = {
     name: id.name,
@@ -60,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
           },
     csr: id.csrDer === undefined ? null : id.paths.csr,
     tlsa: records,
+    tlsaDigestOnly: digest === undefined ? null : { record: digest, note: DIGEST_ONLY_NOTE },
     pkixCdCaUrl: caUrl ?? null,
   }
   if (args.values.json === true) {
@@ -83,7 +82,8 @@ export async function run(argv: string[]): Promise<number> {
       `    signature  ${ic.signatureAlgorithm}`,
     )
   }
-  if (records.length > 0) lines.push('  TLSA to publish (either):', ...records.map((r) => `    ${r}`))
+  if (records.length > 0) lines.push('  TLSA to publish:', ...records.map((r) => `    ${r}`))
+  if (digest !== undefined) lines.push(`  digest only (${d.usage} 1 1), not enough on its own:`, `    ${digest}`, `    ${DIGEST_ONLY_NOTE}`)
   if (caUrl !== undefined) lines.push(`  PKIX-CD CA URL: ${caUrl}`)
   process.stdout.write(`${lines.join('\n')}\n`)
   return 0

@@ -2,6 +2,7 @@
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../../settings/settings.js'
 import { matchTlsa } from '../../../src/dane/match.js'
 import {
+  DEFAULT_TLSA_TTL,
   describeTlsa,
   formatTlsaRdata,
   formatTlsaZoneLine,
@@ -22,7 +23,7 @@ import { MAX_PEM_FILE_BYTES, readFileBounded } from '../../../src/read-file.js'
 import { type Certificate, parseCertificate } from '../../../src/x509/cert.js'
 import { toHex } from '../../../src/x509/hex.js'
 import { pemDecode } from '../../../src/x509/pem.js'
-import { parseCommand } from '../../args.js'
+import { parseCommand, usageError } from '../../args.js'
 
 export const summary = 'print the TLSA record to publish (zone-file line, --rdata, --json)'
 
@@ -30,13 +31,13 @@ const HELP = `Usage: daneel identity tlsa [--usage U] [--selector S] [--matching
        daneel identity tlsa --verify "U S M HEX" [--verify ...] [--json] [--cert FILE]
 
 Prints the TLSA record of the identity's certificate as a zone-file line:
-  NAME. 3600 IN TLSA 3 0 0 HEX
+  NAME. 300 IN TLSA 3 0 0 HEX
 Default 3 0 0 (DANE-EE, full certificate: peers fetch the key from DNS); 4 0 0 with NO_DNSSEC (PKIX-CD).
 
   --usage U      0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE, 4 PKIX-CD (number or RFC 7218 name)
   --selector S   0 Cert (full certificate), 1 SPKI (public key only)
   --matching M   0 Full, 1 SHA2-256, 2 SHA2-512
-  --ttl N        TTL of the zone-file line (default 3600)
+  --ttl N        TTL of the zone-file line (default 300, as every command prints: short, for rollovers)
   --rdata        print only "U S M HEX" (what dig shows, what openssl -dane_tlsa_rrdata takes)
   --json         print one JSON object
   --cert FILE    use this certificate (PEM or DER) instead of the identity's
@@ -87,7 +88,7 @@ function readCertFile(path: string): Certificate {
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommand(argv, OPTIONS, HELP)
   if (args === undefined) return 0
-  if (args.positionals.length > 0) throw new DaneelError('ERR_USAGE', `unexpected argument '${args.positionals[0]}'\n${HELP}`)
+  if (args.positionals.length > 0) throw usageError(HELP, `unexpected argument '${args.positionals[0]}'`)
   if (args.values.rdata === true && args.values.json === true) throw new DaneelError('ERR_USAGE', '--rdata and --json exclude each other')
   const settings = resolveSettings(args.values, process.env)
   // records given to --verify are parsed first: bad input is exit 2 before anything is read from disk
@@ -98,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
   const usage = field(args.values.usage, d.usage, USAGE_NAMES, '--usage', isTlsaUsage)
   const selector = field(args.values.selector, d.selector, SELECTOR_NAMES, '--selector', isTlsaSelector)
   const matching = field(args.values.matching, d.matchingType, MATCHING_NAMES, '--matching', isTlsaMatchingType)
-  const ttlRaw = args.values.ttl ?? '3600'
+  const ttlRaw = args.values.ttl ?? String(DEFAULT_TLSA_TTL)
   if (!/^\d{1,10}$/.test(ttlRaw) || Number(ttlRaw) > 2147483647)
     throw new DaneelError('ERR_USAGE', `--ttl must be 0-2147483647, not '${ttlRaw}'`)
   let name: string

@@ -53,8 +53,9 @@ describe('parseTlsaRdata', () => {
 
 describe('formats', () => {
   const rec = parseTlsaRdata(`3 1 1 ${D256.toLowerCase()}`)
-  it('zone-file line with TTL 3600 and a trailing dot', () => {
-    assert.equal(formatTlsaZoneLine('dev1._device.example.com', rec), `dev1._device.example.com. 3600 IN TLSA 3 1 1 ${D256}`)
+  it('zone-file line with the one default TTL (300) and a trailing dot', () => {
+    assert.equal(formatTlsaZoneLine('dev1._device.example.com', rec), `dev1._device.example.com. 300 IN TLSA 3 1 1 ${D256}`)
+    assert.equal(formatTlsaZoneLine('dev1._device.example.com.', rec, 60), `dev1._device.example.com. 60 IN TLSA 3 1 1 ${D256}`)
     assert.equal(formatTlsaZoneLine('dev1._device.example.com.', rec, 300), `dev1._device.example.com. 300 IN TLSA 3 1 1 ${D256}`)
     assert.equal(describeTlsa(rec), 'DANE-EE SPKI SHA2-256')
   })
