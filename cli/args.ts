@@ -20,6 +20,17 @@ export function commandOf(help: string): string {
   return out.join(' ') || 'daneel'
 }
 
+/** The command whose flags were parsed last (`daneel send`), so any usage error can say where its help is. */
+let lastCommand: string | undefined
+export const currentCommand = (): string | undefined => lastCommand
+
+/** Adds `(see daneel CMD --help)` to a usage error that does not say where help is yet. */
+export function withHelpHint(err: unknown): unknown {
+  if (lastCommand !== undefined && err instanceof DaneelError && err.code === 'ERR_USAGE' && !err.message.includes('--help)'))
+    err.message = `${err.message} (see ${lastCommand} --help)`
+  return err
+}
+
 /** A usage error: what is wrong, and where help is, on one line (exit 2). */
 export function usageError(help: string, what: string, options?: ErrorOptions): DaneelError {
   return new DaneelError('ERR_USAGE', `${what} (see ${commandOf(help)} --help)`, options)
@@ -72,6 +83,7 @@ function describeParseError(err: unknown): string {
  * `maxPositionals`, more positional arguments than that are a usage error too.
  */
 export function parseCommand<O extends Options>(argv: string[], options: O, help: string, maxPositionals?: number): Parsed<O> | undefined {
+  lastCommand = commandOf(help)
   let parsed: ReturnType<typeof parseArgs>
   const all = { ...options, help: { type: 'boolean', short: 'h' } } as Options
   try {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `daneel` binary: dispatches to one module per command (cli/commands/<name>.ts), loaded lazily. */
 import { reportError } from '../settings/report-error.js'
+import { withHelpHint } from './args.js'
 
 export interface CommandModule {
   /** One line for `daneel --help`. */
@@ -10,7 +11,7 @@ export interface CommandModule {
 }
 
 /** Command names and their one-line summaries (shown even when a command fails to load). */
-const COMMANDS: Record<string, string> = {
+export const COMMANDS: Record<string, string> = {
   identity: 'keys, CSR, self-signed certificate, TLSA record, self-check, rollover',
   lookup: 'the validated TLSA RRset of a name (secure, insecure, bogus, indeterminate)',
   seal: 'seal stdin to a recipient (JWS inside JWE) and write it to stdout',
@@ -64,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await mod.run(rest)
   } catch (err) {
-    return reportError(err)
+    return reportError(withHelpHint(err))
   }
 }
 

@@ -36,7 +36,7 @@ Runs the whole system on loopback in this one process, with nothing to set up:
   - a receiver that looks each sender up in DNS (DNSSEC-validated), opens and verifies every message and prints it.
 Keys, zone and state live in a temporary directory, removed on exit. Ctrl-C stops it cleanly.
 
-  --json              one JSON object per verified message (from, claims, auth, receivedAt) instead of text
+  --json              one JSON object per verified message (from, claims, reading, auth, receivedAt) instead of text
   --count N           stop after N verified readings
   --duration SECONDS  stop after this long
   --interval SECONDS  seconds between readings per sensor (default 2)

@@ -5,7 +5,7 @@ import type { CommandModule } from '../main.js'
 export const summary = 'keys, CSR, self-signed certificate, TLSA record, self-check, rollover'
 
 /** Subcommands in help order; check and rotate belong to the monitor area and may be absent from a build. */
-const SUBCOMMANDS: Record<string, string> = {
+export const SUBCOMMANDS: Record<string, string> = {
   create: 'make the key and a self-signed certificate (or --csr) under CRYPTO_PATH',
   tlsa: 'print the TLSA record to publish (zone-file line, --rdata, --json)',
   install: 'install a CA-signed certificate for this identity (checks key and name)',

@@ -91,14 +91,15 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, OPTIONS, HELP)
   if (parsed === undefined) return 0
   if (parsed.positionals.length > 0) throw usageError(HELP, `unexpected argument '${parsed.positionals[0]}'`)
+  // flags first: a bad flag is a usage error whatever the disk holds
+  const timeoutRaw = parsed.values.timeout
+  const timeoutS = timeoutRaw === undefined ? Infinity : Number(timeoutRaw)
+  if (!(timeoutS > 0)) throw new DaneelError('ERR_USAGE', `--timeout takes a positive number of seconds, not '${timeoutRaw}'`)
   const settings = resolveSettings(parsed.values, process.env)
   const name = requireDaneId(settings)
   const local = readLocalIdentity(settings.cryptoPath, name)
   if (local === undefined)
     throw new DaneelError('ERR_IDENTITY_MISSING', `no certificate ${settings.cryptoPath}/${name}.crt.pem (run: daneel identity create)`)
-  const timeoutRaw = parsed.values.timeout
-  const timeoutS = timeoutRaw === undefined ? Infinity : Number(timeoutRaw)
-  if (!(timeoutS > 0)) throw new DaneelError('ERR_USAGE', `--timeout takes a positive number of seconds, not '${timeoutRaw}'`)
   const deadline = Date.now() + timeoutS * 1000
   const print = (o: Outcome): void => {
     process.stdout.write(parsed.values.json === true ? `${JSON.stringify(o.json)}\n` : `${o.lines.join('\n')}\n`)
