@@ -108,7 +108,8 @@ function ours(name: 'node' | 'noble'): Driver {
   const sealer = createSealer({ provider, senderName: SENDER, senderKey: sender.privateKey, recipientName: RECIPIENT, recipientSpki })
   return {
     impl: `daneel ${name}`,
-    seal: (seq) => sealer.seal(seq === 42 ? READING : { ...READING, seq }, { now: NOW, seq }),
+    // the reading as it is (its own "seq":42 included), under the r claim beside the message's own seq
+    seal: (seq) => sealer.seal(READING, { now: NOW, seq }),
     makeOpen() {
       const opener = createOpener({
         provider,
@@ -131,7 +132,7 @@ function viaJose(): Driver {
   return {
     impl: 'jose 6.2 (node)',
     async seal(seq) {
-      const jwt = await new jose.SignJWT({ ...READING, seq })
+      const jwt = await new jose.SignJWT({ seq, r: READING })
         .setProtectedHeader({ alg: 'ES256', x5u })
         .setAudience(RECIPIENT)
         .setIssuedAt(NOW / 1000)
