@@ -115,6 +115,14 @@ export const CONVENTIONS: readonly CommandConvention[] = [
     badUsage: ['listen', '--count', '-5'],
   },
   {
+    command: 'gateway',
+    exit: ['stopped (SIGTERM/SIGINT), what was taken committed', 'a fault it cannot run through', `${USAGE} (bad --store, --http)`],
+    json: 'no',
+    stdin: '-',
+    stdout: '- (logs on stderr; the readings over HTTP: --http)',
+    badUsage: ['gateway', 'stray'],
+  },
+  {
     command: 'run',
     exit: ['stopped (SIGTERM/SIGINT), outbox drained', 'a fault it cannot run through', `${USAGE} (bad config)`],
     json: 'no',

@@ -5,7 +5,7 @@ import { defaultStoreUrl } from '../../gateway/store/url.js'
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
 import { DaneelError } from '../../src/errors.js'
 import { createLogger } from '../../src/log.js'
-import { parseCommand } from '../args.js'
+import { parseCommand, usageError } from '../args.js'
 import { MQTT_HELP, MQTT_OPTIONS, mqttOptions, wholeNumber } from './listen.js'
 
 export const summary = 'store every verified reading exactly once; serve a dashboard, a JSON API and metrics'
@@ -57,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, OPTIONS, HELP)
   if (parsed === undefined) return 0
   const { values } = parsed
-  if (parsed.positionals.length > 0) throw new DaneelError('ERR_USAGE', `unexpected argument '${parsed.positionals[0]}'\n${HELP}`)
+  if (parsed.positionals.length > 0) throw usageError(HELP, `unexpected argument '${parsed.positionals[0]}'`)
   const env = process.env
   const pick = (flag: string | undefined, name: string): string | undefined => flag ?? (env[name] === '' ? undefined : env[name])
   const settings = resolveSettings(values, env)

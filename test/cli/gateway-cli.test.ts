@@ -24,7 +24,7 @@ describe('daneel gateway (argv)', () => {
       const env = { DANE_ID: 'gw.gateway._device.example.test', CRYPTO_PATH: tmp.dir, DANEEL_STATE: tmp.dir }
       const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
         [['gateway', 'extra'], env, /unexpected argument/],
-        [['gateway', '--nope'], env, /Unknown option/],
+        [['gateway', '--nope'], env, /unknown option '--nope'/],
         [['gateway', '--http', 'localhost'], env, /HOST:PORT/],
         [['gateway'], { ...env, DANEEL_HTTP: '127.0.0.1:99999' }, /HOST:PORT/],
         [['gateway', '--share', 'a/b'], env, /--share/],

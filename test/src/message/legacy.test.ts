@@ -115,7 +115,7 @@ describe('--profile workshop and the original valimail payloads', () => {
     const opened = await openerFor(node, to, [from], { legacyDomains: ['airquality._device.example.com'] }).open(raw)
     assert.equal(Buffer.from(opened.payload as Uint8Array).toString(), '{"temp":21}')
     const bound = sealerFor(node, from, to).seal({ temp: 21 }, { now: NOW, seq: 1 })
-    assert.equal((await openerFor(node, to, [from]).open(bound)).claims?.temp, 21)
+    assert.equal((await openerFor(node, to, [from]).open(bound)).reading?.temp, 21)
   })
 
   it('an RSA sender sealing to a P-256 recipient is told what to do', () => {
