@@ -2,7 +2,7 @@
 import { createHash, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import { Backoff } from '../messaging/backoff.js'
-import { MqttLink } from '../messaging/mqtt.js'
+import { MqttLink, type MqttLinkOptions } from '../messaging/mqtt.js'
 import { openOutbox } from '../messaging/outbox.js'
 import { OutboxSender } from '../messaging/sender.js'
 import { openSequence, sequencePath } from '../messaging/sequence.js'
@@ -12,7 +12,7 @@ import { type Clock, systemClock } from '../src/clock.js'
 import { getProvider } from '../src/crypto/get-provider.js'
 import { createPeerDirectory, type PeerDirectory, type PeerIdentity, type TlsaSource } from '../src/dane/discover.js'
 import type { PkixCd } from '../src/dane/pkix-cd.js'
-import { isDaneelError } from '../src/errors.js'
+import { DaneelError, isDaneelError } from '../src/errors.js'
 import { loadIdentity } from '../src/identity/store.js'
 import { createLogger, type Logger } from '../src/log.js'
 import { createSealer } from '../src/message/seal.js'
@@ -41,6 +41,8 @@ export type DeviceSettings = Pick<
   readonly daneId: string
   /** GROUP_NAME: publish to `GROUP_NAME/<recipient>`, where the original system's receivers subscribe. */
   readonly groupName?: string | undefined
+  /** MQTT credentials and TLS files, as `send` takes them (MQTT_USERNAME, MQTT_PASSWORD, MQTT_CA, MQTT_CERT, MQTT_KEY). */
+  readonly mqtt?: Omit<MqttLinkOptions, 'url' | 'clientId'>
 }
 
 export interface DeviceDeps {
@@ -61,7 +63,12 @@ export interface DeviceDeps {
   readonly onFirstPublish?: () => void
   /** Called when releasing resources (e.g. close the resolver's sockets). */
   readonly onClosed?: () => Promise<void> | void
+  /** Called once when the runtime cannot go on: the broker refused our credentials before we ever connected. */
+  readonly onFatal?: (err: DaneelError) => void
 }
+
+/** The URL without a password it may carry (mqtt://user:pass@host). */
+const redactUrl = (url: string): string => url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@')
 
 /** Failures that go away by themselves (DNS down at boot, clock not yet synced): worth waiting for at start-up. */
 const TRANSIENT: ReadonlySet<string> = new Set([
@@ -96,7 +103,23 @@ async function lookupPeer(directory: PeerDirectory, name: string, log: Logger, r
 }
 
 /** Starts the runtime for one config file. The caller installs signals (installSignals) or stops it itself. */
-export async function startDeviceFromConfig(settings: DeviceSettings, configPath: string, deps: DeviceDeps): Promise<RunningDevice> {
+/** The counters an operator asks for (SIGUSR1, the periodic journal line). */
+export interface DeviceStats {
+  uptimeS: number
+  readings: number
+  sealed: number
+  /** Publications the broker acknowledged (PUBACK) since start. */
+  acknowledged: number
+  /** Messages in the durable outbox, not yet acknowledged. */
+  outbox: number
+  mqtt: 'connected' | 'disconnected'
+}
+
+export interface StartedDevice extends RunningDevice {
+  stats(): DeviceStats
+}
+
+export async function startDeviceFromConfig(settings: DeviceSettings, configPath: string, deps: DeviceDeps): Promise<StartedDevice> {
   const log = deps.log ?? createLogger({ name: 'device' })
   const sender = settings.daneId
   const config = loadConfig(configPath)
@@ -116,11 +139,27 @@ export async function startDeviceFromConfig(settings: DeviceSettings, configPath
   // A stable client id per identity (MQTT 3.1.1 servers must accept 23 characters; longer is broker-dependent).
   const clientId = `dn-${createHash('sha256').update(sender).digest('hex').slice(0, 20)}`
   const link = new MqttLink({
+    ...settings.mqtt,
     url: settings.mqttUrl,
     clientId,
     maxMessageSize: settings.maxMessageSize,
     logger: log,
     ...(deps.mqttProtocol === undefined ? {} : { protocolVersion: deps.mqttProtocol }),
+  })
+  // Refused credentials before the first connection are a configuration error, not a network fault: say so once
+  // and give up (after a first success the broker's password file may be mid-edit, so the link keeps retrying).
+  let everConnected = false
+  link.once('up', () => {
+    everConnected = true
+  })
+  link.on('refused', (err: Error) => {
+    if (everConnected || deps.onFatal === undefined) return
+    const user = settings.mqtt?.username === undefined ? 'no user name' : `user '${settings.mqtt.username}'`
+    deps.onFatal(
+      new DaneelError('ERR_MQTT', `the broker at ${redactUrl(settings.mqttUrl)} refused our credentials (${user}): ${err.message}`, {
+        cause: err,
+      }),
+    )
   })
   const drainer = new OutboxSender(link, outbox, { logger: log })
   if (deps.onFirstPublish !== undefined) {
@@ -167,7 +206,17 @@ export async function startDeviceFromConfig(settings: DeviceSettings, configPath
       ...(deps.onClosed === undefined ? {} : { onClosed: deps.onClosed }),
     })
     started = true
-    return dev
+    const bootMs = timers.nowMs()
+    return Object.assign(dev, {
+      stats: (): DeviceStats => ({
+        uptimeS: Math.round((timers.nowMs() - bootMs) / 1000),
+        readings: dev.loop.stats.readings,
+        sealed: dev.loop.stats.sealed,
+        acknowledged: drainer.stats().published,
+        outbox: outbox.pending,
+        mqtt: link.connected ? 'connected' : 'disconnected',
+      }),
+    })
   } catch (err) {
     await link.stop().catch(() => {})
     sequence.close()
@@ -188,16 +237,51 @@ export async function platformDeps(settings: DeviceSettings, log: Logger): Promi
  */
 export async function runDevice(settings: DeviceSettings, configPath: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const log = createLogger({ name: 'device' })
-  loadConfig(configPath)
-  const senderKey = loadIdentity(settings.cryptoPath, settings.daneId).privateKey
-  const dev = await startDeviceFromConfig(settings, configPath, { ...(await platformDeps(settings, log)), senderKey })
-  // Under systemd (Type=notify, WatchdogSec=): ready once running; pings while the event loop and sampling live.
-  const watchdog = startWatchdog({ env, log })
-  watchdog.ready()
-  return new Promise<number>((resolve) =>
-    installSignals(dev, log, (code) => {
-      watchdog.stopping()
-      resolve(code)
-    }),
-  )
+  // Node starts its inspector (a debugger on 127.0.0.1:9229) on SIGUSR1 unless a listener is installed; this
+  // process holds the device key, so SIGUSR1 prints the counters instead, from the very start.
+  let current: StartedDevice | undefined
+  const usr1 = (): void => {
+    if (current === undefined) log.info('SIGUSR1: starting (no counters yet)')
+    else log.info('SIGUSR1: stats', { ...current.stats() })
+  }
+  process.on('SIGUSR1', usr1)
+  let fatal: DaneelError | undefined
+  let onFatal: (err: DaneelError) => void = (err) => {
+    fatal ??= err
+  }
+  try {
+    loadConfig(configPath)
+    const senderKey = loadIdentity(settings.cryptoPath, settings.daneId).privateKey
+    const dev = await startDeviceFromConfig(settings, configPath, {
+      ...(await platformDeps(settings, log)),
+      senderKey,
+      onFatal: (err) => onFatal(err),
+    })
+    current = dev
+    if (fatal !== undefined) {
+      await dev.stop()
+      throw fatal
+    }
+    // Under systemd (Type=notify, WatchdogSec=): ready once running; pings while the event loop and sampling live.
+    const watchdog = startWatchdog({ env, log })
+    watchdog.ready()
+    return await new Promise<number>((resolve, reject) => {
+      const remove = installSignals(dev, log, (code) => {
+        watchdog.stopping()
+        resolve(code)
+      })
+      onFatal = (err) => {
+        if (fatal !== undefined) return
+        fatal = err
+        remove()
+        watchdog.stopping()
+        dev.stop().then(
+          () => reject(err),
+          () => reject(err),
+        )
+      }
+    })
+  } finally {
+    process.off('SIGUSR1', usr1)
+  }
 }

@@ -72,7 +72,13 @@ export interface MqttLinkStats {
   protocolVersion: number
 }
 
-/** Events: 'up' (CONNACK, with the packet), 'down' (connection lost or closed). */
+/** CONNACK refusals for credentials: 3.1.1 codes 4 (bad user name or password) and 5 (not authorised), MQTT 5 0x86 and 0x87. */
+const AUTH_REFUSED: ReadonlySet<number> = new Set([4, 5, 0x86, 0x87])
+
+/**
+ * Events: 'up' (CONNACK, with the packet), 'down' (connection lost or closed), 'refused' (the broker refused the
+ * credentials; the link keeps retrying with backoff, its owner decides whether to give up).
+ */
 export class MqttLink extends EventEmitter {
   readonly #opts: MqttLinkOptions
   readonly #backoff: Backoff
@@ -83,6 +89,7 @@ export class MqttLink extends EventEmitter {
   #stopped = false
   #up = false
   #version: 4 | 5
+  #lastRefusal = ''
   #s: MqttLinkStats = { connects: 0, disconnects: 0, connectErrors: 0, protocolVersion: 5 }
   /** The broker's receiveMaximum (MQTT 5 CONNACK), else undefined. */
   receiveMaximum: number | undefined
@@ -124,6 +131,12 @@ export class MqttLink extends EventEmitter {
         this.#log.warn('broker refuses MQTT 5; using 3.1.1 (no session expiry, no packet-size limit at the broker)')
         this.#version = 4
         Object.assign(client.options, this.#clientOptions())
+      } else if (AUTH_REFUSED.has(err.code ?? -1)) {
+        // Bad credentials do not fix themselves: one clear line per distinct refusal, and 'refused' for the owner.
+        if (err.message !== this.#lastRefusal)
+          this.#log.error('the broker refused our credentials', { url: this.#opts.url, error: err.message })
+        this.#lastRefusal = err.message
+        this.emit('refused', err)
       } else {
         this.#log.warn('mqtt error', { error: err.message })
       }
@@ -173,6 +186,7 @@ export class MqttLink extends EventEmitter {
 
   #onConnect(ack: IConnackPacket): void {
     this.#up = true
+    this.#lastRefusal = ''
     this.#s.connects++
     this.#backoff.reset()
     this.receiveMaximum = ack.properties?.receiveMaximum

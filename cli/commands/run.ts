@@ -6,6 +6,7 @@ import { runDevice } from '../../device/start.js'
 import { reportError } from '../../settings/report-error.js'
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
 import { parseCommand, usageError } from '../args.js'
+import { MQTT_HELP, MQTT_OPTIONS, mqttOptions } from './listen.js'
 
 export const summary = 'the device runtime: sensors to sealed MQTT publications'
 
@@ -14,12 +15,16 @@ export const RUN_HELP = `Usage: daneel run --config FILE [settings]
 The device runtime: reads the sensors the config names, seals every reading to each recipient (JWS inside JWE,
 keys found by DANE), stores it in the durable outbox and publishes it over MQTT at QoS 1 on the recipient's topic.
 SIGTERM/SIGINT drain the outbox (for at most drainSeconds) and exit 0; SIGHUP reloads the config (a bad one is
-logged and the running config kept). The config's schema: device/config-schema.md.
+logged and the running config kept); SIGUSR1 logs the counters (it never starts a debugger). A broker that
+refuses our credentials before the first connection ends the run (exit 1). The config's schema: device/config-schema.md.
 
   --config FILE           the device config (JSON)
+
+${MQTT_HELP}
+
 ${SETTINGS_HELP}`
 
-const OPTIONS = { ...SETTINGS_OPTIONS, config: { type: 'string' } } as const
+const OPTIONS = { ...SETTINGS_OPTIONS, ...MQTT_OPTIONS, config: { type: 'string' } } as const
 
 /** Parses argv and the environment, then runs the device; resolves with the exit status. */
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -28,7 +33,8 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
   const configPath = parsed.values.config
   if (configPath === undefined) throw usageError(RUN_HELP, `--config FILE is required`)
   const settings = resolveSettings(parsed.values, env)
-  return runDevice({ ...settings, daneId: requireDaneId(settings) }, configPath, env)
+  const { url: _url, ...mqtt } = mqttOptions(settings, parsed.values, env)
+  return runDevice({ ...settings, daneId: requireDaneId(settings), mqtt }, configPath, env)
 }
 
 // The device bundle (and `node build/cli/commands/run.js`) start here; under `daneel run` cli/main.ts calls run().
