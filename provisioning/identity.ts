@@ -16,7 +16,15 @@ export interface IdentityOpsOptions {
   cli?: string[]
   /** Upper bound for one non-waiting self-check (ms). */
   checkTimeoutMs?: number
+  /**
+   * How the self-check reaches DNS when the env file does not say: the `--dns`, `--trust-anchors`, `--dnssec` given
+   * to `daneel provision` (or DNS_SERVER, DNSSEC_TRUST_ANCHORS, DNSSEC in its environment).
+   */
+  dns?: DnsDefaults
 }
+
+/** The DNS settings of the provisioning process itself, used by the self-check under the env file's own. */
+export type DnsDefaults = Partial<Record<'DNS_SERVER' | 'DNSSEC_TRUST_ANCHORS' | 'DNSSEC', string>>
 
 function readCertDer(cryptoPath: string, daneId: string): Uint8Array {
   const der = pemDecode(
@@ -38,11 +46,13 @@ function tlsaLines(cryptoPath: string, daneId: string, noDnssec: boolean): strin
 
 /**
  * The child's environment: ours, but every provisionable variable comes from the env file alone, so a setting
- * unset over the line is not resurrected from what the unit's EnvironmentFile= loaded at start.
+ * unset over the line is not resurrected from what the unit's EnvironmentFile= loaded at start; only how DNS is
+ * reached falls back to what `daneel provision` itself was given (else the check asks the wrong resolver).
  */
-function envFor(cryptoPath: string, settings: EnvSettings): NodeJS.ProcessEnv {
+function envFor(cryptoPath: string, settings: EnvSettings, dns: DnsDefaults = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, CRYPTO_PATH: cryptoPath }
   for (const k of [...SETTABLE_KEYS, 'IDENTITY_NAME']) delete env[k]
+  for (const [k, v] of Object.entries(dns)) if (v !== undefined && v !== '') env[k] = v
   for (const [k, v] of Object.entries(settings)) if (v !== undefined) env[k] = v
   return env
 }
@@ -108,7 +118,7 @@ export function createIdentityOps(opts: IdentityOpsOptions = {}): IdentityOps {
     async check({ cryptoPath, settings, wait, waitLimitS, onLine }) {
       const limit = wait && waitLimitS !== undefined ? ['--timeout', String(waitLimitS)] : []
       const args = ['identity', 'check', ...(wait ? ['--wait'] : []), ...limit]
-      const r = await runCli(cli, args, envFor(cryptoPath, settings), wait ? 0 : (opts.checkTimeoutMs ?? 60_000), onLine)
+      const r = await runCli(cli, args, envFor(cryptoPath, settings, opts.dns), wait ? 0 : (opts.checkTimeoutMs ?? 60_000), onLine)
       return { ok: r.code === 0, lines: r.lines }
     },
   }

@@ -83,7 +83,13 @@ export async function run(argv: string[]): Promise<number> {
   const modes = [v.serial !== undefined, v.stdio === true, v['first-boot'] === true].filter(Boolean).length
   if (modes !== 1) throw usageError(HELP, `choose one of --serial PATH, --stdio or --first-boot`)
   const settings = resolveSettings(v, process.env)
-  const identity = createIdentityOps()
+  // The self-check asks DNS the way this command was told to (flags, else env), unless the env file says otherwise.
+  const dns = {
+    ...(settings.dnsServers === undefined ? {} : { DNS_SERVER: settings.dnsServers.join(',') }),
+    ...(settings.trustAnchorsFile === undefined ? {} : { DNSSEC_TRUST_ANCHORS: settings.trustAnchorsFile }),
+    DNSSEC: settings.dnssecMode,
+  }
+  const identity = createIdentityOps({ dns })
 
   if (v['first-boot'] === true) {
     const keyType = (v['key-type'] ?? 'p256') as KeyType
