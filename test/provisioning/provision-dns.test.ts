@@ -22,9 +22,7 @@ before(async () => {
   for (const dir of ['flags', 'env']) {
     const id = createIdentity({ cryptoPath: join(tmp.dir, dir), daneId: NAME })
     if (dir === 'flags') {
-      const zone = signZone('prov.test', [
-        { name: NAME, type: TYPE.TLSA, rdata: encodeTlsaRdata(makeTlsaRecord(id.cert!, 3, 0, 0)) },
-      ])
+      const zone = signZone('prov.test', [{ name: NAME, type: TYPE.TLSA, rdata: encodeTlsaRdata(makeTlsaRecord(id.cert!, 3, 0, 0)) }])
       dns = await startDnsServer(zone)
       writeFileSync(anchors, zone.trustAnchor)
     }
