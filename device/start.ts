@@ -1,5 +1,6 @@
 /** Starts the device runtime from narrow settings and a config file: identity, sensors, sealer, outbox, MQTT, loop (cli/commands/run.ts is `daneel run`). */
 import { createHash, type KeyObject } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Backoff } from '../messaging/backoff.js'
 import { MqttLink, type MqttLinkOptions } from '../messaging/mqtt.js'
@@ -231,6 +232,31 @@ export async function platformDeps(settings: DeviceSettings, log: Logger): Promi
   return linuxDeps(settings, log)
 }
 
+/** Heartbeats this often: a container healthcheck (docker-compose.yml) calls the runtime dead after 3 minutes without. */
+const HEARTBEAT_MS = 30_000
+
+/**
+ * Rewrites `path` with the counters every 30 s while the event loop lives (DANEEL_HEARTBEAT; unset: nothing).
+ * A failed write is logged once: health reporting must never stop the readings.
+ */
+function startHeartbeat(path: string | undefined, dev: StartedDevice, log: Logger): { stop(): void } {
+  if (path === undefined || path === '') return { stop() {} }
+  let failed = false
+  const beat = (): void => {
+    try {
+      writeFileSync(path, `${JSON.stringify(dev.stats())}\n`)
+      failed = false
+    } catch (err) {
+      if (!failed) log.warn('cannot write the heartbeat file', { path, error: (err as Error).message })
+      failed = true
+    }
+  }
+  beat()
+  const timer = setInterval(beat, HEARTBEAT_MS)
+  timer.unref()
+  return { stop: () => clearInterval(timer) }
+}
+
 /**
  * Runs the device until SIGTERM/SIGINT (installSignals drains the outbox); resolves with the exit status. Input
  * errors (config, identity) are thrown first, before anything touches the network or hardware.
@@ -265,8 +291,10 @@ export async function runDevice(settings: DeviceSettings, configPath: string, en
     // Under systemd (Type=notify, WatchdogSec=): ready once running; pings while the event loop and sampling live.
     const watchdog = startWatchdog({ env, log })
     watchdog.ready()
+    const heartbeat = startHeartbeat(env.DANEEL_HEARTBEAT, dev, log)
     return await new Promise<number>((resolve, reject) => {
       const remove = installSignals(dev, log, (code) => {
+        heartbeat.stop()
         watchdog.stopping()
         resolve(code)
       })
@@ -274,6 +302,7 @@ export async function runDevice(settings: DeviceSettings, configPath: string, en
         if (fatal !== undefined) return
         fatal = err
         remove()
+        heartbeat.stop()
         watchdog.stopping()
         dev.stop().then(
           () => reject(err),

@@ -5,6 +5,13 @@
 # starts go straight to the runtime: the block stops complaining once the identity is provisioned.
 set -eu
 
+# While this file exists the healthcheck (docker-compose.yml) passes: we are waiting on purpose and said why.
+WAITING="${DANEEL_WAITING:-/tmp/daneel-waiting}"
+wait_forever() {
+  : > "$WAITING"
+  exec sleep infinity
+}
+
 : "${CRYPTO_PATH:=/data/crypto}"
 : "${DANEEL_CONFIG:=/data/device.json}"
 : "${KEY_TYPE:=p256}"
@@ -28,12 +35,13 @@ fi
 if [ -z "${DANE_ID:-${IDENTITY_NAME:-}}" ]; then
   echo "daneel: set DANE_ID (the device identity name, e.g. node1.airquality._device.example.com) in the fleet or device variables" >&2
   # Sleep rather than exit: a restart loop would only repeat this line every second.
-  exec sleep infinity
+  wait_forever
 fi
 
+: > "$WAITING"
 until node "$APP/daneel.js" provision --first-boot --key-type "$KEY_TYPE"; do
   status=$?
-  [ "$status" -eq 2 ] && { echo "daneel: fix the settings above; waiting" >&2; exec sleep infinity; }
+  [ "$status" -eq 2 ] && { echo "daneel: fix the settings above; waiting" >&2; wait_forever; }
   echo "daneel: identity not provisioned yet; trying again in 60 s" >&2
   sleep 60
 done
@@ -44,7 +52,27 @@ if [ -n "${DANEEL_CONFIG_JSON:-}" ]; then
 fi
 if [ ! -f "$DANEEL_CONFIG" ]; then
   echo "daneel: no device config at $DANEEL_CONFIG: set DANEEL_CONFIG_JSON (see examples/ in the repository); waiting" >&2
-  exec sleep infinity
+  wait_forever
 fi
+
+# The runtime runs as our child, not exec'd: a bad config (exit 2) must end in a message and a wait, not in
+# `restart: always` starting it again every second. Signals are passed on (SIGTERM drains, SIGHUP reloads).
+rm -f "$WAITING"
 # shellcheck disable=SC2086 # the Node flags are meant to split
-exec node $NODE_OPTIONS_DANEEL "$APP/daneel-device.js" --config "$DANEEL_CONFIG"
+node $NODE_OPTIONS_DANEEL "$APP/daneel-device.js" --config "$DANEEL_CONFIG" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null || true' TERM INT
+trap 'kill -HUP "$child" 2>/dev/null || true' HUP
+trap 'kill -USR1 "$child" 2>/dev/null || true' USR1
+status=0
+while :; do
+  status=0
+  wait "$child" || status=$?
+  # A trapped signal interrupts `wait` (status > 128) while the runtime goes on: wait again.
+  kill -0 "$child" 2>/dev/null || break
+done
+if [ "$status" -eq 2 ]; then
+  echo "daneel: the runtime refused its config or settings (the line above says which); fix DANEEL_CONFIG_JSON or the variables; waiting" >&2
+  wait_forever
+fi
+exit "$status"

@@ -1,12 +1,12 @@
 /** The Balena block, checked statically (no Docker here): balena.yml, docker-compose.yml, Dockerfile, the entry script. */
 
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { test } from 'node:test'
 import { parse } from 'yaml'
-import { repoPath } from '../../testkit/paths.js'
+import { makeTempDir, repoPath } from '../../testkit/paths.js'
 import { lintBalenaYml, lintCompose, lintDockerfile } from './balena-lint.js'
 
 const read = (p: string): string => readFileSync(repoPath(p), 'utf8')
@@ -120,5 +120,85 @@ test('entry script: valid sh, executable, provisions then execs the runtime bund
   assert.equal(r.status, 0, r.stderr)
   const text = read('scripts/balena-start.sh')
   assert.match(text, /provision --first-boot/)
-  assert.match(text, /exec node .*daneel-device\.js/)
+  assert.match(text, /node .*daneel-device\.js/)
+})
+
+test('devices: every port the examples name is mapped; the free UART and the BME280 overlay are configured per Pi model', () => {
+  const doc = parse(read('docker-compose.yml')) as {
+    services: Record<string, { devices: string[]; environment: Record<string, unknown>; healthcheck?: { test: string[] } }>
+  }
+  const svc = Object.values(doc.services)[0]
+  assert.ok(svc !== undefined)
+  const mapped = new Set(svc.devices.map((d) => d.split(':')[1]))
+  for (const ex of ['examples/airquality-pi.json', 'examples/sds011-minimal.json', 'examples/valimail-two-recipients.json']) {
+    const cfg = JSON.parse(read(ex)) as { sensors: Array<{ port?: string }> }
+    for (const s of cfg.sensors) if (s.port !== undefined) assert.ok(mapped.has(s.port), `${ex}: ${s.port} is not mapped`)
+  }
+  assert.ok(mapped.has('/dev/i2c-1'))
+  // Pi 3/4/Zero 2 W: the PL011 (ttyAMA0) drives Bluetooth unless disable-bt; Pi 5: UART0 on GPIO 14/15 needs uart0=on.
+  const cfgVars = Object.assign({}, ...((parse(read('balena.yml')) as any).data.applicationConfigVariables as object[]))
+  const overlays = String(cfgVars.BALENA_HOST_CONFIG_dtoverlay)
+  assert.match(overlays, /"disable-bt"/)
+  assert.match(overlays, /"i2c-sensor,bme280"/, 'the kernel BME280 driver (IIO) is loaded by the i2c-sensor overlay')
+  assert.match(String(cfgVars.BALENA_HOST_CONFIG_dtparam), /"uart0=on"/)
+  assert.match(String(cfgVars.BALENA_HOST_CONFIG_dtparam), /"i2c_arm=on"/)
+  assert.equal(String(cfgVars.BALENA_HOST_CONFIG_enable_uart), '1')
+  // The healthcheck reads the heartbeat the runtime writes where the environment says.
+  const hc = svc.healthcheck?.test.join(' ') ?? ''
+  assert.match(hc, /daneel-waiting/)
+  assert.ok(hc.includes(String(svc.environment.DANEEL_HEARTBEAT)), 'healthcheck and DANEEL_HEARTBEAT name the same file')
+})
+
+/** Runs the entry script with stand-ins for the bundles (plain node scripts) and for `sleep`. */
+function entry(device: string, extraEnv: Record<string, string> = {}) {
+  const { dir, cleanup } = makeTempDir('daneel-entry-')
+  const bin = join(dir, 'bin')
+  mkdirSync(bin)
+  writeFileSync(join(dir, 'daneel.js'), 'process.exit(0)\n') // provisioned already
+  writeFileSync(join(dir, 'daneel-device.js'), device)
+  // `sleep infinity` stands for waiting: the stand-in says so and returns, so the test can see it.
+  writeFileSync(join(bin, 'sleep'), '#!/bin/sh\necho "SLEEP $*"\n', { mode: 0o755 })
+  writeFileSync(join(dir, 'device.json'), '{}\n')
+  const child = spawn('sh', [repoPath('scripts/balena-start.sh')], {
+    env: {
+      PATH: `${bin}:${dirname(process.execPath)}:/usr/bin:/bin`,
+      DANE_ID: 'n1._device.example.com',
+      DANEEL_APP: dir,
+      CRYPTO_PATH: join(dir, 'crypto'),
+      DANEEL_CONFIG: join(dir, 'device.json'),
+      DANEEL_WAITING: join(dir, 'waiting'),
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d))
+  child.stderr.on('data', (d: Buffer) => (out += d))
+  const exit = new Promise<number | null>((r) => child.once('exit', r))
+  return { child, out: () => out, exit, dir, cleanup }
+}
+
+test('entry script: a config the runtime refuses (exit 2) ends in one message and a wait, not a restart loop', async (t) => {
+  const e = entry("process.stderr.write('daneel: config field sensors[0].port: is required [ERR_CONFIG_INVALID]\\n'); process.exit(2)\n")
+  t.after(e.cleanup)
+  assert.equal(await e.exit, 0, e.out())
+  assert.match(e.out(), /ERR_CONFIG_INVALID/)
+  assert.match(e.out(), /daneel: the runtime refused its config or settings .*; waiting/)
+  assert.match(e.out(), /SLEEP infinity/)
+  assert.ok(existsSync(join(e.dir, 'waiting')), 'the healthcheck sees a deliberate wait')
+})
+
+test("entry script: SIGTERM reaches the runtime (it drains) and its exit status is the container's", async (t) => {
+  const e = entry(
+    "process.on('SIGHUP', () => console.log('reloaded')); process.on('SIGTERM', () => { console.log('drained'); process.exit(0) }); console.log('up'); setInterval(() => {}, 1000)\n",
+  )
+  t.after(e.cleanup)
+  for (let i = 0; i < 200 && !e.out().includes('up'); i++) await new Promise((r) => setTimeout(r, 25))
+  assert.equal(existsSync(join(e.dir, 'waiting')), false, 'a running runtime answers for its own health')
+  e.child.kill('SIGHUP')
+  for (let i = 0; i < 200 && !e.out().includes('reloaded'); i++) await new Promise((r) => setTimeout(r, 25))
+  e.child.kill('SIGTERM')
+  assert.equal(await e.exit, 0, e.out())
+  assert.match(e.out(), /reloaded[\s\S]*drained/)
+  assert.doesNotMatch(e.out(), /SLEEP/)
 })

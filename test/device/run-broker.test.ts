@@ -149,7 +149,8 @@ test('MQTT_USERNAME/MQTT_PASSWORD reach a broker with a password file; SIGUSR1 l
   const broker = await startMosquitto({ dir: join(tmp.dir, 'auth'), users: { dev1: 's3cret-pw', gw: 'gw-pw' } })
   stops.push(() => broker.stop())
   const { got } = await subscriber(broker.url, { username: 'gw', password: 'gw-pw' })
-  const rt = runtime([], { MQTT_URL: broker.url, MQTT_USERNAME: 'dev1', MQTT_PASSWORD: 's3cret-pw' })
+  const heartbeat = join(tmp.dir, 'heartbeat')
+  const rt = runtime([], { MQTT_URL: broker.url, MQTT_USERNAME: 'dev1', MQTT_PASSWORD: 's3cret-pw', DANEEL_HEARTBEAT: heartbeat })
   await until(
     () => got.length >= 2,
     40_000,
@@ -178,6 +179,15 @@ test('MQTT_USERNAME/MQTT_PASSWORD reach a broker with a password file; SIGUSR1 l
   assert.match(line, /"acknowledged":\d+/)
   assert.match(line, /"outbox":\d+/)
   assert.equal(rt.child.exitCode, null, 'SIGUSR1 does not stop the runtime')
+  // The container healthcheck's heartbeat: the counters, written at start and every 30 s.
+  assert.deepEqual(Object.keys(JSON.parse(readFileSync(heartbeat, 'utf8'))).sort(), [
+    'acknowledged',
+    'mqtt',
+    'outbox',
+    'readings',
+    'sealed',
+    'uptimeS',
+  ])
 
   rt.child.kill('SIGTERM')
   assert.equal(await rt.exit, 0, rt.stderr())
