@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `daneel` binary: dispatches to one module per command (cli/commands/<name>.ts), loaded lazily. */
 import { reportError } from '../settings/report-error.js'
+import { VERSION } from '../src/version.js'
 import { withHelpHint } from './args.js'
 
 export interface CommandModule {
@@ -47,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0
   }
   if (name === '--version') {
-    process.stdout.write('daneel 0.1.0\n')
+    process.stdout.write(`daneel ${VERSION}\n`)
     return 0
   }
   if (!Object.hasOwn(COMMANDS, name)) {

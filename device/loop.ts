@@ -52,6 +52,10 @@ export interface LoopOptions {
   readonly log: Logger
   /** Periodic status message interval (0: only on health changes). */
   readonly statusIntervalMs: number
+  /** Software version, carried in the periodic status message. */
+  readonly version?: string
+  /** Messages in the outbox not yet acknowledged, carried in the periodic status message. */
+  readonly outboxDepth?: () => number
 }
 
 /** A reading as sealed: `{ sensor, model, values: {pm25: 8, ...} }`, under the `r` claim (the sealer adds aud, iat, seq). */
@@ -292,6 +296,10 @@ export class DeviceLoop {
       this.opts.timers.nowMs() - this.startedMs,
       this.stats.readings,
       this.slots.map((s) => s.driver.status),
+      {
+        ...(this.opts.version === undefined ? {} : { version: this.opts.version }),
+        ...(this.opts.outboxDepth === undefined ? {} : { outbox: this.opts.outboxDepth() }),
+      },
     )
   }
 }

@@ -5,6 +5,7 @@ import type { TimerClock } from '../sensors/hal.js'
 import type { Clock } from '../src/clock.js'
 import { DaneelError } from '../src/errors.js'
 import type { Logger } from '../src/log.js'
+import { VERSION } from '../src/version.js'
 import type { DeviceConfig } from './config.js'
 import { DeviceLoop, type LoopRecipient, type LoopSensor, type ReadingSealer } from './loop.js'
 
@@ -84,9 +85,16 @@ export async function startDevice(parts: DeviceParts): Promise<RunningDevice> {
     timers: parts.timers,
     log: parts.log,
     statusIntervalMs: config.statusIntervalSeconds * 1000,
+    version: VERSION,
+    outboxDepth: () => parts.outbox.pending,
   })
   loop.start()
-  parts.log.info('device loop started', { sender: parts.sender, sensors: config.sensors.length, recipients: config.recipients })
+  parts.log.info('device loop started', {
+    version: VERSION,
+    sender: parts.sender,
+    sensors: config.sensors.length,
+    recipients: config.recipients,
+  })
   let stopping: Promise<{ drained: boolean; pending: number }> | undefined
   let lastReloadError = ''
 

@@ -19,7 +19,9 @@ import { createLogger, type Logger } from '../src/log.js'
 import { createSealer } from '../src/message/seal.js'
 import { type DeviceConfig, loadConfig } from './config.js'
 import { type DeviceHal, openSensors } from './drivers.js'
+import { startJournal } from './journal.js'
 import { installSignals, type RunningDevice, startDevice } from './runtime.js'
+import { presenceTopic } from './status.js'
 import { startWatchdog } from './watchdog.js'
 
 /**
@@ -64,6 +66,8 @@ export interface DeviceDeps {
   readonly onFirstPublish?: () => void
   /** Called when releasing resources (e.g. close the resolver's sockets). */
   readonly onClosed?: () => Promise<void> | void
+  /** The journal's "alive" line interval (default 10 minutes, device/journal.ts). */
+  readonly journalEveryMs?: number
   /** Called once when the runtime cannot go on: the broker refused our credentials before we ever connected. */
   readonly onFatal?: (err: DaneelError) => void
 }
@@ -144,6 +148,7 @@ export async function startDeviceFromConfig(settings: DeviceSettings, configPath
     url: settings.mqttUrl,
     clientId,
     maxMessageSize: settings.maxMessageSize,
+    statusTopic: presenceTopic(sender),
     logger: log,
     ...(deps.mqttProtocol === undefined ? {} : { protocolVersion: deps.mqttProtocol }),
   })
@@ -208,15 +213,22 @@ export async function startDeviceFromConfig(settings: DeviceSettings, configPath
     })
     started = true
     const bootMs = timers.nowMs()
+    const stats = (): DeviceStats => ({
+      uptimeS: Math.round((timers.nowMs() - bootMs) / 1000),
+      readings: dev.loop.stats.readings,
+      sealed: dev.loop.stats.sealed,
+      acknowledged: drainer.stats().published,
+      outbox: outbox.pending,
+      mqtt: link.connected ? 'connected' : 'disconnected',
+    })
+    const journal = startJournal({ timers, log, stats, ...(deps.journalEveryMs === undefined ? {} : { everyMs: deps.journalEveryMs }) })
+    const stopDev = dev.stop.bind(dev)
     return Object.assign(dev, {
-      stats: (): DeviceStats => ({
-        uptimeS: Math.round((timers.nowMs() - bootMs) / 1000),
-        readings: dev.loop.stats.readings,
-        sealed: dev.loop.stats.sealed,
-        acknowledged: drainer.stats().published,
-        outbox: outbox.pending,
-        mqtt: link.connected ? 'connected' : 'disconnected',
-      }),
+      stats,
+      stop: () => {
+        journal.stop()
+        return stopDev()
+      },
     })
   } catch (err) {
     await link.stop().catch(() => {})

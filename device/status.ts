@@ -16,12 +16,27 @@ export function healthChange(st: SensorStatus, nowMs: number): { status: Record<
   }
 }
 
-/** `{ status: { uptimeS, readings, sensors: [...] } }`: every statusIntervalSeconds (allocates; it is rare). */
-export function summaryStatus(uptimeMs: number, readings: number, sensors: readonly SensorStatus[]): object {
+/**
+ * The retained presence topic: `online` while connected, `offline` (the MQTT last will, or a clean stop) otherwise.
+ * Plain text, not sealed: whether a node is connected is what the broker knows anyway. Under `daneel/`, which no DNS
+ * name (the readings' topics) can collide with, since names have no '/'.
+ */
+export const presenceTopic = (sender: string): string => `daneel/presence/${sender}`
+
+/** What the node says about itself in every summary: software version and messages waiting in the outbox. */
+export interface SummaryExtra {
+  readonly version?: string
+  readonly outbox?: number
+}
+
+/** `{ status: { version, uptimeS, readings, outbox, sensors: [...] } }`: every statusIntervalSeconds (allocates; it is rare). */
+export function summaryStatus(uptimeMs: number, readings: number, sensors: readonly SensorStatus[], extra: SummaryExtra = {}): object {
   return {
     status: {
+      ...(extra.version === undefined ? {} : { version: extra.version }),
       uptimeS: Math.round(uptimeMs / 1000),
       readings,
+      ...(extra.outbox === undefined ? {} : { outbox: extra.outbox }),
       sensors: sensors.map((st) => ({
         sensor: st.id,
         model: st.model,

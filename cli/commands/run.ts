@@ -6,6 +6,7 @@ import { runDevice } from '../../device/start.js'
 import { reportError } from '../../settings/report-error.js'
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
 import { parseCommand, usageError } from '../args.js'
+import { VERSION } from '../../src/version.js'
 import { MQTT_HELP, MQTT_OPTIONS, mqttOptions } from './listen.js'
 
 export const summary = 'the device runtime: sensors to sealed MQTT publications'
@@ -19,17 +20,25 @@ logged and the running config kept); SIGUSR1 logs the counters (it never starts 
 refuses our credentials before the first connection ends the run (exit 1). The config's schema: device/config-schema.md.
 
   --config FILE           the device config (JSON)
+  --version               print the software version and exit
+
+Presence: retained 'online' on daneel/presence/<DANE_ID> while connected; 'offline' on a clean stop or, as the
+MQTT last will, when the connection is lost. Every 10 minutes the journal gets an 'alive' line with the counters.
 
 ${MQTT_HELP}
 
 ${SETTINGS_HELP}`
 
-const OPTIONS = { ...SETTINGS_OPTIONS, ...MQTT_OPTIONS, config: { type: 'string' } } as const
+const OPTIONS = { ...SETTINGS_OPTIONS, ...MQTT_OPTIONS, config: { type: 'string' }, version: { type: 'boolean' } } as const
 
 /** Parses argv and the environment, then runs the device; resolves with the exit status. */
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const parsed = parseCommand(argv, OPTIONS, RUN_HELP, 0)
   if (parsed === undefined) return 0
+  if (parsed.values.version === true) {
+    process.stdout.write(`daneel ${VERSION}\n`)
+    return 0
+  }
   const configPath = parsed.values.config
   if (configPath === undefined) throw usageError(RUN_HELP, `--config FILE is required`)
   const settings = resolveSettings(parsed.values, env)

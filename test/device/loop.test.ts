@@ -168,6 +168,8 @@ test('periodic status messages summarise every sensor', () => {
     timers,
     log: createLogger({ level: 'silent' }),
     statusIntervalMs: 5000,
+    version: '9.8.7',
+    outboxDepth: () => 42 + sent.length,
   })
   loop.start()
   timers.advance(10_000)
@@ -175,6 +177,12 @@ test('periodic status messages summarise every sensor', () => {
   assert.equal(sent.length, 2)
   assert.equal(sent[0].status.sensors[0].sensor, 'pm')
   assert.equal(sent[0].status.sensors[0].health, 'ok')
+  // Signs of life: the software version, uptime and the outbox depth at the time of each summary.
+  assert.equal(sent[0].status.version, '9.8.7')
+  assert.equal(sent[0].status.outbox, 42)
+  assert.equal(sent[1].status.outbox, 43)
+  assert.equal(sent[0].status.uptimeS, 5)
+  assert.equal(sent[1].status.uptimeS, 10)
 })
 
 test('an outbox that rejects (disk full) is logged once; the loop keeps sampling', async () => {

@@ -145,10 +145,15 @@ const portOpen = (port: number): Promise<boolean> =>
     s.once('error', () => resolve(false))
   })
 
-test('MQTT_USERNAME/MQTT_PASSWORD reach a broker with a password file; SIGUSR1 logs stats and opens no debugger', async () => {
+test('MQTT_USERNAME/MQTT_PASSWORD reach a broker with a password file; SIGUSR1 logs stats, no debugger; presence online/offline and the last will', async () => {
   const broker = await startMosquitto({ dir: join(tmp.dir, 'auth'), users: { dev1: 's3cret-pw', gw: 'gw-pw' } })
   stops.push(() => broker.stop())
   const { got } = await subscriber(broker.url, { username: 'gw', password: 'gw-pw' })
+  const presence: string[] = []
+  const watcher = mqtt.connect(broker.url, { clientId: `presence-${process.pid}`, username: 'gw', password: 'gw-pw' })
+  stops.push(() => watcher.endAsync(true))
+  watcher.on('message', (_t, p) => presence.push(p.toString()))
+  await new Promise<void>((r) => watcher.once('connect', () => watcher.subscribe(`daneel/presence/${SENDER}`, { qos: 1 }, () => r())))
   const heartbeat = join(tmp.dir, 'heartbeat')
   const rt = runtime([], { MQTT_URL: broker.url, MQTT_USERNAME: 'dev1', MQTT_PASSWORD: 's3cret-pw', DANEEL_HEARTBEAT: heartbeat })
   await until(
@@ -189,8 +194,37 @@ test('MQTT_USERNAME/MQTT_PASSWORD reach a broker with a password file; SIGUSR1 l
     'uptimeS',
   ])
 
+  assert.equal(presence.at(-1), 'online', 'retained online while connected')
   rt.child.kill('SIGTERM')
   assert.equal(await rt.exit, 0, rt.stderr())
+  await until(
+    () => presence.at(-1) === 'offline',
+    10_000,
+    () => `offline after a clean stop: ${presence}`,
+  )
+
+  // Killed without a goodbye: the broker publishes the last will (retained offline) after the 5 s will delay.
+  const killed = runtime([], { MQTT_URL: broker.url, MQTT_USERNAME: 'dev1', MQTT_PASSWORD: 's3cret-pw' })
+  await until(
+    () => presence.at(-1) === 'online',
+    40_000,
+    () => `online again\n${killed.stderr()}`,
+  )
+  killed.child.kill('SIGKILL')
+  await killed.exit
+  await until(
+    () => presence.at(-1) === 'offline',
+    20_000,
+    () => `the last will: ${presence}`,
+  )
+  // Retained: a newcomer learns the state at once.
+  const late = await new Promise<string>((resolve) => {
+    const c = mqtt.connect(broker.url, { clientId: `late-${process.pid}`, username: 'gw', password: 'gw-pw' })
+    stops.push(() => c.endAsync(true))
+    c.on('message', (_t, p) => resolve(p.toString()))
+    c.once('connect', () => c.subscribe(`daneel/presence/${SENDER}`, { qos: 1 }))
+  })
+  assert.equal(late, 'offline')
 
   // Wrong password: one clear line naming the broker and the user, exit 1 (no endless "Not authorized").
   const bad = runtime([], { MQTT_URL: broker.url, MQTT_USERNAME: 'dev1', MQTT_PASSWORD: 'wrong' })
