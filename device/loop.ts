@@ -32,7 +32,17 @@ export interface LoopOutbox {
 export interface LoopRecipient {
   /** Identity name; also the MQTT topic (docs/contract.md "Names"). */
   readonly name: string
-  readonly sealer: ReadingSealer
+  /** Undefined while the recipient's key is being looked up (DNS down at boot): readings are held until it is set. */
+  sealer: ReadingSealer | undefined
+}
+
+/** Readings held at most while they cannot be sealed (clock unsynced, a recipient's key unknown): one a second for about 17 minutes. */
+export const DEFAULT_HOLD_MAX = 1000
+
+/** A message taken while it could not be sealed: its claims (copied) and the monotonic time it was taken. */
+interface Held {
+  readonly claims: object
+  readonly atMs: number
 }
 
 export interface LoopSensor {
@@ -56,6 +66,8 @@ export interface LoopOptions {
   readonly version?: string
   /** Messages in the outbox not yet acknowledged, carried in the periodic status message. */
   readonly outboxDepth?: () => number
+  /** Messages held at most while they cannot be sealed (default DEFAULT_HOLD_MAX); beyond it the oldest go. */
+  readonly holdMax?: number
 }
 
 /** A reading as sealed: `{ sensor, model, values: {pm25: 8, ...} }`, under the `r` claim (the sealer adds aud, iat, seq). */
@@ -83,12 +95,26 @@ export interface LoopStats {
   statusMessages: number
   sealErrors: number
   appendErrors: number
-  /** Readings and status messages not sealed because the clock was not synchronised. */
+  /** Readings and status messages taken while the clock was not synchronised (held, sealed once it is). */
   unsynced: number
+  /** Messages held now (clock unsynced or a recipient's key unknown), and those dropped because the hold was full. */
+  held: number
+  heldDropped: number
 }
 
 export class DeviceLoop {
-  readonly stats: LoopStats = { readings: 0, sealed: 0, statusMessages: 0, sealErrors: 0, appendErrors: 0, unsynced: 0 }
+  readonly stats: LoopStats = {
+    readings: 0,
+    sealed: 0,
+    statusMessages: 0,
+    sealErrors: 0,
+    appendErrors: 0,
+    unsynced: 0,
+    held: 0,
+    heldDropped: 0,
+  }
+  private held: Held[] = []
+  private holdLogged = ''
   private slots: Slot[] = []
   private recipients: readonly LoopRecipient[] = []
   private readonly opts: LoopOptions
@@ -97,7 +123,6 @@ export class DeviceLoop {
   private running = false
   private statusDueMs = 0
   private lastSealError = ''
-  private unsyncedLogged = false
   /** One context object for every seal (sealers read it synchronously and keep nothing). */
   private readonly ctx = { now: 0, seq: 0 }
   private readonly startedMs: number
@@ -181,6 +206,7 @@ export class DeviceLoop {
   tick(): void {
     this.timer = undefined
     if (!this.running) return
+    if (this.stats.held > 0 && this.canSeal()) this.release()
     const now = this.opts.timers.nowMs()
     let next = Number.POSITIVE_INFINITY
     for (let i = 0; i < this.slots.length; i++) {
@@ -238,31 +264,71 @@ export class DeviceLoop {
     }
   }
 
+  /** Whether a message can be sealed now: the clock is right and every recipient's key is known. */
+  private canSeal(): boolean {
+    if (!this.opts.clock.synced()) return false
+    for (let r = 0; r < this.recipients.length; r++) if ((this.recipients[r] as LoopRecipient).sealer === undefined) return false
+    return true
+  }
+
+  /**
+   * Keeps a message that cannot be sealed yet, with the monotonic time it was taken (the wall clock may be 1970 or
+   * a saved fake-hwclock time on a Pi without an RTC). Bounded: beyond holdMax the oldest is dropped and counted.
+   */
+  private hold(claims: object): void {
+    const why = this.opts.clock.synced() ? "a recipient's key is not known yet" : 'the clock is not synchronised yet'
+    if (why !== this.holdLogged) {
+      this.holdLogged = why
+      this.opts.log.warn(`${why}: readings are kept and sealed with their time once it is`, { holdMax: this.holdMax })
+    }
+    if (this.stats.held >= this.holdMax) {
+      this.held.shift()
+      this.stats.held--
+      this.stats.heldDropped++
+    }
+    this.held.push({ claims: structuredClone(claims), atMs: this.opts.timers.nowMs() })
+    this.stats.held++
+  }
+
+  /** Seals every held message, oldest first, stamped with its true time: now minus its monotonic age. */
+  private release(): void {
+    const wallNow = this.opts.clock.now()
+    const monoNow = this.opts.timers.nowMs()
+    const held = this.held
+    this.held = []
+    this.stats.held = 0
+    this.holdLogged = ''
+    this.opts.log.info('sealing the readings kept meanwhile', { count: held.length, dropped: this.stats.heldDropped })
+    for (const h of held) this.seal(h.claims, wallNow - (monoNow - h.atMs))
+  }
+
+  private get holdMax(): number {
+    return this.opts.holdMax ?? DEFAULT_HOLD_MAX
+  }
+
   /** Seals one claims object to every recipient under one sequence number and appends each copy to the outbox. */
   private publish(claims: object): void {
     // A Pi has no RTC: until the clock is known to be right, a reading's time would be 1970 or the last saved
-    // fake-hwclock time, and receivers reject it as expired (or, worse, accept a wrong time). Such readings are
-    // not sealed (counted, logged once per unsynced spell); no sequence number is spent on them.
-    if (!this.opts.clock.synced()) {
-      this.stats.unsynced++
-      if (!this.unsyncedLogged) {
-        this.unsyncedLogged = true
-        this.opts.log.warn('clock not synchronised yet: readings are not sealed until it is')
-      }
+    // fake-hwclock time, and receivers reject it as expired (or, worse, accept a wrong time). Such readings, and
+    // those taken while a recipient's key is unknown, are held with their monotonic time and sealed later.
+    if (!this.opts.clock.synced()) this.stats.unsynced++
+    if (!this.canSeal()) {
+      this.hold(claims)
       return
     }
-    if (this.unsyncedLogged) {
-      this.unsyncedLogged = false
-      this.opts.log.info('clock synchronised: sealing readings again', { skipped: this.stats.unsynced })
-    }
+    if (this.stats.held > 0) this.release()
+    this.seal(claims, this.opts.clock.now())
+  }
+
+  private seal(claims: object, atMs: number): void {
     const seq = this.opts.sequence.next()
     const ctx = this.ctx
     ctx.seq = seq
-    ctx.now = this.opts.clock.now()
+    ctx.now = atMs
     for (let r = 0; r < this.recipients.length; r++) {
       const rec = this.recipients[r] as LoopRecipient
       try {
-        const sealed = rec.sealer.seal(claims, ctx)
+        const sealed = (rec.sealer as ReadingSealer).seal(claims, ctx)
         const res = this.opts.outbox.append(rec.name, typeof sealed === 'string' ? Buffer.from(sealed, 'utf8') : sealed)
         this.stats.sealed++
         if (res instanceof Promise) {
@@ -299,6 +365,8 @@ export class DeviceLoop {
       {
         ...(this.opts.version === undefined ? {} : { version: this.opts.version }),
         ...(this.opts.outboxDepth === undefined ? {} : { outbox: this.opts.outboxDepth() }),
+        held: this.stats.held,
+        heldDropped: this.stats.heldDropped,
       },
     )
   }

@@ -71,10 +71,14 @@ export const DRAIN_BACKLOG = 100
 
 const loopSensors = (set: SensorSet): LoopSensor[] => set.sensors
 
-/** Starts the loop with every part wired. Signals are the caller's (see installSignals). */
+/**
+ * Starts the loop with every part wired. Signals are the caller's (see installSignals). Sampling starts before the
+ * recipients' keys are known (DNS may be down at boot): the loop holds the readings and seals them, with their time,
+ * once every key is found. A permanent lookup failure (no TLSA record, bogus DNSSEC) stops it and is thrown.
+ */
 export async function startDevice(parts: DeviceParts): Promise<RunningDevice> {
   let config = parts.config
-  const recipients = await openRecipients(parts, config)
+  const recipients: LoopRecipient[] = config.recipients.map((name) => ({ name, sealer: undefined }))
   let sensors = await parts.openSensors(config)
   const loop = new DeviceLoop({
     sensors: loopSensors(sensors),
@@ -89,6 +93,17 @@ export async function startDevice(parts: DeviceParts): Promise<RunningDevice> {
     outboxDepth: () => parts.outbox.pending,
   })
   loop.start()
+  try {
+    await Promise.all(
+      recipients.map(async (r) => {
+        r.sealer = await parts.sealerFor(r.name, config)
+      }),
+    )
+  } catch (err) {
+    loop.stop()
+    sensors.close()
+    throw err
+  }
   parts.log.info('device loop started', {
     version: VERSION,
     sender: parts.sender,

@@ -117,6 +117,8 @@ export interface DeviceStats {
   acknowledged: number
   /** Messages in the durable outbox, not yet acknowledged. */
   outbox: number
+  /** Readings kept until they can be sealed (clock unsynced, a recipient's key unknown). */
+  held: number
   mqtt: 'connected' | 'disconnected'
 }
 
@@ -219,6 +221,7 @@ export async function startDeviceFromConfig(settings: DeviceSettings, configPath
       sealed: dev.loop.stats.sealed,
       acknowledged: drainer.stats().published,
       outbox: outbox.pending,
+      held: dev.loop.stats.held,
       mqtt: link.connected ? 'connected' : 'disconnected',
     })
     const journal = startJournal({ timers, log, stats, ...(deps.journalEveryMs === undefined ? {} : { everyMs: deps.journalEveryMs }) })

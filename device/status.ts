@@ -27,6 +27,9 @@ export const presenceTopic = (sender: string): string => `daneel/presence/${send
 export interface SummaryExtra {
   readonly version?: string
   readonly outbox?: number
+  /** Messages kept because they cannot be sealed yet (clock, recipient key), and those the bound dropped. */
+  readonly held?: number
+  readonly heldDropped?: number
 }
 
 /** `{ status: { version, uptimeS, readings, outbox, sensors: [...] } }`: every statusIntervalSeconds (allocates; it is rare). */
@@ -37,6 +40,7 @@ export function summaryStatus(uptimeMs: number, readings: number, sensors: reado
       uptimeS: Math.round(uptimeMs / 1000),
       readings,
       ...(extra.outbox === undefined ? {} : { outbox: extra.outbox }),
+      ...(extra.held === undefined ? {} : { held: extra.held, heldDropped: extra.heldDropped ?? 0 }),
       sensors: sensors.map((st) => ({
         sensor: st.id,
         model: st.model,

@@ -216,7 +216,7 @@ test('an outbox that rejects (disk full) is logged once; the loop keeps sampling
   assert.equal(logs.filter((l) => l.includes('ENOSPC')).length, 1)
 })
 
-test('while the clock is not synchronised nothing is sealed (logged once); sealing resumes when it is', () => {
+test('while the clock is not synchronised readings are held (logged once), then sealed with their true time', () => {
   const timers = new FakeTimers()
   const d = new ScriptedDriver('pm', 'pms5003', timers, [1, 2, 3, 4, 5])
   const sent: Array<Record<string, unknown>> = []
@@ -236,16 +236,23 @@ test('while the clock is not synchronised nothing is sealed (logged once); seali
   timers.advance(2500)
   assert.equal(sent.length, 0)
   assert.equal(loop.stats.unsynced, 3)
-  assert.equal(logs.filter((l) => l.includes('clock not synchronised')).length, 1)
+  assert.equal(loop.stats.held, 3)
+  assert.equal(logs.filter((l) => l.includes('clock is not synchronised')).length, 1)
   synced = true
   timers.advance(2000)
   loop.stop()
+  // Readings at t = 0, 1, 2 s (held) and 3, 4 s: in order, each stamped with the wall time it was taken (the wall
+  // clock reads 1_790_000_000_000 at t = 3 s, when the first is sealed; the held ones are 3, 2 and 1 s older).
   assert.deepEqual(
-    sent.map((m) => [m.seq, (m.values as Record<string, number>).pm25]),
+    sent.map((m) => [m.seq, (m.values as Record<string, number>).pm25, m.iat]),
     [
-      [0, 4],
-      [1, 5],
+      [0, 1, 1_789_999_997_000],
+      [1, 2, 1_789_999_998_000],
+      [2, 3, 1_789_999_999_000],
+      [3, 4, 1_790_000_000_000],
+      [4, 5, 1_790_000_000_000],
     ],
   )
-  assert.ok(logs.some((l) => l.includes('clock synchronised') && l.includes('"skipped":3')))
+  assert.equal(loop.stats.held, 0)
+  assert.ok(logs.some((l) => l.includes('sealing the readings kept meanwhile') && l.includes('"count":3')))
 })

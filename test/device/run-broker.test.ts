@@ -187,6 +187,7 @@ test('MQTT_USERNAME/MQTT_PASSWORD reach a broker with a password file; SIGUSR1 l
   // The container healthcheck's heartbeat: the counters, written at start and every 30 s.
   assert.deepEqual(Object.keys(JSON.parse(readFileSync(heartbeat, 'utf8'))).sort(), [
     'acknowledged',
+    'held',
     'mqtt',
     'outbox',
     'readings',
