@@ -5,8 +5,8 @@
 import { runDevice } from '../../device/start.js'
 import { reportError } from '../../settings/report-error.js'
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
-import { parseCommand, usageError } from '../args.js'
 import { VERSION } from '../../src/version.js'
+import { parseCommand, usageError } from '../args.js'
 import { MQTT_HELP, MQTT_OPTIONS, mqttOptions } from './listen.js'
 
 export const summary = 'the device runtime: sensors to sealed MQTT publications'
