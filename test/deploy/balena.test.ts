@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { test } from 'node:test'
 import { parse } from 'yaml'
@@ -159,7 +159,12 @@ function entry(device: string, extraEnv: Record<string, string> = {}) {
   // `sleep infinity` stands for waiting: the stand-in says so and returns, so the test can see it.
   writeFileSync(join(bin, 'sleep'), '#!/bin/sh\necho "SLEEP $*"\n', { mode: 0o755 })
   writeFileSync(join(dir, 'device.json'), '{}\n')
+  // As the block's app user, never root: started as root the script first hands an identity volume over
+  // (adopt-identity.sh, tested in test/cli/legacy-cli.test.ts) and drops privileges, which is not under test here.
+  const asApp = process.getuid?.() === 0 ? { uid: 1000, gid: 1000 } : {}
+  chmodSync(dir, 0o777)
   const child = spawn('sh', [repoPath('scripts/balena-start.sh')], {
+    ...asApp,
     env: {
       PATH: `${bin}:${dirname(process.execPath)}:/usr/bin:/bin`,
       DANE_ID: 'n1._device.example.com',
