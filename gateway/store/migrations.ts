@@ -11,8 +11,8 @@ import { DaneelError } from '../../src/errors.js'
  * - no foreign keys: a reading and its node row are written in the same transaction, and a node row is an
  *   aggregate (counters, newest message), not a parent that must exist first;
  * - `INSERT ... ON CONFLICT DO NOTHING` (SQLite >= 3.24, PostgreSQL >= 9.5) is the duplicate check.
- * Checked by hand on PostgreSQL 15 (psql -v ON_ERROR_STOP=1): migration 1 and the SQLite store's commit
- * statements (the ON CONFLICT inserts and upserts) run there unchanged.
+ * PostgreSQL runs the same text except where a migration gives a `postgres` variant (migration 1's partitioned
+ * readings table); test/gateway/postgres-store.test.ts applies them to PostgreSQL 15.
  * A migration is never edited once released: a change is a new, higher-numbered migration.
  */
 export interface Migration {
@@ -20,13 +20,11 @@ export interface Migration {
   readonly name: string
   /** Statements separated by `;` at the end of a line. */
   readonly sql: string
+  /** The PostgreSQL text where it must differ (partitioning); otherwise PostgreSQL runs `sql`. */
+  readonly postgres?: string
 }
 
-export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'nodes, readings, newest reading per sensor, node status, legacy replay digests',
-    sql: `
+const NODES_V1 = `
 CREATE TABLE nodes (
   node TEXT NOT NULL PRIMARY KEY,
   first_seen BIGINT NOT NULL,
@@ -35,7 +33,10 @@ CREATE TABLE nodes (
   bound SMALLINT NOT NULL,
   readings BIGINT NOT NULL DEFAULT 0
 );
-CREATE TABLE readings (
+`
+
+/** Migration 1's readings table as SQLite keeps it: one table, UNIQUE (node, seq) is the replay guard. */
+const READINGS_V1 = `CREATE TABLE readings (
   node TEXT NOT NULL,
   seq BIGINT,
   digest TEXT NOT NULL,
@@ -52,7 +53,43 @@ CREATE TABLE readings (
 );
 CREATE INDEX readings_node_time ON readings (node, time);
 CREATE INDEX readings_time ON readings (time);
--- the newest reading per node and sensor ('' for a reading without a sensor id), kept in the commit's transaction
+`
+
+/**
+ * Migration 1's readings table in PostgreSQL: declaratively partitioned by month on `time` (ms), so retention
+ * drops whole partitions. A unique index on a partitioned table must contain the partition key, which
+ * (node, seq) does not: the replay guard moves to `reading_keys`, one unpartitioned row per bound reading,
+ * inserted `ON CONFLICT DO NOTHING` in the same transaction. `ins` keeps insertion order (SQLite's rowid).
+ * Partitions are made by the store (gateway/store/pg-partitions.ts), not by migrations.
+ */
+const READINGS_V1_POSTGRES = `CREATE SEQUENCE readings_ins;
+CREATE TABLE readings (
+  node TEXT NOT NULL,
+  seq BIGINT,
+  digest TEXT NOT NULL,
+  time BIGINT NOT NULL,
+  received_at BIGINT NOT NULL,
+  auth TEXT NOT NULL CHECK (auth IN ('dnssec', 'pkix-cd', 'offline')),
+  profile TEXT NOT NULL,
+  bound SMALLINT NOT NULL CHECK (bound IN (0, 1)),
+  sensor TEXT,
+  model TEXT,
+  values_json TEXT NOT NULL,
+  ins BIGINT NOT NULL DEFAULT nextval('readings_ins'),
+  CHECK ((bound = 1) = (seq IS NOT NULL))
+) PARTITION BY RANGE (time);
+CREATE INDEX readings_node_time ON readings (node, time);
+CREATE INDEX readings_time ON readings (time);
+CREATE TABLE reading_keys (
+  node TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  time BIGINT NOT NULL,
+  PRIMARY KEY (node, seq)
+);
+CREATE INDEX reading_keys_time ON reading_keys (time);
+`
+
+const REST_V1 = `-- the newest reading per node and sensor ('' for a reading without a sensor id), kept in the commit's transaction
 -- so that a node summary reads a few rows instead of scanning the node's history
 CREATE TABLE latest_readings (
   node TEXT NOT NULL,
@@ -81,7 +118,14 @@ CREATE TABLE legacy_digests (
   received_at BIGINT NOT NULL
 );
 CREATE INDEX legacy_digests_received ON legacy_digests (received_at);
-`,
+`
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'nodes, readings, newest reading per sensor, node status, legacy replay digests',
+    sql: NODES_V1 + READINGS_V1 + REST_V1,
+    postgres: NODES_V1 + READINGS_V1_POSTGRES + REST_V1,
   },
 ]
 
@@ -107,23 +151,30 @@ export function statements(sql: string): string[] {
 }
 
 /**
- * Applies each missing migration in its own transaction, in order, and returns the versions applied. Running it
- * again applies nothing. A database newer than this code (an unknown version) is refused, so an old binary
- * never writes into a schema it does not know.
+ * The migrations still to apply, in order. A database newer than this code (an unknown version) is refused, so
+ * an old binary never writes into a schema it does not know.
  */
-export function runMigrations(db: MigrationTarget, now: number, migrations: readonly Migration[] = MIGRATIONS): number[] {
-  db.exec(SCHEMA_VERSION_DDL)
+export function pendingMigrations(appliedVersions: readonly number[], migrations: readonly Migration[] = MIGRATIONS): Migration[] {
   const known = new Set(migrations.map((m) => m.version))
-  const applied = new Set(db.versions())
+  const applied = new Set(appliedVersions)
   for (const v of applied)
     if (!known.has(v))
       throw new DaneelError(
         'ERR_CONFIG_INVALID',
         `store schema version ${v} is newer than this daneel (it knows up to ${Math.max(...known)})`,
       )
+  return [...migrations].sort((a, b) => a.version - b.version).filter((m) => !applied.has(m.version))
+}
+
+/**
+ * Applies each missing migration (SQLite text) in its own transaction, in order, and returns the versions
+ * applied. Running it again applies nothing. (The PostgreSQL store runs `pendingMigrations` over its own
+ * asynchronous connection.)
+ */
+export function runMigrations(db: MigrationTarget, now: number, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  db.exec(SCHEMA_VERSION_DDL)
   const done: number[] = []
-  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-    if (applied.has(m.version)) continue
+  for (const m of pendingMigrations(db.versions(), migrations)) {
     db.transaction(() => {
       for (const s of statements(m.sql)) db.exec(s)
       db.record(m.version, m.name, now)

@@ -1,17 +1,19 @@
-/** `--store URL` (env DANEEL_STORE): which store to open. `sqlite:PATH` is built in; other schemes are refused by name. */
+/** `--store URL` (env DANEEL_STORE): which store to open, `sqlite:PATH` (embedded) or `postgres://…` (shared by workers). */
 import { isAbsolute, join, resolve } from 'node:path'
 import { DaneelError } from '../../src/errors.js'
+import { PostgresStore, type PostgresStoreOptions, redactUrl } from './postgres.js'
 import { SqliteStore, type SqliteStoreOptions } from './sqlite.js'
 import type { ReadingStore } from './types.js'
 
-export type StoreLocation = { kind: 'sqlite'; path: string }
+export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; retentionDays?: number }
 
 /** The embedded default: `sqlite:$DANEEL_STATE/readings.db`. */
 export const defaultStoreUrl = (stateDir: string): string => `sqlite:${join(stateDir, 'readings.db')}`
 
 /**
  * `sqlite:PATH` (relative paths resolve against `cwd`; `sqlite:///abs/path` is accepted for those who write URLs
- * with a host part). `postgres://` and `postgresql://` are recognised and refused plainly until that store exists.
+ * with a host part). `postgres://` and `postgresql://` are libpq-style URLs handed to `pg`, except our own query
+ * parameter `retention_days=N` (readings older than N days are dropped by month; see docs/scale.md).
  * Anything else is ERR_CONFIG_INVALID naming the scheme.
  */
 export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLocation {
@@ -30,14 +32,35 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
       throw new DaneelError('ERR_CONFIG_INVALID', `store URL ${JSON.stringify(url)}: sqlite needs a file path (sqlite:PATH)`)
     return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(cwd, path) }
   }
-  if (scheme === 'postgres' || scheme === 'postgresql')
-    throw new DaneelError('ERR_CONFIG_INVALID', 'store URL: PostgreSQL stores are not built in this version of daneel; use sqlite:PATH')
-  if (scheme === '') throw new DaneelError('ERR_CONFIG_INVALID', `store URL ${JSON.stringify(url)} has no scheme; expected sqlite:PATH`)
-  throw new DaneelError('ERR_CONFIG_INVALID', `store URL scheme ${JSON.stringify(scheme)} is not supported; expected sqlite:PATH`)
+  if (scheme === 'postgres' || scheme === 'postgresql') return parsePostgres(url)
+  if (scheme === '')
+    throw new DaneelError('ERR_CONFIG_INVALID', `store URL ${JSON.stringify(url)} has no scheme; expected sqlite:PATH or postgres://…`)
+  throw new DaneelError(
+    'ERR_CONFIG_INVALID',
+    `store URL scheme ${JSON.stringify(scheme)} is not supported; expected sqlite:PATH or postgres://…`,
+  )
+}
+
+function parsePostgres(url: string): StoreLocation {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    throw new DaneelError('ERR_CONFIG_INVALID', `store URL ${redactUrl(url)} is not a valid URL`)
+  }
+  const raw = u.searchParams.get('retention_days')
+  if (raw === null) return { kind: 'postgres', url }
+  const days = Number(raw)
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(days > 0))
+    throw new DaneelError('ERR_CONFIG_INVALID', `store URL ${redactUrl(url)}: retention_days must be a positive number of days`)
+  u.searchParams.delete('retention_days')
+  return { kind: 'postgres', url: u.toString(), retentionDays: days }
 }
 
 /** The store a URL names, not yet opened (call `open()`). */
-export function createStore(url: string, options: SqliteStoreOptions = {}): ReadingStore {
+export function createStore(url: string, options: SqliteStoreOptions & PostgresStoreOptions = {}): ReadingStore {
   const loc = parseStoreUrl(url)
+  if (loc.kind === 'postgres')
+    return new PostgresStore(loc.url, loc.retentionDays === undefined ? options : { ...options, retentionDays: loc.retentionDays })
   return new SqliteStore(loc.path, options)
 }
