@@ -39,6 +39,7 @@ export function mqttMaximumPacketSize(maxMessageSize: number): number {
   return Math.min(maxMessageSize + MQTT_HEADER_ROOM, 268_435_460)
 }
 export interface MqttLinkOptions {
+  /** One broker URL, or several separated by commas (a cluster): a failed or lost connection tries the next. */
   url: string
   clientId: string
   username?: string | undefined
@@ -91,12 +92,25 @@ export class MqttLink extends EventEmitter {
   #version: 4 | 5
   #lastRefusal = ''
   #s: MqttLinkStats = { connects: 0, disconnects: 0, connectErrors: 0, protocolVersion: 5 }
+  readonly #urls: string[]
+  #at = 0
+  /** This attempt got a CONNACK / failed at the socket (refused, unreachable) rather than being hung up on. */
+  #attemptUp = false
+  #attemptSocketError = false
+  /** MQTT 5 CONNECTs in a row the broker hung up on without a CONNACK. */
+  #hangUps = 0
   /** The broker's receiveMaximum (MQTT 5 CONNACK), else undefined. */
   receiveMaximum: number | undefined
 
   constructor(opts: MqttLinkOptions) {
     super()
-    if (!/^(mqtts?|tcp|ssl|wss?):\/\//.test(opts.url)) throw new DaneelError('ERR_CONFIG_INVALID', `not an MQTT URL: ${opts.url}`)
+    this.#urls = opts.url
+      .split(',')
+      .map((u) => u.trim())
+      .filter((u) => u !== '')
+    if (this.#urls.length === 0) throw new DaneelError('ERR_CONFIG_INVALID', 'no MQTT URL given')
+    for (const u of this.#urls)
+      if (!/^(mqtts?|tcp|ssl|wss?):\/\//.test(u)) throw new DaneelError('ERR_CONFIG_INVALID', `not an MQTT URL: ${u}`)
     mqttMaximumPacketSize(opts.maxMessageSize) // RangeError now for a missing or nonsensical bound, not at connect
     this.#opts = opts
     this.#backoff = opts.backoff ?? new Backoff()
@@ -118,14 +132,20 @@ export class MqttLink extends EventEmitter {
     return { ...this.#s, protocolVersion: this.#version }
   }
 
+  /** The broker URL in use (or tried next). */
+  get url(): string {
+    return this.#urls[this.#at] as string
+  }
+
   start(): void {
     if (this.#client !== undefined) return
-    const client = mqtt.connect(this.#opts.url, this.#clientOptions())
+    const client = mqtt.connect(this.url, this.#clientOptions())
     this.#client = client
     client.on('connect', (ack: IConnackPacket) => this.#onConnect(ack))
     client.on('close', () => this.#onClose())
     client.on('error', (err: Error & { code?: number }) => {
       this.#s.connectErrors++
+      if (typeof err.code === 'string') this.#attemptSocketError = true // ECONNREFUSED, ETIMEDOUT, ...
       // CONNACK "unsupported protocol version" (3.1.1 code 1, MQTT 5 code 0x84): fall back to 3.1.1 once
       if (this.#version === 5 && (err.code === 1 || err.code === 0x84)) {
         this.#log.warn('broker refuses MQTT 5; using 3.1.1 (no session expiry, no packet-size limit at the broker)')
@@ -187,10 +207,11 @@ export class MqttLink extends EventEmitter {
   #onConnect(ack: IConnackPacket): void {
     this.#up = true
     this.#lastRefusal = ''
+    this.#attemptUp = true
     this.#s.connects++
     this.#backoff.reset()
     this.receiveMaximum = ack.properties?.receiveMaximum
-    this.#log.info('mqtt connected', { url: this.#opts.url, sessionPresent: ack.sessionPresent, protocolVersion: this.#version })
+    this.#log.info('mqtt connected', { url: this.url, sessionPresent: ack.sessionPresent, protocolVersion: this.#version })
     if (this.#opts.statusTopic !== undefined) {
       this.client.publish(this.#opts.statusTopic, 'online', { qos: 1, retain: true }, () => {})
     }
@@ -207,10 +228,41 @@ export class MqttLink extends EventEmitter {
     }
     this.emit('down')
     if (this.#stopped) return
+    this.#nextBroker()
     this.#timers.clearTimeout(this.#retry)
     const delay = this.#backoff.next()
     this.#retry = this.#timers.setTimeout(() => {
       if (!this.#stopped) this.#client?.reconnect()
     }, delay)
+  }
+
+  /**
+   * After a connection ended: a broker that hung up twice in a row on our MQTT 5 CONNECT without a CONNACK
+   * (RabbitMQ 3.10's MQTT plugin cannot parse one and closes the socket) gets 3.1.1 next, on the same URL. Otherwise, with
+   * several URLs, the next attempt goes to the next broker (a lost or refused connection says this one is down).
+   */
+  #nextBroker(): void {
+    const client = this.#client
+    const hungUp = !this.#attemptUp && !this.#attemptSocketError
+    this.#attemptUp = false
+    this.#attemptSocketError = false
+    if (client === undefined) return
+    this.#hangUps = hungUp ? this.#hangUps + 1 : 0
+    // twice in a row, so one slow or flapping MQTT 5 broker is not downgraded for good
+    if (this.#hangUps >= 2 && this.#version === 5) {
+      this.#log.warn('broker closed the connection on an MQTT 5 CONNECT; using 3.1.1 (no session expiry)', { url: this.url })
+      this.#version = 4
+      Object.assign(client.options, this.#clientOptions())
+      return
+    }
+    if (this.#urls.length < 2) return
+    this.#at = (this.#at + 1) % this.#urls.length
+    const u = new URL(this.url)
+    const protocol = u.protocol.slice(0, -1)
+    const secure = protocol === 'mqtts' || protocol === 'ssl' || protocol === 'wss'
+    const hostname = u.hostname.replace(/^\[(.*)\]$/, '$1')
+    const port = u.port !== '' ? Number(u.port) : protocol.startsWith('ws') ? (secure ? 443 : 80) : secure ? 8883 : 1883
+    Object.assign(client.options, { protocol, hostname, host: hostname, port, ...(protocol.startsWith('ws') ? { path: u.pathname } : {}) })
+    this.#log.info('mqtt: trying the next broker', { url: this.url })
   }
 }

@@ -143,10 +143,13 @@ export function resolveSettings(values: SettingsValues, env: NodeJS.ProcessEnv, 
     const port = int('MQTT_PORT', pick(values['mqtt-port'], 'MQTT_PORT') ?? '1883', 1, 65535)
     mqttUrl = `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`
   }
-  if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(mqttUrl))
-    throw new DaneelError('ERR_CONFIG_INVALID', `MQTT_URL must start with mqtt://, mqtts://, ws:// or wss://, not '${mqttUrl}'`)
-  if (!URL.canParse(mqttUrl) || new URL(mqttUrl).hostname === '')
-    throw new DaneelError('ERR_CONFIG_INVALID', `MQTT_URL is not a URL with a host: '${mqttUrl.replace(/\/\/[^@/]*@/, '//***@')}'`)
+  // several comma-separated URLs: the brokers of a cluster, tried in turn (messaging/mqtt.ts)
+  for (const u of mqttUrl.split(',').map((x) => x.trim())) {
+    if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(u))
+      throw new DaneelError('ERR_CONFIG_INVALID', `MQTT_URL must start with mqtt://, mqtts://, ws:// or wss://, not '${u}'`)
+    if (!URL.canParse(u) || new URL(u).hostname === '')
+      throw new DaneelError('ERR_CONFIG_INVALID', `MQTT_URL is not a URL with a host: '${u.replace(/\/\/[^@/]*@/, '//***@')}'`)
+  }
 
   const trustedDomains = domains(pick(values['trusted-domains'], 'TRUSTED_DOMAINS'))
   const groupName = pick(values['group-name'], 'GROUP_NAME')?.trim()

@@ -10,6 +10,10 @@ import amqp from 'amqplib'
 import mqtt, { type MqttClient } from 'mqtt'
 import pg from 'pg'
 import { AmqpSource, parseAmqpUrls } from '../../gateway/source-amqp.js'
+import { Backoff } from '../../messaging/backoff.js'
+import { MqttLink } from '../../messaging/mqtt.js'
+import { MemoryOutbox } from '../../messaging/outbox/memory.js'
+import { OutboxSender } from '../../messaging/sender.js'
 import { isDaneelError } from '../../src/errors.js'
 import { type Postgres, startPostgres } from '../../testkit/postgres.js'
 import { type RabbitCluster, startRabbitCluster } from '../../testkit/rabbitmq.js'
@@ -72,7 +76,7 @@ describe('rabbitmq cluster', () => {
     await (pubs[0] as MqttClient).publishAsync(`x.${topic}`, 'other', { qos: 1 })
     await Promise.all(pubs.map((p) => p.endAsync()))
     const got: string[] = []
-    for (let k = 0; k < 50 && got.length < 20; k++) {
+    for (const end = Date.now() + 10_000; got.length < 20 && Date.now() < end; ) {
       const m = await ch.get('t.dotted', { noAck: true })
       if (m === false) await new Promise((r) => setTimeout(r, 100))
       else {
@@ -242,5 +246,33 @@ describe('rabbitmq cluster', () => {
     assert.equal(Number(stats?.summed), TOTAL)
     assert.equal(Number(stats?.nodes), NODES)
     assert.equal(twice, 0)
+  })
+
+  it('device sender: MQTT_URL lists the cluster; with a node SIGKILLed it fails over, and falls back from MQTT 5 to 3.1.1', async () => {
+    const topic = 'gw3.airquality._device.example.com'
+    const c = await amqp.connect(cluster.nodes[1]?.amqpUrl as string)
+    const ch = await c.createChannel()
+    await ch.assertQueue('t.failover', { durable: true, arguments: { 'x-queue-type': 'quorum' } })
+    await ch.bindQueue('t.failover', 'amq.topic', topic)
+    await cluster.nodes[0]?.kill() // (it stays down: the cluster is stopped after this test)
+    const outbox = new MemoryOutbox()
+    for (let i = 0; i < 200; i++) void outbox.append(topic, Buffer.from(`f${i}`))
+    // the dead node first: refused, then the next URL, where the MQTT 5 CONNECT is hung up on twice → 3.1.1
+    const url = [cluster.nodes[0], cluster.nodes[1], cluster.nodes[2]].map((n) => n?.mqttUrl).join(',')
+    const link = new MqttLink({ url, clientId: 'failover-dev', maxMessageSize: 16384, backoff: new Backoff({ baseMs: 50, capMs: 300, minMs: 20 }) })
+    const sender = new OutboxSender(link, outbox, { window: 20 })
+    link.start()
+    assert.ok(await sender.drained(60_000), 'the outbox drained through the surviving nodes')
+    assert.equal(link.stats().protocolVersion, 4)
+    assert.notEqual(link.url, cluster.nodes[0]?.mqttUrl)
+    await link.stop()
+    const got = new Set<string>()
+    for (const end = Date.now() + 10_000; got.size < 200 && Date.now() < end; ) {
+      const m = await ch.get('t.failover', { noAck: true })
+      if (m === false) await new Promise((r) => setTimeout(r, 100))
+      else got.add(m.content.toString())
+    }
+    assert.equal(got.size, 200)
+    await c.close()
   })
 })
