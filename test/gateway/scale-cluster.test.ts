@@ -259,7 +259,12 @@ describe('rabbitmq cluster', () => {
     for (let i = 0; i < 200; i++) void outbox.append(topic, Buffer.from(`f${i}`))
     // the dead node first: refused, then the next URL, where the MQTT 5 CONNECT is hung up on twice → 3.1.1
     const url = [cluster.nodes[0], cluster.nodes[1], cluster.nodes[2]].map((n) => n?.mqttUrl).join(',')
-    const link = new MqttLink({ url, clientId: 'failover-dev', maxMessageSize: 16384, backoff: new Backoff({ baseMs: 50, capMs: 300, minMs: 20 }) })
+    const link = new MqttLink({
+      url,
+      clientId: 'failover-dev',
+      maxMessageSize: 16384,
+      backoff: new Backoff({ baseMs: 50, capMs: 300, minMs: 20 }),
+    })
     const sender = new OutboxSender(link, outbox, { window: 20 })
     link.start()
     assert.ok(await sender.drained(60_000), 'the outbox drained through the surviving nodes')
