@@ -21,7 +21,8 @@ APP="${DANEEL_APP:-/opt/daneel}"
 
 # Started as root (compose `user: root`): only to take over an identity volume the original identity-manager
 # wrote as root (scripts/adopt-identity.sh), then run as APP_UID from here on, never as root.
-if [ "$(id -u)" = 0 ]; then
+# (The image always ships adopt-identity.sh beside this script; without it there is nothing to hand over.)
+if [ "$(id -u)" = 0 ] && [ -x "$APP/adopt-identity.sh" ]; then
   uid="${APP_UID:-1000}"
   [ "$uid" = 0 ] && { echo "daneel: APP_UID=0 would run as root; set APP_UID to the app user (1000)" >&2; exec sleep infinity; }
   "$APP/adopt-identity.sh" "$CRYPTO_PATH" "$uid"

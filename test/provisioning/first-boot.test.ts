@@ -114,11 +114,19 @@ test('balena-start.sh: provisions from the environment, then hands over to the r
   run.child.kill('SIGTERM') // the script exec'd `sleep infinity` in its own PID
   await run.exit
   // the config as a variable: written to DANEEL_CONFIG and handed to the runtime, which validates it (here: rejects
-  // it, naming the field, exit 2), proving the hand-over; provisioning is not repeated
-  const withConfig = start('sh', [repoPath('scripts/balena-start.sh')], { ...env, DANEEL_CONFIG_JSON: '{"version":1,"recipients":[]}' })
-  assert.equal(await withConfig.exit, 2, withConfig.out())
+  // it, naming the field, exit 2), proving the hand-over; provisioning is not repeated; the script then says so once
+  // and waits instead of exiting into a restart loop
+  const withConfig = start('sh', [repoPath('scripts/balena-start.sh')], {
+    ...env,
+    DANEEL_CONFIG_JSON: '{"version":1,"recipients":[]}',
+    DANEEL_WAITING: join(tmp.dir, 'waiting'),
+  })
+  await until(withConfig, /refused its config or settings/)
   assert.match(withConfig.out(), /is provisioned/)
   assert.match(withConfig.out(), /ERR_CONFIG_INVALID/)
+  assert.ok(existsSync(join(tmp.dir, 'waiting')), 'waiting on purpose: the healthcheck passes')
+  withConfig.child.kill('SIGTERM') // the script exec'd `sleep infinity`
+  await withConfig.exit
   assert.equal(readFileSync(join(tmp.dir, 'none.json'), 'utf8'), '{"version":1,"recipients":[]}\n')
   const noName = start('sh', [repoPath('scripts/balena-start.sh')], { ...env, DANE_ID: '' })
   await until(noName, /set DANE_ID/)
