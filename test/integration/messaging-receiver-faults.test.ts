@@ -93,7 +93,7 @@ describe('messaging: the receiver under its own faults', { timeout: 240_000 }, (
     const seqs: number[] = []
     const out = {
       write(line: string, cb: (err?: Error | null) => void): boolean {
-        seqs.push((JSON.parse(line) as { claims: { n: number } }).claims.n)
+        seqs.push((JSON.parse(line) as { reading: { n: number } }).reading.n)
         setImmediate(cb)
         return true
       },
