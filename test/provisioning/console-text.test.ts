@@ -54,7 +54,7 @@ test('typed session over the serial line, ending in finish force', async () => {
   )
   assert.match(
     await type('create\r', /\r\nok\r\ndaneel> /),
-    new RegExp(`${NAME.replaceAll('.', '\\.')}\\. 3600 IN TLSA 3 0 0 [0-9A-F]+\\r\\n`),
+    new RegExp(`${NAME.replaceAll('.', '\\.')}\\. 300 IN TLSA 3 0 0 [0-9A-F]+\\r\\n`),
   )
   // paste a certificate that is not ours: refused, and the line stays usable
   spawnSync('openssl', [
