@@ -34,7 +34,7 @@ export interface IncomingMessage {
 /** What happened to each message of a committed batch, in order. */
 export type CommitOutcome = 'stored' | 'duplicate'
 
-/** One stored reading as the API returns it (docs/contract.md, gateway HTTP: `{node, seq, time, receivedAt, auth, bound, sensor, model, values}`). */
+/** One stored reading as the API returns it (docs/gateway.md, `GET /api/readings`: `{node, seq, time, receivedAt, auth, bound, sensor, model, values}`). */
 export interface ReadingRow {
   node: string
   seq: number | null
