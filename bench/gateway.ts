@@ -33,6 +33,16 @@ interface Row {
   rss_mb: number | null
 }
 
+/** The node flags the shipped unit runs the gateway with (systemd/daneel-gateway.service): what users run is measured. */
+const UNIT_FLAGS = (() => {
+  const unit = readFileSync(new URL('../../systemd/daneel-gateway.service', import.meta.url), 'utf8')
+  const line = /^ExecStart=\S*node((?:\s+--\S+)*)\s/m.exec(unit)
+  return (line?.[1] ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter((f) => f !== '')
+})()
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 function peakRssMb(pid: number | undefined): number | null {
@@ -103,7 +113,7 @@ async function main(): Promise<void> {
     const fleet = startFleet(w, N / NODES, 0)
     if ((await fleet.done) !== 0) throw new Error(`fleet failed: ${fleet.out()}`)
 
-    gw = await startGatewayProcess(w)
+    gw = await startGatewayProcess(w, [], { nodeArgs: UNIT_FLAGS })
     await gw.ready()
     let t0 = performance.now()
     while ((await stored(gw)) < N) await sleep(5)
@@ -138,7 +148,7 @@ async function main(): Promise<void> {
     // paced: latency with the gateway keeping up (a fresh process, so its histogram holds only this phase)
     gw.proc.kill('SIGTERM')
     await gw.exited()
-    gw = await startGatewayProcess(w)
+    gw = await startGatewayProcess(w, [], { nodeArgs: UNIT_FLAGS })
     await gw.ready()
     const tPaced = performance.now()
     const paced = startFleet(w, Math.round((RATE * SECONDS) / NODES), RATE / NODES, 0, N / NODES) // seqs after the backlog's
@@ -163,12 +173,14 @@ async function main(): Promise<void> {
 
   const load = loadavg().map((x) => x.toFixed(1))
   if (json) {
-    for (const r of rows) process.stdout.write(`${JSON.stringify({ bench: 'gateway', ...r, load: loadavg()[0] })}\n`)
+    for (const r of rows)
+      process.stdout.write(`${JSON.stringify({ bench: 'gateway', ...r, node_flags: UNIT_FLAGS.join(' '), load: loadavg()[0] })}\n`)
     return
   }
   const f = (v: number | null, d = 1): string => (v === null ? '-' : v === Number.POSITIVE_INFINITY ? '> 10000' : v.toFixed(d))
   process.stdout.write(
-    `bench:gateway  ${NODES} nodes (Knot lab identities), Mosquitto on loopback, N=${N}, node ${process.version}, load average ${load.join(' ')}\n`,
+    `bench:gateway  ${NODES} nodes (Knot lab identities), Mosquitto on loopback, N=${N}, node ${process.version}, load average ${load.join(' ')}\n` +
+      `gateway node flags (systemd/daneel-gateway.service): ${UNIT_FLAGS.join(' ') || '(none)'}\n`,
   )
   process.stdout.write('| consumer | readings | s | readings/s | p50 ms (≤) | p99 ms (≤) | peak RSS MB |\n|---|--:|--:|--:|--:|--:|--:|\n')
   for (const r of rows)

@@ -75,7 +75,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const { settings, me, log } = o
   const recipientKey = loadIdentity(settings.cryptoPath, me).privateKey // first: a missing identity opens no store
   const recipientKeys = decryptionKeys(settings.cryptoPath, me).slice(1)
-  const store = createStore(o.storeUrl)
+  const store = await createStore(o.storeUrl)
   await store.open()
   const metrics = gatewayMetrics()
   const ingest = new Ingest({

@@ -5,6 +5,7 @@ import { incomingProblem } from './check.js'
 import { pendingMigrations, SCHEMA_VERSION_DDL, statements } from './migrations.js'
 import { addMonths, MonthlyPartitions, monthStart } from './pg-partitions.js'
 import { pgNodes, pgReadings } from './postgres-readings.js'
+import { redactUrl } from './redact.js'
 import type { CommitOutcome, IncomingMessage, NodeSummary, ReadingQuery, ReadingRow, ReadingStore, StoredAuth } from './types.js'
 
 /**
@@ -39,17 +40,6 @@ interface NodeDelta {
   auth: StoredAuth
   bound: boolean
   readings: number
-}
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password !== '') u.password = '***'
-    return u.toString()
-  } catch {
-    return 'postgres://(unparsable URL)'
-  }
 }
 
 export class PostgresStore implements ReadingStore {

@@ -178,7 +178,7 @@ describe('postgres store specifics', () => {
       () => parseStoreUrl('postgres://gw:s3cret@db.example/x?retention_days=soon'),
       (e) => isDaneelError(e, 'ERR_CONFIG_INVALID') && /retention_days/.test(e.message) && !e.message.includes('s3cret'),
     )
-    const s = createStore(`${url}?retention_days=400`, quiet)
+    const s = await createStore(`${url}?retention_days=400`, quiet)
     assert.ok(s instanceof PostgresStore)
     await s.open()
     assert.deepEqual(await s.commit([reading('a.example', 1, { time: T0 })]), ['stored'])

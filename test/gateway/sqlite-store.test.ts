@@ -136,12 +136,12 @@ describe('sqlite store specifics', () => {
 })
 
 describe('--store URL', () => {
-  it('takes sqlite:PATH (relative to cwd, or sqlite:///abs) and defaults under DANEEL_STATE', () => {
+  it('takes sqlite:PATH (relative to cwd, or sqlite:///abs) and defaults under DANEEL_STATE', async () => {
     assert.deepEqual(parseStoreUrl('sqlite:/var/lib/daneel/readings.db'), { kind: 'sqlite', path: '/var/lib/daneel/readings.db' })
     assert.deepEqual(parseStoreUrl('sqlite:data/r.db', '/srv'), { kind: 'sqlite', path: '/srv/data/r.db' })
     assert.deepEqual(parseStoreUrl('SQLITE:///tmp/x.db'), { kind: 'sqlite', path: '/tmp/x.db' })
     assert.equal(defaultStoreUrl('/var/lib/daneel'), 'sqlite:/var/lib/daneel/readings.db')
-    assert.ok(createStore(defaultStoreUrl(tmp)) instanceof SqliteStore)
+    assert.ok((await createStore(defaultStoreUrl(tmp))) instanceof SqliteStore)
   })
 
   it('refuses other schemes with ERR_CONFIG_INVALID (no password echoed)', () => {
