@@ -16,4 +16,4 @@ fi
 if [ ! -f "$CRYPTO_PATH/$NAME.key.pem" ]; then
   node "$APP/daneel.js" identity create --key-type "$KEY_TYPE"
 fi
-exec node --max-old-space-size=96 "$APP/daneel.js" gateway
+exec node --max-old-space-size=96 --max-semi-space-size=4 "$APP/daneel.js" gateway   # as systemd/daneel-gateway.service
