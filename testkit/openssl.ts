@@ -116,3 +116,20 @@ export function daneVerify(opts: {
     child.stdin?.end()
   })
 }
+
+/** `openssl req -x509` arguments: a fresh P-256 key (unencrypted) and its self-signed certificate, made by openssl. */
+export function selfSignedP256Args(o: {
+  key: string
+  cert: string
+  subject: string
+  days?: number
+  /** `-addext` values, e.g. `subjectAltName=DNS:name`. */
+  ext?: readonly string[]
+}): string[] {
+  return [
+    ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', o.key, '-out', o.cert],
+    ...(o.days === undefined ? [] : ['-days', String(o.days)]),
+    ...['-subj', o.subject],
+    ...(o.ext ?? []).flatMap((e) => ['-addext', e]),
+  ]
+}

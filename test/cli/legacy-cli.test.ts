@@ -1,9 +1,11 @@
 /** The original systems' users through the CLI: the workshop's encode.py messages, --profile workshop read by a jwcrypto decoder, RSA->P-256 advice, a root-owned /etc/dane_id volume taken over. */
+
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { selfSignedP256Args } from '../../testkit/openssl.js'
 import { cliPath, makeTempDir, repoPath } from '../../testkit/paths.js'
 
 const tmp = makeTempDir('daneel-legacy-cli-')
@@ -154,23 +156,14 @@ describe("the original system's users", () => {
     assert.equal(show.status, 0, show.stderr)
     assert.match(show.stdout, /rsa/i)
     const P = 'gw.airquality._device.example.test'
-    openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      join(tmp.dir, 'p.key'),
-      '-out',
-      join(tmp.dir, 'p.crt'),
-      '-subj',
-      `/CN=${P}`,
-      '-addext',
-      `subjectAltName=DNS:${P}`,
-    ])
+    openssl(
+      selfSignedP256Args({
+        key: join(tmp.dir, 'p.key'),
+        cert: join(tmp.dir, 'p.crt'),
+        subject: `/CN=${P}`,
+        ext: [`subjectAltName=DNS:${P}`],
+      }),
+    )
     const r = daneel(['seal', '--to', P, '--cert', join(tmp.dir, 'p.crt'), '--seq', '1'], {
       input: '{"co2":612}',
       env: { DANE_ID: NAME, CRYPTO_PATH: dane },

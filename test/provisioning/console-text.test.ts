@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { readStatus } from '../../provisioning/state.js'
+import { selfSignedP256Args } from '../../testkit/openssl.js'
 import { cliPath, makeTempDir } from '../../testkit/paths.js'
 import { HostLine, type PtyPair, startPtyPair } from './pty-line.js'
 
@@ -57,25 +58,16 @@ test('typed session over the serial line, ending in finish force', async () => {
     new RegExp(`${NAME.replaceAll('.', '\\.')}\\. 300 IN TLSA 3 0 0 [0-9A-F]+\\r\\n`),
   )
   // paste a certificate that is not ours: refused, and the line stays usable
-  spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    join(tmp.dir, 'k'),
-    '-out',
-    join(tmp.dir, 'c'),
-    '-days',
-    '1',
-    '-subj',
-    `/CN=${NAME}`,
-    '-addext',
-    `subjectAltName=DNS:${NAME}`,
-  ])
+  spawnSync(
+    'openssl',
+    selfSignedP256Args({
+      key: join(tmp.dir, 'k'),
+      cert: join(tmp.dir, 'c'),
+      days: 1,
+      subject: `/CN=${NAME}`,
+      ext: [`subjectAltName=DNS:${NAME}`],
+    }),
+  )
   await type('install\r', /paste the certificate/)
   const pem = readFileSync(join(tmp.dir, 'c'), 'utf8').trim().split('\n')
   await type(`\r${pem.join('\r')}\r`, /error ERR_KEY_MISMATCH/)

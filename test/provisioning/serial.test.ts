@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { readStatus } from '../../provisioning/state.js'
 import { type DnsLab, startDnsLab } from '../../testkit/dns-lab.js'
+import { selfSignedP256Args } from '../../testkit/openssl.js'
 import { cliPath, makeTempDir } from '../../testkit/paths.js'
 import { HostLine, type PtyPair, startPtyPair, writeAndSeeRead } from './pty-line.js'
 
@@ -30,27 +31,15 @@ before(async () => {
   // A test CA (openssl) that signs the devices' CSRs, as the operator's CA would.
   const ca = join(tmp.dir, 'ca')
   mkdirSync(ca)
-  openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    join(ca, 'ca.key'),
-    '-out',
-    join(ca, 'ca.crt'),
-    '-days',
-    '30',
-    '-subj',
-    '/CN=daneel test CA',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign',
-  ])
+  openssl(
+    selfSignedP256Args({
+      key: join(ca, 'ca.key'),
+      cert: join(ca, 'ca.crt'),
+      days: 30,
+      subject: '/CN=daneel test CA',
+      ext: ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign'],
+    }),
+  )
 })
 
 after(async () => {

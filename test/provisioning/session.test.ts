@@ -11,6 +11,7 @@ import { parseJsonRequest, parseTextCommand } from '../../provisioning/line-prot
 import { type IdentityOps, ProvisionSession, type Request } from '../../provisioning/session.js'
 import { DONE_LINK, readStatus } from '../../provisioning/state.js'
 import { isDaneelError } from '../../src/errors.js'
+import { selfSignedP256Args } from '../../testkit/openssl.js'
 import { makeTempDir } from '../../testkit/paths.js'
 
 const NAME = 'dev9.airquality._device.example.test'
@@ -95,23 +96,7 @@ test('refusals: DANE_ID is fixed once a key exists; install checks the certifica
   // a certificate for another key and name: openssl makes one
   const t = makeTempDir('daneel-other-')
   temps.push(t.cleanup)
-  spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    join(t.dir, 'k'),
-    '-out',
-    join(t.dir, 'c'),
-    '-days',
-    '1',
-    '-subj',
-    '/CN=other.example.test',
-  ])
+  spawnSync('openssl', selfSignedP256Args({ key: join(t.dir, 'k'), cert: join(t.dir, 'c'), days: 1, subject: '/CN=other.example.test' }))
   await fails(s, { op: 'install', pem: readFileSync(join(t.dir, 'c'), 'utf8') }, 'ERR_KEY_MISMATCH')
   await fails(s, { op: 'install', pem: 'not a pem' }, 'ERR_CERT_INVALID')
   assert.equal(readStatus(dir).identity, 'csr')

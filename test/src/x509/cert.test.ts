@@ -10,7 +10,7 @@ import { toHex } from '../../../src/x509/hex.js'
 import { generateKeyPair, privateKeyToPkcs8Pem, spkiOf } from '../../../src/x509/keys.js'
 import { pemDecode, pemEncode } from '../../../src/x509/pem.js'
 import { keyIdentifier } from '../../../src/x509/spki.js'
-import { openssl, opensslBytes, opensslOk } from '../../../testkit/openssl.js'
+import { openssl, opensslBytes, opensslOk, selfSignedP256Args } from '../../../testkit/openssl.js'
 import { makeTempDir } from '../../../testkit/paths.js'
 
 const NAME = 'dev1.air._device.example.test'
@@ -151,23 +151,7 @@ describe('openssl certificates, read by parseCertificate', () => {
   }
 
   it('reads AKI from an openssl-issued leaf', () => {
-    opensslOk([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      path('ca.key'),
-      '-out',
-      path('oca.pem'),
-      '-days',
-      '5',
-      '-subj',
-      '/CN=Test CA',
-    ])
+    opensslOk(selfSignedP256Args({ key: path('ca.key'), cert: path('oca.pem'), days: 5, subject: '/CN=Test CA' }))
     opensslOk([
       'req',
       '-new',
