@@ -9,7 +9,7 @@ import { HOUR_MS, nodeAqi } from '../../gateway/aqi/node-aqi.js'
 import { nowcast } from '../../gateway/aqi/nowcast.js'
 import { usAqi } from '../../gateway/aqi/us-epa.js'
 import type { ReadingRow } from '../../gateway/store/types.js'
-import { rootPath } from './root.js'
+import { repoPath as rootPath } from '../../testkit/paths.js'
 
 interface Vectors {
   usAqi: { pollutant: 'pm25' | 'pm10'; c: number; aqi: number; category: string; source: string }[]

@@ -12,9 +12,9 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core'
 import { HOUR_MS, nodeAqi } from '../../gateway/aqi/node-aqi.js'
 import { createGatewayHttp, type GatewayHttp } from '../../gateway/http/server.js'
 import type { ReadingRow } from '../../gateway/store/types.js'
+import { repoPath as rootPath } from '../../testkit/paths.js'
 import { fillNode } from './fill.js'
 import { MemoryStore } from './memory-store.js'
-import { rootPath } from './root.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const CHART_KEYS: Record<string, string[]> = {

@@ -14,7 +14,7 @@ import { nodeAqi } from '../../gateway/aqi/node-aqi.js'
 import type { ReadingRow } from '../../gateway/store/types.js'
 import { sequencePath } from '../../messaging/sequence.js'
 import { GATEWAY, readingLine, sendLines, startFleet, startGatewayLab, startGatewayProcess } from '../../testkit/gateway-lab.js'
-import { rootPath } from './root.js'
+import { repoPath as rootPath } from '../../testkit/paths.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const CHARTS: Record<string, string[]> = { pm: ['pm1', 'pm25', 'pm10'], co2: ['co2'], temperature: ['temperature'], humidity: ['humidity'] }

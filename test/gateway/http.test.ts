@@ -6,9 +6,9 @@ import { after, before, describe, it } from 'node:test'
 import { HOUR_MS, nodeAqi } from '../../gateway/aqi/node-aqi.js'
 import { createGatewayHttp, type GatewayHttp } from '../../gateway/http/server.js'
 import type { ReadingRow } from '../../gateway/store/types.js'
+import { repoPath as rootPath } from '../../testkit/paths.js'
 import { fillNode } from './fill.js'
 import { MemoryStore } from './memory-store.js'
-import { rootPath } from './root.js'
 
 interface Res {
   status: number
