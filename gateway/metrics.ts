@@ -44,47 +44,44 @@ class Series {
   }
 }
 
-export class Counter implements Metric {
+/** A counter or a gauge: one number per label value, printed under its type. */
+abstract class SeriesMetric implements Metric {
   readonly name: string
   readonly #help: string
-  readonly #s: Series
-  constructor(name: string, help: string, label?: string) {
+  readonly #type: 'counter' | 'gauge'
+  protected readonly series: Series
+  constructor(type: 'counter' | 'gauge', name: string, help: string, label?: string) {
     this.name = name
     this.#help = help
-    this.#s = new Series(label)
-  }
-  inc(by = 1, labelValue?: string): void {
-    if (!(by >= 0)) throw new RangeError('a counter only goes up')
-    const k = this.#s.key(labelValue)
-    this.#s.values.set(k, (this.#s.values.get(k) ?? 0) + by)
+    this.#type = type
+    this.series = new Series(label)
   }
   get(labelValue?: string): number {
-    return this.#s.values.get(this.#s.key(labelValue)) ?? 0
+    return this.series.values.get(this.series.key(labelValue)) ?? 0
   }
   render(out: string[]): void {
-    header(out, this.name, this.#help, 'counter')
-    this.#s.samples(this.name, out)
+    header(out, this.name, this.#help, this.#type)
+    this.series.samples(this.name, out)
   }
 }
 
-export class Gauge implements Metric {
-  readonly name: string
-  readonly #help: string
-  readonly #s: Series
+export class Counter extends SeriesMetric {
   constructor(name: string, help: string, label?: string) {
-    this.name = name
-    this.#help = help
-    this.#s = new Series(label)
+    super('counter', name, help, label)
+  }
+  inc(by = 1, labelValue?: string): void {
+    if (!(by >= 0)) throw new RangeError('a counter only goes up')
+    const k = this.series.key(labelValue)
+    this.series.values.set(k, (this.series.values.get(k) ?? 0) + by)
+  }
+}
+
+export class Gauge extends SeriesMetric {
+  constructor(name: string, help: string, label?: string) {
+    super('gauge', name, help, label)
   }
   set(value: number, labelValue?: string): void {
-    this.#s.values.set(this.#s.key(labelValue), value)
-  }
-  get(labelValue?: string): number {
-    return this.#s.values.get(this.#s.key(labelValue)) ?? 0
-  }
-  render(out: string[]): void {
-    header(out, this.name, this.#help, 'gauge')
-    this.#s.samples(this.name, out)
+    this.series.values.set(this.series.key(labelValue), value)
   }
 }
 
