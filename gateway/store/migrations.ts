@@ -35,9 +35,8 @@ CREATE TABLE nodes (
 );
 `
 
-/** Migration 1's readings table as SQLite keeps it: one table, UNIQUE (node, seq) is the replay guard. */
-const READINGS_V1 = `CREATE TABLE readings (
-  node TEXT NOT NULL,
+/** Migration 1's reading columns, the same in SQLite and PostgreSQL. */
+const READING_COLUMNS = `  node TEXT NOT NULL,
   seq BIGINT,
   digest TEXT NOT NULL,
   time BIGINT NOT NULL,
@@ -48,7 +47,11 @@ const READINGS_V1 = `CREATE TABLE readings (
   sensor TEXT,
   model TEXT,
   values_json TEXT NOT NULL,
-  CHECK ((bound = 1) = (seq IS NOT NULL)),
+`
+
+/** Migration 1's readings table as SQLite keeps it: one table, UNIQUE (node, seq) is the replay guard. */
+const READINGS_V1 = `CREATE TABLE readings (
+${READING_COLUMNS}  CHECK ((bound = 1) = (seq IS NOT NULL)),
   UNIQUE (node, seq)
 );
 CREATE INDEX readings_node_time ON readings (node, time);
@@ -64,18 +67,7 @@ CREATE INDEX readings_time ON readings (time);
  */
 const READINGS_V1_POSTGRES = `CREATE SEQUENCE readings_ins;
 CREATE TABLE readings (
-  node TEXT NOT NULL,
-  seq BIGINT,
-  digest TEXT NOT NULL,
-  time BIGINT NOT NULL,
-  received_at BIGINT NOT NULL,
-  auth TEXT NOT NULL CHECK (auth IN ('dnssec', 'pkix-cd', 'offline')),
-  profile TEXT NOT NULL,
-  bound SMALLINT NOT NULL CHECK (bound IN (0, 1)),
-  sensor TEXT,
-  model TEXT,
-  values_json TEXT NOT NULL,
-  ins BIGINT NOT NULL DEFAULT nextval('readings_ins'),
+${READING_COLUMNS}  ins BIGINT NOT NULL DEFAULT nextval('readings_ins'),
   CHECK ((bound = 1) = (seq IS NOT NULL))
 ) PARTITION BY RANGE (time);
 CREATE INDEX readings_node_time ON readings (node, time);
