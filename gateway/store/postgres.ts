@@ -1,6 +1,7 @@
 /** The store at scale: PostgreSQL through `pg`, readings partitioned by month, one transaction per batch, shared by workers. */
 import pg from 'pg'
 import { DaneelError, isDaneelError } from '../../src/errors.js'
+import { BatchSummary, type NodeDelta } from './batch-summary.js'
 import { incomingProblem } from './check.js'
 import { pendingMigrations, SCHEMA_VERSION_DDL, statements } from './migrations.js'
 import { addMonths, MonthlyPartitions, monthStart } from './pg-partitions.js'
@@ -33,14 +34,6 @@ export interface PostgresStoreOptions {
 
 const UPKEEP_EVERY_MS = 3600_000
 const MIGRATION_LOCK = 0x6d696772 // 'migr'
-
-interface NodeDelta {
-  first: number
-  last: number
-  auth: StoredAuth
-  bound: boolean
-  readings: number
-}
 
 export class PostgresStore implements ReadingStore {
   readonly url: string
@@ -278,24 +271,9 @@ export class PostgresStore implements ReadingStore {
           readings.map((m) => JSON.stringify(m.values)),
         ],
       )
-    const nodes = new Map<string, NodeDelta>()
-    const latest = new Map<string, IncomingMessage>()
-    for (const m of ms) {
-      const isReading = m.status === undefined
-      const d = nodes.get(m.node)
-      if (d === undefined)
-        nodes.set(m.node, { first: m.receivedAt, last: m.receivedAt, auth: m.auth, bound: m.bound, readings: isReading ? 1 : 0 })
-      else {
-        if (m.receivedAt >= d.last) Object.assign(d, { last: m.receivedAt, auth: m.auth, bound: m.bound })
-        if (m.receivedAt < d.first) d.first = m.receivedAt
-        if (isReading) d.readings++
-      }
-      if (isReading) {
-        const key = `${m.node}\0${m.sensor ?? ''}`
-        const prev = latest.get(key)
-        if (prev === undefined || m.time >= prev.time) latest.set(key, m)
-      }
-    }
+    const summary = new BatchSummary()
+    for (const m of ms) summary.add(m)
+    const { nodes, latest } = summary
     if (nodes.size > 0) {
       const names = [...nodes.keys()].sort()
       const ds = names.map((n) => nodes.get(n) as NodeDelta)

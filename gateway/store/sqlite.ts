@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { DaneelError, isDaneelError } from '../../src/errors.js'
+import { BatchSummary } from './batch-summary.js'
 import { incomingProblem } from './check.js'
 import { runMigrations } from './migrations.js'
 import { readingsQuery } from './sqlite-readings.js'
@@ -32,14 +33,6 @@ export const DEFAULT_LEGACY_WINDOW_MS = 30 * 24 * 3600_000
 const PRUNE_EVERY_MS = 60_000
 
 const iso = (ms: number): string => new Date(Number(ms)).toISOString()
-
-interface NodeDelta {
-  first: number
-  last: number
-  auth: StoredAuth
-  bound: boolean
-  readings: number
-}
 
 export class SqliteStore implements ReadingStore {
   readonly path: string
@@ -131,8 +124,7 @@ export class SqliteStore implements ReadingStore {
     )
     const tx = db.transaction((batch: readonly IncomingMessage[]): CommitOutcome[] => {
       const outcomes: CommitOutcome[] = []
-      const nodes = new Map<string, NodeDelta>()
-      const latest = new Map<string, IncomingMessage>()
+      const summary = new BatchSummary()
       for (const m of batch) {
         const bound = m.bound ? 1 : 0
         // An unbound message has no sequence number: its digest, kept for the window, is its replay key.
@@ -158,23 +150,10 @@ export class SqliteStore implements ReadingStore {
         }
         outcomes.push(fresh ? 'stored' : 'duplicate')
         if (!fresh) continue
-        const isReading = m.status === undefined
-        const d = nodes.get(m.node)
-        if (d === undefined)
-          nodes.set(m.node, { first: m.receivedAt, last: m.receivedAt, auth: m.auth, bound: m.bound, readings: isReading ? 1 : 0 })
-        else {
-          if (m.receivedAt >= d.last) Object.assign(d, { last: m.receivedAt, auth: m.auth, bound: m.bound })
-          if (m.receivedAt < d.first) d.first = m.receivedAt
-          if (isReading) d.readings++
-        }
-        if (isReading) {
-          const key = `${m.node}\0${m.sensor ?? ''}`
-          const prev = latest.get(key)
-          if (prev === undefined || m.time >= prev.time) latest.set(key, m)
-        }
+        summary.add(m)
       }
-      for (const [node, d] of nodes) upsertNode.run(node, d.first, d.last, d.auth, d.bound ? 1 : 0, d.readings)
-      for (const m of latest.values()) upsertLatest.run(m.node, m.sensor ?? '', m.model, m.time, JSON.stringify(m.values))
+      for (const [node, d] of summary.nodes) upsertNode.run(node, d.first, d.last, d.auth, d.bound ? 1 : 0, d.readings)
+      for (const m of summary.latest.values()) upsertLatest.run(m.node, m.sensor ?? '', m.model, m.time, JSON.stringify(m.values))
       // The window is measured on the gateway's receive clock (the newest receivedAt committed), so the check
       // agrees with the times stored beside it.
       let now = this.#newest
