@@ -159,19 +159,23 @@ const readText = (path: string, what: string): string => readTextBounded(path, {
 const OWNER_ADVICE =
   ' (owned by another user, e.g. root after the original identity-manager: hand it to APP_UID with scripts/adopt-identity.sh, which the block runs when started once as root)'
 
+/** ERR_IDENTITY_MISSING without a key file; ERR_IO with the ownership advice when the folder itself is unreadable. */
+function requireKeyFile(cryptoPath: string, name: string, paths: IdentityPaths): void {
+  if (existsSync(paths.key)) return
+  try {
+    accessSync(cryptoPath, constants.X_OK)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EACCES')
+      throw new DaneelError('ERR_IO', `cannot read ${cryptoPath}: EACCES${OWNER_ADVICE}`, { cause: err })
+  }
+  throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
+}
+
 /** Loads the key and, when present, the certificate (checked against the key) and CSR. ERR_IDENTITY_MISSING without a key. */
 export function loadIdentity(cryptoPath: string, daneId: string): LoadedIdentity {
   const name = parseIdentityName(daneId)
   const paths = identityPaths(cryptoPath, name)
-  if (!existsSync(paths.key)) {
-    try {
-      accessSync(cryptoPath, constants.X_OK)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EACCES')
-        throw new DaneelError('ERR_IO', `cannot read ${cryptoPath}: EACCES${OWNER_ADVICE}`, { cause: err })
-    }
-    throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
-  }
+  requireKeyFile(cryptoPath, name, paths)
   // key and certificate as one pair: a rotation in progress is waited out, never seen half done
   const pair = readKeyPair(paths.key, paths.cert)
   if (pair === undefined)
@@ -222,15 +226,7 @@ export function installCertificate(
 function loadIdentityKeyOnly(cryptoPath: string, daneId: string): { name: string; paths: IdentityPaths; privateKey: KeyObject } {
   const name = parseIdentityName(daneId)
   const paths = identityPaths(cryptoPath, name)
-  if (!existsSync(paths.key)) {
-    try {
-      accessSync(cryptoPath, constants.X_OK)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EACCES')
-        throw new DaneelError('ERR_IO', `cannot read ${cryptoPath}: EACCES${OWNER_ADVICE}`, { cause: err })
-    }
-    throw new DaneelError('ERR_IDENTITY_MISSING', `no identity ${name} in ${cryptoPath} (run: daneel identity create)`)
-  }
+  requireKeyFile(cryptoPath, name, paths)
   return { name, paths, privateKey: loadPrivateKey(readPrivateKeyFile(paths.key)) }
 }
 
