@@ -154,6 +154,14 @@ export const CONVENTIONS: readonly CommandConvention[] = [
     stdout: 'one line per verified message',
     badUsage: ['demo', 'stray'],
   },
+  {
+    command: 'sensor calibrate',
+    exit: ['sent', 'the write failed', `${USAGE} (not confirmed, no such sensor, not an MH-Z19B, no such port: nothing sent)`],
+    json: 'yes',
+    stdin: 'the y/N confirmation, on a terminal',
+    stdout: 'what was sent, to which port',
+    badUsage: ['sensor', 'calibrate', 'co2'],
+  },
 ]
 
 const cell = (s: string): string => s.replaceAll('|', '\\|')

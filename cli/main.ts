@@ -24,6 +24,7 @@ export const COMMANDS: Record<string, string> = {
   provision: 'first-boot provisioning over a serial line (or --stdio)',
   monitor: 'DANE health checks for devices and TLS/SMTP services',
   demo: 'everything on loopback: embedded broker, DNS, two simulated nodes, a receiver',
+  sensor: "a sensor's one-off commands: the MH-Z19B zero-point calibration",
 }
 
 /** Loaded lazily so `daneel seal` never pays for the demo; esbuild bundles every file the pattern matches. */

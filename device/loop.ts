@@ -6,6 +6,7 @@ import type { TimerClock, TimerHandle } from '../sensors/hal.js'
 import { READING_KEYS, type ReadingKey, Readings } from '../sensors/readings.js'
 import type { Clock } from '../src/clock.js'
 import type { Logger } from '../src/log.js'
+import { HumidityRideAlong } from './humidity-ride-along.js'
 import { healthChange, summaryStatus } from './status.js'
 
 /*
@@ -131,6 +132,8 @@ export class DeviceLoop {
   /** Appends not yet settled (SIGTERM waits for them before draining). */
   private inflight = 0
   private readonly appendSettled: () => void
+  /** The latest BME humidity and temperature, added to PM readings (device/humidity-ride-along.ts). */
+  private readonly rideAlong = new HumidityRideAlong()
 
   constructor(opts: LoopOptions) {
     this.opts = opts
@@ -232,6 +235,7 @@ export class DeviceLoop {
     const result = s.driver.sample(s.out)
     if (result === 'fresh') {
       this.stats.readings++
+      this.rideAlong.take(s.out, s.driver.model, s.intervalMs, this.opts.timers.nowMs())
       this.fill(s)
       this.publish(s.claims)
     }

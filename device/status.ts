@@ -49,6 +49,7 @@ export function summaryStatus(uptimeMs: number, readings: number, sensors: reado
         frames: st.frames,
         faults: st.faults,
         fault: st.lastFault,
+        ...(st.chip === undefined ? {} : { chip: { ...st.chip } }),
       })),
     },
   }

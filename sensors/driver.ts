@@ -41,6 +41,8 @@ export interface SensorStatus {
   /** Monotonic ms (TimerClock) of the last good reading, NaN if none; of the next retry when in backoff, NaN otherwise. */
   lastReadingMs: number
   retryAtMs: number
+  /** A chip's own settings as applied, carried in summary status messages (MH-Z19B: `{ abc, abcSent }`); absent for most. */
+  chip?: Record<string, string | number | boolean>
 }
 
 /**

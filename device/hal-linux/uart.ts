@@ -1,6 +1,6 @@
 /** The Linux Uart: a tty device set to raw 8N1 at the sensor's speed with `stty`, read and written through libuv tty handles. */
 import { execFile } from 'node:child_process'
-import { closeSync, constants, openSync } from 'node:fs'
+import { closeSync, constants, openSync, writeSync } from 'node:fs'
 import { isatty, ReadStream, WriteStream } from 'node:tty'
 import type { DataListener, ErrorListener, Uart } from '../../sensors/hal.js'
 import { DaneelError } from '../../src/errors.js'
@@ -132,5 +132,28 @@ export async function openUart(path: string, opts: UartOptions = {}): Promise<Li
     if (writeFd >= 0) closeSync(writeFd)
     if (err instanceof DaneelError) throw err
     throw explain(path, err as NodeJS.ErrnoException)
+  }
+}
+
+/**
+ * Opens `path` at `baud` (raw 8N1), writes `bytes` with a blocking write and closes it: for a one-off command from a
+ * short-lived process (`daneel sensor calibrate`), where LinuxUart's unref'd, asynchronous handle could be torn down
+ * before its write reached the kernel. Closing a tty waits for its output to drain. Throws ERR_UART with the reason.
+ */
+export async function writeUartOnce(path: string, bytes: Uint8Array, opts: UartOptions = {}): Promise<void> {
+  const baud = opts.baud ?? 9600
+  if (!SPEEDS.has(baud)) throw new DaneelError('ERR_UART', `unsupported speed ${baud} for ${path}`)
+  let fd = -1
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_NOCTTY)
+    if (!isatty(fd)) throw new DaneelError('ERR_UART', `${path} is not a terminal device`)
+    await runStty(opts.stty ?? 'stty', path, baud)
+    let off = 0
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
+  } catch (err) {
+    if (err instanceof DaneelError) throw err
+    throw explain(path, err as NodeJS.ErrnoException)
+  } finally {
+    if (fd >= 0) closeSync(fd)
   }
 }

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { after, describe, it } from 'node:test'
 import { SUBCOMMANDS } from '../../cli/commands/identity.js'
+import { SUBCOMMANDS as SENSOR_SUBCOMMANDS } from '../../cli/commands/sensor.js'
 import { CONVENTIONS, renderConventionsTable } from '../../cli/conventions.js'
 import { COMMANDS } from '../../cli/main.js'
 import { cliPath, makeTempDir, repoPath } from '../../testkit/paths.js'
@@ -38,8 +39,12 @@ describe('cli conventions (README "Commands at a glance")', () => {
     assert.equal(m[1], renderConventionsTable(), 'regenerate with: npm run docs:cli')
   })
 
-  it('every command and identity subcommand has a row', () => {
-    const expected = [...Object.keys(COMMANDS).filter((c) => c !== 'identity'), ...Object.keys(SUBCOMMANDS).map((s) => `identity ${s}`)]
+  it('every command and every identity and sensor subcommand has a row', () => {
+    const expected = [
+      ...Object.keys(COMMANDS).filter((c) => c !== 'identity' && c !== 'sensor'),
+      ...Object.keys(SUBCOMMANDS).map((s) => `identity ${s}`),
+      ...Object.keys(SENSOR_SUBCOMMANDS).map((s) => `sensor ${s}`),
+    ]
     assert.deepEqual(CONVENTIONS.map((r) => r.command).sort(), expected.sort())
   })
 

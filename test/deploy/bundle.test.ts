@@ -1,8 +1,8 @@
-/** The bundles: the device bundle keeps out provisioning/demo/broker code and fits 400 KiB; its slimmed MQTT.js still talks to Mosquitto. */
+/** The bundles: the device bundle keeps out provisioning/demo/broker code, fits 400 KiB and answers --version; its slimmed MQTT.js still talks to Mosquitto. */
 
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { pathToFileURL } from 'node:url'
@@ -100,4 +100,25 @@ c.on('message', (t, p) => { console.log('got ' + t + ' ' + p.toString()); c.end(
   // a transport that was left out says so plainly instead of failing somewhere inside MQTT.js
   const ws = spawnSync(process.execPath, [out, `ws://127.0.0.1:${broker?.port}`], { encoding: 'utf8', timeout: 20_000 })
   assert.match(`${ws.stdout}${ws.stderr}`, /ws is not in the device bundle/)
+})
+
+test('the device bundle, written as dist/daneel-device.js is, prints the version with --version and exits 0', async () => {
+  const dist = join(tmp.dir, 'dist')
+  mkdirSync(dist, { recursive: true })
+  writeFileSync(join(dist, 'package.json'), '{ "type": "module" }\n') // as esbuild.config.mjs writes beside it
+  await build({
+    ...cfg.deviceOptions,
+    entryPoints: [{ in: repoPath('build/cli/commands/run.js'), out: 'daneel-device' }],
+    outdir: dist,
+    absWorkingDir: repoRoot,
+    logLevel: 'error',
+  })
+  const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }
+  const r = spawnSync(process.execPath, [join(dist, 'daneel-device.js'), '--version'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { PATH: process.env.PATH ?? '' },
+  })
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout, `daneel ${pkg.version}\n`)
 })

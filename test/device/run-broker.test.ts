@@ -1,4 +1,4 @@
-/** `daneel run` against brokers that need credentials (password file, mqtts:// with a private CA), SIGUSR1 without a debugger. */
+/** `daneel run` against brokers that need credentials (password file, mqtts:// with a private CA, client certificates), SIGUSR1 without a debugger. */
 
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -279,4 +279,50 @@ test('mqtts:// with a private CA: --mqtt-ca (and MQTT_CA) verify the broker; wit
   )
   untrusted.child.kill('SIGTERM')
   await untrusted.exit
+})
+
+test('a broker that requires client certificates: MQTT_CERT/MQTT_KEY (and --mqtt-cert/--mqtt-key) get through; without them, refused', async () => {
+  const d = join(tmp.dir, 'mtls')
+  const pki = makeBrokerPki(d)
+  const broker = await startMosquitto({
+    dir: d,
+    tls: { cafile: pki.ca, certfile: pki.serverCert, keyfile: pki.serverKey, requireCertificate: true },
+  })
+  stops.push(() => broker.stop())
+  const { got } = await subscriber(broker.url, {
+    ca: readFileSync(pki.ca),
+    cert: readFileSync(pki.clientCert),
+    key: readFileSync(pki.clientKey),
+  })
+
+  const env = runtime([], { MQTT_URL: broker.url, MQTT_CA: pki.ca, MQTT_CERT: pki.clientCert, MQTT_KEY: pki.clientKey })
+  await until(
+    () => got.length >= 2,
+    40_000,
+    () => `readings with MQTT_CERT/MQTT_KEY\n${env.stderr()}\n${broker.log()}`,
+  )
+  env.child.kill('SIGTERM')
+  assert.equal(await env.exit, 0, env.stderr())
+
+  const n = got.length
+  const flags = runtime(['--mqtt-ca', pki.ca, '--mqtt-cert', pki.clientCert, '--mqtt-key', pki.clientKey], { MQTT_URL: broker.url })
+  await until(
+    () => got.length >= n + 2,
+    40_000,
+    () => `readings with --mqtt-cert/--mqtt-key\n${flags.stderr()}`,
+  )
+  flags.child.kill('SIGTERM')
+  assert.equal(await flags.exit, 0, flags.stderr())
+
+  // The control: the same CA, no client certificate; the broker ends the handshake and nothing is published.
+  const m = got.length
+  const anonymous = runtime([], { MQTT_URL: broker.url, MQTT_CA: pki.ca })
+  await until(
+    () => /alert certificate required/.test(anonymous.stderr()), // TLS 1.3 alert 116 (RFC 8446 §6.2)
+    20_000,
+    () => anonymous.stderr(),
+  )
+  anonymous.child.kill('SIGTERM')
+  await anonymous.exit
+  assert.equal(got.length, m, 'nothing got through without a client certificate')
 })

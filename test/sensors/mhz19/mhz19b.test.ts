@@ -1,14 +1,17 @@
-/** MH-Z19B: decoder against captured frames (PyPMS) and the manual's commands; ABC off unless configured. */
+/** MH-Z19B: decoder against captured frames (PyPMS) and the manual's commands; the ABC policy (off by default, on, leave). */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
+import { summaryStatus } from '../../../device/status.js'
 import { FakeClock } from '../../../sensors/fakes/fake-clock.js'
 import { FakeUart } from '../../../sensors/fakes/fake-uart.js'
 import { encodeMhzReading, Mhz19bEmulator } from '../../../sensors/fakes/mhz19b-emulator.js'
 import { MHZ_CMD_ABC_OFF, MHZ_CMD_ABC_ON, MHZ_CMD_READ, MHZ_CMD_ZERO, mhzCmdRange, mhzCmdSpan } from '../../../sensors/mhz19/commands.js'
 import { decodeMhz19, mhzChecksum } from '../../../sensors/mhz19/decode.js'
+import { mhz19bDescriptor } from '../../../sensors/mhz19/descriptor.js'
 import { Mhz19b } from '../../../sensors/mhz19/mhz19b.js'
 import { Readings } from '../../../sensors/readings.js'
+import { parseSensorConfig, SensorConfigContext } from '../../../sensors/sensor-config.js'
 import { fixturePath } from '../../../testkit/paths.js'
 
 const fx = JSON.parse(readFileSync(fixturePath('sensors/mhz19b.json'), 'utf8'))
@@ -95,4 +98,57 @@ test('preheat zeros are not readings; an impossible ppm is E_RANGE', () => {
   uart.deliver(encodeMhzReading(60_000))
   assert.equal(co2.sample(out), 'fault')
   assert.equal(co2.status.lastFault, 'E_RANGE')
+})
+
+test("ABC policy 'leave' sends nothing at wake; status says the policy and what was sent", () => {
+  const clock = new FakeClock()
+  const uart = new FakeUart()
+  const chip = new Mhz19bEmulator(uart, clock)
+  const co2 = new Mhz19b(uart, clock, { id: 'co2', abc: 'leave', warmupMs: 0 })
+  assert.deepEqual(co2.status.chip, { abc: 'leave', abcSent: 'none' })
+  co2.start()
+  assert.deepEqual(uart.writtenHex(), [], 'no 0x79 on the wire')
+  assert.equal(chip.abc, true, 'the chip keeps its own (factory) setting')
+  assert.deepEqual(co2.status.chip, { abc: 'leave', abcSent: 'none' })
+  chip.close()
+
+  for (const [abc, sent, wire] of [
+    ['off', 'off', fx.commands.abcOff],
+    ['on', 'on', fx.commands.abcOn],
+  ] as const) {
+    const u = new FakeUart()
+    const d = new Mhz19b(u, clock, { id: 'co2', abc })
+    assert.deepEqual(d.status.chip, { abc, abcSent: 'none' }, 'nothing sent before the first wake')
+    d.start()
+    assert.deepEqual(u.writtenHex(), [wire])
+    assert.deepEqual(d.status.chip, { abc, abcSent: sent })
+    const msg = summaryStatus(0, 0, [d.status]) as { status: { sensors: { chip?: object }[] } }
+    assert.deepEqual(msg.status.sensors[0]?.chip, { abc, abcSent: sent }, 'the periodic status message carries it')
+  }
+})
+
+test("config: abc is 'on' | 'off' | 'leave', default 'off'; true/false from older configs mean on/off", () => {
+  const parse = (abc?: unknown) =>
+    parseSensorConfig(
+      { id: 'co2', type: 'mhz19b', port: '/dev/ttyUSB0', ...(abc === undefined ? {} : { abc }) },
+      0,
+      new SensorConfigContext(10),
+    )
+  assert.equal(parse().abc, 'off')
+  assert.equal(parse('leave').abc, 'leave')
+  assert.equal(parse('on').abc, 'on')
+  assert.equal(parse(true).abc, 'on')
+  assert.equal(parse(false).abc, 'off')
+  assert.throws(
+    () => parse('auto'),
+    (e: Error) => /config field sensors\[0\]\.abc: must be 'on' or 'off' or 'leave', not "auto"/.test(e.message),
+  )
+  assert.throws(() => parse(1), /sensors\[0\]\.abc/)
+  const cfg = parse('leave')
+  if (cfg.bus !== 'uart') throw new Error('uart expected')
+  const u = new FakeUart()
+  const d = mhz19bDescriptor.create(u, new FakeClock(), cfg, {})
+  d.start()
+  assert.deepEqual(u.writtenHex(), [])
+  assert.deepEqual(d.status.chip, { abc: 'leave', abcSent: 'none' })
 })
