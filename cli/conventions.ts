@@ -116,10 +116,14 @@ export const CONVENTIONS: readonly CommandConvention[] = [
   },
   {
     command: 'gateway',
-    exit: ['stopped (SIGTERM/SIGINT), what was taken committed', 'a fault it cannot run through', `${USAGE} (bad --store, --http)`],
+    exit: [
+      'stopped (SIGTERM/SIGINT), what was taken committed; --declare-only: declared',
+      'a fault it cannot run through; --declare-only: no broker answered',
+      `${USAGE} (bad --store, --http, --source)`,
+    ],
     json: 'no',
     stdin: '-',
-    stdout: '- (logs on stderr; the readings over HTTP: --http)',
+    stdout: '- (logs on stderr; the readings over HTTP: --http); --declare-only: what was declared',
     badUsage: ['gateway', 'stray'],
   },
   {

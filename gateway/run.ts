@@ -1,4 +1,4 @@
-/** The gateway, wired: MQTT source → opener → sink → group commit → store; HTTP, metrics and Home Assistant after each commit. */
+/** The gateway, wired: source (MQTT or AMQP) → opener → sink → group commit → store; HTTP, metrics and Home Assistant after each commit. */
 import { MqttLink, type MqttLinkOptions } from '../messaging/mqtt.js'
 import { directoryResolver } from '../messaging/receiver.js'
 import { peerDirectory } from '../settings/peers.js'
@@ -14,8 +14,8 @@ import { HaPublisher } from './ha-publisher.js'
 import { createGatewayHttp, type GatewayHttp } from './http/server.js'
 import { Ingest } from './ingest.js'
 import { gatewayMetrics } from './metrics.js'
-import { MqttSource } from './mqtt-source.js'
 import { GatewaySink } from './sink.js'
+import { createSource, type GatewaySource, type SourceSpec } from './source.js'
 import type { IncomingMessage, ReadingRow } from './store/types.js'
 import { createStore } from './store/url.js'
 
@@ -28,6 +28,8 @@ export interface GatewayOptions {
   clientId: string
   /** `$share/GROUP/<name>` when set. */
   share?: string | undefined
+  /** `--source`: MQTT (the default) or AMQP (gateway/source.ts). */
+  source?: SourceSpec | undefined
   http?: { host: string; port: number } | undefined
   httpToken?: string | undefined
   /** Home Assistant's broker (discovery + state), optional. */
@@ -42,7 +44,7 @@ export interface GatewayOptions {
 
 export interface Gateway {
   readonly ingest: Ingest
-  readonly source: MqttSource
+  readonly source: GatewaySource
   readonly http: GatewayHttp | undefined
   /** The bound HTTP address, when serving. */
   readonly httpAddress: { host: string; port: number } | undefined
@@ -101,8 +103,6 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   let http: GatewayHttp | undefined
   let ha: HaPublisher | undefined
   let haLink: MqttLink | undefined
-  const link = new MqttLink({ ...o.mqtt, clientId: o.clientId, logger: log })
-  const onRejected = (code: string): void => metrics.rejected.inc(1, code)
   const sink = new GatewaySink({
     ingest,
     onStored: (m) => {
@@ -112,26 +112,20 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       ha?.reading(row)
     },
   })
-  const topic = o.share === undefined ? me : `$share/${o.share}/${me}`
-  let subscribed = false
-  const source = new MqttSource({
-    link,
-    topic,
+  const source = createSource(o.source ?? { kind: 'mqtt' }, {
+    me,
+    share: o.share,
+    mqtt: o.mqtt,
+    clientId: o.clientId,
     opener,
     sink,
     maxMessageSize: settings.maxMessageSize,
-    onRejected,
-    onSubscribed: () => {
-      subscribed = true
-    },
-    logger: log,
-  })
-  link.on('down', () => {
-    subscribed = false
+    metrics,
+    log,
   })
   let storeOpen = true
   const health = (): { ok: boolean; [k: string]: unknown } => {
-    const broker = link.connected && subscribed
+    const broker = source.connected()
     return { ok: storeOpen && broker && ingest.failing === 0, store: storeOpen && ingest.failing === 0, broker, queue: ingest.depth }
   }
 
@@ -166,7 +160,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     }
     log.info('http listening', httpAddress)
   }
-  link.start()
+  source.start()
 
   return {
     ingest,
@@ -175,9 +169,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     httpAddress,
     health,
     async stop() {
-      // acknowledge what is queued while the connection is still up, then stop reading
+      // stop taking messages, acknowledge what is queued while the connection is still up, then disconnect
+      await source.pause()
       await Promise.race([ingest.flush(), new Promise((r) => setTimeout(r, 5000).unref())])
-      await link.stop().catch(() => {})
+      await source.close()
       await ingest.close()
       storeOpen = false
       await store.close()

@@ -19,12 +19,18 @@ import { DaneelError } from '../src/errors.js'
  * - Connection loss: reconnect with jittered backoff, trying the next URL of the list each time. An `ack` for a
  *   delivery of a channel that is gone does nothing (the broker redelivers that message anyway).
  */
-export type OnMessage = (payload: Buffer, ack: () => void) => void
+export type OnMessage = (payload: Buffer, ack: () => void, live: () => boolean) => void
 
 /** What a gateway source is: MQTT (the default) or AMQP; each delivery is acked after its commit. */
 export interface MessageSource {
   start(onMessage: OnMessage): Promise<void>
   stop(): Promise<void>
+}
+
+/** The queue and binding a gateway consumes: declared (idempotently) before consuming and by `--declare-only`. */
+async function declare(ch: amqp.Channel, queue: string, name: string): Promise<void> {
+  await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } })
+  await ch.bindQueue(queue, 'amq.topic', name)
 }
 
 export interface AmqpSourceOptions {
@@ -38,6 +44,8 @@ export interface AmqpSourceOptions {
   prefetch?: number
   backoff?: Backoff
   log?: (line: string) => void
+  /** Told the count of delivered, unacknowledged messages on the current channel each time it changes. */
+  onUnacked?: (n: number) => void
 }
 
 export interface AmqpSourceStats {
@@ -46,6 +54,8 @@ export interface AmqpSourceStats {
   deliveries: number
   redelivered: number
   acks: number
+  /** Delivered and not yet acknowledged on the current channel. */
+  unacked: number
   /** The URL of the current connection, if any. */
   url: string | undefined
 }
@@ -78,11 +88,12 @@ export class AmqpSource implements MessageSource {
   readonly #backoff: Backoff
   readonly #log: (line: string) => void
   #conn: amqp.ChannelModel | undefined
+  #pause: (() => Promise<void>) | undefined
   #onMessage: OnMessage | undefined
   #next = 0
   #stopped = false
   #timer: NodeJS.Timeout | undefined
-  #s: AmqpSourceStats = { connects: 0, disconnects: 0, deliveries: 0, redelivered: 0, acks: 0, url: undefined }
+  #s: AmqpSourceStats = { connects: 0, disconnects: 0, deliveries: 0, redelivered: 0, acks: 0, unacked: 0, url: undefined }
 
   constructor(o: AmqpSourceOptions) {
     if (o.urls.length === 0) throw new DaneelError('ERR_CONFIG_INVALID', 'AMQP source: no broker URL')
@@ -94,6 +105,44 @@ export class AmqpSource implements MessageSource {
 
   stats(): AmqpSourceStats {
     return { ...this.#s }
+  }
+
+  /** Whether a channel is consuming (what /healthz calls the broker being connected). */
+  get connected(): boolean {
+    return this.#conn !== undefined
+  }
+
+  get prefetch(): number {
+    return this.#o.prefetch ?? 256
+  }
+
+  /**
+   * Declares the queue and binding on the first URL that answers (each tried once) and disconnects: the setup
+   * step before nodes publish (`daneel gateway --declare-only`). Resolves with that URL.
+   */
+  async declare(): Promise<string> {
+    const errors: string[] = []
+    for (const url of this.#o.urls) {
+      let conn: amqp.ChannelModel | undefined
+      try {
+        conn = await amqp.connect(url, { timeout: 5000 })
+        conn.on('error', () => undefined)
+        await declare(await conn.createChannel(), this.queue, this.#o.name)
+        await conn.close()
+        return url
+      } catch (err) {
+        errors.push(`${redact(url)}: ${(err as Error).message}`)
+        await conn?.close().catch(() => undefined)
+      }
+    }
+    throw new DaneelError('ERR_AMQP', `no broker declared queue ${this.queue} (${errors.join('; ')})`)
+  }
+
+  /** Stops taking deliveries (cancels the consumer) and keeps the channel, so those in hand can still be acked. */
+  async pause(): Promise<void> {
+    this.#stopped = true
+    clearTimeout(this.#timer)
+    await this.#pause?.().catch(() => undefined)
   }
 
   /** Resolves once the first connection consumes (retrying across the URLs until then). */
@@ -125,14 +174,18 @@ export class AmqpSource implements MessageSource {
     try {
       conn = await amqp.connect(url, { timeout: 5000 })
       const ch = await conn.createChannel()
-      await ch.prefetch(this.#o.prefetch ?? 256)
-      await ch.assertQueue(this.queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } })
-      await ch.bindQueue(this.queue, 'amq.topic', this.#o.name)
+      await ch.prefetch(this.prefetch)
+      await declare(ch, this.queue, this.#o.name)
       let open = true
+      const unacked = (by: number): void => {
+        this.#s.unacked = by === 0 ? 0 : this.#s.unacked + by
+        this.#o.onUnacked?.(this.#s.unacked)
+      }
       const lost = (why: string): void => {
         if (!open) return
         open = false
         if (this.#conn === conn) this.#conn = undefined
+        unacked(0) // the broker requeues them
         this.#s.url = undefined
         this.#s.disconnects++
         if (this.#stopped) return
@@ -144,22 +197,29 @@ export class AmqpSource implements MessageSource {
       conn.on('close', () => lost('closed'))
       ch.on('error', (err: Error) => lost(`channel: ${err.message}`))
       ch.on('close', () => lost('channel closed'))
-      await ch.consume(
+      const live = (): boolean => open
+      const { consumerTag } = await ch.consume(
         this.queue,
         (msg) => {
           if (msg === null) return lost('consumer cancelled by the broker')
           this.#s.deliveries++
           if (msg.fields.redelivered) this.#s.redelivered++
+          unacked(1)
           let done = false
-          ;(this.#onMessage as OnMessage)(msg.content, () => {
+          const ack = (): void => {
             if (done || !open) return // a delivery of a lost channel: the broker redelivers it
             done = true
             this.#s.acks++
+            unacked(-1)
             ch.ack(msg)
-          })
+          }
+          ;(this.#onMessage as OnMessage)(msg.content, ack, live)
         },
         { noAck: false },
       )
+      this.#pause = async () => {
+        if (open) await ch.cancel(consumerTag)
+      }
       this.#conn = conn
       this.#s.connects++
       this.#s.url = url

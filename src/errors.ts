@@ -67,6 +67,7 @@ export const ERROR_CODES = [
   'ERR_MESSAGE_TOO_LARGE',
   // messaging
   'ERR_MQTT',
+  'ERR_AMQP',
   'ERR_OUTBOX_FULL',
   // sensors and hardware
   'ERR_GPIO',
@@ -132,6 +133,7 @@ export const TEMPORARY_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(
   'ERR_CLOCK_UNSYNCED',
   'ERR_PKIXCD_FETCH',
   'ERR_MQTT',
+  'ERR_AMQP',
   'ERR_OUTBOX_FULL',
   'ERR_INTERNAL',
 ])

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { describe, it } from 'node:test'
 import { parseHostPort } from '../../cli/commands/gateway.js'
+import { DEFAULT_PREFETCH, parseSource } from '../../gateway/source.js'
 import { isDaneelError } from '../../src/errors.js'
 import { cliPath, makeTempDir } from '../../testkit/paths.js'
+import { freePort } from '../../testkit/ports.js'
 
 const daneel = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 30_000 })
@@ -13,7 +15,19 @@ describe('daneel gateway (argv)', () => {
   it('--help documents the store, HTTP and share flags with their variables; exit 0', () => {
     const r = daneel(['gateway', '--help'])
     assert.equal(r.status, 0, r.stderr)
-    for (const s of ['--store URL', 'DANEEL_STORE', '--http HOST:PORT', 'DANEEL_HTTP', '--http-token', '--share GROUP', '--homeassistant'])
+    for (const s of [
+      '--store URL',
+      'DANEEL_STORE',
+      '--http HOST:PORT',
+      'DANEEL_HTTP',
+      '--http-token',
+      '--share GROUP',
+      '--homeassistant',
+      '--source SRC',
+      'DANEEL_SOURCE',
+      '--prefetch N',
+      '--declare-only',
+    ])
       assert.ok(r.stdout.includes(s), s)
     assert.match(daneel(['--help']).stdout, /^ {2}gateway /m)
   })
@@ -30,6 +44,13 @@ describe('daneel gateway (argv)', () => {
         [['gateway', '--share', 'a/b'], env, /--share/],
         [['gateway', '--homeassistant', 'http://ha'], env, /MQTT URL/],
         [['gateway', '--batch', '0'], env, /--batch/],
+        [['gateway', '--source', 'http://broker:5672'], env, /--source must be/],
+        [['gateway'], { ...env, DANEEL_SOURCE: 'amqp://a:1,mqtt://b:2' }, /amqp:\/\/ or amqps:\/\//],
+        [['gateway', '--prefetch', '10'], env, /need --source amqp/],
+        [['gateway', '--declare-only'], env, /need --source amqp/],
+        [['gateway', '--source', 'amqp://a:1', '--prefetch', '0'], env, /--prefetch/],
+        [['gateway', '--source', 'amqp://a:1', '--prefetch', '70000'], env, /--prefetch/],
+        [['gateway', '--source', 'amqp://a:1', '--share', 'g'], env, /--share is for MQTT/],
         [['gateway'], { CRYPTO_PATH: tmp.dir }, /DANE_ID/],
         // the flag wins over the environment: a good DANEEL_HTTP does not hide a bad --http
         [['gateway', '--http', 'x:y'], { ...env, DANEEL_HTTP: '127.0.0.1:8080' }, /HOST:PORT/],
@@ -47,6 +68,22 @@ describe('daneel gateway (argv)', () => {
     } finally {
       tmp.cleanup()
     }
+  })
+
+  it('--source: mqtt by default, a list of AMQP URLs with the prefetch; --declare-only with no broker answering exits 1', async () => {
+    assert.deepEqual(parseSource(undefined), { kind: 'mqtt' })
+    assert.deepEqual(parseSource('mqtt'), { kind: 'mqtt' })
+    assert.deepEqual(parseSource('amqp://a:1, amqps://u:p@b:2', 8), { kind: 'amqp', urls: ['amqp://a:1', 'amqps://u:p@b:2'], prefetch: 8 })
+    assert.equal((parseSource('amqp://a:1') as { prefetch: number }).prefetch, DEFAULT_PREFETCH)
+    assert.throws(
+      () => parseSource('amqp://u:secret@a:1,tcp://b:2'),
+      (e: unknown) => isDaneelError(e, 'ERR_CONFIG_INVALID') && !String((e as Error).message).includes('secret'),
+    )
+    const port = await freePort() // nothing listens there
+    const r = daneel(['gateway', '--source', `amqp://127.0.0.1:${port}`, '--declare-only'], { DANE_ID: 'gw.gateway._device.example.test' })
+    assert.equal(r.status, 1, r.stderr)
+    assert.match(r.stderr, /no broker declared queue daneel\.gw\.gateway\._device\.example\.test .*\[ERR_AMQP\]/)
+    assert.equal(r.stdout, '')
   })
 
   it('parseHostPort: host:port and [v6]:port; anything else is ERR_USAGE', () => {
