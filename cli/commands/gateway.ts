@@ -15,7 +15,9 @@ const HELP = `Usage: daneel gateway [--store URL] [--http HOST:PORT] [--share GR
 Subscribes to our identity name (DANE_ID) at QoS 1 with a persistent session, opens every message as
 'daneel listen' does (TRUSTED_DOMAINS, DANE, audience and time), and stores each verified reading exactly once:
 a message is acknowledged to the broker only after the transaction holding it committed, and UNIQUE(node, seq)
-turns a redelivery into a duplicate. Runs until SIGTERM or SIGINT (exit 0).
+turns a redelivery into a duplicate. Messages without claims (the original system's, the DEF CON 29 workshop's)
+only from senders under LEGACY_DOMAINS, stored with bound=false; the same bytes again within 30 days are a
+duplicate (their digest is kept in the store). Runs until SIGTERM or SIGINT (exit 0).
 
   --store URL            DANEEL_STORE: sqlite:PATH (default sqlite:$DANEEL_STATE/readings.db)
   --http HOST:PORT       DANEEL_HTTP: serve /healthz, /api/nodes, /api/readings(.csv), /metrics, /events, /
