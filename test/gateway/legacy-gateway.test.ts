@@ -1,20 +1,23 @@
 /** `daneel gateway` and the original systems' senders (RSA, no claims) through Mosquitto: LEGACY_DOMAINS, bound=false, byte-exact replays stored once. */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import mqtt from 'mqtt'
 import type { ReadingRow } from '../../gateway/store/types.js'
 import { formatTlsaRdata, makeTlsaRecord } from '../../src/dane/tlsa.js'
 import { createIdentity } from '../../src/identity/store.js'
+import { pemDecode } from '../../src/x509/pem.js'
 import { GATEWAY, type GatewayLab, type GatewayProcess, startGatewayLab, startGatewayProcess } from '../../testkit/gateway-lab.js'
 import { cliPath } from '../../testkit/paths.js'
+import { workshopEncode, workshopIdentity } from '../../testkit/workshop.js'
 
 /*
  * The original system (ValiMail dane_jwe_jws) signs the payload as it is, RS256 with an RSA key, and encrypts it
  * RSA-OAEP-256 + A256CBC-HS512 to an RSA recipient, as a flattened JSON JWE: `daneel seal --profile valimail --raw`
  * writes exactly that form (checked against jwcrypto in test/src/message/jose-interop.test.ts). The DEF CON 29
- * workshop's form comes from `seal --profile workshop` (its own encode.py output: test/cli/legacy-cli.test.ts).
+ * workshop's message is made by its own encode.py (testkit/workshop.ts).
  */
 const OLD = 'old1.legacy._device.example.test' // under the opted-in domain
 const WS = 'ws1.legacy._device.example.test' // a workshop device, same domain
@@ -40,15 +43,21 @@ describe('gateway: the original systems under LEGACY_DOMAINS', { timeout: 180_00
 
   before(async () => {
     w = await startGatewayLab('daneel-gwlegacy-', 0, { gatewayKey: 'rsa2048' })
-    for (const name of [OLD, WS, OUTSIDER]) {
+    const publish = (name: string, cert: Parameters<typeof makeTlsaRecord>[0]) =>
+      w.lab.setRecords('example.test.', name.replace(/\.example\.test$/, ''), 'TLSA', [formatTlsaRdata(makeTlsaRecord(cert, 3, 1, 0))])
+    for (const name of [OLD, OUTSIDER]) {
       const id = createIdentity({ cryptoPath: w.cryptoPath, daneId: name, keyType: 'rsa2048' })
       // biome-ignore lint/style/noNonNullAssertion: createIdentity always makes a certificate without --csr
-      await w.lab.setRecords('example.test.', name.replace(/\.example\.test$/, ''), 'TLSA', [
-        formatTlsaRdata(makeTlsaRecord(id.cert!, 3, 1, 0)),
-      ])
+      await publish(name, id.cert!)
     }
+    // the workshop device: its identity by the workshop's own script, its message by its encode.py
+    const ids = join(w.dir, 'workshop-ids')
+    mkdirSync(ids, { mode: 0o700 })
+    workshopIdentity(ids, WS)
+    copyFileSync(join(w.cryptoPath, `${GATEWAY}.crt.pem`), join(ids, `${GATEWAY}.cert.pem`))
+    await publish(WS, pemDecode(readFileSync(join(ids, `${WS}.cert.pem`), 'utf8'), 'CERTIFICATE')[0] as Uint8Array)
+    sealed.workshop = workshopEncode(ids, WS, GATEWAY, '{"pm25":7.5}')
     sealed.old = seal(OLD, ['--profile', 'valimail', '--raw'], READING)
-    sealed.workshop = seal(WS, ['--profile', 'workshop'], '{"pm25":7.5}')
     sealed.outsider = seal(OUTSIDER, ['--profile', 'valimail', '--raw'], READING)
     // what the original system sends: no claims inside, only the reading
     assert.ok(sealed.old.startsWith('{"protected":'), sealed.old.slice(0, 40))
