@@ -8,6 +8,7 @@ import { getProvider } from '../src/crypto/get-provider.js'
 import { decryptionKeys } from '../src/identity/rollover.js'
 import { loadIdentity } from '../src/identity/store.js'
 import type { Logger } from '../src/log.js'
+import type { DigestGuard } from '../src/message/legacy.js'
 import { createOpener } from '../src/message/open.js'
 import type { ReplayGuard } from '../src/message/replay.js'
 import { HaPublisher } from './ha-publisher.js'
@@ -58,6 +59,11 @@ export interface Gateway {
  * remembered a message before its commit would refuse the broker's redelivery after a crash: a lost reading.
  */
 const STORE_IS_THE_REPLAY_GUARD: ReplayGuard = { check: () => true }
+/**
+ * The same for unbound messages (LEGACY_DOMAINS): their digest in the store's `legacy_digests`, claimed in the
+ * transaction that stores them, is the durable guard; a byte-exact replay becomes a duplicate there.
+ */
+const STORE_IS_THE_DIGEST_GUARD: DigestGuard = { check: () => true }
 
 export function rowOf(m: IncomingMessage): ReadingRow {
   return {
@@ -98,6 +104,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     clock: systemClock,
     maxAgeMs: o.maxAgeMs,
     replay: STORE_IS_THE_REPLAY_GUARD,
+    legacyDomains: settings.legacyDomains,
+    unboundReplay: STORE_IS_THE_DIGEST_GUARD,
   })
 
   let http: GatewayHttp | undefined

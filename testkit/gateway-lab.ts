@@ -25,16 +25,22 @@ export interface GatewayLab {
 }
 
 /**
- * Creates the gateway's and `nodes` P-256 identities, publishes every `3 1 0` TLSA record in the signed lab zone
- * at start (one signing, however many nodes), starts Mosquitto with persistence.
+ * Creates the gateway's identity (P-256, or `gatewayKey`: RSA to receive the original system's senders) and `nodes`
+ * P-256 identities, publishes every `3 1 0` TLSA record in the signed lab zone at start (one signing, however many
+ * nodes), starts Mosquitto with persistence.
  */
-export async function startGatewayLab(prefix: string, nodes: number, brokerOpts: { persistence?: boolean } = {}): Promise<GatewayLab> {
+export async function startGatewayLab(
+  prefix: string,
+  nodes: number,
+  opts: { persistence?: boolean; gatewayKey?: 'p256' | 'rsa2048' } = {},
+): Promise<GatewayLab> {
+  const { gatewayKey, ...brokerOpts } = opts
   const tmp = makeTempDir(prefix)
   const cryptoPath = join(tmp.dir, 'crypto')
   mkdirSync(cryptoPath, { recursive: true })
   const names = [GATEWAY, ...Array.from({ length: nodes }, (_, i) => nodeName(i))]
   const lines = names.map((name) => {
-    const id = createIdentity({ cryptoPath, daneId: name, keyType: 'p256' })
+    const id = createIdentity({ cryptoPath, daneId: name, keyType: name === GATEWAY ? (gatewayKey ?? 'p256') : 'p256' })
     // biome-ignore lint/style/noNonNullAssertion: createIdentity always makes a certificate without --csr
     return `${name.replace(/\.example\.test$/, '')} IN TLSA ${formatTlsaRdata(makeTlsaRecord(id.cert!, 3, 1, 0))}`
   })

@@ -17,7 +17,9 @@ const HELP = `Usage: daneel gateway [--store URL] [--http HOST:PORT] [--source m
 Subscribes to our identity name (DANE_ID) at QoS 1 with a persistent session, opens every message as
 'daneel listen' does (TRUSTED_DOMAINS, DANE, audience and time), and stores each verified reading exactly once:
 a message is acknowledged to the broker only after the transaction holding it committed, and UNIQUE(node, seq)
-turns a redelivery into a duplicate. Runs until SIGTERM or SIGINT (exit 0).
+turns a redelivery into a duplicate. Messages without claims (the original system's, the DEF CON 29 workshop's)
+only from senders under LEGACY_DOMAINS, stored with bound=false; the same bytes again within 30 days are a
+duplicate (their digest is kept in the store). Runs until SIGTERM or SIGINT (exit 0).
 
 With --source amqp://…, it consumes the durable quorum queue daneel.<DANE_ID> bound on amq.topic with
 DANE_ID as routing key (where RabbitMQ's MQTT plugin puts the nodes' publications), declaring both at start.

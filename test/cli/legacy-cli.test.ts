@@ -1,29 +1,17 @@
-/** The original systems' users through the CLI: the workshop's encode.py messages, --profile workshop read by a jwcrypto decoder, RSA->P-256 advice, a root-owned /etc/dane_id volume taken over. */
-
+/** The original systems' users through the CLI: the workshop's encode.py messages, --profile workshop read by its decode.py, RSA->P-256 advice, a root-owned /etc/dane_id volume taken over. */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { selfSignedP256Args } from '../../testkit/openssl.js'
 import { cliPath, makeTempDir, repoPath } from '../../testkit/paths.js'
+import { makeWorkshopFixture, workshopDecode, workshopIdentity } from '../../testkit/workshop.js'
 
 const tmp = makeTempDir('daneel-legacy-cli-')
 after(() => tmp.cleanup())
-
-/** The fixture recipient's key, copied into the test's temp dir with mode 0600 (a key readable by others is refused). */
-function fixtureKey(name: string): string {
-  const path = join(tmp.dir, `${name}.fixture.key.pem`)
-  copyFileSync(join(FX, `${name}.key.pem`), path)
-  chmodSync(path, 0o600)
-  return path
-}
-const FX = repoPath('test/fixtures/workshop')
-const fx = JSON.parse(readFileSync(join(FX, 'messages.json'), 'utf8')) as {
-  sender: string
-  recipient: string
-  messages: { text: string; sealed: string }[]
-}
+// the workshop's identities (its identity script) and encode.py's messages, made now in the temp dir
+const fx = makeWorkshopFixture(join(tmp.dir, 'workshop'))
 
 function run(cmd: string, args: string[], opts: { input?: string; env?: Record<string, string>; uid?: number } = {}) {
   const argv =
@@ -43,7 +31,7 @@ function openssl(args: string[]): void {
 }
 
 describe("the workshop's encode.py messages through `daneel open`", () => {
-  const args = ['open', '--cert', join(FX, `${fx.sender}.cert.pem`), '--key', fixtureKey(fx.recipient)]
+  const args = ['open', '--cert', fx.cert(fx.sender), '--key', fx.key(fx.recipient)]
   const env = { DANE_ID: fx.recipient, TRUSTED_DOMAINS: 'example.test', DANEEL_STATE: join(tmp.dir, 'st') }
   for (const m of fx.messages) {
     it(`opens under LEGACY_DOMAINS, refuses without: ${JSON.stringify(m.text)}`, () => {
@@ -65,69 +53,23 @@ describe("the workshop's encode.py messages through `daneel open`", () => {
   }
 })
 
-/*
- * An independent decoder, written for this test with Debian's python3-jwcrypto and following the workshop's
- * decode.py format (base64 -> JSON JWE -> JSON JWS whose x5u is the sender's bare name -> verify with the
- * sender's certificate). The workshop's own decode.py is not in this repository; it was run by hand against a
- * `seal --profile workshop` message when this test was written (see test/fixtures/workshop/README.md).
- */
-const DECODER = `
-import base64, json, sys
-from cryptography import x509
-from jwcrypto.jwe import JWE
-from jwcrypto.jwk import JWK
-from jwcrypto.jws import JWS
-key = JWK(); key.import_from_pem(open(sys.argv[1], 'rb').read())
-jwe = JWE(); jwe.deserialize(base64.b64decode(sys.stdin.read().strip()), key=key)
-jws = JWS(); jws.deserialize(jwe.payload.decode())
-name = jws.jose_header['x5u']
-cert = x509.load_pem_x509_certificate(open(sys.argv[2] + '/' + name + '.cert.pem', 'rb').read())
-pub = JWK(); pub.import_from_pyca(cert.public_key())
-jws.verify(pub)
-print(json.dumps({'from': name, 'jwe': jwe.jose_header, 'jws': jws.jose_header, 'payload': jws.payload.decode()}))
-`
-
-function python(): string {
-  for (const p of ['/usr/bin/python3', 'python3']) {
-    if (spawnSync(p, ['-c', 'import jwcrypto'], { encoding: 'utf8' }).status === 0) return p
-  }
-  throw new Error('no python3 with jwcrypto: run scripts/install-test-deps.sh (Debian python3-jwcrypto)')
-}
-
 describe('seal --profile workshop', () => {
-  it('is read by a python3-jwcrypto decoder following decode.py (signature verified with the sender certificate)', () => {
+  it("is read by the workshop's own decode.py (signature verified with the sender certificate in IDENTITY_DIR)", () => {
     const S = 'tx.workshop._device.example.test'
-    const ids = join(tmp.dir, 'ws-ids')
-    mkdirSync(ids, { recursive: true })
-    // the sender identity as the workshop's generate_selfsigned_identity.sh makes it
-    openssl(['genpkey', '-algorithm', 'RSA', '-out', join(ids, `${S}.key.pem`)])
-    openssl([
-      'req',
-      '-x509',
-      '-key',
-      join(ids, `${S}.key.pem`),
-      '-out',
-      join(ids, `${S}.cert.pem`),
-      '-days',
-      '365',
-      '-sha256',
-      '-subj',
-      `/CN=${S}`,
-      '-addext',
-      `subjectAltName=DNS:${S}`,
-    ])
-    const sealed = daneel(['seal', '--to', fx.recipient, '--cert', join(FX, `${fx.recipient}.cert.pem`), '--profile', 'workshop'], {
+    workshopIdentity(fx.dir, S) // the sender as the workshop's generate_selfsigned_identity.sh makes it
+    const sealed = daneel(['seal', '--to', fx.recipient, '--cert', fx.cert(fx.recipient), '--profile', 'workshop'], {
       input: 'CO2 612 ppm',
-      env: { DANE_ID: S, CRYPTO_PATH: ids, DANEEL_STATE: join(tmp.dir, 'st-ws') },
+      env: { DANE_ID: S, CRYPTO_PATH: fx.dir, DANEEL_STATE: join(tmp.dir, 'st-ws') },
     })
     assert.equal(sealed.status, 0, sealed.stderr)
-    const r = run(python(), ['-c', DECODER, fixtureKey(fx.recipient), ids], { input: sealed.stdout })
-    assert.equal(r.status, 0, r.stderr)
-    const out = JSON.parse(r.stdout) as { from: string; jwe: Record<string, string>; jws: Record<string, string>; payload: string }
-    assert.equal(out.from, S)
-    assert.deepEqual(out.jws, { alg: 'RS256', x5u: S })
-    assert.deepEqual(out.jwe, { alg: 'RSA-OAEP-256', enc: 'A256CBC-HS512', typ: 'JWE' })
-    assert.equal(out.payload, 'CO2 612 ppm')
+    const r = workshopDecode(fx.dir, fx.recipient, sealed.stdout.trim())
+    assert.equal(r.status, 0, r.stderr + r.stdout)
+    assert.equal(r.stdout, `${S} sent a message: b'CO2 612 ppm'\n`)
+    // and a tampered message is not: decode.py fails on the JWE's authentication tag
+    const bad = Buffer.from(sealed.stdout.trim(), 'base64')
+      .toString('latin1')
+      .replace(/"tag":"(.)/, (_, c) => `"tag":"${c === 'A' ? 'B' : 'A'}`)
+    assert.notEqual(workshopDecode(fx.dir, fx.recipient, Buffer.from(bad, 'latin1').toString('base64')).status, 0)
   })
 })
 

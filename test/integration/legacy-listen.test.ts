@@ -8,15 +8,14 @@ import mqtt from 'mqtt'
 import { formatTlsaRdata, makeTlsaRecord } from '../../src/dane/tlsa.js'
 import { createIdentity } from '../../src/identity/store.js'
 import { pemDecode } from '../../src/x509/pem.js'
-import { cliPath, repoPath } from '../../testkit/paths.js'
+import { cliPath, makeTempDir } from '../../testkit/paths.js'
+import { makeWorkshopFixture } from '../../testkit/workshop.js'
 import { type Listener, startListener, startWorld, type World, waitFor } from './messaging-setup.js'
 
-const FX = repoPath('test/fixtures/workshop')
-const fx = JSON.parse(readFileSync(join(FX, 'messages.json'), 'utf8')) as {
-  sender: string
-  recipient: string
-  messages: { text: string; sealed: string }[]
-}
+// the workshop's identities (its identity script) and encode.py's messages, made now in a temp dir
+const tmp = makeTempDir('daneel-workshop-')
+after(() => tmp.cleanup())
+const fx = makeWorkshopFixture(tmp.dir)
 const GW = fx.recipient
 const TX = 'tx.workshop._device.example.test'
 const owner = (name: string): string => name.replace(/\.example\.test$/, '')
@@ -38,14 +37,14 @@ describe('listen: the original systems under LEGACY_DOMAINS', { timeout: 120_000
   let pub: mqtt.MqttClient
   before(async () => {
     w = await startWorld('daneel-legacy-', [])
-    // The workshop identities of the fixtures: the sender's certificate published as the original system does
+    // The workshop identities made above: the sender's certificate published as the original system does
     // (3 0 0, the full certificate), the recipient's key and certificate in our CRYPTO_PATH.
-    const cert = (name: string) => pemDecode(readFileSync(join(FX, `${name}.cert.pem`), 'utf8'), 'CERTIFICATE')[0] as Uint8Array
+    const cert = (name: string) => pemDecode(readFileSync(fx.cert(name), 'utf8'), 'CERTIFICATE')[0] as Uint8Array
     await w.lab.setRecords('example.test.', owner(fx.sender), 'TLSA', [formatTlsaRdata(makeTlsaRecord(cert(fx.sender), 3, 0, 0))])
     await w.lab.setRecords('example.test.', owner(GW), 'TLSA', [formatTlsaRdata(makeTlsaRecord(cert(GW), 3, 0, 0))])
-    copyFileSync(join(FX, `${GW}.key.pem`), join(w.cryptoPath, `${GW}.key.pem`))
+    copyFileSync(fx.key(GW), join(w.cryptoPath, `${GW}.key.pem`))
     chmodSync(join(w.cryptoPath, `${GW}.key.pem`), 0o600) // a key readable by others is refused
-    copyFileSync(join(FX, `${GW}.cert.pem`), join(w.cryptoPath, `${GW}.crt.pem`))
+    copyFileSync(fx.cert(GW), join(w.cryptoPath, `${GW}.crt.pem`))
     const tx = createIdentity({ cryptoPath: w.cryptoPath, daneId: TX, keyType: 'rsa2048' })
     await w.lab.setRecords('example.test.', owner(TX), 'TLSA', [formatTlsaRdata(makeTlsaRecord(tx.cert!, 3, 1, 0))])
     pub = await mqtt.connectAsync(w.broker.url, { protocolVersion: 5, clientId: 'workshop-pub' })

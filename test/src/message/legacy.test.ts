@@ -1,7 +1,7 @@
 /** Unbound messages: the workshop's encode.py output and the original valimail payloads, opened only under LEGACY_DOMAINS, replays refused. */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import { fixedClock } from '../../../src/clock.js'
 import { getProvider } from '../../../src/crypto/get-provider.js'
 import { createDigestWindow, messageDigest, parseWorkshopX5u, unwrapWorkshop } from '../../../src/message/legacy.js'
@@ -10,22 +10,21 @@ import { createOpener, type OpenerOptions } from '../../../src/message/open.js'
 import { createReplayWindow } from '../../../src/message/replay.js'
 import { loadPrivateKey } from '../../../src/x509/keys.js'
 import { identity, NOW, openerFor, RECIPIENT, SENDER, sealerFor } from '../../../testkit/message-fixtures.js'
-import { repoPath } from '../../../testkit/paths.js'
+import { makeTempDir } from '../../../testkit/paths.js'
+import { makeWorkshopFixture } from '../../../testkit/workshop.js'
 
-const dir = repoPath('test/fixtures/workshop')
-const fx = JSON.parse(readFileSync(`${dir}/messages.json`, 'utf8')) as {
-  sender: string
-  recipient: string
-  messages: { text: string; sealed: string }[]
-}
+// identities by the workshop's identity script and messages by its encode.py, made now in a temp dir
+const tmp = makeTempDir('daneel-workshop-')
+after(() => tmp.cleanup())
+const fx = makeWorkshopFixture(tmp.dir)
 const node = getProvider('node')
 
 function workshopOpener(extra: Partial<OpenerOptions> = {}) {
-  const certs = certificatesFromBytes(readFileSync(`${dir}/${fx.sender}.cert.pem`))
+  const certs = certificatesFromBytes(readFileSync(fx.cert(fx.sender)))
   return createOpener({
     provider: node,
     recipientName: fx.recipient,
-    recipientKey: loadPrivateKey(readFileSync(`${dir}/${fx.recipient}.key.pem`, 'utf8')),
+    recipientKey: loadPrivateKey(readFileSync(fx.key(fx.recipient), 'utf8')),
     resolveSender: certificateResolver(certs).resolve,
     trustedDomains: ['example.test'],
     clock: fixedClock(NOW),
@@ -34,7 +33,7 @@ function workshopOpener(extra: Partial<OpenerOptions> = {}) {
   })
 }
 
-describe("the DEF CON 29 workshop's encode.py messages (test/fixtures/workshop, made by make.sh)", () => {
+describe("the DEF CON 29 workshop's encode.py messages (made at test time by its own code, testkit/workshop.ts)", () => {
   it('are standard base64 of a flattened JSON JWE, told apart from the other forms', () => {
     const inner = unwrapWorkshop(fx.messages[0]?.sealed as string)
     assert.ok(inner?.startsWith('{'))
