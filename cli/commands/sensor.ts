@@ -23,10 +23,10 @@ const hex = (b: Uint8Array): string =>
 export const CALIBRATE_HELP = `Usage: daneel sensor calibrate ID --zero --config FILE [--outdoor-air] [--json]
 
 Zero-point calibration of the MH-Z19B CO2 sensor ID of a device config: sends ${hex(MHZ_CMD_ZERO)}
-(command 0x87, "Calibrate Zero Point", Winsen MH-Z19B manual v1.6 §8), after which the sensor takes the air it is
-in for 400 ppm. Right only when the sensor has been in fresh outdoor air for at least 20 minutes (the manual's
-condition); anywhere else every later reading is off by the difference, until the next calibration. The manual
-documents no reply to 0x87, so nothing is read back. Stop the device runtime first (systemctl stop daneel): two
+(command 0x87, "Calibrate Zero Point (ZERO)", Winsen MH-Z19B user's manual v1.6), after which the sensor takes the
+air it is in for 400 ppm. Right only when the sensor has been in fresh outdoor air for at least 20 minutes (the
+manual's "Zero Point Calibration" section); anywhere else every later reading is off by the difference, until the
+next calibration. Nothing is read back. Stop the device runtime first (systemctl stop daneel): two
 processes on one serial line garble each other's commands.
 
   ID              the sensor's id in the config (an MH-Z19B; any other chip is refused)

@@ -143,11 +143,14 @@ export async function openUart(path: string, opts: UartOptions = {}): Promise<Li
 export async function writeUartOnce(path: string, bytes: Uint8Array, opts: UartOptions = {}): Promise<void> {
   const baud = opts.baud ?? 9600
   if (!SPEEDS.has(baud)) throw new DaneelError('ERR_UART', `unsupported speed ${baud} for ${path}`)
+  let probe = -1
   let fd = -1
   try {
+    // Non-blocking first: without CLOCAL, opening a serial line waits for carrier (DCD), which a sensor never raises.
+    probe = openSync(path, constants.O_RDONLY | constants.O_NOCTTY | constants.O_NONBLOCK)
+    if (!isatty(probe)) throw new DaneelError('ERR_UART', `${path} is not a terminal device`)
+    await runStty(opts.stty ?? 'stty', path, baud) // sets clocal: the blocking open below returns at once
     fd = openSync(path, constants.O_WRONLY | constants.O_NOCTTY)
-    if (!isatty(fd)) throw new DaneelError('ERR_UART', `${path} is not a terminal device`)
-    await runStty(opts.stty ?? 'stty', path, baud)
     let off = 0
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
   } catch (err) {
@@ -155,5 +158,6 @@ export async function writeUartOnce(path: string, bytes: Uint8Array, opts: UartO
     throw explain(path, err as NodeJS.ErrnoException)
   } finally {
     if (fd >= 0) closeSync(fd)
+    if (probe >= 0) closeSync(probe)
   }
 }

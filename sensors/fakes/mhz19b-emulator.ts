@@ -22,7 +22,7 @@ export class Mhz19bEmulator {
   /** Factory default: ABC on. */
   abc = true
   range = 5000
-  /** Zero-point calibrations (0x87) received with a good checksum; the manual documents no reply to them. */
+  /** Zero-point calibrations (0x87) received with a good checksum (the emulator sends no reply to them). */
   zeroCalibrations = 0
   /** Every whole command received (9 bytes from a 0xFF), as hex, good checksum or not. */
   readonly commands: string[] = []

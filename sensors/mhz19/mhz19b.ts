@@ -41,6 +41,8 @@ export class Mhz19b extends UartSensor {
   readonly model = 'mhz19b'
   readonly frame = new Mhz19Frame()
   private readonly abcCmd: Uint8Array | null
+  /** The policy and what was last sent ('none' until the first wake, and always for 'leave'): `status.chip`. */
+  private readonly abcState: { abc: AbcPolicy; abcSent: 'on' | 'off' | 'none' }
   private readonly rangeCmd: Uint8Array | null
   private readonly pollMs: number
   private lastPollMs = Number.NEGATIVE_INFINITY
@@ -49,8 +51,8 @@ export class Mhz19b extends UartSensor {
     super(uart, clock, mhz19FrameFormat, 'mhz19b', opts, MHZ19B_DEFAULTS)
     const abc = abcPolicyOf(opts.abc)
     this.abcCmd = abc === 'on' ? MHZ_CMD_ABC_ON : abc === 'off' ? MHZ_CMD_ABC_OFF : null
-    // Said in every summary status message: the policy, and what was last sent ('none' until the first wake, and for 'leave').
-    this.status.chip = { abc, abcSent: 'none' }
+    this.abcState = { abc, abcSent: 'none' }
+    this.status.chip = this.abcState // said in every summary status message
     this.rangeCmd = opts.range === undefined ? null : mhzCmdRange(opts.range)
     this.pollMs = opts.pollMs ?? 2000
   }
@@ -59,7 +61,7 @@ export class Mhz19b extends UartSensor {
   protected sendWake(): void {
     if (this.abcCmd !== null) {
       this.uart.write(this.abcCmd)
-      ;(this.status.chip as { abcSent: string }).abcSent = this.abcCmd === MHZ_CMD_ABC_ON ? 'on' : 'off'
+      this.abcState.abcSent = this.abcCmd === MHZ_CMD_ABC_ON ? 'on' : 'off'
     }
     if (this.rangeCmd !== null) this.uart.write(this.rangeCmd)
     this.lastPollMs = Number.NEGATIVE_INFINITY

@@ -1,7 +1,7 @@
 /** `daneel sensor calibrate ID --zero` through a socat pseudo-terminal to the MH-Z19B emulator: 0x87 only once outdoor air is confirmed. */
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type LinuxUart, openUart } from '../../device/hal-linux/uart.js'
@@ -19,6 +19,7 @@ const ttySensor = join(tmp.dir, 'ttySENSOR')
 const configPath = join(tmp.dir, 'device.json')
 let socat: ChildProcess | undefined
 let line: LinuxUart | undefined
+let holdFd = -1
 let chip: Mhz19bEmulator
 
 before(async () => {
@@ -29,6 +30,8 @@ before(async () => {
     await sleep(20)
   }
   await sleep(50)
+  // A real UART outlives the processes that open it; a pty whose last user closes it hangs up, and socat then ends.
+  holdFd = openSync(ttyDev, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK)
   // The chip's end of the line: bytes from the pty go to the emulator, its replies back to the pty.
   const sensorEnd = await openUart(ttySensor)
   line = sensorEnd
@@ -51,6 +54,7 @@ before(async () => {
 after(async () => {
   chip?.close()
   line?.close()
+  if (holdFd >= 0) closeSync(holdFd)
   if (socat !== undefined && socat.exitCode === null) {
     const exited = new Promise((r) => socat?.once('exit', r))
     socat.kill('SIGTERM')

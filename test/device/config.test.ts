@@ -65,7 +65,7 @@ test('MH-Z19B ABC is off unless configured; PPD42NS window defaults within the i
       { id: 'd', type: 'ppd42ns', pin: 4, intervalSeconds: 5 },
     ],
   })
-  assert.equal(c.sensors[0]!.abc, false)
+  assert.equal(c.sensors[0]!.abc, 'off', "the default policy: 'off', as before 'leave' existed")
   assert.equal(c.sensors[0]!.warmupSeconds, 180)
   assert.equal(c.sensors[1]!.windowSeconds, 5)
 })
