@@ -10,8 +10,8 @@ import type { DeviceDeps, DeviceSettings } from './start.js'
 
 /** Builds the parts only a real device has: the resolver and the hal-linux UART (stty), GPIO (onoff, sysfs mapping) and IIO. */
 /**
- * No earlier than this release: a Pi without an RTC boots at 1970 or its last fake-hwclock time, before it, so the
- * clock counts as synchronised once timesyncd says so or the time is past this (src/clock.ts linuxClock).
+ * No earlier than this release: where systemd-timesyncd runs the clock counts as synchronised only once it says so;
+ * elsewhere (chrony, a container) once the time is past this (src/clock.ts linuxClock).
  */
 const RELEASE_NOT_BEFORE = Date.UTC(2026, 10, 1)
 

@@ -22,22 +22,26 @@ export function fixedClock(ms: number, synced = true, certain = synced): Clock {
 }
 
 /**
- * A clock that reports synced once systemd-timesyncd says so (the file /run/systemd/timesync/synchronized
- * exists) or once the time is past `notBefore` (e.g. the build date: a Pi without network boots in 1970 or at
- * the last saved fake-hwclock time, which is before any release). Pass `exists` to test it.
+ * A clock that reports synced once systemd-timesyncd says so (it creates /run/systemd/timesync/synchronized at its
+ * first synchronisation, systemd-timesyncd.service(8)). Where timesyncd runs (its directory /run/systemd/timesync
+ * exists), nothing else counts: a Pi without an RTC boots at its last saved time (fake-hwclock, or timesyncd's own
+ * clock file), which is past any release date yet hours or days behind, and a reading sealed then would carry a
+ * wrong time. Without timesyncd (chrony, a container without /run/systemd), a time past `notBefore` (the build
+ * date) is the best evidence there is. Pass `exists` to test it.
  */
 export function linuxClock(opts: { notBefore: number; exists: (path: string) => boolean }): Clock {
   let known = false
   let confirmed = false
+  const ntpSaysSo = (): boolean => opts.exists('/run/systemd/timesync/synchronized')
   return {
     now: () => Date.now(),
     certain: () => {
-      if (!confirmed) confirmed = opts.exists('/run/systemd/timesync/synchronized')
+      if (!confirmed) confirmed = ntpSaysSo()
       return confirmed
     },
     synced: () => {
       if (known) return true
-      known = opts.exists('/run/systemd/timesync/synchronized') || Date.now() > opts.notBefore
+      known = ntpSaysSo() || (!opts.exists('/run/systemd/timesync') && Date.now() > opts.notBefore)
       return known
     },
   }

@@ -5,12 +5,20 @@ import { fixedClock, linuxClock } from '../../src/clock.js'
 import { DaneelError, isTemporary } from '../../src/errors.js'
 
 describe('linuxClock', () => {
-  it('past the build date is synced but not certain until timesyncd says so (a stale fake-hwclock)', () => {
-    let ntp = false
-    const c = linuxClock({ notBefore: 0, exists: () => ntp })
+  it('without timesyncd, past the build date is synced but not certain (chrony, a container)', () => {
+    const c = linuxClock({ notBefore: 0, exists: () => false })
     assert.equal(c.synced(), true)
     assert.equal(c.certain?.(), false)
+  })
+  it('with timesyncd, neither until it says so, however late the clock reads (a restored fake-hwclock time)', () => {
+    let ntp = false
+    const files = (): Set<string> =>
+      new Set(ntp ? ['/run/systemd/timesync', '/run/systemd/timesync/synchronized'] : ['/run/systemd/timesync'])
+    const c = linuxClock({ notBefore: 0, exists: (p) => files().has(p) })
+    assert.equal(c.synced(), false)
+    assert.equal(c.certain?.(), false)
     ntp = true
+    assert.equal(c.synced(), true)
     assert.equal(c.certain?.(), true)
   })
   it('before the build date is neither', () => {
