@@ -61,6 +61,8 @@ export async function startFleet(count: number, dir: string): Promise<Fleet> {
     TRUSTED_DOMAINS: 'example.test',
     DANEEL_STATE: join(dir, 'state'),
     LOG_LEVEL: 'info',
+    // under c8, the workers report their coverage too (a SIGKILLed one writes none)
+    ...(process.env.NODE_V8_COVERAGE === undefined ? {} : { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE }),
   }
   return { recipient: SCALE_GATEWAY, nodes, lab, env }
 }
