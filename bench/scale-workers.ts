@@ -78,8 +78,15 @@ async function run(workers: number, fleet: Fleet, sealed: Buffer[], amqpUrls: st
   }
 }
 
-const [cluster, pgServer, fleet] = await Promise.all([startRabbitCluster(rmqDir, 3), startPostgres(pgDir), startFleet(NODES, base)])
+// started together; if one fails, the others are stopped before the error is reported
+const started = await Promise.allSettled([startRabbitCluster(rmqDir, 3), startPostgres(pgDir), startFleet(NODES, base)])
+const [cluster, pgServer, fleet] = started.map((s) => (s.status === 'fulfilled' ? s.value : undefined)) as [
+  Awaited<ReturnType<typeof startRabbitCluster>>,
+  Awaited<ReturnType<typeof startPostgres>>,
+  Fleet,
+]
 try {
+  for (const s of started) if (s.status === 'rejected') throw s.reason
   const amqpUrls = cluster.nodes.map((n) => n.amqpUrl)
   // the setup step: the queue and binding exist before anything is published
   const setup = spawnSync(process.execPath, [cliPath, 'gateway', '--source', amqpUrls.join(','), '--declare-only'], {
@@ -118,6 +125,6 @@ try {
       )
   }
 } finally {
-  await Promise.all([cluster.stop(), pgServer.stop(), fleet.lab.stop()])
+  await Promise.all([cluster?.stop(), pgServer?.stop(), fleet?.lab.stop()])
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 }

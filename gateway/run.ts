@@ -27,7 +27,7 @@ export interface GatewayOptions {
   storeUrl: string
   mqtt: Omit<MqttLinkOptions, 'clientId' | 'logger'>
   clientId: string
-  /** `$share/GROUP/<name>` when set. */
+  /** MQTT: `$share/GROUP/<name>` when set. */
   share?: string | undefined
   /** `--source`: MQTT (the default) or AMQP (gateway/source.ts). */
   source?: SourceSpec | undefined

@@ -61,6 +61,8 @@ export async function startFleet(count: number, dir: string): Promise<Fleet> {
     TRUSTED_DOMAINS: 'example.test',
     DANEEL_STATE: join(dir, 'state'),
     LOG_LEVEL: 'info',
+    // under c8, the workers report their coverage too (a SIGKILLed one writes none)
+    ...(process.env.NODE_V8_COVERAGE === undefined ? {} : { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE }),
   }
   return { recipient: SCALE_GATEWAY, nodes, lab, env }
 }
@@ -82,9 +84,20 @@ export interface Worker {
 
 /**
  * `daneel gateway --source AMQP_URLS --store STORE --http 127.0.0.1:PORT [args]` as a child process; resolves once
- * its /healthz says the broker is connected (the queue declared, a consumer on it).
+ * its /healthz says the broker is connected (the queue declared, a consumer on it). A port another process took
+ * between `freePort` and the listen (EADDRINUSE) is retried on a new one.
  */
 export async function startWorker(f: Fleet, amqpUrls: string[], store: string, args: string[] = []): Promise<Worker> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnWorker(f, amqpUrls, store, args)
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err
+    }
+  }
+}
+
+async function spawnWorker(f: Fleet, amqpUrls: string[], store: string, args: string[]): Promise<Worker> {
   const httpPort = await freePort()
   const proc = spawn(
     process.execPath,
@@ -110,12 +123,15 @@ export async function startWorker(f: Fleet, amqpUrls: string[], store: string, a
   }
   for (const end = Date.now() + 120_000; ; ) {
     if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`gateway exited (${proc.exitCode}): ${err}`)
-    if (Date.now() > end) throw new Error(`gateway not consuming within 120 s: ${err}`)
+    if (Date.now() > end) {
+      proc.kill('SIGKILL')
+      throw new Error(`gateway not consuming within 120 s: ${err}`)
+    }
     const health = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) }).then(
       (r) => r.json() as Promise<{ broker?: boolean }>,
       () => undefined,
     )
-    if (health?.broker === true) return w
+    if (health?.broker === true && proc.exitCode === null) return w
     await new Promise((r) => setTimeout(r, 100))
   }
 }

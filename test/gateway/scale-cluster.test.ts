@@ -29,7 +29,11 @@ const labs: DnsLab[] = []
 const quiet = (): undefined => undefined
 
 before(async () => {
-  ;[cluster, db] = await Promise.all([startRabbitCluster(rmqDir, 3), startPostgres(pgDir)])
+  // started together; whichever started is stopped by after() even if the other failed
+  const [c, p] = await Promise.allSettled([startRabbitCluster(rmqDir, 3), startPostgres(pgDir)])
+  if (c.status === 'fulfilled') cluster = c.value
+  if (p.status === 'fulfilled') db = p.value
+  for (const s of [c, p]) if (s.status === 'rejected') throw s.reason
   console.log(`rabbitmq: 3-node cluster formed in ${(cluster.startMs / 1000).toFixed(1)} s`)
 })
 after(async () => {
@@ -239,7 +243,9 @@ describe('rabbitmq cluster', () => {
     console.log(
       `worker A (SIGKILLed): stored ${counts.A?.stored} at its last sample, ${aByDifference} by difference; duplicates ${counts.A?.duplicates}`,
     )
-    console.log(`worker B: stored ${counts.B?.stored}, duplicates ${counts.B?.duplicates} (A's unacknowledged messages redelivered)`)
+    console.log(
+      `worker B: stored ${counts.B?.stored}, duplicates ${counts.B?.duplicates} (redeliveries: A's committed but unacknowledged messages, resends around the broker kill)`,
+    )
     console.log(
       `rows ${stats?.n}, distinct (node, seq) ${stats?.keys}, nodes ${stats?.nodes}, nodes.readings sum ${stats?.summed}, stored twice ${twice}`,
     )
