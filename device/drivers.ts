@@ -1,7 +1,8 @@
 /** Builds the sensor drivers a config names, on a HAL (Linux hardware or fakes); a bus that will not open is a failed sensor, not a crash. */
 
 import type { SensorConfig, SensorDescriptor } from '../sensors/descriptor.js'
-import type { SampleResult, SensorDriver, SensorStatus } from '../sensors/driver.js'
+import { canSleep, type SampleResult, type SensorDriver, type SensorStatus } from '../sensors/driver.js'
+import { dutyOf, windowStatsOf } from '../sensors/duty-config.js'
 import type { Gpio, Iio, TimerClock, Uart } from '../sensors/hal.js'
 import { type HealthOptions, newStatus, SensorHealth } from '../sensors/health.js'
 import type { ReadingFields } from '../sensors/readings.js'
@@ -88,6 +89,15 @@ class UnopenedSensor implements SensorDriver {
     this.inner?.stop()
   }
 
+  /** Duty cycling reaches the real driver once the bus is open (before that there is no chip to sleep). */
+  sleep(): void {
+    if (this.inner !== undefined && canSleep(this.inner)) this.inner.sleep()
+  }
+
+  wake(): void {
+    if (this.inner !== undefined && canSleep(this.inner)) this.inner.wake()
+  }
+
   sample(out: ReadingFields): SampleResult {
     if (this.inner !== undefined) return this.inner.sample(out)
     if (this.health.retryDue() && !this.opening) {
@@ -141,7 +151,14 @@ export async function openSensors(
       onError(cfg.id, err)
       driver = new UnopenedSensor(cfg, timers, health, open, (e) => onError(cfg.id, e))
     }
-    sensors.push({ driver, intervalMs: cfg.intervalSeconds * 1000 })
+    const duty = dutyOf(cfg)
+    sensors.push({
+      driver,
+      intervalMs: cfg.intervalSeconds * 1000,
+      ...(duty === undefined
+        ? {}
+        : { duty: { warmupMs: duty.warmupSeconds * 1000, windowMs: duty.windowSeconds * 1000, stats: windowStatsOf(cfg) } }),
+    })
   }
   return {
     sensors,

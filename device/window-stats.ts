@@ -1,0 +1,106 @@
+/** Statistics of a measuring window: the trimmed mean (min and max dropped), count, min, max and median, per reading field. */
+import { READING_KEYS, type ReadingFields } from '../sensors/readings.js'
+
+/*
+ * Why a trimmed mean: a low-cost optical sensor's one-second samples carry single outliers (an insect, a droplet, a
+ * frame decoded across a glitch); dropping the lowest and the highest before averaging removes one of each at no cost
+ * to a clean window (the sensor.community firmware does the same for its SDS011 and PMS windows). With fewer than
+ * three samples nothing can be dropped and the plain mean is used. NaN means "not measured" and is never a sample.
+ */
+
+/** Sorts xs[0..n) ascending in place (insertion sort: n is a window's ten-odd samples; no allocation). */
+export function sortPrefix(xs: Float64Array, n: number): void {
+  for (let i = 1; i < n; i++) {
+    const v = xs[i] as number
+    let j = i - 1
+    while (j >= 0 && (xs[j] as number) > v) {
+      xs[j + 1] = xs[j] as number
+      j--
+    }
+    xs[j + 1] = v
+  }
+}
+
+/** The trimmed mean of sorted xs[0..n): min and max dropped when n >= 3, the plain mean below; NaN when n is 0. */
+export function trimmedMeanSorted(xs: Float64Array, n: number): number {
+  if (n === 0) return Number.NaN
+  const from = n >= 3 ? 1 : 0
+  const to = n >= 3 ? n - 1 : n
+  let sum = 0
+  for (let i = from; i < to; i++) sum += xs[i] as number
+  return sum / (to - from)
+}
+
+/** The median of sorted xs[0..n) (the mean of the middle two when n is even); NaN when n is 0. */
+export function medianSorted(xs: Float64Array, n: number): number {
+  if (n === 0) return Number.NaN
+  const mid = n >> 1
+  return n % 2 === 1 ? (xs[mid] as number) : ((xs[mid - 1] as number) + (xs[mid] as number)) / 2
+}
+
+/** The trimmed mean of some samples, NaN ones skipped (for tools and tests; the window uses the in-place form). */
+export function trimmedMean(samples: readonly number[]): number {
+  const xs = Float64Array.from(samples.filter((v) => !Number.isNaN(v)))
+  sortPrefix(xs, xs.length)
+  return trimmedMeanSorted(xs, xs.length)
+}
+
+/** One window's samples of every reading field, in buffers allocated once; `close()` sorts them for the statistics. */
+export class WindowStats {
+  /** Samples added since reset (fresh readings; faults are not samples). */
+  samples = 0
+  private readonly buf: Float64Array[]
+  private readonly counts: Int32Array
+  private readonly capacity: number
+
+  constructor(capacity: number) {
+    this.capacity = Math.max(1, capacity)
+    this.buf = READING_KEYS.map(() => new Float64Array(this.capacity))
+    this.counts = new Int32Array(READING_KEYS.length)
+  }
+
+  reset(): void {
+    this.samples = 0
+    this.counts.fill(0)
+  }
+
+  /** Adds one sample (every field the driver measured); beyond the capacity samples are ignored. */
+  add(r: ReadingFields): void {
+    if (this.samples >= this.capacity) return
+    this.samples++
+    for (let k = 0; k < READING_KEYS.length; k++) {
+      const v = r[READING_KEYS[k] as keyof ReadingFields]
+      if (Number.isNaN(v)) continue
+      const c = this.counts[k] as number
+      ;(this.buf[k] as Float64Array)[c] = v
+      this.counts[k] = c + 1
+    }
+  }
+
+  /** Sorts every field's samples: call once when the window closes, before reading the statistics. */
+  close(): void {
+    for (let k = 0; k < READING_KEYS.length; k++) sortPrefix(this.buf[k] as Float64Array, this.counts[k] as number)
+  }
+
+  /** Samples of field k (an index into READING_KEYS). */
+  count(k: number): number {
+    return this.counts[k] as number
+  }
+
+  mean(k: number): number {
+    return trimmedMeanSorted(this.buf[k] as Float64Array, this.counts[k] as number)
+  }
+
+  min(k: number): number {
+    return this.counts[k] === 0 ? Number.NaN : ((this.buf[k] as Float64Array)[0] as number)
+  }
+
+  max(k: number): number {
+    const c = this.counts[k] as number
+    return c === 0 ? Number.NaN : ((this.buf[k] as Float64Array)[c - 1] as number)
+  }
+
+  median(k: number): number {
+    return medianSorted(this.buf[k] as Float64Array, this.counts[k] as number)
+  }
+}
