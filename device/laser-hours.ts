@@ -153,7 +153,7 @@ export class LaserHours {
     if (path === undefined) return
     const sensors: Record<string, { model: string; hours: number }> = {}
     for (const [id, s] of this.saved) sensors[id] = s // sensors not configured now keep their hours
-    for (const [id, e] of this.entries) sensors[id] = { model: e.model, hours: Math.round(this.hours(id, nowMs) * 1e4) / 1e4 }
+    for (const [id, e] of this.entries) sensors[id] = { model: e.model, hours: Math.round(this.hours(id, nowMs) * 1e6) / 1e6 }
     try {
       writeFileAtomic(path, `${JSON.stringify({ version: 1, sensors })}\n`)
       this.dirty = false
