@@ -26,9 +26,12 @@ export function trimmedMeanSorted(xs: Float64Array, n: number): number {
   if (n === 0) return Number.NaN
   const from = n >= 3 ? 1 : 0
   const to = n >= 3 ? n - 1 : n
+  // Summed as offsets from the first kept sample, so a window of equal samples gives exactly that value (12.3, not
+  // 12.300000000000002) and large counts lose no precision.
+  const base = xs[from] as number
   let sum = 0
-  for (let i = from; i < to; i++) sum += xs[i] as number
-  return sum / (to - from)
+  for (let i = from; i < to; i++) sum += (xs[i] as number) - base
+  return base + sum / (to - from)
 }
 
 /** The median of sorted xs[0..n) (the mean of the middle two when n is even); NaN when n is 0. */
