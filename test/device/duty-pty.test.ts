@@ -14,6 +14,7 @@ import { FakeUart } from '../../sensors/fakes/fake-uart.js'
 import { encodePmsFrame, Pms5003Emulator } from '../../sensors/fakes/pms5003-emulator.js'
 import { encodeSdsFrame, Sds011Emulator } from '../../sensors/fakes/sds011-emulator.js'
 import type { StreamingEmulator } from '../../sensors/fakes/streaming-emulator.js'
+import type { Uart } from '../../sensors/hal.js'
 import { PMS_CMD_SLEEP, PMS_CMD_WAKE } from '../../sensors/pms5003/commands.js'
 import { SDS_CMD_SLEEP, SDS_CMD_WAKE } from '../../sensors/sds011/commands.js'
 import type { Clock } from '../../src/clock.js'
@@ -29,11 +30,51 @@ const INTERVAL = 90_000
 /** What the emulated chips send while their fan spins up: never part of a reading. */
 const WARMING_PM = 999
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
-/** Real time for bytes to cross the pty both ways (driver → emulator → driver) after each fake-clock step. */
-const io = (): Promise<void> => new Promise((r) => setTimeout(r, 12))
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * Bytes on each pty, counted at both ends. After a fake-clock step the test waits until everything the driver wrote
+ * has reached its emulator and everything the emulator sent has reached the driver, so what happens on the wire at
+ * fake time t is seen at t however loaded the machine (the step order never depends on real time).
+ */
+class Wire {
+  toChip = 0
+  atChip = 0
+  toDriver = 0
+  atDriver = 0
+  get settled(): boolean {
+    return this.toChip === this.atChip && this.toDriver === this.atDriver
+  }
+}
+
+/** The LinuxUart the driver gets, counting what crosses it. */
+function counted(u: LinuxUart, w: Wire): Uart {
+  return {
+    onData: (fn) => u.onData(fn === null ? null : (chunk) => ((w.atDriver += chunk.length), fn(chunk))),
+    onError: (fn) => u.onError(fn),
+    write: (bytes) => {
+      w.toChip += bytes.length
+      u.write(bytes)
+    },
+    close: () => u.close(),
+  }
+}
+
+async function settle(wires: readonly Wire[]): Promise<void> {
+  const t0 = Date.now()
+  await sleep(1)
+  while (!wires.every((w) => w.settled)) {
+    if (Date.now() - t0 > 10_000) throw new Error(`bytes lost on a pty: ${JSON.stringify(wires)}`)
+    await sleep(2)
+  }
+}
 
 const tmp = makeTempDir('daneel-duty-')
-after(() => tmp.cleanup())
+const open: Rig[] = []
+after(async () => {
+  for (const r of open) await r.close() // also when an assertion failed: socat and the ttys must not outlive the test
+  tmp.cleanup()
+})
 
 type Stats = Record<string, number>
 /** What the test's sealer writes: the claims, the reading under r. */
@@ -59,11 +100,17 @@ interface Rig {
 }
 
 /** An emulator on the sensor's end of a pty pair: what the driver writes reaches it, what it sends reaches the driver. */
-function wire(pair: PtyPair, make: (uart: FakeUart) => StreamingEmulator): StreamingEmulator {
+function wire(pair: PtyPair, w: Wire, make: (uart: FakeUart) => StreamingEmulator): StreamingEmulator {
   const uart = new FakeUart()
-  uart.onData((chunk) => pair.send(chunk))
+  uart.onData((chunk) => {
+    w.toDriver += chunk.length
+    pair.send(chunk)
+  })
   const emu = make(uart)
-  pair.listen((chunk) => uart.write(chunk))
+  pair.listen((chunk) => {
+    w.atChip += chunk.length
+    uart.write(chunk)
+  })
   return emu
 }
 
@@ -92,13 +139,18 @@ async function rig(name: string, clock: FakeClock, state: string): Promise<Rig> 
     n5: 1,
     n10: 0,
   })
-  wire(pa, (u) => {
+  const wires = new Map([
+    [pa.device, new Wire()],
+    [pb.device, new Wire()],
+  ])
+  const io = (): Promise<void> => settle([...wires.values()])
+  wire(pa, wires.get(pa.device) as Wire, (u) => {
     sds = new Sds011Emulator(u, clock, {
       frames: () => (warming(sds as Sds011Emulator) ? encodeSdsFrame(WARMING_PM, WARMING_PM) : encodeSdsFrame(12.3, 20.5)),
     })
     return sds
   })
-  wire(pb, (u) => {
+  wire(pb, wires.get(pb.device) as Wire, (u) => {
     pms = new Pms5003Emulator(u, clock, {
       periodMs: 1000,
       frames: () => encodePmsFrame(pmsValues(warming(pms as Pms5003Emulator) ? WARMING_PM : 7)),
@@ -142,7 +194,7 @@ async function rig(name: string, clock: FakeClock, state: string): Promise<Rig> 
           uart: async (port, baud) => {
             const u = await openUart(port, { baud })
             uarts.push(u)
-            return u
+            return counted(u, wires.get(port) as Wire)
           },
           gpio: () => Promise.reject(new Error('no gpio')),
           iio: () => Promise.reject(new Error('no iio')),
@@ -154,7 +206,8 @@ async function rig(name: string, clock: FakeClock, state: string): Promise<Rig> 
     laser: new LaserHours({ path: join(state, LASER_HOURS_FILE), timers: clock, log }),
   })
   await io()
-  return {
+  let closed = false
+  const r: Rig = {
     clock,
     state,
     sds: sds as Sds011Emulator,
@@ -169,13 +222,17 @@ async function rig(name: string, clock: FakeClock, state: string): Promise<Rig> 
       }
     },
     async close() {
+      if (closed) return
+      closed = true
       await dev.stop()
-      await io()
+      await sleep(20)
       ;(sds as Sds011Emulator).close()
       ;(pms as Pms5003Emulator).close()
       for (const p of pairs) await p.stop()
     },
   }
+  open.push(r)
+  return r
 }
 
 /** Laser hours are stored to 1e-6 h (3.6 ms). */
