@@ -50,7 +50,15 @@ class Wire {
 /** The LinuxUart the driver gets, counting what crosses it. */
 function counted(u: LinuxUart, w: Wire): Uart {
   return {
-    onData: (fn) => u.onData(fn === null ? null : (chunk) => ((w.atDriver += chunk.length), fn(chunk))),
+    onData: (fn) =>
+      u.onData(
+        fn === null
+          ? null
+          : (chunk) => {
+              w.atDriver += chunk.length
+              fn(chunk)
+            },
+      ),
     onError: (fn) => u.onError(fn),
     write: (bytes) => {
       w.toChip += bytes.length
