@@ -1,7 +1,7 @@
 /** Window statistics: the trimmed mean and its edge cases (1, 2, 3 samples, all equal, NaN), min, max, median per field. */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { medianSorted, sortPrefix, trimmedMean, trimmedMeanSorted, WindowStats } from '../../device/window-stats.js'
+import { medianSorted, readingsInto, sortPrefix, trimmedMean, trimmedMeanSorted, WindowStats } from '../../device/window-stats.js'
 import { READING_KEYS, Readings } from '../../sensors/readings.js'
 
 const near = (a: number, b: number): void => assert.ok(Math.abs(a - b) < 1e-12, `${a} is not ${b}`)
@@ -63,4 +63,19 @@ test('WindowStats: per field counts, trimmed mean, min, max, median; reset; capa
   add(5, 5)
   w.close()
   assert.deepEqual([w.mean(PM25), w.min(PM25), w.max(PM25), w.median(PM25)], [5, 5, 5, 5])
+})
+
+test('readingsInto copies every field of Readings in READING_KEYS order (a field added to Readings must be added there)', () => {
+  const r = new Readings() as unknown as Record<string, number>
+  const keys = Object.keys(r)
+  assert.deepEqual([...keys].sort(), [...READING_KEYS].sort(), 'READING_KEYS lists every field of Readings')
+  READING_KEYS.forEach((k, i) => {
+    r[k] = i + 1
+  })
+  const row = new Float64Array(READING_KEYS.length)
+  readingsInto(r as unknown as Readings, row)
+  assert.deepEqual(
+    [...row],
+    READING_KEYS.map((_, i) => i + 1),
+  )
 })
