@@ -1,7 +1,7 @@
 /** bench/device: heap allocated per reading (frame in, seal, outbox, publish), a 1,000,000-reading soak, start to first publication; against jose + MQTT.js. */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -97,6 +97,15 @@ async function main(): Promise<void> {
   // Mosquitto (the broker a fleet would use) in its own process, so its allocations are not counted as ours.
   const broker = await startMosquitto({ dir: join(dir, 'mosquitto'), persistence: false, maxQueuedMessages: 100_000 })
   const rows: Row[] = []
+  // The machine's load at the start and at the end: figures from a shared machine are read against it.
+  const loadAt = (when: string): Row => ({
+    measure: `machine load (1 min) at the ${when}`,
+    impl: `${cpus().length} CPUs, node ${process.version}`,
+    value: Math.round((loadavg()[0] ?? 0) * 10) / 10,
+    unit: 'load',
+    note: '',
+  })
+  rows.push(loadAt('start'))
   try {
     const labels: Record<string, string> = {
       'daneel-duty': `daneel, duty cycling on (${DUTY.intervalMs / 1000} s interval: ${(DUTY.warmupMs + DUTY.windowMs) / 1000} frames, wake, sleep, one window reading)`,
@@ -164,6 +173,7 @@ async function main(): Promise<void> {
       // The bundle once more, its PM sensor duty-cycled (a window a second apart): its RSS with the duty cycle running.
       for (const st of await measureStartup(root, broker.url, join(dir, 'duty'), UNIT_FLAGS, { duty: true })) rows.push(st)
     }
+    rows.push(loadAt('end'))
   } finally {
     await broker.stop()
     rmSync(dir, { recursive: true, force: true })
