@@ -10,11 +10,9 @@ import { LASER_HOURS_FILE, LaserHours } from '../../device/laser-hours.js'
 import type { RunningDevice } from '../../device/runtime.js'
 import { startDevice } from '../../device/runtime.js'
 import { FakeClock } from '../../sensors/fakes/fake-clock.js'
-import { FakeUart } from '../../sensors/fakes/fake-uart.js'
 import { encodePmsFrame, Pms5003Emulator } from '../../sensors/fakes/pms5003-emulator.js'
 import { encodeSdsFrame, Sds011Emulator } from '../../sensors/fakes/sds011-emulator.js'
 import type { StreamingEmulator } from '../../sensors/fakes/streaming-emulator.js'
-import type { Uart } from '../../sensors/hal.js'
 import { PMS_CMD_SLEEP, PMS_CMD_WAKE } from '../../sensors/pms5003/commands.js'
 import { SDS_CMD_SLEEP, SDS_CMD_WAKE } from '../../sensors/sds011/commands.js'
 import type { Clock } from '../../src/clock.js'
@@ -22,6 +20,7 @@ import { silentLogger } from '../../src/log.js'
 import { makeTempDir } from '../../testkit/paths.js'
 import { type PtyPair, startPtyPair } from './hal-linux/pty-pair.js'
 import { memorySequence } from './loop-fakes.js'
+import { counted, settle, Wire, wire } from './pty-chip.js'
 
 const EPOCH = Date.UTC(2026, 11, 3, 0, 0, 0)
 const WARMUP = 30_000
@@ -31,51 +30,6 @@ const INTERVAL = 90_000
 const WARMING_PM = 999
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-/**
- * Bytes on each pty, counted at both ends. After a fake-clock step the test waits until everything the driver wrote
- * has reached its emulator and everything the emulator sent has reached the driver, so what happens on the wire at
- * fake time t is seen at t however loaded the machine (the step order never depends on real time).
- */
-class Wire {
-  toChip = 0
-  atChip = 0
-  toDriver = 0
-  atDriver = 0
-  get settled(): boolean {
-    return this.toChip === this.atChip && this.toDriver === this.atDriver
-  }
-}
-
-/** The LinuxUart the driver gets, counting what crosses it. */
-function counted(u: LinuxUart, w: Wire): Uart {
-  return {
-    onData: (fn) =>
-      u.onData(
-        fn === null
-          ? null
-          : (chunk) => {
-              w.atDriver += chunk.length
-              fn(chunk)
-            },
-      ),
-    onError: (fn) => u.onError(fn),
-    write: (bytes) => {
-      w.toChip += bytes.length
-      u.write(bytes)
-    },
-    close: () => u.close(),
-  }
-}
-
-async function settle(wires: readonly Wire[]): Promise<void> {
-  const t0 = Date.now()
-  await sleep(1)
-  while (!wires.every((w) => w.settled)) {
-    if (Date.now() - t0 > 10_000) throw new Error(`bytes lost on a pty: ${JSON.stringify(wires)}`)
-    await sleep(2)
-  }
-}
 
 const tmp = makeTempDir('daneel-duty-')
 const open: Rig[] = []
@@ -105,21 +59,6 @@ interface Rig {
   dev: RunningDevice
   step(ms: number, by?: number): Promise<void>
   close(): Promise<void>
-}
-
-/** An emulator on the sensor's end of a pty pair: what the driver writes reaches it, what it sends reaches the driver. */
-function wire(pair: PtyPair, w: Wire, make: (uart: FakeUart) => StreamingEmulator): StreamingEmulator {
-  const uart = new FakeUart()
-  uart.onData((chunk) => {
-    w.toDriver += chunk.length
-    pair.send(chunk)
-  })
-  const emu = make(uart)
-  pair.listen((chunk) => {
-    w.atChip += chunk.length
-    uart.write(chunk)
-  })
-  return emu
 }
 
 async function rig(name: string, clock: FakeClock, state: string): Promise<Rig> {
