@@ -9,6 +9,7 @@ import type { ReadingFields } from '../sensors/readings.js'
 import { findSensor } from '../sensors/registry.js'
 import { DaneelError } from '../src/errors.js'
 import type { DeviceConfig } from './config.js'
+import type { DutyPlan } from './duty.js'
 import type { LoopSensor } from './loop.js'
 import type { SensorSet } from './runtime.js'
 
@@ -120,6 +121,19 @@ class UnopenedSensor implements SensorDriver {
   }
 }
 
+/**
+ * The window plan of a sensor whose chip has the `duty` setting (the PM sensors): asleep between windows when duty
+ * is on, else back-to-back windows of one interval, sampled once a second (or once an interval, if shorter).
+ */
+function windowPlan(cfg: SensorConfig): { duty?: DutyPlan } {
+  if (cfg.duty === undefined) return {}
+  const duty = dutyOf(cfg)
+  const stats = windowStatsOf(cfg)
+  if (duty !== undefined) return { duty: { warmupMs: duty.warmupSeconds * 1000, windowMs: duty.windowSeconds * 1000, stats } }
+  const intervalMs = cfg.intervalSeconds * 1000
+  return { duty: { warmupMs: cfg.warmupSeconds * 1000, windowMs: intervalMs, sampleMs: Math.min(1000, intervalMs), stats, sleeps: false } }
+}
+
 /** Opens every sensor of a config. Only a config naming a chip without a driver in this build is an error. */
 export async function openSensors(
   config: DeviceConfig,
@@ -151,14 +165,7 @@ export async function openSensors(
       onError(cfg.id, err)
       driver = new UnopenedSensor(cfg, timers, health, open, (e) => onError(cfg.id, e))
     }
-    const duty = dutyOf(cfg)
-    sensors.push({
-      driver,
-      intervalMs: cfg.intervalSeconds * 1000,
-      ...(duty === undefined
-        ? {}
-        : { duty: { warmupMs: duty.warmupSeconds * 1000, windowMs: duty.windowSeconds * 1000, stats: windowStatsOf(cfg) } }),
-    })
+    sensors.push({ driver, intervalMs: cfg.intervalSeconds * 1000, ...windowPlan(cfg) })
   }
   return {
     sensors,

@@ -1,10 +1,10 @@
-/** The duty cycle of a PM sensor: wake, warm up, measure a window of one-second samples, sleep; one window reading per interval. */
+/** The duty cycle of a PM sensor: wake, warm up, measure a window of one-second samples, sleep; one window reading per interval (or back-to-back windows). */
 
-import type { SleepingDriver } from '../sensors/driver.js'
+import { canSleep, type SensorDriver } from '../sensors/driver.js'
 import type { WindowStat } from '../sensors/duty-config.js'
 import { READING_KEYS, type ReadingKey, Readings } from '../sensors/readings.js'
 import type { Clock } from '../src/clock.js'
-import type { LaserHours } from './laser-hours.js'
+import { LaserHours } from './laser-hours.js'
 import { WindowStats } from './window-stats.js'
 
 /*
@@ -17,6 +17,9 @@ import { WindowStats } from './window-stats.js'
  * (window-stats.ts) and carries the window: `{sensor, model, values, window: {start, end, n, min?, max?, median?}}`.
  * `values` holds the trimmed means, so a receiver that knows only `values` (gateway/incoming.ts) stores them as before;
  * start and end are ms since the epoch.
+ *
+ * A PM sensor that does not sleep (`duty: false`, or an interval too short for it) measures back-to-back windows of
+ * one interval each after its first warm-up (`sleeps: false`): every reading is still a window's statistics.
  */
 
 /** What the config says about one duty-cycled sensor (sensors/duty-config.ts), in milliseconds. */
@@ -27,6 +30,8 @@ export interface DutyPlan {
   readonly sampleMs?: number
   /** Statistics carried besides the trimmed mean (default none). */
   readonly stats?: readonly WindowStat[]
+  /** False: never sleep, windows back to back (windowMs = the interval). Default true. */
+  readonly sleeps?: boolean
 }
 
 type Values = Partial<Record<ReadingKey, number>>
@@ -54,8 +59,10 @@ type Phase = 'warming' | 'measuring' | 'sleeping'
 const round2 = (x: number): number => Math.round(x * 100) / 100
 
 export class DutyCycle {
-  readonly driver: SleepingDriver
+  readonly driver: SensorDriver
   readonly claims: WindowReading
+  /** Whether the chip is put to sleep between windows (plan.sleeps and the driver can). */
+  readonly sleeps: boolean
   phase: Phase = 'sleeping'
   private readonly intervalMs: number
   private readonly warmupMs: number
@@ -69,8 +76,9 @@ export class DutyCycle {
   private cycleStartMs = 0
   private windowStartMs = 0
 
-  constructor(driver: SleepingDriver, intervalMs: number, plan: DutyPlan, clock: Clock, laser: LaserHours | undefined) {
+  constructor(driver: SensorDriver, intervalMs: number, plan: DutyPlan, clock: Clock, laser: LaserHours | undefined) {
     this.driver = driver
+    this.sleeps = plan.sleeps !== false && canSleep(driver)
     this.intervalMs = intervalMs
     this.warmupMs = plan.warmupMs
     this.windowMs = plan.windowMs
@@ -78,7 +86,7 @@ export class DutyCycle {
     this.statsWanted = plan.stats ?? []
     this.window = new WindowStats(Math.ceil(this.windowMs / this.sampleMs) + 2)
     this.clock = clock
-    this.laser = laser
+    this.laser = laser !== undefined && LaserHours.counts(driver.model) ? laser : undefined
     this.claims = { sensor: driver.id, model: driver.model, values: {}, window: { start: 0, end: 0, n: 0 } }
   }
 
@@ -107,7 +115,7 @@ export class DutyCycle {
       // Keep the cadence (one reading per interval); after a long stall start afresh from now.
       const due = this.cycleStartMs + this.intervalMs
       this.cycleStartMs = nowMs - due < this.intervalMs ? due : nowMs
-      this.driver.wake()
+      if (canSleep(this.driver)) this.driver.wake()
       this.laser?.on(this.driver.id, this.driver.model, nowMs)
       this.phase = 'warming'
       return this.cycleStartMs + this.warmupMs
@@ -126,13 +134,19 @@ export class DutyCycle {
     if (this.driver.sample(this.out) === 'fresh') this.window.add(this.out)
     const endMs = this.windowStartMs + this.windowMs
     if (nowMs < endMs) return Math.min(nowMs + this.sampleMs, endMs)
-    this.driver.sleep()
-    this.laser?.off(this.driver.id, nowMs)
-    this.phase = 'sleeping'
     if (this.window.samples > 0) {
       this.fill(nowMs)
       result.closed = true
     }
+    if (!this.sleeps) {
+      // Continuous: the next window opens now (this sample belongs to the one just closed).
+      this.windowStartMs = nowMs
+      this.window.reset()
+      return nowMs + this.sampleMs
+    }
+    if (canSleep(this.driver)) this.driver.sleep()
+    this.laser?.off(this.driver.id, nowMs)
+    this.phase = 'sleeping'
     return this.cycleStartMs + this.intervalMs
   }
 

@@ -50,7 +50,7 @@ interface Held {
 export interface LoopSensor {
   readonly driver: SensorDriver
   readonly intervalMs: number
-  /** Sleep the chip between measuring windows (duty.ts); only for drivers that can sleep (canSleep). */
+  /** Window readings (duty.ts), the chip asleep between windows when the plan sleeps and the driver can (canSleep). */
   readonly duty?: DutyPlan
 }
 
@@ -173,7 +173,7 @@ export class DeviceLoop {
       dueMs: now,
       reportedHealth: 'ok' as const,
       duty:
-        s.duty !== undefined && canSleep(s.driver)
+        s.duty !== undefined && (s.duty.sleeps === false || canSleep(s.driver))
           ? new DutyCycle(s.driver, s.intervalMs, s.duty, this.opts.clock, this.opts.laser)
           : undefined,
     }))

@@ -21,7 +21,7 @@ interface Sealed {
 const EPOCH = Date.UTC(2026, 11, 3)
 const PLAN = { warmupMs: 30_000, windowMs: 10_000, stats: ['median' as const] }
 
-function setup(opts: { synced: () => boolean; wallOffset?: () => number; silent?: boolean }) {
+function setup(opts: { synced: () => boolean; wallOffset?: () => number; silent?: boolean; continuous?: boolean }) {
   const timers = new FakeClock(0)
   const uart = new FakeUart()
   const pm = 4
@@ -33,7 +33,11 @@ function setup(opts: { synced: () => boolean; wallOffset?: () => number; silent?
   const log = createLogger({ write: () => {} })
   const laser = new LaserHours({ timers, log })
   const loop = new DeviceLoop({
-    sensors: [{ driver, intervalMs: 60_000, duty: PLAN }],
+    sensors: [
+      opts.continuous === true
+        ? { driver, intervalMs: 10_000, duty: { warmupMs: PLAN.warmupMs, windowMs: 10_000, sleeps: false } }
+        : { driver, intervalMs: 60_000, duty: PLAN },
+    ],
     recipients: [{ name: 'gw', sealer: { seal: (r, { now, seq }) => JSON.stringify({ iat: now, seq, r }) } }],
     outbox,
     sequence: memorySequence(),
@@ -89,4 +93,26 @@ test('stop puts the chip to sleep and the summary reports the laser hours with t
   assert.equal(s.emu.awake, false)
   assert.equal(s.driver.status.state, 'stopped')
   assert.equal(s.timers.pending > 0, true) // the emulator's reply timer; the loop's own is cleared
+})
+
+test('a PM sensor that does not sleep: one warm-up, then back-to-back windows of one interval, each a reading', () => {
+  const s = setup({ synced: () => true, continuous: true })
+  s.loop.start()
+  s.timers.advance(60_000)
+  const windows = s.sent.map((m) => m.r.window)
+  assert.deepEqual(
+    windows.map((w) => [w.start - EPOCH, w.end - EPOCH]),
+    [
+      [30_000, 40_000],
+      [40_000, 50_000],
+      [50_000, 60_000],
+    ],
+  )
+  // A frame a second: each window has its own ten (the closing sample is not also the next window's first).
+  assert.deepEqual(
+    windows.map((w) => w.n),
+    [10, 10, 10],
+  )
+  assert.deepEqual(s.emu.power, []) // never put to sleep
+  assert.equal(s.laser.hours('pm', 60_000) * 3_600_000, 60_000)
 })
