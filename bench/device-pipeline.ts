@@ -91,15 +91,22 @@ function keys(): { senderKey: KeyObject; recipientPub: KeyObject } {
 export type Stage = 'loop' | 'outbox' | 'full'
 
 /**
+ * Duty cycling as a deployed PM sensor runs it (device/duty.ts): a 60 s interval, 30 s warm-up, 10 s window of
+ * one-second samples, asleep for the other 20 s. The chip streams a frame a second while awake (warm-up frames are
+ * decoded and discarded, as on a real line), so each reading costs 40 frames, a wake, a sleep and one window reading.
+ */
+export const DUTY = { intervalMs: 60_000, warmupMs: 30_000, windowMs: 10_000 }
+
+/**
  * Ours: frame -> PMS5003 driver -> DeviceLoop -> createSealer -> DiskOutbox -> OutboxSender -> MqttLink (QoS 1).
  * 'loop' stops after sealing (appends go nowhere); 'outbox' stops after the disk append (nothing published).
  */
-export async function daneelPipeline(mqttUrl: string, stage: Stage = 'full'): Promise<Pipeline> {
+export async function daneelPipeline(mqttUrl: string, stage: Stage = 'full', duty = false): Promise<Pipeline> {
   const dir = mkdtempSync(join(tmpdir(), 'daneel-bench-device-'))
   const { senderKey, recipientPub } = keys()
   const clock = new FakeClock(0)
   const uart = new FakeUart()
-  const driver = new Pms5003(uart, clock, { id: 'pm', warmupMs: 0, timeoutMs: 3_600_000 })
+  const driver = new Pms5003(uart, clock, { id: 'pm', warmupMs: duty ? DUTY.warmupMs : 0, timeoutMs: 3_600_000 })
   const sealer = createSealer({
     provider: getProvider('node'),
     senderName: SENDER,
@@ -118,7 +125,11 @@ export async function daneelPipeline(mqttUrl: string, stage: Stage = 'full'): Pr
   }
   const nowhere = { append: (): undefined => undefined }
   const loop = new DeviceLoop({
-    sensors: [{ driver, intervalMs: 1000 }],
+    sensors: [
+      duty
+        ? { driver, intervalMs: DUTY.intervalMs, duty: { warmupMs: DUTY.warmupMs, windowMs: DUTY.windowMs } }
+        : { driver, intervalMs: 1000 },
+    ],
     recipients: [{ name: RECIPIENT, sealer }],
     outbox: stage === 'loop' ? nowhere : outbox,
     sequence: openSequence(join(dir, 'seq.json'), 1000),
@@ -129,11 +140,24 @@ export async function daneelPipeline(mqttUrl: string, stage: Stage = 'full'): Pr
   })
   loop.start()
   const fs = frames()
+  const awakeS = (DUTY.warmupMs + DUTY.windowMs) / 1000
+  let f = 0
+  /** One duty cycle: a frame a second while awake (the window closes and the reading goes out at its end), then asleep. */
+  const cycle = (): void => {
+    for (let s = 0; s < awakeS; s++) {
+      uart.deliver(fs[f++ & 63] as Uint8Array)
+      clock.advance(1000)
+    }
+    clock.advance(DUTY.intervalMs - awakeS * 1000)
+  }
   return {
     async run(n, onProgress) {
       for (let i = 0; i < n; i++) {
-        uart.deliver(fs[i & 63] as Uint8Array) // the frame arrives on the serial line...
-        clock.advance(1000) // ...and the loop's next tick samples, seals and appends it
+        if (duty) cycle()
+        else {
+          uart.deliver(fs[i & 63] as Uint8Array) // the frame arrives on the serial line...
+          clock.advance(1000) // ...and the loop's next tick samples, seals and appends it
+        }
         if ((i & 63) === 63) {
           await yieldNow()
           while ((stage === 'full' && outbox.pending > MAX_QUEUED) || loop.pendingAppends > MAX_QUEUED) await settle()

@@ -1,12 +1,12 @@
 /** bench/device: heap allocated per reading (frame in, seal, outbox, publish), a 1,000,000-reading soak, start to first publication; against jose + MQTT.js. */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startMosquitto } from '../testkit/mosquitto.js'
-import { daneelPipeline, josePipeline, measureAllocated, mqttOnlyPipeline, type Pipeline, type Stage } from './device-pipeline.js'
+import { DUTY, daneelPipeline, josePipeline, measureAllocated, mqttOnlyPipeline, type Pipeline, type Stage } from './device-pipeline.js'
 import { measureStartup } from './device-startup.js'
 
 /** The systemd unit's flags (systemd/daneel.service ExecStart); --expose-gc only so the soak can sample settled heap. */
@@ -29,7 +29,9 @@ async function child(kind: string, impl: string, n: number, url: string): Promis
       ? await josePipeline(url)
       : impl === 'mqttjs'
         ? await mqttOnlyPipeline(url)
-        : await daneelPipeline(url, impl === 'daneel' ? 'full' : (impl as Stage))
+        : impl === 'daneel-duty'
+          ? await daneelPipeline(url, 'full', true)
+          : await daneelPipeline(url, impl === 'daneel' ? 'full' : (impl as Stage))
   await p.run(2000) // warm-up: JIT, buffers, connection
   if (kind === 'steady') {
     // In chunks: GCProfiler keeps every GC's statistics until stop(), and with a 1 MB semi-space a long run
@@ -95,24 +97,35 @@ async function main(): Promise<void> {
   // Mosquitto (the broker a fleet would use) in its own process, so its allocations are not counted as ours.
   const broker = await startMosquitto({ dir: join(dir, 'mosquitto'), persistence: false, maxQueuedMessages: 100_000 })
   const rows: Row[] = []
+  // The machine's load at the start and at the end: figures from a shared machine are read against it.
+  const loadAt = (when: string): Row => ({
+    measure: `machine load (1 min) at the ${when}`,
+    impl: `${cpus().length} CPUs, node ${process.version}`,
+    value: Math.round((loadavg()[0] ?? 0) * 10) / 10,
+    unit: 'load',
+    note: '',
+  })
+  rows.push(loadAt('start'))
   try {
     const labels: Record<string, string> = {
+      'daneel-duty': `daneel, duty cycling on (${DUTY.intervalMs / 1000} s interval: ${(DUTY.warmupMs + DUTY.windowMs) / 1000} frames, wake, sleep, one window reading)`,
       daneel: 'daneel (driver, loop, createSealer, disk outbox, OutboxSender, QoS 1)',
       jose: 'peer: same driver, jose CompactSign+CompactEncrypt, MQTT.js own store, QoS 1',
       loop: 'daneel up to sealing (breakdown: driver, loop, createSealer)',
       outbox: 'daneel up to the disk outbox (breakdown: + DiskOutbox.append)',
       mqttjs: 'floor: MQTT.js alone, QoS 1 publish of a sealed 800 B payload',
     }
-    for (const impl of ['daneel', 'jose', 'loop', 'outbox', 'mqttjs']) {
-      const r = runChild('steady', impl, steady, broker.url)
+    for (const impl of ['daneel-duty', 'daneel', 'jose', 'loop', 'outbox', 'mqttjs']) {
+      // A duty-cycled reading is 40 frames and 60 s of fake time: a tenth as many make the same measure.
+      const r = runChild('steady', impl, impl === 'daneel-duty' ? Math.ceil(steady / 10) : steady, broker.url)
       const label = labels[impl] as string
-      const whole = impl === 'daneel' || impl === 'jose'
+      const whole = impl === 'daneel' || impl === 'jose' || impl === 'daneel-duty'
       rows.push({
         measure: 'allocated per reading',
         impl: label,
         value: Math.round(r.bytesPerReading as number),
         unit: 'bytes',
-        note: whole ? `goal <= 16384; ${steady} readings` : `${steady} readings`,
+        note: `${whole ? 'goal <= 16384; ' : ''}${impl === 'daneel-duty' ? Math.ceil(steady / 10) : steady} readings`,
       })
       if (whole)
         rows.push({
@@ -157,7 +170,10 @@ async function main(): Promise<void> {
     if (values['no-startup'] !== true) {
       const root = join(dirname(self), '..', '..')
       for (const st of await measureStartup(root, broker.url, dir, UNIT_FLAGS)) rows.push(st)
+      // The bundle once more, its PM sensor duty-cycled (a window a second apart): its RSS with the duty cycle running.
+      for (const st of await measureStartup(root, broker.url, join(dir, 'duty'), UNIT_FLAGS, { duty: true })) rows.push(st)
     }
+    rows.push(loadAt('end'))
   } finally {
     await broker.stop()
     rmSync(dir, { recursive: true, force: true })

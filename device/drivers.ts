@@ -1,13 +1,15 @@
 /** Builds the sensor drivers a config names, on a HAL (Linux hardware or fakes); a bus that will not open is a failed sensor, not a crash. */
 
 import type { SensorConfig, SensorDescriptor } from '../sensors/descriptor.js'
-import type { SampleResult, SensorDriver, SensorStatus } from '../sensors/driver.js'
+import { canSleep, type SampleResult, type SensorDriver, type SensorStatus } from '../sensors/driver.js'
+import { dutyOf, windowStatsOf } from '../sensors/duty-config.js'
 import type { Gpio, Iio, TimerClock, Uart } from '../sensors/hal.js'
 import { type HealthOptions, newStatus, SensorHealth } from '../sensors/health.js'
 import type { ReadingFields } from '../sensors/readings.js'
 import { findSensor } from '../sensors/registry.js'
 import { DaneelError } from '../src/errors.js'
 import type { DeviceConfig } from './config.js'
+import type { DutyPlan } from './duty.js'
 import type { LoopSensor } from './loop.js'
 import type { SensorSet } from './runtime.js'
 
@@ -88,6 +90,15 @@ class UnopenedSensor implements SensorDriver {
     this.inner?.stop()
   }
 
+  /** Duty cycling reaches the real driver once the bus is open (before that there is no chip to sleep). */
+  sleep(): void {
+    if (this.inner !== undefined && canSleep(this.inner)) this.inner.sleep()
+  }
+
+  wake(): void {
+    if (this.inner !== undefined && canSleep(this.inner)) this.inner.wake()
+  }
+
   sample(out: ReadingFields): SampleResult {
     if (this.inner !== undefined) return this.inner.sample(out)
     if (this.health.retryDue() && !this.opening) {
@@ -108,6 +119,19 @@ class UnopenedSensor implements SensorDriver {
     }
     return this.own.state === 'backoff' ? 'backoff' : 'fault'
   }
+}
+
+/**
+ * The window plan of a sensor whose chip has the `duty` setting (the PM sensors): asleep between windows when duty
+ * is on, else back-to-back windows of one interval, sampled once a second (or once an interval, if shorter).
+ */
+function windowPlan(cfg: SensorConfig): { duty?: DutyPlan } {
+  if (cfg.duty === undefined) return {}
+  const duty = dutyOf(cfg)
+  const stats = windowStatsOf(cfg)
+  if (duty !== undefined) return { duty: { warmupMs: duty.warmupSeconds * 1000, windowMs: duty.windowSeconds * 1000, stats } }
+  const intervalMs = cfg.intervalSeconds * 1000
+  return { duty: { warmupMs: cfg.warmupSeconds * 1000, windowMs: intervalMs, sampleMs: Math.min(1000, intervalMs), stats, sleeps: false } }
 }
 
 /** Opens every sensor of a config. Only a config naming a chip without a driver in this build is an error. */
@@ -141,7 +165,7 @@ export async function openSensors(
       onError(cfg.id, err)
       driver = new UnopenedSensor(cfg, timers, health, open, (e) => onError(cfg.id, e))
     }
-    sensors.push({ driver, intervalMs: cfg.intervalSeconds * 1000 })
+    sensors.push({ driver, intervalMs: cfg.intervalSeconds * 1000, ...windowPlan(cfg) })
   }
   return {
     sensors,

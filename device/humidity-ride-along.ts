@@ -44,4 +44,16 @@ export class HumidityRideAlong {
     if (Number.isNaN(out.temperature)) out.temperature = this.temperature
     return true
   }
+
+  /**
+   * The same for a duty-cycled PM sensor's window reading (device/duty.ts), whose values are already the window's
+   * trimmed means: the kept humidity and temperature join them if fresh. Returns true if they did.
+   */
+  attach(values: Partial<Record<'pm25' | 'pm10' | 'humidity' | 'temperature', number>>, nowMs: number): boolean {
+    if (values.pm25 === undefined && values.pm10 === undefined) return false
+    if (values.humidity !== undefined || nowMs > this.untilMs || Number.isNaN(this.humidity)) return false
+    values.humidity = this.humidity
+    if (values.temperature === undefined && !Number.isNaN(this.temperature)) values.temperature = this.temperature
+    return true
+  }
 }

@@ -1,12 +1,14 @@
 /** The device loop: sample each sensor on its interval, seal each reading to every recipient, append to the outbox. */
 
 import type { SequenceStore } from '../messaging/sequence.js'
-import type { SensorDriver, SensorStatus } from '../sensors/driver.js'
+import { canSleep, type SensorDriver, type SensorStatus } from '../sensors/driver.js'
 import type { TimerClock, TimerHandle } from '../sensors/hal.js'
 import { READING_KEYS, type ReadingKey, Readings } from '../sensors/readings.js'
 import type { Clock } from '../src/clock.js'
 import type { Logger } from '../src/log.js'
+import { DutyCycle, type DutyPlan, restampWindow } from './duty.js'
 import { HumidityRideAlong } from './humidity-ride-along.js'
+import { LaserHours } from './laser-hours.js'
 import { healthChange, summaryStatus } from './status.js'
 
 /*
@@ -49,6 +51,8 @@ interface Held {
 export interface LoopSensor {
   readonly driver: SensorDriver
   readonly intervalMs: number
+  /** Window readings (duty.ts), the chip asleep between windows when the plan sleeps and the driver can (canSleep). */
+  readonly duty?: DutyPlan
 }
 
 export interface LoopOptions {
@@ -69,6 +73,8 @@ export interface LoopOptions {
   readonly outboxDepth?: () => number
   /** Messages held at most while they cannot be sealed (default DEFAULT_HOLD_MAX); beyond it the oldest go. */
   readonly holdMax?: number
+  /** Laser-on hours of the PM sensors (laser-hours.ts), persisted and reported in the periodic status message. */
+  readonly laser?: LaserHours
 }
 
 /** A reading as sealed: `{ sensor, model, values: {pm25: 8, ...} }`, under the `r` claim (the sealer adds aud, iat, seq). */
@@ -88,6 +94,8 @@ interface Slot {
   keys: ReadingKey[]
   dueMs: number
   reportedHealth: SensorStatus['health']
+  /** Set when the sensor is duty-cycled: it then takes its own schedule and makes window readings. */
+  readonly duty: DutyCycle | undefined
 }
 
 export interface LoopStats {
@@ -126,6 +134,8 @@ export class DeviceLoop {
   private lastSealError = ''
   /** One context object for every seal (sealers read it synchronously and keep nothing). */
   private readonly ctx = { now: 0, seq: 0 }
+  /** A duty cycle's step result, reused. */
+  private readonly closed = { closed: false }
   private readonly startedMs: number
   private readonly appendFailed: (err: unknown) => void
   private lastAppendError = ''
@@ -165,6 +175,10 @@ export class DeviceLoop {
       keys: [],
       dueMs: now,
       reportedHealth: 'ok' as const,
+      duty:
+        s.duty !== undefined && (s.duty.sleeps === false || canSleep(s.driver))
+          ? new DutyCycle(s.driver, s.intervalMs, s.duty, this.opts.clock, this.opts.laser)
+          : undefined,
     }))
     this.recipients = recipients
   }
@@ -173,7 +187,12 @@ export class DeviceLoop {
   start(): void {
     if (this.running) return
     this.running = true
-    for (const s of this.slots) s.driver.start()
+    const now = this.opts.timers.nowMs()
+    for (const s of this.slots) {
+      s.driver.start()
+      if (s.duty !== undefined) s.dueMs = s.duty.begin(now)
+      else if (LaserHours.counts(s.driver.model)) this.opts.laser?.on(s.driver.id, s.driver.model, now)
+    }
     this.statusDueMs = this.opts.timers.nowMs() + this.opts.statusIntervalMs
     this.schedule(0)
   }
@@ -184,7 +203,13 @@ export class DeviceLoop {
     this.running = false
     if (this.timer !== undefined) this.opts.timers.clearTimer(this.timer)
     this.timer = undefined
-    for (const s of this.slots) s.driver.stop()
+    const now = this.opts.timers.nowMs()
+    for (const s of this.slots) {
+      s.driver.stop()
+      if (s.duty !== undefined) s.duty.end(now)
+      else this.opts.laser?.off(s.driver.id, now)
+    }
+    this.opts.laser?.save(now)
   }
 
   /** Appends handed to the outbox and not yet durable. */
@@ -215,8 +240,11 @@ export class DeviceLoop {
     for (let i = 0; i < this.slots.length; i++) {
       const s = this.slots[i] as Slot
       if (now >= s.dueMs) {
-        this.sampleOne(s)
-        s.dueMs = now + s.intervalMs
+        if (s.duty !== undefined) s.dueMs = this.stepDuty(s, s.duty, now)
+        else {
+          this.sampleOne(s)
+          s.dueMs = now + s.intervalMs
+        }
       }
       if (s.dueMs < next) next = s.dueMs
     }
@@ -227,7 +255,20 @@ export class DeviceLoop {
       }
       if (this.statusDueMs < next) next = this.statusDueMs
     }
+    this.opts.laser?.maybeSave(now)
     this.schedule(Math.max(0, next - now))
+  }
+
+  /** A duty-cycled sensor's step (wake, window sample, close and sleep); a closed window is one reading. */
+  private stepDuty(s: Slot, duty: DutyCycle, now: number): number {
+    const due = duty.step(now, this.closed)
+    if (this.closed.closed) {
+      this.stats.readings++
+      this.rideAlong.attach(duty.claims.values, this.opts.timers.nowMs())
+      this.publish(duty.claims)
+    }
+    this.checkHealth(s)
+    return due
   }
 
   private sampleOne(s: Slot): void {
@@ -239,6 +280,10 @@ export class DeviceLoop {
       this.fill(s)
       this.publish(s.claims)
     }
+    this.checkHealth(s)
+  }
+
+  private checkHealth(s: Slot): void {
     const health = s.driver.status.health
     if (health !== s.reportedHealth) {
       s.reportedHealth = health
@@ -303,7 +348,11 @@ export class DeviceLoop {
     this.stats.held = 0
     this.holdLogged = ''
     this.opts.log.info('sealing the readings kept meanwhile', { count: held.length, dropped: this.stats.heldDropped })
-    for (const h of held) this.seal(h.claims, wallNow - (monoNow - h.atMs))
+    for (const h of held) {
+      const at = wallNow - (monoNow - h.atMs)
+      restampWindow(h.claims, at)
+      this.seal(h.claims, at)
+    }
   }
 
   private get holdMax(): number {
@@ -371,6 +420,7 @@ export class DeviceLoop {
         ...(this.opts.outboxDepth === undefined ? {} : { outbox: this.opts.outboxDepth() }),
         held: this.stats.held,
         heldDropped: this.stats.heldDropped,
+        ...(this.opts.laser === undefined ? {} : { lasers: this.opts.laser.report(this.opts.timers.nowMs()) }),
       },
     )
   }

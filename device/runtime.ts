@@ -7,6 +7,7 @@ import { DaneelError } from '../src/errors.js'
 import type { Logger } from '../src/log.js'
 import { VERSION } from '../src/version.js'
 import type { DeviceConfig } from './config.js'
+import type { LaserHours } from './laser-hours.js'
 import { DeviceLoop, type LoopRecipient, type LoopSensor, type ReadingSealer } from './loop.js'
 
 /** The sensors of one config, with what releases their buses. */
@@ -44,6 +45,8 @@ export interface DeviceParts {
   reloadConfig?(): DeviceConfig
   /** Called after everything is closed (e.g. release the resolver's sockets). */
   onClosed?(): Promise<void> | void
+  /** Laser-on hours of the PM sensors (persisted under DANEEL_STATE by start.ts). */
+  readonly laser?: LaserHours
 }
 
 export interface RunningDevice {
@@ -91,6 +94,7 @@ export async function startDevice(parts: DeviceParts): Promise<RunningDevice> {
     statusIntervalMs: config.statusIntervalSeconds * 1000,
     version: VERSION,
     outboxDepth: () => parts.outbox.pending,
+    ...(parts.laser === undefined ? {} : { laser: parts.laser }),
   })
   loop.start()
   try {

@@ -20,6 +20,7 @@ import { createSealer } from '../src/message/seal.js'
 import { type DeviceConfig, loadConfig } from './config.js'
 import { type DeviceHal, openSensors } from './drivers.js'
 import { startJournal } from './journal.js'
+import { LASER_HOURS_FILE, LaserHours } from './laser-hours.js'
 import { installSignals, type RunningDevice, startDevice } from './runtime.js'
 import { presenceTopic } from './status.js'
 import { startWatchdog } from './watchdog.js'
@@ -211,6 +212,7 @@ export async function startDeviceFromConfig(settings: DeviceSettings, configPath
         return createSealer({ provider, senderName: sender, senderKey, recipientName: name, recipientSpki: peer.spki, profile: c.profile })
       },
       reloadConfig: () => loadConfig(configPath),
+      laser: new LaserHours({ path: join(settings.stateDir, LASER_HOURS_FILE), timers, log }),
       ...(deps.onClosed === undefined ? {} : { onClosed: deps.onClosed }),
     })
     started = true

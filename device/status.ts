@@ -1,5 +1,6 @@
 /** The status messages the device loop seals into its stream: one per sensor health change, and a periodic summary. */
 import type { SensorStatus } from '../sensors/driver.js'
+import type { LaserReport } from './laser-hours.js'
 
 /** `{ status: { sensor, model, health, fault, consecutiveFaults, retryInMs? } }`: sent once per health change. */
 export function healthChange(st: SensorStatus, nowMs: number): { status: Record<string, unknown> } {
@@ -30,6 +31,8 @@ export interface SummaryExtra {
   /** Messages kept because they cannot be sealed yet (clock, recipient key), and those the bound dropped. */
   readonly held?: number
   readonly heldDropped?: number
+  /** Laser-on hours of the PM sensors and their rated life left (laser-hours.ts). */
+  readonly lasers?: readonly LaserReport[]
 }
 
 /** `{ status: { version, uptimeS, readings, outbox, sensors: [...] } }`: every statusIntervalSeconds (allocates; it is rare). */
@@ -41,6 +44,7 @@ export function summaryStatus(uptimeMs: number, readings: number, sensors: reado
       readings,
       ...(extra.outbox === undefined ? {} : { outbox: extra.outbox }),
       ...(extra.held === undefined ? {} : { held: extra.held, heldDropped: extra.heldDropped ?? 0 }),
+      ...(extra.lasers === undefined || extra.lasers.length === 0 ? {} : { lasers: extra.lasers }),
       sensors: sensors.map((st) => ({
         sensor: st.id,
         model: st.model,

@@ -22,7 +22,7 @@ export interface SensorCommon {
  * A chip's own settings (PMS `mode`, MH-Z19B `abc`, PPD42NS `windowSeconds`, ...) sit beside the common and bus fields,
  * validated by its descriptor's `settings` and defaults filled in; only that descriptor's factory reads them.
  */
-export type ChipSetting = string | number | boolean
+export type ChipSetting = string | number | boolean | Readonly<Record<string, number>> | readonly string[]
 interface SensorConfigBase extends SensorCommon {
   readonly [setting: string]: unknown
 }

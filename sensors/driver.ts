@@ -12,8 +12,8 @@ export type SensorFault = 'E_CHECKSUM' | 'E_LENGTH' | 'E_HEADER' | 'E_TAIL' | 'E
 /** ok → degraded after a few consecutive faults → failed (then retried with exponential backoff). */
 export type Health = 'ok' | 'degraded' | 'failed'
 
-/** What the driver is doing now. */
-export type DriverState = 'stopped' | 'warming' | 'running' | 'backoff'
+/** What the driver is doing now (`sleeping`: put to sleep between measuring windows by the device's duty cycle). */
+export type DriverState = 'stopped' | 'warming' | 'running' | 'backoff' | 'sleeping'
 
 /**
  * The outcome of one `sample()`:
@@ -59,4 +59,21 @@ export interface SensorDriver {
   stop(): void
   /** Write a new reading into `out` if there is one; see SampleResult. Never throws. */
   sample(out: ReadingFields): SampleResult
+}
+
+/**
+ * A driver whose chip can sleep between measuring windows with its fan and laser off (PMS5003, SDS011), so the device
+ * loop can duty-cycle it. Unlike stop()/start(), sleep() keeps listening and keeps the health counters across cycles.
+ */
+export interface SleepingDriver extends SensorDriver {
+  /** Send the chip's sleep command; sample() returns 'stopped' until wake(). Idempotent. */
+  sleep(): void
+  /** Send the wake command and begin the warm-up again (readings are discarded until it ends). Idempotent. */
+  wake(): void
+}
+
+/** Whether a driver can be put to sleep between windows. */
+export function canSleep(d: SensorDriver): d is SleepingDriver {
+  const s = d as Partial<SleepingDriver>
+  return typeof s.sleep === 'function' && typeof s.wake === 'function'
 }

@@ -1,5 +1,5 @@
 /** The shared binding of every UART sensor: framing, warm-up, polling, timeouts and health around a chip's decoder. */
-import type { SampleResult, SensorDriver, SensorFault, SensorStatus } from './driver.js'
+import type { SampleResult, SensorFault, SensorStatus, SleepingDriver } from './driver.js'
 import { type FrameFormat, FrameScanner, type FrameSink } from './frame-scanner.js'
 import type { DataListener, ErrorListener, TimerClock, Uart } from './hal.js'
 import { type HealthOptions, newStatus, SensorHealth } from './health.js'
@@ -22,7 +22,7 @@ export type FrameKind = 'reading' | 'other' | SensorFault
  * (writeReading) and the wake/sleep/poll commands. Everything here runs on the loop's thread; frames arrive from the
  * UART's data events, `sample()` is called by the loop, and neither allocates.
  */
-export abstract class UartSensor implements SensorDriver, FrameSink {
+export abstract class UartSensor implements SleepingDriver, FrameSink {
   readonly id: string
   abstract readonly model: string
   readonly status: SensorStatus
@@ -87,6 +87,25 @@ export abstract class UartSensor implements SensorDriver, FrameSink {
     this.status.state = 'stopped'
   }
 
+  /**
+   * Duty cycling (SleepingDriver): the sleep command, and nothing counts until wake(). The listeners stay (the sleep
+   * acknowledgement still arrives and is ignored); health and its counters carry over to the next window.
+   */
+  sleep(): void {
+    const st = this.status.state
+    if (st === 'stopped' || st === 'sleeping') return
+    this.sendSleep()
+    this.fresh = false
+    this.faultPending = false
+    this.status.state = 'sleeping'
+  }
+
+  /** Duty cycling: the wake command and a new warm-up (frames during it are not readings). */
+  wake(): void {
+    if (this.status.state !== 'sleeping') return
+    this.begin()
+  }
+
   /** (Re)start a measuring cycle: wake, mode, warm-up. */
   private begin(): void {
     this.scanner.reset()
@@ -101,7 +120,7 @@ export abstract class UartSensor implements SensorDriver, FrameSink {
 
   sample(out: ReadingFields): SampleResult {
     const s = this.status
-    if (s.state === 'stopped') return 'stopped'
+    if (s.state === 'stopped' || s.state === 'sleeping') return 'stopped'
     if (s.state === 'backoff') {
       if (!this.health.retryDue()) return 'backoff'
       this.begin()

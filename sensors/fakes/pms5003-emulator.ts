@@ -65,16 +65,15 @@ export class Pms5003Emulator extends StreamingEmulator {
   }
 
   protected override command(b: Uint8Array): void {
-    // Commands may arrive back to back in one write or in several; the driver writes each whole.
-    for (let off = 0; off + 7 <= b.length; off += 7) {
-      const cmd = b.subarray(off, off + 7)
+    for (const cmd of this.commandsIn(b, 0x42, 0x4d, 7)) {
       this.commands.push(Buffer.from(cmd).toString('hex'))
-      if (cmd[0] !== 0x42 || cmd[1] !== 0x4d || pmsChecksum(cmd, 0, 5) !== (((cmd[5] as number) << 8) | (cmd[6] as number))) continue
+      if (pmsChecksum(cmd, 0, 5) !== (((cmd[5] as number) << 8) | (cmd[6] as number))) continue
       const code = cmd[2] as number
       const data = cmd[4] as number
       if (code === 0xe4) {
+        // Sleep set (manual v2.3, Appendix B): 00 sleep (acknowledged), 01 wake (no reply; frames after spin-up).
         if (data === 0) this.reply(ack(0xe4, 0))
-        this.awake = data === 1
+        this.setAwake(data === 1)
       } else if (!this.awake) {
         continue // asleep: only wake is heard
       } else if (code === 0xe1) {

@@ -37,14 +37,19 @@ export class Sds011Emulator extends StreamingEmulator {
     return this.awake && this.mode === 'active'
   }
 
-  protected override command(b: Uint8Array): void {
+  protected override command(bytes: Uint8Array): void {
+    for (const b of this.commandsIn(bytes, 0xaa, 0xb4, 19)) this.one(b)
+  }
+
+  private one(b: Uint8Array): void {
     this.commands.push(Buffer.from(b).toString('hex'))
-    if (b.length !== 19 || b[0] !== 0xaa || b[1] !== 0xb4 || b[18] !== 0xab || sdsChecksum(b, 2, 17) !== b[17]) return
+    if (b[18] !== 0xab || sdsChecksum(b, 2, 17) !== b[17]) return
     const id = b[2] as number
     const set = b[3] === 1
     const val = b[4] as number
     if (id === 0x06) {
-      if (set) this.awake = val === 1
+      // Set sleep and work (control protocol v1.3, command 6): data byte 3 = 0 sleep, 1 work; answered either way.
+      if (set) this.setAwake(val === 1)
       this.reply(reply(0x06, b[3] as number, this.awake ? 1 : 0, 0x58d9))
     } else if (!this.awake) {
       return

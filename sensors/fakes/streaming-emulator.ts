@@ -13,10 +13,23 @@ export interface StreamingEmulatorOptions {
   asleep?: boolean
 }
 
+/** A sleep or wake the chip obeyed, at the emulator clock's time. */
+export interface PowerEvent {
+  readonly atMs: number
+  readonly awake: boolean
+}
+
 export abstract class StreamingEmulator {
+  /** Fan and laser on. Set it through power() so the change is reported. */
   awake: boolean
   /** Commands received, as hex, in order. */
   readonly commands: string[] = []
+  /** Every sleep and wake the chip obeyed (a wake while awake or a sleep while asleep is not a change). */
+  readonly power: PowerEvent[] = []
+  /** Clock time of the last wake (or of construction when it starts awake); NaN while asleep. */
+  awakeSinceMs: number
+  /** Bytes of a command not yet complete: over a real serial line commands arrive split or back to back. */
+  private pending = new Uint8Array(0)
   protected readonly uart: FakeUart
   protected readonly clock: TimerClock
   protected readonly next: () => Uint8Array
@@ -33,7 +46,39 @@ export abstract class StreamingEmulator {
     this.periodMs = opts.periodMs ?? defaults.periodMs
     this.replyDelayMs = opts.replyDelayMs ?? 20
     this.awake = !(opts.asleep ?? false)
+    this.awakeSinceMs = this.awake ? clock.nowMs() : Number.NaN
     uart.onWrite = (bytes) => this.command(bytes)
+  }
+
+  /** Obeys a sleep or wake: reported in `power`, streaming stopped or started. */
+  protected setAwake(awake: boolean): void {
+    if (awake === this.awake) return
+    this.awake = awake
+    this.awakeSinceMs = awake ? this.clock.nowMs() : Number.NaN
+    this.power.push({ atMs: this.clock.nowMs(), awake })
+  }
+
+  /**
+   * Frames the driver's bytes into whole commands of `length` starting with `h0 h1`, whatever the chunking (a pty
+   * delivers two commands in one read, or one in two); bytes before a header are skipped, as the chip skips them.
+   */
+  protected commandsIn(bytes: Uint8Array, h0: number, h1: number, length: number): Uint8Array[] {
+    const buf = new Uint8Array(this.pending.length + bytes.length)
+    buf.set(this.pending)
+    buf.set(bytes, this.pending.length)
+    const out: Uint8Array[] = []
+    let i = 0
+    while (i < buf.length) {
+      if (buf[i] !== h0 || (i + 1 < buf.length && buf[i + 1] !== h1)) {
+        i++
+        continue
+      }
+      if (i + length > buf.length) break
+      out.push(buf.slice(i, i + length))
+      i += length
+    }
+    this.pending = buf.slice(i)
+    return out
   }
 
   /** True while the chip sends frames by itself (awake, in its active mode). */

@@ -18,6 +18,11 @@ export function sdsCommand(id: number, data: readonly number[], deviceId = 0xfff
 export const SDS_CMD_QUERY = sdsCommand(0x04, []) // → AA C0 data frame
 export const SDS_CMD_MODE_QUERY = sdsCommand(0x02, [1, 1]) // set, query (passive) mode → AA C5 02 ...
 export const SDS_CMD_MODE_ACTIVE = sdsCommand(0x02, [1, 0]) // set, active (report) mode, the factory default
+/**
+ * Set sleep and work, command ID 6 (Nova "Laser Dust Sensor Control Protocol" v1.3, §"Set sleep and work"; the
+ * SDS011 datasheet v1.3 points to it): data byte 1 = 1 set, data byte 2 = 0 sleep or 1 work; the sensor answers
+ * AA C5 06 01 <mode> ... in both cases. Asleep, laser and fan are off; the duty cycle wakes it 30 s before measuring.
+ */
 export const SDS_CMD_SLEEP = sdsCommand(0x06, [1, 0]) // set, sleep (laser and fan off, < 4 mA) → AA C5 06 ...
 export const SDS_CMD_WAKE = sdsCommand(0x06, [1, 1]) // set, work: the full 19-byte command (paulvha/sds011#1)
 

@@ -163,6 +163,27 @@ test('bad sensors name the sensor index and field', () => {
   rejects(sensor({ id: 'd', type: 'ppd42ns', pin: 54 }), 'sensors[0].pin', /between 0 and 53/)
   rejects(sensor({ id: 'd', type: 'ppd42ns', pin: 4, intervalSeconds: 10, windowSeconds: 20 }), 'sensors[0].windowSeconds')
   rejects(sensor({ id: 't', type: 'bme280', iio: 'device0' }), 'sensors[0].iio')
+  rejects(sensor({ id: 'pm', type: 'sds011', port: '/dev/x', duty: true }), 'sensors[0].duty', /does not fit in intervalSeconds \(10\)/)
+  rejects(sensor({ id: 'pm', type: 'sds011', port: '/dev/x', duty: 'on' }), 'sensors[0].duty', /must be false, true or/)
+  rejects(
+    sensor({ id: 'pm', type: 'sds011', port: '/dev/x', intervalSeconds: 300, duty: { window: 5 } }),
+    'sensors[0].duty.window',
+    /unknown/,
+  )
+  rejects(
+    sensor({ id: 'pm', type: 'sds011', port: '/dev/x', intervalSeconds: 300, duty: { windowSeconds: 0 } }),
+    'sensors[0].duty.windowSeconds',
+  )
+  rejects(
+    sensor({ id: 'pm', type: 'pms5003', port: '/dev/x', windowStats: ['mean'] }),
+    'sensors[0].windowStats[0]',
+    /'min', 'max', 'median'/,
+  )
+  rejects(
+    sensor({ id: 'co2', type: 'mhz19b', port: '/dev/x', duty: false }),
+    'sensors[0].duty',
+    /only applies to PMS5003\/PMS7003 and SDS011/,
+  )
   rejects(sensor({ id: 't', type: 'bme280', iio: 'iio:device0', prot: 1 }), 'sensors[0].prot', /unknown/)
   rejects(
     (c) => {
@@ -209,6 +230,17 @@ test('loadConfig: unreadable is ERR_IO, not JSON is ERR_CONFIG_INVALID naming th
   }
 })
 
+test('duty: on by default once the interval is at least 2 x (warm-up + window); explicit values; false', () => {
+  const pm = (extra: Record<string, unknown>) =>
+    parseConfig({ ...base(), sensors: [{ id: 'pm', type: 'sds011', port: '/dev/x', ...extra }] }).sensors[0]
+  assert.equal(pm({ intervalSeconds: 79 })?.duty, false)
+  assert.deepEqual(pm({ intervalSeconds: 80 })?.duty, { warmupSeconds: 30, windowSeconds: 10 })
+  assert.deepEqual(pm({ intervalSeconds: 300, warmupSeconds: 20 })?.duty, { warmupSeconds: 20, windowSeconds: 10 })
+  assert.deepEqual(pm({ intervalSeconds: 45, duty: { windowSeconds: 15 } })?.duty, { warmupSeconds: 30, windowSeconds: 15 })
+  assert.equal(pm({ intervalSeconds: 300, duty: false })?.duty, false)
+  assert.deepEqual(pm({ intervalSeconds: 300, windowStats: ['median', 'min', 'min'] })?.windowStats, ['median', 'min'])
+})
+
 test('a config with a sensor on each bus kind round-trips: the parsed form parses to itself', () => {
   const c = parseConfig({
     ...base(),
@@ -231,6 +263,8 @@ test('a config with a sensor on each bus kind round-trips: the parsed form parse
     port: '/dev/ttyAMA0',
     baud: 9600,
     mode: 'passive',
+    duty: false, // a 10 s interval leaves no time to sleep: 2 x (30 s warm-up + 10 s window) is 80 s
+    windowStats: [],
   })
   assert.deepEqual(c.sensors[1], {
     id: 'd',

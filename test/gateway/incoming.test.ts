@@ -34,6 +34,15 @@ describe('toIncoming', () => {
     assert.equal(incomingProblem(m), undefined)
   })
 
+  it('a window reading (device/duty.ts): the trimmed means in values are stored, the window beside them is not a value', () => {
+    const values = { pm25: 12.3, pm10: 20.5 }
+    const window = { start: 1_796_212_770_000, end: 1_796_212_780_000, n: 10, min: { pm25: 11 }, max: { pm25: 14 }, median: { pm25: 12.5 } }
+    const m = toIncoming(bound({ r: { sensor: 'sds', model: 'sds011', values, window } }), RAW, AT)
+    assert.deepEqual([m.sensor, m.model, m.values], ['sds', 'sds011', values])
+    assert.equal(incomingProblem(m), undefined)
+    assert.deepEqual(m, toIncoming(bound({ r: { sensor: 'sds', model: 'sds011', values } }), RAW, AT))
+  })
+
   it('the same reading as top-level members (what devices seal today) maps to the same row', () => {
     const r = { sensor: 'pms5003-0', model: 'PMS5003', values: { pm25: 8.5, pm10: 12 } }
     assert.deepEqual(toIncoming(bound(r), RAW, AT), toIncoming(bound({ r }), RAW, AT))

@@ -14,6 +14,8 @@ export interface PtyPair {
   /** Resolve when `pred(received)` holds (polls; rejects after `ms`). */
   until(pred: (b: Buffer) => boolean, ms?: number): Promise<void>
   send(bytes: Uint8Array | string): void
+  /** Also hand each chunk the driver writes to `fn` as it arrives (a chip emulator on the sensor's end). */
+  listen(fn: ((chunk: Buffer) => void) | null): void
   /** Kill socat (the PID this helper started) and close the test's fds. */
   stop(): Promise<void>
   readonly proc: ChildProcess
@@ -44,8 +46,10 @@ export async function startPtyPair(dir: string): Promise<PtyPair> {
   const wfd = openSync(sensor, constants.O_WRONLY | constants.O_NOCTTY)
   const rs = new ReadStream(rfd)
   let got = Buffer.alloc(0)
+  let listener: ((chunk: Buffer) => void) | null = null
   rs.on('data', (d: Buffer) => {
     got = Buffer.concat([got, d])
+    listener?.(d)
   })
   rs.on('error', () => {})
   return {
@@ -59,6 +63,9 @@ export async function startPtyPair(dir: string): Promise<PtyPair> {
         if (Date.now() - start > ms) throw new Error(`timed out; received ${got.toString('hex')}`)
         await sleep(10)
       }
+    },
+    listen(fn) {
+      listener = fn
     },
     send(bytes) {
       const b = typeof bytes === 'string' ? Buffer.from(bytes, 'hex') : bytes
