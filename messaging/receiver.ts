@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import type { PeerDirectory } from '../src/dane/discover.js'
 import { DaneelError, isDaneelError, isTemporary } from '../src/errors.js'
 import { type Logger, silentLogger } from '../src/log.js'
-import type { OpenedMessage, Opener, ResolvedSender } from '../src/message/open.js'
+import type { OpenedMessage, Opener, ResolvedSender, SenderResolver } from '../src/message/open.js'
 import { isTrustedSender } from '../src/message/x5u.js'
 import { Backoff, type BackoffOptions, realTimers, type Timers } from './backoff.js'
 import type { MqttLink } from './mqtt.js'
@@ -284,13 +284,17 @@ function withoutNewline(b: Buffer): Buffer {
  * It refuses names outside TRUSTED_DOMAINS itself too: no lookup is ever made for an untrusted sender,
  * even if an opener forgot its own check.
  */
-export function directoryResolver(directory: PeerDirectory, trustedDomains: readonly string[]): (name: string) => Promise<ResolvedSender> {
-  return async (name) => {
+export function directoryResolver(directory: PeerDirectory, trustedDomains: readonly string[]): SenderResolver {
+  const resolve = async (name: string): Promise<ResolvedSender> => {
     if (!isTrustedSender(name, trustedDomains)) throw new DaneelError('ERR_SENDER_UNTRUSTED', 'sender not trusted')
     const peer = await directory.lookup(name)
     // every published key: during a sender's rollover its TLSA RRset holds the current and the next one
     return { spki: peer.spki, spkis: peer.spkis, auth: peer.auth }
   }
+  // A fresh cached answer as is (a PeerIdentity is a ResolvedSender): the opener's synchronous path. The opener
+  // checks TRUSTED_DOMAINS before it asks; a directory only ever caches names it was asked to look up.
+  const peek = directory.peek?.bind(directory)
+  return peek === undefined ? resolve : Object.assign(resolve, { peek })
 }
 
 /** MQTT.js goes on to the next packet without a PUBACK when handleMessage's callback gets an error (handlers/publish.js). */
