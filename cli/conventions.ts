@@ -116,11 +116,15 @@ export const CONVENTIONS: readonly CommandConvention[] = [
   },
   {
     command: 'gateway',
-    exit: ['stopped (SIGTERM/SIGINT), what was taken committed', 'a fault it cannot run through', `${USAGE} (bad --store, --http)`],
+    exit: [
+      'stopped (SIGTERM/SIGINT), what was taken committed',
+      'a fault it cannot run through',
+      `${USAGE} (bad --store, --http, --open-workers)`,
+    ],
     json: 'no',
     stdin: '-',
-    stdout: '- (logs on stderr; the readings over HTTP: --http)',
-    badUsage: ['gateway', 'stray'],
+    stdout: '- (logs on stderr; the readings over HTTP: --http; opens on --open-workers N threads)',
+    badUsage: ['gateway', '--open-workers', 'many'],
   },
   {
     command: 'run',

@@ -15,6 +15,7 @@ import { createGatewayHttp, type GatewayHttp } from './http/server.js'
 import { Ingest } from './ingest.js'
 import { gatewayMetrics } from './metrics.js'
 import { MqttSource } from './mqtt-source.js'
+import { defaultOpenWorkers, startOpenWorkers } from './open-workers.js'
 import { GatewaySink } from './sink.js'
 import type { IncomingMessage, ReadingRow } from './store/types.js'
 import { createStore } from './store/url.js'
@@ -36,6 +37,8 @@ export interface GatewayOptions {
   maxAgeMs: number
   batchSize?: number
   maxDelayMs?: number
+  /** Worker threads that open messages (`--open-workers`; default gateway/open-workers.ts `defaultOpenWorkers`). */
+  openWorkers?: number | undefined
   version: string
   log: Logger
 }
@@ -98,6 +101,14 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     replay: STORE_IS_THE_REPLAY_GUARD,
   })
 
+  // Opens across cores: the same opener per worker thread; counters, order and acks stay here (open-workers.ts).
+  const workers = o.openWorkers ?? defaultOpenWorkers()
+  const pool =
+    workers > 0
+      ? startOpenWorkers({ workers, settings, me, recipientKey, recipientKeys, maxAgeMs: o.maxAgeMs, legacyDomains: [], log })
+      : undefined
+  if (pool !== undefined) log.info('opening on worker threads', { workers })
+
   let http: GatewayHttp | undefined
   let ha: HaPublisher | undefined
   let haLink: MqttLink | undefined
@@ -117,7 +128,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const source = new MqttSource({
     link,
     topic,
-    opener,
+    opener: pool ?? opener,
+    ...(pool === undefined ? {} : { concurrency: pool.size * 4 }),
     sink,
     maxMessageSize: settings.maxMessageSize,
     onRejected,
@@ -179,6 +191,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       await Promise.race([ingest.flush(), new Promise((r) => setTimeout(r, 5000).unref())])
       await link.stop().catch(() => {})
       await ingest.close()
+      await pool?.close()
       storeOpen = false
       await store.close()
       await http?.close()

@@ -1,0 +1,53 @@
+/** One open worker thread (gateway/open-workers.ts): builds the gateway's opener from `workerData`, answers one reply per message. */
+import { parentPort, workerData } from 'node:worker_threads'
+import { directoryResolver } from '../messaging/receiver.js'
+import { peerDirectory } from '../settings/peers.js'
+import { systemClock } from '../src/clock.js'
+import { getProvider } from '../src/crypto/get-provider.js'
+import { isDaneelError } from '../src/errors.js'
+import { createLogger } from '../src/log.js'
+import { createOpener } from '../src/message/open.js'
+import type { OpenWorkerData, WorkerReply } from './open-workers.js'
+
+const d = workerData as OpenWorkerData
+const port = parentPort
+if (port === null) throw new Error('open-worker.js runs as a worker thread (gateway/open-workers.ts)')
+const { settings } = d
+const log = createLogger({ name: 'gateway-open', level: settings.logLevel, json: settings.logFormat === 'json' })
+
+// The gateway's opener (gateway/run.ts), here per thread: the store's UNIQUE(node, seq) is the replay guard.
+const opener = createOpener({
+  provider: getProvider(settings.cryptoProvider),
+  recipientName: d.me,
+  recipientKey: d.recipientKey,
+  recipientKeys: d.recipientKeys,
+  resolveSender: directoryResolver(peerDirectory(settings, log), settings.trustedDomains),
+  trustedDomains: settings.trustedDomains,
+  legacyDomains: d.legacyDomains,
+  maxMessageSize: settings.maxMessageSize,
+  clock: systemClock,
+  maxAgeMs: d.maxAgeMs,
+  replay: { check: () => true },
+})
+
+const send = (r: WorkerReply): void => port.postMessage(r)
+const refused = (id: number, err: unknown): void => {
+  if (isDaneelError(err)) send({ id, ok: false, code: err.code, message: err.message, cause: String(err.cause ?? '') })
+  else send({ id, ok: false, code: 'ERR_INTERNAL', message: 'internal error in an open worker', cause: String(err) })
+}
+
+port.on('message', ({ id, message }: { id: number; message: Uint8Array }) => {
+  let r: ReturnType<typeof opener.openNow>
+  try {
+    r = opener.openNow(message)
+  } catch (err) {
+    refused(id, err)
+    return
+  }
+  if (r instanceof Promise)
+    r.then(
+      (opened) => send({ id, ok: true, opened }),
+      (err) => refused(id, err),
+    )
+  else send({ id, ok: true, opened: r })
+})

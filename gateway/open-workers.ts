@@ -1,0 +1,137 @@
+/** Opens across cores: worker threads, each with its own opener and DANE directory, behind the one `Opener` interface. */
+import type { KeyObject } from 'node:crypto'
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import type { Settings } from '../settings/settings.js'
+import { DaneelError, type ErrorCode } from '../src/errors.js'
+import type { Logger } from '../src/log.js'
+import type { OpenedMessage, Opener } from '../src/message/open.js'
+
+/*
+ * Why and when:
+ * - An open is two P-256 operations (key agreement, ECDSA verify) and little else (bench:seal): about 0.3 ms of
+ *   one core here, 1–1.5 ms on a Pi 4. The main thread also runs MQTT, the group commit and HTTP, so a burst
+ *   of opens is what queues. Workers take the opens; everything with an order or a durability rule stays on
+ *   the main thread (the MQTT source acknowledges in arrival order, after the commit: gateway/mqtt-source.ts).
+ * - Default (`defaultOpenWorkers`): none on 1–2 cores, cores − 1 above. With two cores a worker competes with
+ *   the main thread and the store's commits for the second core (two workers on a shared 2-core machine gave
+ *   0.84–1.42x, issue 15); with four (a Pi 4) three workers leave the main thread a core of its own.
+ * - Each worker builds its opener from the same settings: its own DANE directory (a lookup per worker per TTL,
+ *   not per message), the same trusted and legacy domains, the same replay rule (the store's UNIQUE(node, seq)).
+ * - Keys: the private keys travel as KeyObjects by structured clone in `workerData` (Node clones a KeyObject
+ *   into the worker's memory); never a file, never a log line.
+ * - Faults: a refusal comes back as its DaneelError code (the source counts and acknowledges permanent ones as
+ *   before); a worker that dies fails its in-flight messages with ERR_INTERNAL, a temporary code, so the source
+ *   retries them unacknowledged, and a new worker takes its place.
+ */
+
+/** Worker threads for opens when `--open-workers` is not given: 0 on 1–2 cores, else cores − 1 (see above). */
+export function defaultOpenWorkers(cores = availableParallelism()): number {
+  return cores <= 2 ? 0 : cores - 1
+}
+
+/** What a worker needs to build its opener (all structured-clonable). */
+export interface OpenWorkerData {
+  settings: Settings
+  me: string
+  recipientKey: KeyObject
+  recipientKeys: KeyObject[]
+  maxAgeMs: number
+  legacyDomains: string[]
+}
+
+export interface OpenWorkersOptions extends Omit<OpenWorkerData, 'legacyDomains'> {
+  workers: number
+  legacyDomains?: readonly string[]
+  log: Logger
+}
+
+/** What a worker answers for one message. */
+export type WorkerReply =
+  | { id: number; ok: true; opened: OpenedMessage }
+  | { id: number; ok: false; code: ErrorCode; message: string; cause: string }
+
+export interface OpenWorkers extends Opener {
+  readonly size: number
+  /** Messages handed to workers and not answered yet. */
+  readonly inFlight: number
+  close(): Promise<void>
+}
+
+interface Pending {
+  resolve: (m: OpenedMessage) => void
+  reject: (err: unknown) => void
+}
+
+interface Slot {
+  worker: Worker
+  pending: Map<number, Pending>
+}
+
+const WORKER_URL = new URL('./open-worker.js', import.meta.url)
+
+export function startOpenWorkers(o: OpenWorkersOptions): OpenWorkers {
+  if (!Number.isSafeInteger(o.workers) || o.workers < 1) throw new TypeError('startOpenWorkers needs at least one worker')
+  const data: OpenWorkerData = {
+    settings: o.settings,
+    me: o.me,
+    recipientKey: o.recipientKey,
+    recipientKeys: o.recipientKeys,
+    maxAgeMs: o.maxAgeMs,
+    legacyDomains: [...(o.legacyDomains ?? o.settings.legacyDomains)],
+  }
+  let nextId = 0
+  let closing = false
+  let inFlight = 0
+  const slots: Slot[] = []
+
+  const spawn = (i: number): void => {
+    const worker = new Worker(WORKER_URL, { workerData: data, name: `daneel-open-${i}` })
+    const slot: Slot = { worker, pending: new Map() }
+    slots[i] = slot
+    worker.on('message', (r: WorkerReply) => {
+      const p = slot.pending.get(r.id)
+      if (p === undefined) return
+      slot.pending.delete(r.id)
+      inFlight--
+      if (r.ok) p.resolve(r.opened)
+      else p.reject(new DaneelError(r.code, r.message, { cause: new Error(r.cause) }))
+    })
+    worker.on('error', (err) => o.log.error('open worker failed', { worker: i, error: err.message }))
+    worker.on('exit', (code) => {
+      // whatever it held is retried by the source (temporary), never acknowledged as refused
+      for (const p of slot.pending.values())
+        p.reject(new DaneelError('ERR_INTERNAL', 'open worker exited', { cause: new Error(`exit ${code}`) }))
+      inFlight -= slot.pending.size
+      slot.pending.clear()
+      if (!closing) {
+        o.log.warn('open worker exited; starting another', { worker: i, code })
+        spawn(i)
+      }
+    })
+  }
+  for (let i = 0; i < o.workers; i++) spawn(i)
+
+  return {
+    size: o.workers,
+    get inFlight() {
+      return inFlight
+    },
+    open(message) {
+      if (closing) return Promise.reject(new DaneelError('ERR_INTERNAL', 'open workers closed'))
+      // the least busy worker: opens cost about the same, so in-flight count is the queue length
+      let slot = slots[0] as Slot
+      for (const s of slots) if (s.pending.size < slot.pending.size) slot = s
+      const id = nextId++
+      inFlight++
+      return new Promise<OpenedMessage>((resolve, reject) => {
+        slot.pending.set(id, { resolve, reject })
+        slot.worker.postMessage({ id, message })
+      })
+    },
+    async close() {
+      closing = true
+      await Promise.all(slots.map((s) => s.worker.terminate()))
+    },
+  }
+}
