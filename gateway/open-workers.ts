@@ -1,5 +1,6 @@
 /** Opens across cores: worker threads, each with its own opener and DANE directory, behind the one `Opener` interface. */
 import type { KeyObject } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { Settings } from '../settings/settings.js'
@@ -55,6 +56,8 @@ export interface OpenWorkers extends Opener {
   readonly size: number
   /** Messages handed to workers and not answered yet. */
   readonly inFlight: number
+  /** The threads as they run now (a supervisor or a test may terminate one: it is replaced, its messages retried). */
+  readonly threads: readonly Worker[]
   close(): Promise<void>
 }
 
@@ -66,9 +69,24 @@ interface Pending {
 interface Slot {
   worker: Worker
   pending: Map<number, Pending>
+  /** False from its exit until its replacement starts: nothing is posted to it. */
+  alive: boolean
 }
 
-const WORKER_URL = new URL('./open-worker.js', import.meta.url)
+/**
+ * The worker's script: open-worker.js beside this module (tsc output, build/gateway/), or in the bundles
+ * (esbuild.config.mjs) the entry dist/daneel-open-worker.js, with this code in dist/ or dist/chunks/.
+ */
+function workerUrl(): URL {
+  for (const rel of ['./open-worker.js', './daneel-open-worker.js', '../daneel-open-worker.js']) {
+    const url = new URL(rel, import.meta.url)
+    if (existsSync(url)) return url
+  }
+  throw new DaneelError('ERR_INTERNAL', 'the open worker script is missing (open-worker.js, or daneel-open-worker.js beside the bundle)')
+}
+
+/** A worker that dies this soon after its start is restarted only after this delay (no restart loop on a fault that stays). */
+const QUICK_DEATH_MS = 2000
 
 export function startOpenWorkers(o: OpenWorkersOptions): OpenWorkers {
   if (!Number.isSafeInteger(o.workers) || o.workers < 1) throw new TypeError('startOpenWorkers needs at least one worker')
@@ -80,14 +98,16 @@ export function startOpenWorkers(o: OpenWorkersOptions): OpenWorkers {
     maxAgeMs: o.maxAgeMs,
     legacyDomains: [...(o.legacyDomains ?? o.settings.legacyDomains)],
   }
+  const url = workerUrl()
   let nextId = 0
   let closing = false
   let inFlight = 0
   const slots: Slot[] = []
 
   const spawn = (i: number): void => {
-    const worker = new Worker(WORKER_URL, { workerData: data, name: `daneel-open-${i}` })
-    const slot: Slot = { worker, pending: new Map() }
+    const started = Date.now()
+    const worker = new Worker(url, { workerData: data, name: `daneel-open-${i}` })
+    const slot: Slot = { worker, pending: new Map(), alive: true }
     slots[i] = slot
     worker.on('message', (r: WorkerReply) => {
       const p = slot.pending.get(r.id)
@@ -99,14 +119,16 @@ export function startOpenWorkers(o: OpenWorkersOptions): OpenWorkers {
     })
     worker.on('error', (err) => o.log.error('open worker failed', { worker: i, error: err.message }))
     worker.on('exit', (code) => {
+      slot.alive = false
       // whatever it held is retried by the source (temporary), never acknowledged as refused
       for (const p of slot.pending.values())
         p.reject(new DaneelError('ERR_INTERNAL', 'open worker exited', { cause: new Error(`exit ${code}`) }))
       inFlight -= slot.pending.size
       slot.pending.clear()
       if (!closing) {
-        o.log.warn('open worker exited; starting another', { worker: i, code })
-        spawn(i)
+        const delay = Date.now() - started < QUICK_DEATH_MS ? QUICK_DEATH_MS : 0
+        o.log.warn('open worker exited; starting another', { worker: i, code, inMs: delay })
+        setTimeout(() => closing || spawn(i), delay).unref()
       }
     })
   }
@@ -117,16 +139,21 @@ export function startOpenWorkers(o: OpenWorkersOptions): OpenWorkers {
     get inFlight() {
       return inFlight
     },
+    get threads() {
+      return slots.map((s) => s.worker)
+    },
     open(message) {
       if (closing) return Promise.reject(new DaneelError('ERR_INTERNAL', 'open workers closed'))
-      // the least busy worker: opens cost about the same, so in-flight count is the queue length
-      let slot = slots[0] as Slot
-      for (const s of slots) if (s.pending.size < slot.pending.size) slot = s
+      // the least busy live worker: opens cost about the same, so in-flight count is the queue length
+      let slot: Slot | undefined
+      for (const s of slots) if (s.alive && (slot === undefined || s.pending.size < slot.pending.size)) slot = s
+      if (slot === undefined) return Promise.reject(new DaneelError('ERR_INTERNAL', 'no open worker running (restarting)'))
+      const target = slot
       const id = nextId++
       inFlight++
       return new Promise<OpenedMessage>((resolve, reject) => {
-        slot.pending.set(id, { resolve, reject })
-        slot.worker.postMessage({ id, message })
+        target.pending.set(id, { resolve, reject })
+        target.worker.postMessage({ id, message })
       })
     },
     async close() {

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3'
 import { defaultOpenWorkers, startOpenWorkers } from '../../gateway/open-workers.js'
 import { resolveSettings } from '../../settings/settings.js'
 import { getProvider } from '../../src/crypto/get-provider.js'
-import { isDaneelError } from '../../src/errors.js'
+import { DaneelError, isDaneelError, isTemporary } from '../../src/errors.js'
 import { silentLogger } from '../../src/log.js'
 import { startFleet, startGatewayLab, startGatewayProcess } from '../../testkit/gateway-lab.js'
 import { identity, NOW, READING, RECIPIENT, SENDER, sealerFor } from '../../testkit/message-fixtures.js'
@@ -45,6 +45,46 @@ describe('open workers', () => {
         ['ERR_SENDER_UNTRUSTED', 'ERR_JWE_INVALID', 'ERR_MESSAGE_TOO_LARGE'],
       )
       assert.equal(pool.inFlight, 0)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('a worker that dies fails its messages as ERR_INTERNAL (temporary: retried, never acknowledged) and is replaced', async () => {
+    const to = identity(RECIPIENT, 'p256')
+    const from = identity(SENDER, 'p256')
+    // a trusted sender whose lookup goes to a black hole (TEST-NET-1): the open waits in the worker
+    const settings = resolveSettings({}, { DANE_ID: RECIPIENT, TRUSTED_DOMAINS: 'example.com', DNS_SERVER: '192.0.2.1' })
+    const pool = startOpenWorkers({
+      workers: 2,
+      settings,
+      me: RECIPIENT,
+      recipientKey: to.privateKey,
+      recipientKeys: [],
+      maxAgeMs: 60_000,
+      log: silentLogger,
+    })
+    try {
+      const sealer = sealerFor(getProvider('node'), from, to)
+      const waiting = [pool.open(sealer.seal(READING, { now: NOW, seq: 1 })), pool.open(sealer.seal(READING, { now: NOW, seq: 2 }))]
+      const outcomes = waiting.map((p) =>
+        p.then(
+          () => 'opened',
+          (err: unknown) => (isDaneelError(err) ? err.code : String(err)),
+        ),
+      )
+      await new Promise((r) => setTimeout(r, 300))
+      assert.equal(pool.inFlight, 2, 'one message waiting in each worker')
+      const dead = pool.threads[0]
+      await dead?.terminate()
+      assert.equal(await Promise.race([outcomes[0], outcomes[1]]), 'ERR_INTERNAL')
+      assert.equal(isTemporary(new DaneelError('ERR_INTERNAL', 'x')), true)
+      // the other worker still answers, and a new one takes the dead one's place
+      await assert.rejects(pool.open('not a JWE'), { code: 'ERR_JWE_INVALID' })
+      const end = Date.now() + 10_000
+      while (pool.threads[0] === dead && Date.now() < end) await new Promise((r) => setTimeout(r, 50))
+      assert.notEqual(pool.threads[0], dead)
+      await Promise.all([1, 2, 3, 4].map(() => assert.rejects(pool.open('not a JWE'), { code: 'ERR_JWE_INVALID' })))
     } finally {
       await pool.close()
     }
