@@ -1,4 +1,4 @@
-/** One open worker thread (gateway/open-workers.ts): builds the gateway's opener from `workerData`, answers one reply per message. */
+/** One open worker thread (gateway/open-workers.ts): builds the gateway's opener from `workerData`, opens the batches the main thread posts, one batch of replies back. */
 import { parentPort, workerData } from 'node:worker_threads'
 import { directoryResolver } from '../messaging/receiver.js'
 import { peerDirectory } from '../settings/peers.js'
@@ -30,24 +30,29 @@ const opener = createOpener({
   replay: { check: () => true },
 })
 
-const send = (r: WorkerReply): void => port.postMessage(r)
-const refused = (id: number, err: unknown): void => {
-  if (isDaneelError(err)) send({ id, ok: false, code: err.code, message: err.message, cause: String(err.cause ?? '') })
-  else send({ id, ok: false, code: 'ERR_INTERNAL', message: 'internal error in an open worker', cause: String(err) })
-}
+const refusal = (id: number, err: unknown): WorkerReply =>
+  isDaneelError(err)
+    ? { id, ok: false, code: err.code, message: err.message, cause: String(err.cause ?? '') }
+    : { id, ok: false, code: 'ERR_INTERNAL', message: 'internal error in an open worker', cause: String(err) }
 
-port.on('message', ({ id, message }: { id: number; message: Uint8Array }) => {
-  let r: ReturnType<typeof opener.openNow>
-  try {
-    r = opener.openNow(message)
-  } catch (err) {
-    refused(id, err)
-    return
+// A batch in (the messages the main thread took in one turn), one batch of replies out for those opened at once;
+// a message waiting for its sender's lookup answers alone when it is done.
+port.on('message', (batch: { id: number; message: Uint8Array | string }[]) => {
+  const replies: WorkerReply[] = []
+  for (const { id, message } of batch) {
+    let r: ReturnType<typeof opener.openNow>
+    try {
+      r = opener.openNow(message)
+    } catch (err) {
+      replies.push(refusal(id, err))
+      continue
+    }
+    if (r instanceof Promise)
+      r.then(
+        (opened) => port.postMessage([{ id, ok: true, opened }]),
+        (err) => port.postMessage([refusal(id, err)]),
+      )
+    else replies.push({ id, ok: true, opened: r })
   }
-  if (r instanceof Promise)
-    r.then(
-      (opened) => send({ id, ok: true, opened }),
-      (err) => refused(id, err),
-    )
-  else send({ id, ok: true, opened: r })
+  if (replies.length > 0) port.postMessage(replies)
 })

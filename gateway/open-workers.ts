@@ -71,6 +71,9 @@ interface Slot {
   pending: Map<number, Pending>
   /** False from its exit until its replacement starts: nothing is posted to it. */
   alive: boolean
+  /** Messages for it taken in this event-loop turn: posted together at the end of the turn (one wake-up, not one per message). */
+  batch: { id: number; message: Uint8Array | string }[]
+  transfer: ArrayBuffer[]
 }
 
 /**
@@ -107,15 +110,17 @@ export function startOpenWorkers(o: OpenWorkersOptions): OpenWorkers {
   const spawn = (i: number): void => {
     const started = Date.now()
     const worker = new Worker(url, { workerData: data, name: `daneel-open-${i}` })
-    const slot: Slot = { worker, pending: new Map(), alive: true }
+    const slot: Slot = { worker, pending: new Map(), alive: true, batch: [], transfer: [] }
     slots[i] = slot
-    worker.on('message', (r: WorkerReply) => {
-      const p = slot.pending.get(r.id)
-      if (p === undefined) return
-      slot.pending.delete(r.id)
-      inFlight--
-      if (r.ok) p.resolve(r.opened)
-      else p.reject(new DaneelError(r.code, r.message, { cause: new Error(r.cause) }))
+    worker.on('message', (replies: WorkerReply[]) => {
+      for (const r of replies) {
+        const p = slot.pending.get(r.id)
+        if (p === undefined) continue
+        slot.pending.delete(r.id)
+        inFlight--
+        if (r.ok) p.resolve(r.opened)
+        else p.reject(new DaneelError(r.code, r.message, { cause: new Error(r.cause) }))
+      }
     })
     worker.on('error', (err) => o.log.error('open worker failed', { worker: i, error: err.message }))
     worker.on('exit', (code) => {
@@ -133,6 +138,15 @@ export function startOpenWorkers(o: OpenWorkersOptions): OpenWorkers {
     })
   }
   for (let i = 0; i < o.workers; i++) spawn(i)
+
+  /** Posts a slot's batch (a dead worker's messages are failed by its exit handler: they are in `pending`). */
+  const post = (slot: Slot): void => {
+    const batch = slot.batch
+    const transfer = slot.transfer
+    slot.batch = []
+    slot.transfer = []
+    if (slot.alive) slot.worker.postMessage(batch, transfer)
+  }
 
   return {
     size: o.workers,
@@ -153,7 +167,15 @@ export function startOpenWorkers(o: OpenWorkersOptions): OpenWorkers {
       inFlight++
       return new Promise<OpenedMessage>((resolve, reject) => {
         target.pending.set(id, { resolve, reject })
-        target.worker.postMessage({ id, message })
+        if (target.batch.length === 0) setImmediate(post, target)
+        if (typeof message === 'string') target.batch.push({ id, message })
+        else {
+          // A clone of a view clones its whole ArrayBuffer: MQTT.js hands us slices of the socket's read chunk (up
+          // to 64 KiB). The message's own bytes, moved (transferred), not copied again.
+          const own = new Uint8Array(message)
+          target.batch.push({ id, message: own })
+          target.transfer.push(own.buffer)
+        }
       })
     },
     async close() {

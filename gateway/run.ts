@@ -129,7 +129,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     link,
     topic,
     opener: pool ?? opener,
-    ...(pool === undefined ? {} : { concurrency: pool.size * 4 }),
+    ...(pool === undefined ? {} : { concurrency: pool.size * 8 }),
     sink,
     maxMessageSize: settings.maxMessageSize,
     onRejected,
