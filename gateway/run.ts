@@ -129,7 +129,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     link,
     topic,
     opener: pool ?? opener,
-    ...(pool === undefined ? {} : { concurrency: pool.size * 8 }),
+    // off the main thread an open holds no turn: enough in flight to cover a worker's round trip (bench:gateway-opens)
+    ...(pool === undefined ? {} : { concurrency: pool.size * 64 }),
     sink,
     maxMessageSize: settings.maxMessageSize,
     onRejected,
