@@ -101,7 +101,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     replay: STORE_IS_THE_REPLAY_GUARD,
   })
 
-  // Opens across cores: the same opener per worker thread; counters, order and acks stay here (open-workers.ts).
+  // Opens across cores: the same opener per worker thread (open-worker.ts builds it from these settings: keep its
+  // options in step with `opener` above); counters, order and acks stay here (open-workers.ts).
   const workers = o.openWorkers ?? defaultOpenWorkers()
   const pool =
     workers > 0

@@ -305,10 +305,11 @@ export function directoryResolver(directory: PeerDirectory, trustedDomains: read
     // every published key: during a sender's rollover its TLSA RRset holds the current and the next one
     return { spki: peer.spki, spkis: peer.spkis, auth: peer.auth }
   }
-  // A fresh cached answer as is (a PeerIdentity is a ResolvedSender): the opener's synchronous path. The opener
-  // checks TRUSTED_DOMAINS before it asks; a directory only ever caches names it was asked to look up.
-  const peek = directory.peek?.bind(directory)
-  return peek === undefined ? resolve : Object.assign(resolve, { peek })
+  // A fresh cached answer as is (a PeerIdentity is a ResolvedSender): the opener's synchronous path. Trusted names
+  // only here too, though the opener checks first: a directory shared with other callers may hold other names.
+  const cached = directory.peek?.bind(directory)
+  if (cached === undefined) return resolve
+  return Object.assign(resolve, { peek: (name: string) => (isTrustedSender(name, trustedDomains) ? cached(name) : undefined) })
 }
 
 /** MQTT.js goes on to the next packet without a PUBACK when handleMessage's callback gets an error (handlers/publish.js). */
