@@ -175,6 +175,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     try {
       httpAddress = await http.listen(o.http.host, o.http.port)
     } catch (err) {
+      await pool?.close()
       await store.close()
       throw err
     }
