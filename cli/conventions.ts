@@ -119,12 +119,12 @@ export const CONVENTIONS: readonly CommandConvention[] = [
     exit: [
       'stopped (SIGTERM/SIGINT), what was taken committed; --declare-only: declared',
       'a fault it cannot run through; --declare-only: no broker answered',
-      `${USAGE} (bad --store, --http, --source)`,
+      `${USAGE} (bad --store, --http, --source, --open-workers)`,
     ],
     json: 'no',
     stdin: '-',
-    stdout: '- (logs on stderr; the readings over HTTP: --http); --declare-only: what was declared',
-    badUsage: ['gateway', 'stray'],
+    stdout: '- (logs on stderr; the readings over HTTP: --http; opens on --open-workers N threads); --declare-only: what was declared',
+    badUsage: ['gateway', '--open-workers', 'many'],
   },
   {
     command: 'run',

@@ -162,7 +162,9 @@ export class MqttSource {
     if (this.#opening >= this.#concurrency) await new Promise<void>((r) => this.#openQueue.push(r))
     this.#opening++
     try {
-      return await this.#o.opener.open(payload)
+      // synchronous with a cached sender key: the gate then only ever holds messages waiting for a lookup
+      const opener = this.#o.opener
+      return await (opener.openNow === undefined ? opener.open(payload) : opener.openNow(payload))
     } finally {
       this.#opening--
       this.#openQueue.shift()?.()

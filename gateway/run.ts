@@ -15,6 +15,7 @@ import { HaPublisher } from './ha-publisher.js'
 import { createGatewayHttp, type GatewayHttp } from './http/server.js'
 import { Ingest } from './ingest.js'
 import { gatewayMetrics } from './metrics.js'
+import { defaultOpenWorkers, startOpenWorkers } from './open-workers.js'
 import { GatewaySink } from './sink.js'
 import { createSource, type GatewaySource, type SourceSpec } from './source.js'
 import type { IncomingMessage, ReadingRow } from './store/types.js'
@@ -39,6 +40,8 @@ export interface GatewayOptions {
   maxAgeMs: number
   batchSize?: number
   maxDelayMs?: number
+  /** Worker threads that open messages (`--open-workers`; default gateway/open-workers.ts `defaultOpenWorkers`). */
+  openWorkers?: number | undefined
   version: string
   log: Logger
 }
@@ -108,6 +111,12 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     unboundReplay: STORE_IS_THE_DIGEST_GUARD,
   })
 
+  // Opens across cores: the same opener per worker thread (open-worker.ts builds it from these settings: keep its
+  // options in step with `opener` above); counters, order and acks stay here (open-workers.ts).
+  const workers = o.openWorkers ?? defaultOpenWorkers()
+  const pool = workers > 0 ? startOpenWorkers({ workers, settings, me, recipientKey, recipientKeys, maxAgeMs: o.maxAgeMs, log }) : undefined
+  if (pool !== undefined) log.info('opening on worker threads', { workers })
+
   let http: GatewayHttp | undefined
   let ha: HaPublisher | undefined
   let haLink: MqttLink | undefined
@@ -125,7 +134,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     share: o.share,
     mqtt: o.mqtt,
     clientId: o.clientId,
-    opener,
+    opener: pool ?? opener,
+    // off the main thread an open holds no turn: enough in flight to cover a worker's round trip (bench:gateway-opens)
+    ...(pool === undefined ? {} : { concurrency: pool.size * 64 }),
     sink,
     maxMessageSize: settings.maxMessageSize,
     metrics,
@@ -163,6 +174,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     try {
       httpAddress = await http.listen(o.http.host, o.http.port)
     } catch (err) {
+      await pool?.close()
       await store.close()
       throw err
     }
@@ -182,6 +194,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       await Promise.race([ingest.flush(), new Promise((r) => setTimeout(r, 5000).unref())])
       await source.close()
       await ingest.close()
+      await pool?.close()
       storeOpen = false
       await store.close()
       await http?.close()

@@ -46,6 +46,8 @@ export interface SourceDeps {
   mqtt: Omit<MqttLinkOptions, 'clientId' | 'logger'>
   clientId: string
   opener: Opener
+  /** Opens in flight at once (default 8; more when they run on worker threads). */
+  concurrency?: number
   sink: ReceiverSink
   maxMessageSize: number
   metrics: GatewayMetrics
@@ -68,6 +70,7 @@ export function createSource(spec: SourceSpec, d: SourceDeps): GatewaySource {
     const receiver = new AmqpReceiver({
       source,
       opener: d.opener,
+      ...(d.concurrency === undefined ? {} : { concurrency: d.concurrency }),
       sink: d.sink,
       maxMessageSize: d.maxMessageSize,
       onRejected,
@@ -88,6 +91,7 @@ export function createSource(spec: SourceSpec, d: SourceDeps): GatewaySource {
     link,
     topic: d.share === undefined ? d.me : `$share/${d.share}/${d.me}`,
     opener: d.opener,
+    ...(d.concurrency === undefined ? {} : { concurrency: d.concurrency }),
     sink: d.sink,
     maxMessageSize: d.maxMessageSize,
     onRejected,

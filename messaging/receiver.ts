@@ -4,10 +4,11 @@ import { createHash } from 'node:crypto'
 import type { PeerDirectory } from '../src/dane/discover.js'
 import { DaneelError, isDaneelError, isTemporary } from '../src/errors.js'
 import { type Logger, silentLogger } from '../src/log.js'
-import type { OpenedMessage, Opener, ResolvedSender } from '../src/message/open.js'
+import type { OpenedMessage, Opener, ResolvedSender, SenderResolver } from '../src/message/open.js'
 import { isTrustedSender } from '../src/message/x5u.js'
 import { Backoff, type BackoffOptions, realTimers, type Timers } from './backoff.js'
 import type { MqttLink } from './mqtt.js'
+import { OpenPace } from './open-pace.js'
 
 /*
  * The rule: a message is acknowledged only once its outcome is durable. That is either
@@ -44,8 +45,8 @@ export interface ReceiverOptions {
   sink: ReceiverSink
   replay?: ReplayRecorder
   maxMessageSize: number
-  /** Opens at once (default 8). */
-  concurrency?: number
+  /** Messages in process at once (opened, being delivered); default measured: open-pace.ts states the rule. */
+  concurrency?: number | undefined
   /** Messages taken but not yet acknowledged, at most (default 1,024). */
   window?: number
   /** Retry delays of a temporary failure (default 200 ms doubling to 30 s, full jitter). */
@@ -84,7 +85,8 @@ export class Receiver {
   readonly #log: Logger
   readonly #now: () => number
   readonly #timers: Timers
-  readonly #concurrency: number
+  readonly #concurrency: number | undefined
+  readonly #pace = new OpenPace()
   readonly #window: number
   /** Entries in arrival order, until acknowledged. */
   #order: Entry[] = []
@@ -115,7 +117,7 @@ export class Receiver {
     this.#log = opts.logger ?? silentLogger
     this.#now = opts.now ?? Date.now
     this.#timers = opts.timers ?? realTimers
-    this.#concurrency = Math.max(1, opts.concurrency ?? 8)
+    this.#concurrency = opts.concurrency === undefined ? undefined : Math.max(1, opts.concurrency)
     this.#window = Math.max(1, opts.window ?? 1024)
     this.#backoff = new Backoff({ baseMs: 200, capMs: 30_000, minMs: 50, ...opts.backoff })
   }
@@ -180,7 +182,9 @@ export class Receiver {
   }
 
   #pump(): void {
-    while (!this.#stopped && this.#active < this.#concurrency && this.#waiting.length > 0) {
+    // an opener without a synchronous path yields at each open, holding no turn: 8 at once, as before the rule
+    const limit = this.#concurrency ?? (this.#opts.opener.openNow === undefined ? 8 : this.#pace.limit())
+    while (!this.#stopped && this.#active < limit && this.#waiting.length > 0) {
       const e = this.#waiting.shift() as Entry
       this.#active++
       this.#s.inFlight = this.#active
@@ -200,7 +204,7 @@ export class Receiver {
       if (this.#stopped) return
       try {
         if (opened === undefined) {
-          opened = await this.#opts.opener.open(withoutNewline(e.payload))
+          opened = await this.#open(withoutNewline(e.payload))
           this.#s.opened++
         }
         if (!delivered) {
@@ -223,6 +227,16 @@ export class Receiver {
         await this.#retryAfter(err)
       }
     }
+  }
+
+  /** The opener, synchronous when it can be (a cached sender key): those opens are timed for the pace. */
+  #open(payload: Buffer): OpenedMessage | Promise<OpenedMessage> {
+    const opener = this.#opts.opener
+    if (opener.openNow === undefined) return opener.open(payload)
+    const t0 = performance.now()
+    const r = opener.openNow(payload)
+    if (!(r instanceof Promise)) this.#pace.record(performance.now() - t0)
+    return r
   }
 
   /** Counts a temporary failure, logs the first of a streak (then at most each minute), waits the backoff. */
@@ -284,13 +298,18 @@ function withoutNewline(b: Buffer): Buffer {
  * It refuses names outside TRUSTED_DOMAINS itself too: no lookup is ever made for an untrusted sender,
  * even if an opener forgot its own check.
  */
-export function directoryResolver(directory: PeerDirectory, trustedDomains: readonly string[]): (name: string) => Promise<ResolvedSender> {
-  return async (name) => {
+export function directoryResolver(directory: PeerDirectory, trustedDomains: readonly string[]): SenderResolver {
+  const resolve = async (name: string): Promise<ResolvedSender> => {
     if (!isTrustedSender(name, trustedDomains)) throw new DaneelError('ERR_SENDER_UNTRUSTED', 'sender not trusted')
     const peer = await directory.lookup(name)
     // every published key: during a sender's rollover its TLSA RRset holds the current and the next one
     return { spki: peer.spki, spkis: peer.spkis, auth: peer.auth }
   }
+  // A fresh cached answer as is (a PeerIdentity is a ResolvedSender): the opener's synchronous path. Trusted names
+  // only here too, though the opener checks first: a directory shared with other callers may hold other names.
+  const cached = directory.peek?.bind(directory)
+  if (cached === undefined) return resolve
+  return Object.assign(resolve, { peek: (name: string) => (isTrustedSender(name, trustedDomains) ? cached(name) : undefined) })
 }
 
 /** MQTT.js goes on to the next packet without a PUBACK when handleMessage's callback gets an error (handlers/publish.js). */

@@ -38,6 +38,8 @@ An exchange drops what no queue is bound for: declare before nodes publish (a fi
   --client-id ID         MQTT client id (default: stable per host, name and group; the broker keeps its session)
   --max-age SECONDS      oldest accepted message (default 86400: the store, not a time window, stops replays)
   --batch N              messages per transaction, at most (default 128)
+  --open-workers N       worker threads that open messages (default: 0 on 1-2 cores, else cores - 1: a worker
+                         only pays when a core is left for MQTT and the commits; 0 opens on the main thread)
 
 ${MQTT_HELP}
 
@@ -58,6 +60,7 @@ const OPTIONS = {
   'client-id': { type: 'string' },
   'max-age': { type: 'string' },
   batch: { type: 'string' },
+  'open-workers': { type: 'string' },
 } as const
 
 /** `HOST:PORT` or `[V6]:PORT`. */
@@ -73,6 +76,7 @@ export async function run(argv: string[]): Promise<number> {
   if (parsed === undefined) return 0
   const { values } = parsed
   if (parsed.positionals.length > 0) throw usageError(HELP, `unexpected argument '${parsed.positionals[0]}'`)
+  const openWorkers = values['open-workers'] === undefined ? undefined : wholeNumber(values['open-workers'], '--open-workers', 0, 0)
   const env = process.env
   const pick = (flag: string | undefined, name: string): string | undefined => flag ?? (env[name] === '' ? undefined : env[name])
   const settings = resolveSettings(values, env)
@@ -113,6 +117,7 @@ export async function run(argv: string[]): Promise<number> {
     homeassistant: haUrl === undefined ? undefined : { url: haUrl, prefix: values['homeassistant-prefix'] },
     maxAgeMs: wholeNumber(values['max-age'], '--max-age', 86_400) * 1000,
     batchSize: wholeNumber(values.batch, '--batch', 128),
+    openWorkers,
     version: '0.1.0',
     log,
   })

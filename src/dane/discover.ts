@@ -50,6 +50,8 @@ export interface PeerDirectoryOptions {
 
 export interface PeerDirectory {
   lookup(name: string): Promise<PeerIdentity>
+  /** The cached answer while it is fresh, synchronously (no lookup, no promise); undefined otherwise. */
+  peek?(name: string): PeerIdentity | undefined
   /** Drops cached answers (all, or one name): e.g. when a signature fails, look again once. */
   forget(name?: string): void
 }
@@ -163,6 +165,11 @@ export function createPeerDirectory(opts: PeerDirectoryOptions): PeerDirectory {
       } finally {
         inflight.delete(name)
       }
+    },
+    peek(rawName) {
+      // names reach us normalised from the opener (src/message/x5u.ts): try as given before normalising
+      const hit = cache.peek(rawName) ?? cache.peek(normalName(rawName))
+      return hit !== undefined && hit.expiresAt > opts.clock.now() ? hit : undefined
     },
     forget(name) {
       if (name === undefined) cache.clear()

@@ -39,22 +39,14 @@ export function findDuplicateMember(text: string): string | undefined {
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i)
     if (c === 0x22 /* " */) {
+      // to the closing quote natively (strings are most of a header's characters: keys, base64url values)
       const start = i + 1
-      let escaped = false
-      i++
-      while (i < n) {
-        const d = text.charCodeAt(i)
-        if (d === 0x5c /* \ */) {
-          escaped = true
-          i += 2
-          continue
-        }
-        if (d === 0x22) break
-        i++
-      }
+      i = text.indexOf('"', start)
+      while (i > 0 && escapedAt(text, i)) i = text.indexOf('"', i + 1)
+      if (i < 0) i = n
       if (expectKey) {
         const raw = text.slice(start, i)
-        const key = escaped ? (JSON.parse(`"${raw}"`) as string) : raw
+        const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw
         const top = stack[stack.length - 1]
         if (top) {
           if (top.has(key)) return key
@@ -74,6 +66,13 @@ export function findDuplicateMember(text: string): string | undefined {
     }
   }
   return undefined
+}
+
+/** True when the quote at `j` is escaped: an odd number of backslashes right before it. */
+function escapedAt(text: string, j: number): boolean {
+  let k = j - 1
+  while (k >= 0 && text.charCodeAt(k) === 0x5c) k--
+  return ((j - 1 - k) & 1) === 1
 }
 
 /** Reads a required string member. */

@@ -24,8 +24,28 @@ function decodeHeader(b64: string): JsonObject {
   return parseJsonObject(b64urlDecode(b64, 'JWS protected header').toString('utf8'), 'JWS protected header', 'ERR_JWS_INVALID')
 }
 
+/**
+ * Decoded protected headers by their base64url text, for a reader that sees the same few headers again and again
+ * (a sender's header never changes): decoding is a pure function of the text, so a hit is the same answer. The
+ * cached objects are frozen and shared; the cache must be bounded (src/lru.ts).
+ */
+export interface HeaderCache {
+  peek(b64: string): JsonObject | undefined
+  set(b64: string, header: JsonObject): unknown
+}
+
+function cachedHeader(b64: string, cache: HeaderCache | undefined): JsonObject {
+  if (cache === undefined) return decodeHeader(b64)
+  let h = cache.peek(b64)
+  if (h === undefined) {
+    h = Object.freeze(decodeHeader(b64))
+    cache.set(b64, h)
+  }
+  return h
+}
+
 /** Parses a compact (`a.b.c`) or flattened JSON JWS. Does not verify: the caller picks the key first. */
-export function parseJws(text: string): ParsedJws {
+export function parseJws(text: string, headers?: HeaderCache): ParsedJws {
   if (text.charCodeAt(0) === 0x7b /* { */) {
     const obj = parseJsonObject(text, 'JWS JSON', 'ERR_JWS_INVALID')
     for (const k in obj) {
@@ -49,10 +69,9 @@ export function parseJws(text: string): ParsedJws {
   const d1 = text.indexOf('.')
   const d2 = d1 < 0 ? -1 : text.indexOf('.', d1 + 1)
   if (d2 < 0 || text.indexOf('.', d2 + 1) >= 0) throw invalid('compact JWS must have three parts')
-  const headerB64 = text.slice(0, d1)
   return {
     serialization: 'compact',
-    header: decodeHeader(headerB64),
+    header: cachedHeader(text.slice(0, d1), headers),
     payload: b64urlDecode(text, 'JWS payload', d1 + 1, d2),
     signature: b64urlDecode(text, 'JWS signature', d2 + 1),
     signingInput: Buffer.from(text.slice(0, d2), 'latin1'),

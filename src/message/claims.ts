@@ -77,7 +77,8 @@ export function checkClaims(claims: JsonObject, c: ClaimsCheck): number {
   const auds =
     typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? (aud as string[]) : undefined
   if (auds === undefined) throw claimsError('aud is not a string or an array of strings')
-  if (!auds.some((a) => a.toLowerCase().replace(/\.$/, '') === c.recipient)) {
+  // as sealed (our name, normalised) first: a plain comparison, no case folding per message
+  if (!auds.includes(c.recipient) && !auds.some((a) => a.toLowerCase().replace(/\.$/, '') === c.recipient)) {
     throw new DaneelError('ERR_JWT_AUDIENCE', 'not addressed to us', {
       cause: new Error(`aud ${JSON.stringify(aud)}, we are ${c.recipient}`),
     })

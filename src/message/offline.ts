@@ -2,7 +2,7 @@
 import { DaneelError } from '../errors.js'
 import { parseCertificate } from '../x509/cert.js'
 import { pemDecode } from '../x509/pem.js'
-import type { ResolvedSender } from './open.js'
+import type { ResolvedSender, SenderResolver } from './open.js'
 import { normalizeName } from './x5u.js'
 
 /**
@@ -12,25 +12,24 @@ import { normalizeName } from './x5u.js'
  * (RFC 7671 §5.1).
  */
 export function certificateResolver(certsDer: readonly Uint8Array[]): {
-  resolve: (name: string) => Promise<ResolvedSender>
+  resolve: SenderResolver
   names: string[]
 } {
-  const byName = new Map<string, Uint8Array>()
+  const byName = new Map<string, ResolvedSender>()
   for (const der of certsDer) {
     const cert = parseCertificate(der)
-    for (const n of cert.dnsNames) byName.set(normalizeName(n), cert.spkiDer)
+    for (const n of cert.dnsNames) byName.set(normalizeName(n), { spki: cert.spkiDer, auth: 'offline' })
   }
-  return {
-    names: [...byName.keys()],
-    resolve: async (name) => {
-      const spki = byName.get(name)
-      if (spki === undefined)
-        throw new DaneelError('ERR_JWS_SENDER', 'sender certificate does not match the signed name', {
-          cause: new Error(`no certificate for ${name} (have ${[...byName.keys()].join(', ')})`),
-        })
-      return { spki, auth: 'offline' }
-    },
+  const resolve = async (name: string): Promise<ResolvedSender> => {
+    const known = byName.get(name)
+    if (known === undefined)
+      throw new DaneelError('ERR_JWS_SENDER', 'sender certificate does not match the signed name', {
+        cause: new Error(`no certificate for ${name} (have ${[...byName.keys()].join(', ')})`),
+      })
+    return known
   }
+  // every answer is known up front: the opener's synchronous path (a miss goes to resolve, which refuses it)
+  return { names: [...byName.keys()], resolve: Object.assign(resolve, { peek: (name: string) => byName.get(name) }) }
 }
 
 /** The certificates in a file's bytes: one or more PEM CERTIFICATE blocks, or a single DER certificate. */

@@ -3,13 +3,21 @@ import type { KeyObject } from 'node:crypto'
 import { bytesEqual } from '../bytes.js'
 import type { Clock } from '../clock.js'
 import { concatKdfOtherInfo } from '../crypto/kdf.js'
-import type { CryptoProvider, PrivateKey, PublicKey } from '../crypto/provider.js'
+import type { CryptoProvider, JwsAlg, PrivateKey, PublicKey } from '../crypto/provider.js'
 import { DaneelError, isDaneelError } from '../errors.js'
 import { b64urlDecode } from '../jose/b64url.js'
 import { type JsonObject, parseJsonObject } from '../jose/json.js'
 import { decryptJwe, parseJwe } from '../jose/jwe.js'
-import { parseJws } from '../jose/jws.js'
-import { checkJweHeader, checkJwsHeader, jwsAlgFits, type ProfileName, profileForRecipient, type Serialization } from '../jose/profiles.js'
+import { type ParsedJws, parseJws } from '../jose/jws.js'
+import {
+  checkJweHeader,
+  checkJwsHeader,
+  jwsAlgFits,
+  type Profile,
+  type ProfileName,
+  profileForRecipient,
+  type Serialization,
+} from '../jose/profiles.js'
 import { Lru } from '../lru.js'
 import { checkClaims, readingOf } from './claims.js'
 import { createDigestWindow, type DigestGuard, messageDigest, parseWorkshopX5u, unwrapWorkshop } from './legacy.js'
@@ -39,7 +47,7 @@ export interface OpenerOptions {
    */
   recipientKeys?: readonly (PrivateKey | KeyObject | Uint8Array)[]
   /** Finds the sender's key by name (DANE lookup, or a certificate given offline); throws a DaneelError. */
-  resolveSender: (name: string) => Promise<ResolvedSender>
+  resolveSender: SenderResolver
   /** TRUSTED_DOMAINS: a sender is trusted if its name is one of these or under one. Empty trusts nobody. */
   trustedDomains: readonly string[]
   /** MAX_MESSAGE_SIZE in bytes (default 16384). */
@@ -95,6 +103,31 @@ export interface OpenedMessage {
 
 export interface Opener {
   open(message: Uint8Array | string): Promise<OpenedMessage>
+  /**
+   * The same open, synchronous when the sender's key is cached (`resolveSender.peek`): the opened message, or a
+   * promise of it only when the key must be looked up. A refusal on the synchronous path is thrown.
+   */
+  openNow?(message: Uint8Array | string): OpenedMessage | Promise<OpenedMessage>
+}
+
+/**
+ * Finds the sender's key by name (DANE lookup, or a certificate given offline); throws a DaneelError. `peek`, when
+ * present, answers synchronously from a cache of fresh answers (undefined: look up), so that a message from a
+ * known sender is opened without a promise.
+ */
+export type SenderResolver = ((name: string) => Promise<ResolvedSender>) & {
+  peek?: ((name: string) => ResolvedSender | undefined) | undefined
+}
+
+/** What an open knows before it needs the sender's key. */
+interface Front {
+  message: Uint8Array | string
+  workshop: boolean
+  serialization: Serialization
+  profile: Profile
+  jws: ParsedJws
+  alg: JwsAlg
+  from: string
 }
 
 /** 7 days (a week-long outage of broker or receiver) + 1 day of margin. */
@@ -104,13 +137,23 @@ export const DEFAULT_RETENTION_MS = DEFAULT_MAX_AGE_MS
 /** How many senders' imported keys are kept (importing costs more than the rest of an open). */
 const KEY_CACHE_SIZE = 1024
 
+/** A sender's imported keys; `source` is the array they were last confirmed against (held, never written to). */
+interface SenderKeys {
+  source: readonly Uint8Array[]
+  spkis: Uint8Array[]
+  keys: PublicKey[]
+}
+
+const sameKeys = (a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean =>
+  a.length === b.length && a.every((x, i) => bytesEqual(x, b[i] as Uint8Array))
+
 function importRecipient(provider: CryptoProvider, key: PrivateKey | KeyObject | Uint8Array): PrivateKey {
   if (key instanceof Uint8Array) return provider.importPrivateKey(key)
   if ('publicKey' in key && 'kind' in key) return key as PrivateKey
   return provider.importPrivateKey(key as KeyObject)
 }
 
-export function createOpener(opts: OpenerOptions): Opener {
+export function createOpener(opts: OpenerOptions): Required<Opener> {
   const { provider, clock, replay } = opts
   const me = normalizeName(opts.recipientName)
   const key = importRecipient(provider, opts.recipientKey)
@@ -129,7 +172,7 @@ export function createOpener(opts: OpenerOptions): Opener {
     throw new TypeError('deferReplay needs a replay guard with judge() and record()')
   const maxSkewMs = opts.maxSkewMs ?? 60_000
   const otherInfo = concatKdfOtherInfo(ourProfile.enc, ourProfile.cekLength * 8)
-  const keys = new Lru<string, { spki: Uint8Array; key: PublicKey }[]>(KEY_CACHE_SIZE)
+  const keys = new Lru<string, SenderKeys>(KEY_CACHE_SIZE)
   const legacy = opts.allowUnbound === true ? trusted : (opts.legacyDomains ?? []).map((d) => d.toLowerCase().replace(/\.$/, ''))
   const unboundReplay = opts.unboundReplay ?? createDigestWindow()
 
@@ -143,14 +186,32 @@ export function createOpener(opts: OpenerOptions): Opener {
     return name
   }
 
-  /** The sender's imported keys, in the order given; re-imported only when the published set changes. */
+  // Decoded inner JWS headers: a sender signs every message under the same one (a bounded cache of valid parses).
+  const jwsHeaders = new Lru<string, JsonObject>(KEY_CACHE_SIZE)
+  // Trust verdicts by sender name (the name list is normalised once; a receiver sees the same few senders).
+  const trustVerdicts = new Lru<string, boolean>(KEY_CACHE_SIZE)
+  function trustedName(name: string): boolean {
+    let v = trustVerdicts.peek(name)
+    if (v === undefined) {
+      v = isTrustedSender(name, trusted)
+      trustVerdicts.set(name, v)
+    }
+    return v
+  }
+
+  /**
+   * The sender's imported keys, in the order given; re-imported only when the published set changes. The same
+   * array as last time (a cached directory answer) is taken as is, without comparing bytes.
+   */
   function senderKeys(name: string, spkis: readonly Uint8Array[]): PublicKey[] {
     const hit = keys.peek(name)
-    if (hit !== undefined && hit.length === spkis.length && hit.every((h, i) => bytesEqual(h.spki, spkis[i] as Uint8Array)))
-      return hit.map((h) => h.key)
-    const entries = spkis.map((spki) => ({ spki: Uint8Array.from(spki), key: provider.importPublicKey(spki) }))
-    keys.set(name, entries)
-    return entries.map((e) => e.key)
+    if (hit !== undefined && (hit.source === spkis || sameKeys(hit.spkis, spkis))) {
+      hit.source = spkis
+      return hit.keys
+    }
+    const copies = spkis.map((spki) => Uint8Array.from(spki))
+    keys.set(name, { source: spkis, spkis: copies, keys: copies.map((spki) => provider.importPublicKey(spki)) })
+    return (keys.peek(name) as SenderKeys).keys
   }
 
   /** Decrypts with our key, then (rollover) with each further key; a wrong key fails like tampering. */
@@ -172,108 +233,130 @@ export function createOpener(opts: OpenerOptions): Opener {
     throw first
   }
 
-  return {
-    async open(message) {
-      // 1. Size first: nothing is parsed beyond MAX_MESSAGE_SIZE.
-      const size = typeof message === 'string' ? Buffer.byteLength(message, 'utf8') : message.length
-      if (size > maxSize)
-        throw new DaneelError('ERR_MESSAGE_TOO_LARGE', 'message too large', { cause: new Error(`${size} > ${maxSize} bytes`) })
-      const text =
-        typeof message === 'string' ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('latin1')
-      // 2. Parse the JWE (unwrapped first if it is the workshop's base64) and hold its header to the allow-list;
-      // only then touch our key.
-      const workshop = unwrapWorkshop(text)
-      const jwe = parseJwe(workshop ?? text)
-      if (jwe.header.x5u !== undefined && nameOf(jwe.header.x5u as string) !== me) {
-        throw new DaneelError('ERR_JWE_RECIPIENT', 'not encrypted for us', { cause: new Error(`JWE x5u ${String(jwe.header.x5u)}`) })
+  /** Steps 1–4: everything before the sender's key is needed (size, parse, decrypt, the signed sender name, trust). */
+  function front(message: Uint8Array | string): Front {
+    // 1. Size first: nothing is parsed beyond MAX_MESSAGE_SIZE.
+    const size = typeof message === 'string' ? Buffer.byteLength(message, 'utf8') : message.length
+    if (size > maxSize)
+      throw new DaneelError('ERR_MESSAGE_TOO_LARGE', 'message too large', { cause: new Error(`${size} > ${maxSize} bytes`) })
+    const text =
+      typeof message === 'string' ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('latin1')
+    // 2. Parse the JWE (unwrapped first if it is the workshop's base64) and hold its header to the allow-list;
+    // only then touch our key.
+    const workshop = unwrapWorkshop(text)
+    const jwe = parseJwe(workshop ?? text)
+    if (jwe.header.x5u !== undefined && nameOf(jwe.header.x5u as string) !== me) {
+      throw new DaneelError('ERR_JWE_RECIPIENT', 'not encrypted for us', { cause: new Error(`JWE x5u ${String(jwe.header.x5u)}`) })
+    }
+    // 3. Decrypt (authenticates the header too: it is the AAD).
+    const { profile, plaintext } = decryptAny(jwe)
+    // 4. The inner JWS header names the sender; check that name against TRUSTED_DOMAINS before any lookup.
+    const jws = parseJws(Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).toString('latin1'), jwsHeaders)
+    const alg = checkJwsHeader(jws.header, profile)
+    const from = workshop === undefined ? nameOf(jws.header.x5u as string) : parseWorkshopX5u(jws.header.x5u as string)
+    if (!trustedName(from))
+      throw new DaneelError('ERR_SENDER_UNTRUSTED', 'sender not trusted', {
+        cause: new Error(`${from} is not under ${trusted.join(', ') || '(no trusted domains)'}`),
+      })
+    return { message, workshop: workshop !== undefined, serialization: jwe.serialization, profile, jws, alg, from }
+  }
+
+  /** Steps 5–6: verify with the sender's key, then the claims (or an unbound message's rules). */
+  function back(f: Front, resolved: ResolvedSender): OpenedMessage {
+    const { jws, alg, from, profile } = f
+    // 5. The algorithm must fit the sender's key (no confusion), then verify.
+    const candidates = senderKeys(from, resolved.spkis ?? [resolved.spki])
+    let fitting = 0
+    let verified = false
+    for (const senderPub of candidates) {
+      if (!jwsAlgFits(alg, senderPub.kind)) continue
+      fitting++
+      if (provider.verify(alg, senderPub, jws.signingInput, jws.signature)) {
+        verified = true
+        break
       }
-      // 3. Decrypt (authenticates the header too: it is the AAD).
-      const { profile, plaintext } = decryptAny(jwe)
-      // 4. The inner JWS header names the sender; check that name against TRUSTED_DOMAINS before any lookup.
-      const jws = parseJws(Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).toString('latin1'))
-      const alg = checkJwsHeader(jws.header, profile)
-      const from = workshop === undefined ? nameOf(jws.header.x5u as string) : parseWorkshopX5u(jws.header.x5u as string)
-      if (!isTrustedSender(from, trusted))
-        throw new DaneelError('ERR_SENDER_UNTRUSTED', 'sender not trusted', {
-          cause: new Error(`${from} is not under ${trusted.join(', ') || '(no trusted domains)'}`),
+    }
+    if (fitting === 0)
+      throw new DaneelError('ERR_JOSE_ALG', 'JWS algorithm does not fit the sender key', {
+        cause: new Error(`${alg} with ${candidates.map((k) => k.kind).join('/')} key(s)`),
+      })
+    if (!verified) throw new DaneelError('ERR_JWS_SIGNATURE', 'bad signature')
+    // 6. Claims: issuer, audience, time, sequence.
+    const profileName: ProfileName = f.workshop ? 'workshop' : profile.name
+    const payloadText = jws.payload.toString('utf8')
+    let claims: JsonObject | undefined
+    try {
+      claims = parseJsonObject(payloadText, 'claims', 'ERR_JWT_CLAIMS')
+    } catch (err) {
+      if (profile.name === 'compact') throw err
+    }
+    // An unbound message: the workshop's always, a valimail one when its payload is not a claims set.
+    if (f.workshop || claims === undefined || (profile.name === 'valimail' && claims.aud === undefined && claims.seq === undefined)) {
+      if (!isTrustedSender(from, legacy))
+        throw new DaneelError('ERR_UNBOUND_REFUSED', 'message without claims refused', {
+          cause: new Error(`${from} is not under LEGACY_DOMAINS (${legacy.join(', ') || 'none'})`),
         })
-      // 5. Look up the sender's key by that name and verify (the algorithm must fit the key: no confusion).
-      const resolved = await opts.resolveSender(from)
-      const candidates = senderKeys(from, resolved.spkis ?? [resolved.spki])
-      let fitting = 0
-      let verified = false
-      for (const senderPub of candidates) {
-        if (!jwsAlgFits(alg, senderPub.kind)) continue
-        fitting++
-        if (provider.verify(alg, senderPub, jws.signingInput, jws.signature)) {
-          verified = true
-          break
-        }
-      }
-      if (fitting === 0)
-        throw new DaneelError('ERR_JOSE_ALG', 'JWS algorithm does not fit the sender key', {
-          cause: new Error(`${alg} with ${candidates.map((k) => k.kind).join('/')} key(s)`),
-        })
-      if (!verified) throw new DaneelError('ERR_JWS_SIGNATURE', 'bad signature')
-      // 6. Claims: issuer, audience, time, sequence.
-      const base = {
+      const digest = messageDigest(f.message)
+      if (!unboundReplay.check(digest, clock.now()))
+        throw new DaneelError('ERR_REPLAY', 'replayed message', { cause: new Error(`${from} unbound message ${digest}`) })
+      return {
         from,
         auth: resolved.auth,
-        profile: workshop === undefined ? profile.name : 'workshop',
-        serialization: jwe.serialization,
+        profile: profileName,
+        serialization: f.serialization,
+        payload: new Uint8Array(jws.payload),
+        digest,
       }
-      const payloadText = jws.payload.toString('utf8')
-      let claims: JsonObject | undefined
+    }
+    if (!clock.synced()) throw new DaneelError('ERR_CLOCK_UNSYNCED', 'clock not synced: message time indeterminate')
+    // A number the guard judges fresh is new however late it comes (an outbox draining after an outage): the
+    // retention bounds it; only a message the guard cannot judge is held to maxAgeMs.
+    const verdict =
+      replay.judge !== undefined && typeof claims.seq === 'number' && Number.isSafeInteger(claims.seq)
+        ? replay.judge(from, claims.seq)
+        : 'unknown'
+    const ageBound = verdict === 'fresh' ? retentionMs : maxAgeMs
+    let seq: number
+    try {
+      seq = checkClaims(claims, { sender: from, recipient: me, nowMs: clock.now(), maxAgeMs: ageBound, maxSkewMs })
+    } catch (err) {
+      // too old or dated ahead by a clock that is plausible but not confirmed: our clock is in doubt, not the message
+      if (clock.certain?.() === false && (isDaneelError(err, 'ERR_JWT_FUTURE') || isDaneelError(err, 'ERR_JWT_EXPIRED')))
+        throw new DaneelError('ERR_CLOCK_UNSYNCED', 'clock not confirmed: message time indeterminate', { cause: err })
+      throw err
+    }
+    let payload: Uint8Array | undefined
+    if (claims.b !== undefined) {
+      if (typeof claims.b !== 'string')
+        throw new DaneelError('ERR_JWT_CLAIMS', 'malformed claims', { cause: new Error('b is not a string') })
+      payload = new Uint8Array(b64urlDecode(claims.b, 'b claim'))
+    }
+    const reading = readingOf(claims)
+    if (deferReplay ? verdict === 'seen' : !replay.check(from, seq))
+      throw new DaneelError('ERR_REPLAY', 'replayed message', { cause: new Error(`${from} seq ${seq}`) })
+    const out: OpenedMessage = { from, claims, auth: resolved.auth, profile: profileName, serialization: f.serialization, seq }
+    if (reading !== undefined) out.reading = reading
+    if (payload !== undefined) out.payload = payload
+    return out
+  }
+
+  const peek = opts.resolveSender.peek
+  const lookup = (f: Front): Promise<OpenedMessage> => opts.resolveSender(f.from).then((resolved) => back(f, resolved))
+  function openNow(message: Uint8Array | string): OpenedMessage | Promise<OpenedMessage> {
+    const f = front(message)
+    // 5. The sender's key by that name: at once when cached and fresh, else looked up.
+    const cached = peek?.(f.from)
+    return cached === undefined ? lookup(f) : back(f, cached)
+  }
+
+  return {
+    openNow,
+    open(message) {
       try {
-        claims = parseJsonObject(payloadText, 'claims', 'ERR_JWT_CLAIMS')
+        return Promise.resolve(openNow(message))
       } catch (err) {
-        if (profile.name === 'compact') throw err
+        return Promise.reject(err)
       }
-      // An unbound message: the workshop's always, a valimail one when its payload is not a claims set.
-      if (
-        workshop !== undefined ||
-        claims === undefined ||
-        (profile.name === 'valimail' && claims.aud === undefined && claims.seq === undefined)
-      ) {
-        if (!isTrustedSender(from, legacy))
-          throw new DaneelError('ERR_UNBOUND_REFUSED', 'message without claims refused', {
-            cause: new Error(`${from} is not under LEGACY_DOMAINS (${legacy.join(', ') || 'none'})`),
-          })
-        const digest = messageDigest(message)
-        if (!unboundReplay.check(digest, clock.now()))
-          throw new DaneelError('ERR_REPLAY', 'replayed message', { cause: new Error(`${from} unbound message ${digest}`) })
-        return { ...base, payload: new Uint8Array(jws.payload), digest }
-      }
-      if (!clock.synced()) throw new DaneelError('ERR_CLOCK_UNSYNCED', 'clock not synced: message time indeterminate')
-      // A number the guard judges fresh is new however late it comes (an outbox draining after an outage): the
-      // retention bounds it; only a message the guard cannot judge is held to maxAgeMs.
-      const verdict =
-        replay.judge !== undefined && typeof claims.seq === 'number' && Number.isSafeInteger(claims.seq)
-          ? replay.judge(from, claims.seq)
-          : 'unknown'
-      const ageBound = verdict === 'fresh' ? retentionMs : maxAgeMs
-      let seq: number
-      try {
-        seq = checkClaims(claims, { sender: from, recipient: me, nowMs: clock.now(), maxAgeMs: ageBound, maxSkewMs })
-      } catch (err) {
-        // too old or dated ahead by a clock that is plausible but not confirmed: our clock is in doubt, not the message
-        if (clock.certain?.() === false && (isDaneelError(err, 'ERR_JWT_FUTURE') || isDaneelError(err, 'ERR_JWT_EXPIRED')))
-          throw new DaneelError('ERR_CLOCK_UNSYNCED', 'clock not confirmed: message time indeterminate', { cause: err })
-        throw err
-      }
-      let payload: Uint8Array | undefined
-      if (claims.b !== undefined) {
-        if (typeof claims.b !== 'string')
-          throw new DaneelError('ERR_JWT_CLAIMS', 'malformed claims', { cause: new Error('b is not a string') })
-        payload = new Uint8Array(b64urlDecode(claims.b, 'b claim'))
-      }
-      const reading = readingOf(claims)
-      if (deferReplay ? verdict === 'seen' : !replay.check(from, seq))
-        throw new DaneelError('ERR_REPLAY', 'replayed message', { cause: new Error(`${from} seq ${seq}`) })
-      const out: OpenedMessage = { ...base, claims, seq }
-      if (reading !== undefined) out.reading = reading
-      if (payload !== undefined) out.payload = payload
-      return out
     },
   }
 }

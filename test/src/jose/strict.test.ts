@@ -24,6 +24,21 @@ describe('base64url', () => {
       { numRuns: 2000, seed: 2 },
     )
   })
+  it('b64urlDecode (a native round trip) accepts exactly what isB64url (the character check) accepts', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'AQgw_-=+/ .Z9\n\u00e9\u0100'.split('')), maxLength: 12 }), (s) => {
+        let decoded = true
+        try {
+          b64urlDecode(s)
+        } catch (err) {
+          assert.equal((err as { code?: string }).code, 'ERR_B64URL_INVALID')
+          decoded = false
+        }
+        assert.equal(decoded, isB64url(s), JSON.stringify(s))
+      }),
+      { numRuns: 5000, seed: 3 },
+    )
+  })
   it('rejects padding, whitespace, the standard alphabet and spare bits', () => {
     for (const bad of ['QQ==', 'QQ ', ' QQ', 'Q+', 'Q/', 'QR', 'QUF', 'Q'])
       assert.throws(() => b64urlDecode(bad), { code: 'ERR_B64URL_INVALID' }, bad)
