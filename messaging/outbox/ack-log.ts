@@ -1,7 +1,7 @@
 /** The outbox's ack log (acks.log): which ids are done, written lazily and compacted by atomic rewrite. */
 import { type FileHandle, open, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeFileAtomic } from '../../src/fsutil.js'
+import { writeFileAtomicAsync } from '../../src/fsutil-async.js'
 import { frame, scan } from './frame.js'
 import { decodeMark, encodeMark, TYPE_ACK, TYPE_FLOOR } from './records.js'
 
@@ -102,7 +102,7 @@ export class AckLog {
     const data = Buffer.concat(parts)
     await this.#fh?.close()
     this.#fh = undefined
-    writeFileAtomic(join(this.#dir, ACK_LOG), data, { mode: 0o600 })
+    await writeFileAtomicAsync(join(this.#dir, ACK_LOG), data, 0o600)
     this.#bytes = data.length
   }
 

@@ -1,5 +1,6 @@
 /** Bodies of the outbox's two logs: data records (id, topic, payload) in segments, ack/floor records in acks.log. */
 import { DaneelError } from '../../src/errors.js'
+import { frameInPlace, HEADER_BYTES } from './frame.js'
 
 /*
  * Data body:  u8 type=1, u32 id-high, u32 id-low, u16 topic length, topic (UTF-8), payload
@@ -18,10 +19,10 @@ export interface DataRecord {
   payload: Buffer
 }
 
-function writeId(buf: Buffer, type: number, id: number): void {
-  buf[0] = type
-  buf.writeUInt32BE(Math.floor(id / 2 ** 32), 1)
-  buf.writeUInt32BE(id >>> 0, 5)
+function writeId(buf: Buffer, type: number, id: number, at = 0): void {
+  buf[at] = type
+  buf.writeUInt32BE(Math.floor(id / 2 ** 32), at + 1)
+  buf.writeUInt32BE(id >>> 0, at + 5)
 }
 
 function readId(buf: Buffer): number {
@@ -29,13 +30,22 @@ function readId(buf: Buffer): number {
 }
 
 export function encodeData(id: number, topic: string, payload: Uint8Array): Buffer {
+  return encodeDataAt(0, id, topic, payload)
+}
+
+/** A framed data record (frame.ts header + data body) in one buffer: what the outbox appends. */
+export function frameData(id: number, topic: string, payload: Uint8Array): Buffer {
+  return frameInPlace(encodeDataAt(HEADER_BYTES, id, topic, payload))
+}
+
+function encodeDataAt(at: number, id: number, topic: string, payload: Uint8Array): Buffer {
   const topicLen = Buffer.byteLength(topic, 'utf8')
   if (topicLen > 0xffff) throw new DaneelError('ERR_MQTT', 'topic longer than 65535 bytes')
-  const out = Buffer.allocUnsafe(ID_BYTES + 2 + topicLen + payload.length)
-  writeId(out, TYPE_DATA, id)
-  out.writeUInt16BE(topicLen, ID_BYTES)
-  out.write(topic, ID_BYTES + 2, 'utf8')
-  out.set(payload, ID_BYTES + 2 + topicLen)
+  const out = Buffer.allocUnsafe(at + ID_BYTES + 2 + topicLen + payload.length)
+  writeId(out, TYPE_DATA, id, at)
+  out.writeUInt16BE(topicLen, at + ID_BYTES)
+  out.write(topic, at + ID_BYTES + 2, 'utf8')
+  out.set(payload, at + ID_BYTES + 2 + topicLen)
   return out
 }
 
