@@ -33,9 +33,12 @@ export interface ReceiverSink {
   deliver(m: OpenedMessage, raw: Uint8Array, receivedAt: number): Promise<void>
 }
 
-/** The replay guard's write half (the opener judged with `deferReplay`); throws ERR_IO when it cannot persist. */
+/**
+ * The replay guard's write half (the opener judged with `deferReplay`): returns (or resolves) once the record is
+ * durable, throws (or rejects with) ERR_IO when it cannot persist.
+ */
 export interface ReplayRecorder {
-  record(sender: string, seq: number): void
+  record(sender: string, seq: number): void | Promise<void>
 }
 
 export interface ReceiverOptions {
@@ -208,7 +211,10 @@ export class Receiver {
           delivered = true
           this.#s.delivered++
         }
-        if (this.#opts.replay !== undefined && opened.seq !== undefined) this.#opts.replay.record(opened.from, opened.seq)
+        if (this.#opts.replay !== undefined && opened.seq !== undefined) {
+          const journaled = this.#opts.replay.record(opened.from, opened.seq)
+          if (journaled !== undefined) await journaled // a group-committed journal: acknowledged once written
+        }
         this.#recovered()
         this.#finish(e)
         return
