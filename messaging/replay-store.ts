@@ -135,7 +135,15 @@ export function openReplayStore(dir: string, opts: ReplayStoreOptions = {}): Dur
     rmSync(oldJournalPath, { force: true })
     entries = 0
   }
-  if (existsSync(oldJournalPath)) compactNow()
+  let oldLeft = existsSync(oldJournalPath)
+  if (oldLeft) {
+    try {
+      compactNow()
+      oldLeft = false
+    } catch {
+      entries = compactEvery // no room now (ENOSPC): the first compaction on the loop folds it in
+    }
+  }
 
   const cb =
     <T>(fn: (done: (err: NodeJS.ErrnoException | null, v?: T) => void) => void) =>
@@ -151,6 +159,12 @@ export function openReplayStore(dir: string, opts: ReplayStoreOptions = {}): Dur
   /** Off the event loop: rotate the journal, write the snapshot (atomic, fsynced), drop the old journal. */
   const compactAsync = async (): Promise<void> => {
     const data = snapshot() // every record written so far is applied: writes are serialized with this
+    if (oldLeft) {
+      // an old journal that could not be folded in at open: its records are applied, so the snapshot covers it
+      await writeFileAtomicAsync(snapPath, data, 0o600)
+      await cb<void>((done) => unlink(oldJournalPath, done))()
+      oldLeft = false
+    }
     await cb<void>((done) => rename(journalPath, oldJournalPath, done))()
     const next = await cb<number>((done) => open(journalPath, 'a', 0o600, done))()
     const old = fd
