@@ -61,7 +61,7 @@ async function daneelSender(a: SideArgs): Promise<void> {
   const box = await openOutbox(a.state)
   const link = new MqttLink({ url: a.url, clientId: `bench-tx-${process.pid}`, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE })
   const sender = new OutboxSender(link, box, { window: 20 })
-  // per message: seal start, seal end (= append), handed to publish (take), MQTT.js writes it (packetsend)
+  // per message: seal start, seal end (= append), handed to publish (take), written to the socket
   const t = Array.from({ length: a.total }, () => [0, 0, 0, 0])
   const nOfId = new Map<number, number>()
   const nOfPayload = new WeakMap<object, number>()
@@ -77,12 +77,16 @@ async function daneelSender(a: SideArgs): Promise<void> {
     }
     return got
   }
-  link.once('up', () =>
-    link.client.on('packetsend', (p) => {
-      const n = p.cmd === 'publish' ? nOfPayload.get(p.payload as object) : undefined
+  link.once('up', () => {
+    // the sender writes each payload to the socket itself (messaging/publish-frame.ts): time that write
+    const stream = (link.client as unknown as { stream: { write: (chunk: unknown, ...rest: unknown[]) => boolean } }).stream
+    const write = stream.write.bind(stream)
+    stream.write = (chunk, ...rest) => {
+      const n = nOfPayload.get(chunk as object)
       if (n !== undefined) (t[n] as number[])[3] = now()
-    }),
-  )
+      return write(chunk, ...rest)
+    }
+  })
   link.start()
   await new Promise((r) => link.once('up', r))
   const cpu0 = process.cpuUsage()

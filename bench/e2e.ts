@@ -21,7 +21,7 @@ import type { SideArgs } from './e2e-sides.js'
  * the DANE lookup cached, JSON line to stdout, replay journal, PUBACK). Sender and receiver are separate
  * processes, paced evenly at the rate. Mosquitto runs with persistence off unless --persistence (then
  * `persistence true`, `autosave_interval 1`: it saves its database every second on its only thread).
- * Segments (daneel): seal; outbox (append to handed to publish); publish (to MQTT.js writing it); broker (to the
+ * Segments (daneel): seal; outbox (append to handed to publish); publish (to its bytes written to the socket; plain: to MQTT.js's packetsend); broker (to the
  * receiver's MQTT.js handing it over: loopback, Mosquitto, parse); receiver queue (to open start); open; output
  * (the JSON line written); ack (replay journaled, PUBACK sent). e2e is seal start to output written.
  */

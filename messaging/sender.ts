@@ -2,6 +2,7 @@
 import { type Logger, silentLogger } from '../src/log.js'
 import type { MqttLink } from './mqtt.js'
 import type { Outbox } from './outbox.js'
+import { FramePublisher } from './publish-frame.js'
 
 /*
  * Up to `window` publications are in flight at once (MQTT.js's own store would replay one per round trip:
@@ -9,7 +10,8 @@ import type { Outbox } from './outbox.js'
  * (Mosquitto: 20). On disconnect, MQTT.js's in-flight entries are removed (their callbacks fire with an
  * error, which belongs to an old generation and is ignored) and the outbox is rewound on the next CONNACK:
  * every entry not acknowledged goes out again. QoS 1 is at-least-once; the receiver's replay guard drops
- * the duplicates.
+ * the duplicates. Each PUBLISH is encoded here and written to the socket with the payload as the outbox holds
+ * it (publish-frame.ts): MQTT.js's publish() would allocate and copy more per message than the rest of a reading.
  */
 export interface OutboxSenderOptions {
   window?: number
@@ -33,6 +35,7 @@ export class OutboxSender {
   #pumping = false
   #again = false
   #published = 0
+  readonly #frames = new FramePublisher()
   #idleWaiters: (() => void)[] = []
 
   constructor(link: MqttLink, outbox: Outbox, opts: OutboxSenderOptions = {}) {
@@ -97,7 +100,7 @@ export class OutboxSender {
           const client = this.#link.client
           for (const e of batch) {
             this.#inFlight++
-            client.publish(e.topic, e.payload, { qos: 1 }, (err) => this.#done(gen, e.id, err))
+            this.#frames.publish(client, e.topic, e.payload, (err) => this.#done(gen, e.id, err))
           }
         }
       } while (this.#again)

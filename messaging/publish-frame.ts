@@ -1,0 +1,88 @@
+/** QoS 1 PUBLISH packets encoded by us and written to MQTT.js's socket: a cached topic part per recipient, the payload never copied. */
+import type { MqttClient } from 'mqtt'
+
+/*
+ * Why: MQTT.js's publish() allocates about 9.5 KB per message (a packet object, a deep clone of it and of the
+ * payload for its store, a generated packet written as several chunks): more than the rest of a device's
+ * reading (bench/device). The sender never uses MQTT.js's store anyway (our outbox decides what is sent again:
+ * sender.ts), so it hands a QoS 1 PUBLISH to the socket itself:
+ *   fixed header 0x32 (PUBLISH, QoS 1, no DUP, no RETAIN) and the remaining length (MQTT 3.1.1 and 5.0 §2.1),
+ *   topic (two-byte length + UTF-8, cached per topic), packet identifier, MQTT 5 property length 0 (§3.3.2.3),
+ *   then the payload, as the buffer the outbox holds: two writes, corked into one writev.
+ * Packet identifiers come from MQTT.js's own provider, and the entry in `client.outgoing` is the one its publish()
+ * makes, so its PUBACK handling (handlers/ack.js) calls back and frees the identifier as for its own packets. Its
+ * store holds nothing for these: on a PUBACK its store lookup reports 'missing packet', which here means
+ * "acknowledged" (mqtt is pinned in package.json; the zero-loss tests fail if this changes). A disconnect is
+ * handled by the sender (every outgoing entry removed, the outbox rewound).
+ */
+const PUBLISH_QOS1 = 0x32
+/** MQTT.js's Store.del() when it holds nothing for the identifier: for our packets, the normal case. */
+const NOT_IN_STORE = 'missing packet'
+
+type Done = (err?: Error | null) => void
+
+interface ClientInternals {
+  messageIdProvider: { allocate(): number | null }
+  outgoing: Record<number, { volatile: boolean; cmd: string; cb: (err?: Error | null, packet?: unknown) => void }>
+  stream?: { writable?: boolean; cork(): void; uncork(): void; write(b: Uint8Array): boolean }
+  options: { protocolVersion?: number }
+}
+
+export class FramePublisher {
+  readonly #topics = new Map<string, Buffer>()
+
+  /** Publishes at QoS 1; `done` runs on PUBACK (null) or with an error. Falls back to MQTT.js when its socket is not there. */
+  publish(client: MqttClient, topic: string, payload: Buffer, done: Done): void {
+    const c = client as unknown as ClientInternals
+    const stream = c.stream
+    if (stream === undefined || stream.writable === false || !client.connected) {
+      client.publish(topic, payload, { qos: 1 }, done)
+      return
+    }
+    const id = c.messageIdProvider.allocate()
+    if (id === null) {
+      client.publish(topic, payload, { qos: 1 }, done) // every identifier in use: MQTT.js queues it
+      return
+    }
+    const t = this.#topic(topic)
+    const v5 = c.options.protocolVersion === 5 ? 1 : 0
+    const remaining = t.length + 2 + v5 + payload.length
+    const lenBytes = remaining < 0x80 ? 1 : remaining < 0x4000 ? 2 : remaining < 0x200000 ? 3 : 4
+    const head = Buffer.allocUnsafe(1 + lenBytes + t.length + 2 + v5)
+    head[0] = PUBLISH_QOS1
+    let at = 1
+    for (let r = remaining; ; ) {
+      const byte = r & 0x7f
+      r >>>= 7
+      head[at++] = r > 0 ? byte | 0x80 : byte
+      if (r === 0) break
+    }
+    at += t.copy(head, at)
+    head[at++] = id >>> 8
+    head[at++] = id & 0xff
+    if (v5 === 1) head[at] = 0
+    c.outgoing[id] = {
+      volatile: false,
+      cmd: 'publish',
+      cb: (err) => done(err !== undefined && err !== null && err.message !== NOT_IN_STORE ? err : null),
+    }
+    stream.cork()
+    stream.write(head)
+    stream.write(payload)
+    stream.uncork()
+  }
+
+  /** Two-byte length and UTF-8 topic name (§1.5.3), encoded once per topic: one per recipient. */
+  #topic(topic: string): Buffer {
+    let t = this.#topics.get(topic)
+    if (t === undefined) {
+      const name = Buffer.from(topic, 'utf8')
+      t = Buffer.allocUnsafe(2 + name.length)
+      t.writeUInt16BE(name.length, 0)
+      name.copy(t, 2)
+      if (this.#topics.size >= 64) this.#topics.clear() // a device has a handful of recipients; stay bounded
+      this.#topics.set(topic, t)
+    }
+    return t
+  }
+}
