@@ -1,11 +1,11 @@
 /** A durable replay guard: per-sender high-water mark + sliding window, journaled in DANEEL_STATE, surviving restarts. */
-import { close, closeSync, existsSync, fdatasync, open, openSync, readFileSync, rename, rmSync, unlink, write, writeSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DaneelError } from '../src/errors.js'
-import { ensureDir, writeFileAtomic } from '../src/fsutil.js'
-import { writeFileAtomicAsync } from '../src/fsutil-async.js'
+import { ensureDir } from '../src/fsutil.js'
 import { Lru } from '../src/lru.js'
 import type { ReplayGuard, Verdict } from '../src/message/replay.js'
+import { JOURNAL, OLD_JOURNAL, ReplayFiles, SNAPSHOT } from './replay-journal.js'
 
 /*
  * Same rule as src/message/replay.ts (an RFC 4303 §3.4.3 window): a number above the sender's highest is
@@ -18,9 +18,7 @@ import type { ReplayGuard, Verdict } from '../src/message/replay.js'
  *   failed write (ENOSPC) rejects with ERR_IO and leaves it unseen. The receiver acknowledges after it resolved.
  * - check() (an opener judging and recording at once) writes synchronously, as before.
  * - The journal is fdatasynced every `fsyncMs`, asynchronously (a power cut forgets at most that much), and
- *   folded into replay.json every `compactEvery` entries: the journal is renamed to replay.journal.old, new
- *   records go to a fresh journal, the snapshot is written atomically (async, fsynced), then the old journal is
- *   removed. A crash in between leaves both journals, and the next open reads snapshot, old journal, journal.
+ *   folded into replay.json every `compactEvery` entries, off the loop too (replay-journal.ts).
  */
 export interface ReplayStoreOptions {
   window?: number
@@ -41,10 +39,6 @@ export interface DurableReplayGuard extends Required<ReplayGuard> {
   /** Waits for the writes under way, folds the journal into the snapshot, closes. */
   close(): Promise<void>
 }
-
-const SNAPSHOT = 'replay.json'
-const JOURNAL = 'replay.journal'
-const OLD_JOURNAL = 'replay.journal.old'
 
 export function openReplayStore(dir: string, opts: ReplayStoreOptions = {}): DurableReplayGuard {
   ensureDir(dir, 0o700)
@@ -117,7 +111,7 @@ export function openReplayStore(dir: string, opts: ReplayStoreOptions = {}): Dur
     }
   }
 
-  let fd = openSync(journalPath, 'a', 0o600)
+  const files = new ReplayFiles(dir)
   let entries = 0
   let dirty = false
   let closed = false
@@ -127,52 +121,17 @@ export function openReplayStore(dir: string, opts: ReplayStoreOptions = {}): Dur
     for (const [name, w] of senders) list.push([name, w.high, Buffer.from(w.bits.buffer).toString('base64')])
     return JSON.stringify({ window, senders: list })
   }
-  /** At open (a compaction cut short by a crash) only: synchronous, nothing is flowing yet. */
-  const compactNow = (): void => {
-    writeFileAtomic(snapPath, snapshot(), { mode: 0o600 })
-    closeSync(fd)
-    fd = openSync(journalPath, 'w', 0o600) // the snapshot now holds everything the journals did
-    rmSync(oldJournalPath, { force: true })
-    entries = 0
-  }
-  let oldLeft = existsSync(oldJournalPath)
-  if (oldLeft) {
+  if (files.oldLeft) {
     try {
-      compactNow()
-      oldLeft = false
+      files.compactNow(snapshot())
     } catch {
       entries = compactEvery // no room now (ENOSPC): the first compaction on the loop folds it in
     }
   }
-
-  const cb =
-    <T>(fn: (done: (err: NodeJS.ErrnoException | null, v?: T) => void) => void) =>
-    (): Promise<T> =>
-      new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))))
-  const writeAll = (buf: Buffer): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const step = (off: number): void =>
-        write(fd, buf, off, buf.length - off, null, (err, n) => (err ? reject(err) : off + n < buf.length ? step(off + n) : resolve()))
-      step(0)
-    })
-  const datasync = (): Promise<void> => cb<void>((done) => fdatasync(fd, done))()
-  /** Off the event loop: rotate the journal, write the snapshot (atomic, fsynced), drop the old journal. */
-  const compactAsync = async (): Promise<void> => {
-    const data = snapshot() // every record written so far is applied: writes are serialized with this
-    if (oldLeft) {
-      // an old journal that could not be folded in at open: its records are applied, so the snapshot covers it
-      await writeFileAtomicAsync(snapPath, data, 0o600)
-      await cb<void>((done) => unlink(oldJournalPath, done))()
-      oldLeft = false
-    }
-    await cb<void>((done) => rename(journalPath, oldJournalPath, done))()
-    const next = await cb<number>((done) => open(journalPath, 'a', 0o600, done))()
-    const old = fd
-    fd = next
+  /** Every line written so far is applied (the drain loop serializes writes with this): the snapshot holds them. */
+  const compactAsync = (): Promise<void> => {
     entries = 0
-    await cb<void>((done) => close(old, done))()
-    await writeFileAtomicAsync(snapPath, data, 0o600)
-    await cb<void>((done) => unlink(oldJournalPath, done))()
+    return files.compact(snapshot())
   }
 
   interface Waiter {
@@ -199,7 +158,7 @@ export function openReplayStore(dir: string, opts: ReplayStoreOptions = {}): Dur
         queue = []
         const text = batch.map((w) => `${w.sender} ${w.seq}\n`).join('')
         try {
-          await writeAll(Buffer.from(torn ? `\n${text}` : text))
+          await files.append(Buffer.from(torn ? `\n${text}` : text))
           torn = false
           dirty = true
           for (const w of batch) {
@@ -223,7 +182,7 @@ export function openReplayStore(dir: string, opts: ReplayStoreOptions = {}): Dur
       }
       syncDue = false
       dirty = false
-      await datasync().catch(() => (dirty = true)) // EIO/ENOSPC: tried again next time; the writes report failures
+      await files.datasync().catch(() => (dirty = true)) // EIO/ENOSPC: tried again next time; the writes report failures
     }
     busy = false
     for (const r of idle.splice(0)) r()
@@ -249,7 +208,7 @@ export function openReplayStore(dir: string, opts: ReplayStoreOptions = {}): Dur
   const check = (sender: string, seq: number): boolean => {
     if (!isNew(sender, seq) || queued.has(`${sender} ${seq}`)) return false
     try {
-      writeSync(fd, `${sender} ${seq}\n`)
+      files.appendSync(`${sender} ${seq}\n`)
     } catch (err) {
       throw new DaneelError('ERR_IO', `cannot journal the replay state: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
         cause: err,
@@ -294,7 +253,7 @@ export function openReplayStore(dir: string, opts: ReplayStoreOptions = {}): Dur
       try {
         await compactAsync()
       } finally {
-        await cb<void>((done) => close(fd, done))()
+        await files.close()
       }
     },
   }
