@@ -259,15 +259,16 @@ export class DiskOutbox implements Outbox {
 
   async take(max: number): Promise<OutboxEntry[]> {
     const out: OutboxEntry[] = []
-    const picked: [number, Slot][] = []
+    let picked: [number, Slot][] | undefined
     for (const [id, slot] of this.#pending) {
-      if (out.length + picked.length >= max) break
+      if (out.length + (picked === undefined ? 0 : picked.length) >= max) break
       if (this.#handedOut.has(id)) continue
       this.#handedOut.add(id)
-      if (slot.entry !== undefined && picked.length === 0) out.push(slot.entry)
+      if (slot.entry !== undefined && picked === undefined) out.push(slot.entry)
+      else if (picked === undefined) picked = [[id, slot]]
       else picked.push([id, slot])
     }
-    if (picked.length === 0) return out // every one from memory: no read
+    if (picked === undefined) return out // every one from memory: no read
     for (const [id, slot] of picked) {
       if (slot.entry !== undefined) {
         out.push(slot.entry)

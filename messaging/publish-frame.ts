@@ -9,14 +9,14 @@ import type { MqttClient } from 'mqtt'
  *   fixed header 0x32 (PUBLISH, QoS 1, no DUP, no RETAIN) and the remaining length (MQTT 3.1.1 and 5.0 §2.1),
  *   topic (two-byte length + UTF-8, cached per topic), packet identifier, MQTT 5 property length 0 (§3.3.2.3),
  *   then the payload, as the buffer the outbox holds: two writes, corked into one writev.
- * Packet identifiers come from MQTT.js's own provider, and the entry in `client.outgoing` is the one its publish()
- * makes, so its PUBACK handling (handlers/ack.js) calls back and frees the identifier as for its own packets. Its
- * store holds nothing for these: on a PUBACK its store lookup reports 'missing packet', which here means
- * "acknowledged" (mqtt is pinned in package.json; the zero-loss tests fail if this changes). A disconnect is
- * handled by the sender (every outgoing entry removed, the outbox rewound).
+ * Packet identifiers come from MQTT.js's own provider, and the entries in `client.outgoing` and in its store are
+ * the ones its publish() makes (the stored packet refers to the payload, no clone), so its PUBACK handling
+ * (handlers/ack.js) calls back and frees the identifier as for its own packets (mqtt is pinned in package.json;
+ * test/messaging/publish-frame.test.ts and the zero-loss tests fail if this changes). A disconnect is handled by
+ * the sender (every outgoing entry removed, the outbox rewound).
  */
 const PUBLISH_QOS1 = 0x32
-/** MQTT.js's Store.del() when it holds nothing for the identifier: for our packets, the normal case. */
+/** MQTT.js's Store.del() when it holds nothing for the identifier (not expected: the packet is stored): acknowledged all the same. */
 const NOT_IN_STORE = 'missing packet'
 
 type Done = (err?: Error | null) => void
@@ -24,6 +24,7 @@ type Done = (err?: Error | null) => void
 interface ClientInternals {
   messageIdProvider: { allocate(): number | null }
   outgoing: Record<number, { volatile: boolean; cmd: string; cb: (err?: Error | null, packet?: unknown) => void }>
+  outgoingStore: { put(packet: object): unknown }
   stream?: { writable?: boolean; cork(): void; uncork(): void; write(b: Uint8Array): boolean }
   options: { protocolVersion?: number }
 }
@@ -61,6 +62,7 @@ export class FramePublisher {
     head[at++] = id >>> 8
     head[at++] = id & 0xff
     if (v5 === 1) head[at] = 0
+    c.outgoingStore.put({ cmd: 'publish', topic, payload, qos: 1, messageId: id, retain: false, dup: false })
     c.outgoing[id] = {
       volatile: false,
       cmd: 'publish',

@@ -3,7 +3,7 @@ import { type FileHandle, open, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomicAsync } from '../../src/fsutil-async.js'
 import { frame, scan } from './frame.js'
-import { decodeMark, encodeMark, TYPE_ACK, TYPE_FLOOR } from './records.js'
+import { decodeMark, encodeMark, frameMark, TYPE_ACK, TYPE_FLOOR } from './records.js'
 
 /*
  * Acks are not fsynced on their own: losing one to a power cut only means that entry is published again,
@@ -61,7 +61,7 @@ export class AckLog {
 
   /** Queues an ack record (written at the next flush). */
   ack(id: number): void {
-    this.#buffered.push(frame(encodeMark(TYPE_ACK, id)))
+    this.#buffered.push(frameMark(TYPE_ACK, id))
   }
 
   /**

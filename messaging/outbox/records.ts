@@ -67,6 +67,13 @@ export function encodeMark(type: typeof TYPE_ACK | typeof TYPE_FLOOR, id: number
   return out
 }
 
+/** A framed ack or floor record in one buffer (one per PUBACK: kept to a single allocation). */
+export function frameMark(type: typeof TYPE_ACK | typeof TYPE_FLOOR, id: number): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_BYTES + ID_BYTES)
+  writeId(out, type, id, HEADER_BYTES)
+  return frameInPlace(out)
+}
+
 export function decodeMark(body: Buffer): { type: number; id: number } | undefined {
   if (body.length !== ID_BYTES || (body[0] !== TYPE_ACK && body[0] !== TYPE_FLOOR)) return undefined
   return { type: body[0], id: readId(body) }
