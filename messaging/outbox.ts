@@ -92,6 +92,9 @@ function statSize(path: string): number {
   }
 }
 
+/** takeFromMemory's answer when nothing is takeable (shared, never written to). */
+const NOTHING: OutboxEntry[] = []
+
 export class DiskOutbox implements Outbox {
   readonly #dir: string
   readonly #maxBytes: number
@@ -103,7 +106,12 @@ export class DiskOutbox implements Outbox {
   #segments: Segment[] = []
   #writer: FileHandle | undefined
   #pending = new Map<number, Slot>()
-  #handedOut = new Set<number>()
+  /**
+   * Ids not handed out since the last rewind, oldest first, from `#nextTake` on (acknowledged or dropped ones are
+   * skipped as they come): take() never walks the entries already in flight.
+   */
+  #takeable: number[] = []
+  #nextTake = 0
   #queue: Waiting[] = []
   #flushing = false
   #dirty = false
@@ -231,12 +239,13 @@ export class DiskOutbox implements Outbox {
     this.#reportEmptied()
     for (const seg of this.#segments.slice(0, -1)) if (seg.live === 0) this.#deleteSegment(seg)
     this.#pending = new Map([...this.#pending].sort((a, b) => a[0] - b[0]))
+    this.#takeable = [...this.#pending.keys()]
     this.#committedNext = this.#nextId
     if (last === undefined || last.live === 0) await this.#rotate(this.#nextId)
     else this.#writer = await open(last.path, 'a')
   }
 
-  append(topic: string, payload: Uint8Array): Promise<number> {
+  append(topic: string, payload: Uint8Array | string): Promise<number> {
     if (this.#closed) return Promise.reject(new DaneelError('ERR_IO', 'outbox is closed'))
     const id = this.#nextId
     const record = frameData(id, topic, payload)
@@ -247,8 +256,10 @@ export class DiskOutbox implements Outbox {
     }
     this.#nextId++
     // takeable at once (the payload is a view of the record: no second copy): published while the write runs
-    const entry: OutboxEntry = { id, topic, payload: record.subarray(record.length - payload.length) }
+    const payloadLen = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length
+    const entry: OutboxEntry = { id, topic, payload: record.subarray(record.length - payloadLen) }
     this.#pending.set(id, { seg: this.#memSeg, offset: 0, length: record.length, entry })
+    this.#takeable.push(id)
     const stored = new Promise<number>((resolve, reject) => {
       this.#queue.push({ id, record, resolve, reject })
     })
@@ -260,10 +271,12 @@ export class DiskOutbox implements Outbox {
   async take(max: number): Promise<OutboxEntry[]> {
     const out: OutboxEntry[] = []
     let picked: [number, Slot][] | undefined
-    for (const [id, slot] of this.#pending) {
+    for (;;) {
       if (out.length + (picked === undefined ? 0 : picked.length) >= max) break
-      if (this.#handedOut.has(id)) continue
-      this.#handedOut.add(id)
+      const id = this.#nextTakeable()
+      if (id === undefined) break
+      const slot = this.#pending.get(id) as Slot
+      this.#nextTake++
       if (slot.entry !== undefined && picked === undefined) out.push(slot.entry)
       else if (picked === undefined) picked = [[id, slot]]
       else picked.push([id, slot])
@@ -287,6 +300,31 @@ export class DiskOutbox implements Outbox {
     return out
   }
 
+  takeFromMemory(max: number): OutboxEntry[] | undefined {
+    let out: OutboxEntry[] | undefined
+    while (out === undefined || out.length < max) {
+      const id = this.#nextTakeable()
+      if (id === undefined) break
+      const slot = this.#pending.get(id) as Slot
+      if (slot.entry === undefined) return out // to be read from disk: take() does that
+      this.#nextTake++
+      if (out === undefined) out = [slot.entry]
+      else out.push(slot.entry)
+    }
+    return out ?? NOTHING
+  }
+
+  /** The oldest pending id not handed out yet (not consumed: the caller advances `#nextTake`). */
+  #nextTakeable(): number | undefined {
+    const ids = this.#takeable
+    while (this.#nextTake < ids.length && !this.#pending.has(ids[this.#nextTake] as number)) this.#nextTake++
+    if (this.#nextTake > 1024 && this.#nextTake * 2 > ids.length) {
+      this.#takeable = ids.slice(this.#nextTake)
+      this.#nextTake = 0
+    }
+    return this.#takeable[this.#nextTake]
+  }
+
   ack(id: number): void {
     const slot = this.#pending.get(id)
     if (slot === undefined) return
@@ -299,7 +337,8 @@ export class DiskOutbox implements Outbox {
   }
 
   rewind(): void {
-    this.#handedOut.clear()
+    this.#takeable = [...this.#pending.keys()]
+    this.#nextTake = 0
     if (this.#pending.size > 0) this.#notify()
   }
 
@@ -335,7 +374,6 @@ export class DiskOutbox implements Outbox {
   /** Removes a pending entry from the index (acknowledged, dropped, or refused) and frees its memory. */
   #forget(id: number, slot: Slot): void {
     this.#pending.delete(id)
-    this.#handedOut.delete(id)
     if (slot.cached === true) this.#cacheBytes -= slot.length
     slot.cached = false
     slot.entry = undefined
@@ -452,7 +490,11 @@ export class DiskOutbox implements Outbox {
             w.resolve(w.id) // acknowledged by the broker before its write: done, nothing to store
             continue
           }
-          const active = await this.#makeRoom(w.id, w.record.length, chunks)
+          const last = this.#segments.at(-1)
+          const active =
+            last !== undefined && this.#fits(last, w.record.length, chunks.length)
+              ? last
+              : await this.#makeRoom(w.id, w.record.length, chunks)
           if (!before.has(active)) before.set(active, active.bytes)
           placed.push([w, { seg: active, offset: active.bytes, length: w.record.length }])
           active.bytes += w.record.length
@@ -543,6 +585,13 @@ export class DiskOutbox implements Outbox {
       const buf = Buffer.concat(chunks)
       while (off < total) off += (await this.#writer.write(buf, off, total - off)).bytesWritten
     }
+  }
+
+  /** The common case, decided without an await: the active segment takes `len` more bytes, nothing to rotate or drop. */
+  #fits(active: Segment, len: number, batched: number): boolean {
+    const reclaim = active.live === 0 && active.bytes > 0 && (active.bytes >= this.#reclaimBytes || this.#diskFaults.failing)
+    if (active.bytes + len > this.#segmentBytes || (reclaim && batched === 0)) return false
+    return this.#segments.length <= 1 || this.#diskBytes() + len <= this.#maxBytes
   }
 
   /** Ensures the active segment can take `len` more bytes: rotates, and drops the oldest segments when full. */

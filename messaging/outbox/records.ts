@@ -29,23 +29,25 @@ function readId(buf: Buffer): number {
   return buf.readUInt32BE(1) * 2 ** 32 + buf.readUInt32BE(5)
 }
 
-export function encodeData(id: number, topic: string, payload: Uint8Array): Buffer {
+export function encodeData(id: number, topic: string, payload: Uint8Array | string): Buffer {
   return encodeDataAt(0, id, topic, payload)
 }
 
 /** A framed data record (frame.ts header + data body) in one buffer: what the outbox appends. */
-export function frameData(id: number, topic: string, payload: Uint8Array): Buffer {
+export function frameData(id: number, topic: string, payload: Uint8Array | string): Buffer {
   return frameInPlace(encodeDataAt(HEADER_BYTES, id, topic, payload))
 }
 
-function encodeDataAt(at: number, id: number, topic: string, payload: Uint8Array): Buffer {
+function encodeDataAt(at: number, id: number, topic: string, payload: Uint8Array | string): Buffer {
   const topicLen = Buffer.byteLength(topic, 'utf8')
   if (topicLen > 0xffff) throw new DaneelError('ERR_MQTT', 'topic longer than 65535 bytes')
-  const out = Buffer.allocUnsafe(at + ID_BYTES + 2 + topicLen + payload.length)
+  const payloadLen = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length
+  const out = Buffer.allocUnsafe(at + ID_BYTES + 2 + topicLen + payloadLen)
   writeId(out, TYPE_DATA, id, at)
   out.writeUInt16BE(topicLen, at + ID_BYTES)
   out.write(topic, at + ID_BYTES + 2, 'utf8')
-  out.set(payload, at + ID_BYTES + 2 + topicLen)
+  if (typeof payload === 'string') out.write(payload, at + ID_BYTES + 2 + topicLen, 'utf8')
+  else out.set(payload, at + ID_BYTES + 2 + topicLen)
   return out
 }
 
