@@ -1,5 +1,6 @@
 /** bench/e2e's child processes: a paced sender and a receiver, daneel or plain MQTT.js, each timing its segments and its CPU. */
 import { createPublicKey } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { jsonLineSink } from '../messaging/line-sink.js'
@@ -21,7 +22,7 @@ import { createSealer } from '../src/message/seal.js'
  * Clocks: every timestamp is performance.timeOrigin + performance.now(), wall-clock milliseconds with
  * microsecond resolution, comparable across the two processes on one machine. CPU: process.cpuUsage() from the
  * first message to the last, divided by the messages (user + system, so MQTT.js and the kernel's socket work
- * are counted). Results go to stderr as one line `RESULT {json}`; a receiver prints `READY` once subscribed.
+ * are counted). Results go to `resultPath` as JSON; a receiver prints `READY` on stderr once subscribed.
  */
 export interface SideArgs {
   role: 'sender' | 'receiver'
@@ -36,10 +37,14 @@ export interface SideArgs {
   tx: string
   /** plain: the bytes to carry (a sealed reading of the daneel run's size) */
   sampleB64: string
+  /** where the side writes its result (JSON) */
+  resultPath: string
 }
 
 const now = (): number => performance.timeOrigin + performance.now()
-const result = (r: object): void => void process.stderr.write(`RESULT ${JSON.stringify(r)}\n`)
+const a = JSON.parse(process.argv[2] ?? '{}') as SideArgs
+/** The result goes to a file (a pipe would drop the tail of a large line at exit). */
+const result = (r: object): void => writeFileSync(a.resultPath, JSON.stringify(r))
 const cpuMs = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000
 
 /** Waits until message `i` is due: start + i/rate, evenly spaced (the timer's own lateness is caught up, not skipped). */
@@ -65,16 +70,25 @@ async function daneelSender(a: SideArgs): Promise<void> {
   const t = Array.from({ length: a.total }, () => [0, 0, 0, 0])
   const nOfId = new Map<number, number>()
   const nOfPayload = new WeakMap<object, number>()
-  const take = box.take.bind(box)
-  box.take = async (max) => {
-    const got = await take(max)
+  const taken = (got: readonly { id: number; payload: Buffer }[] | undefined): void => {
     const at = now()
-    for (const e of got) {
+    for (const e of got ?? []) {
       const n = nOfId.get(e.id)
       if (n === undefined) continue
       ;(t[n] as number[])[2] = at
       nOfPayload.set(e.payload, n)
     }
+  }
+  const take = box.take.bind(box)
+  box.take = async (max) => {
+    const got = await take(max)
+    taken(got)
+    return got
+  }
+  const takeFromMemory = box.takeFromMemory.bind(box)
+  box.takeFromMemory = (max) => {
+    const got = takeFromMemory(max)
+    taken(got)
     return got
   }
   link.once('up', () => {
@@ -231,7 +245,6 @@ async function plainReceiver(a: SideArgs): Promise<void> {
   result({ cpuMsPerMsg: cpu / a.total, times: t })
 }
 
-const a = JSON.parse(process.argv[2] ?? '{}') as SideArgs
 const run = a.role === 'sender' ? (a.impl === 'daneel' ? daneelSender : plainSender) : a.impl === 'daneel' ? daneelReceiver : plainReceiver
 run(a).then(
   () => process.exit(0),

@@ -1,6 +1,7 @@
 /** bench/e2e: sealed readings paced through Mosquitto, each segment's p50/p99 and CPU-ms per message, beside plain MQTT.js in the same run. */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createPublicKey } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -68,9 +69,8 @@ function side(args: SideArgs, env: NodeJS.ProcessEnv): Side {
       err += d.toString()
       if (err.includes('READY\n')) ready()
     })
-    proc.on('exit', (code) => {
-      const line = err.split('\n').find((l) => l.startsWith('RESULT '))
-      if (line !== undefined) resolve(JSON.parse(line.slice(7)))
+    proc.on('close', (code) => {
+      if (code === 0 && existsSync(args.resultPath)) resolve(JSON.parse(readFileSync(args.resultPath, 'utf8')))
       else reject(new Error(`${args.role} ${args.impl} exited ${code}: ${err.slice(-2000)}`))
     })
   })
@@ -81,9 +81,9 @@ async function pair(impl: 'daneel' | 'plain', rate: number, base: SideArgs, env:
   const total = rate * SECONDS
   const loadBefore = load()
   const args = { ...base, impl, rate, total }
-  const rx = side({ ...args, role: 'receiver', state: join(base.state, `${tag}-rx`) }, env)
+  const rx = side({ ...args, role: 'receiver', state: join(base.state, `${tag}-rx`), resultPath: join(base.state, `${tag}-rx.json`) }, env)
   await Promise.race([rx.ready, rx.result])
-  const tx = side({ ...args, role: 'sender', state: join(base.state, `${tag}-tx`) }, env)
+  const tx = side({ ...args, role: 'sender', state: join(base.state, `${tag}-tx`), resultPath: join(base.state, `${tag}-tx.json`) }, env)
   const [t, r] = await Promise.all([tx.result, rx.result])
   const seg = (f: (i: number) => number): string => {
     const v = Array.from({ length: total }, (_, i) => f(i))

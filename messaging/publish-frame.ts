@@ -1,4 +1,4 @@
-/** QoS 1 PUBLISH packets encoded by us and written to MQTT.js's socket: a cached topic part per recipient, the payload never copied. */
+/** QoS 1 PUBLISH and PUBACK packets encoded by us and written to MQTT.js's socket: a cached topic part per recipient, the payload never copied. */
 import type { MqttClient } from 'mqtt'
 
 /*
@@ -27,6 +27,36 @@ interface ClientInternals {
   outgoingStore: { put(packet: object): unknown }
   stream?: { writable?: boolean; cork(): void; uncork(): void; write(b: Uint8Array): boolean }
   options: { protocolVersion?: number }
+}
+
+const PUBACK = 0x40
+/** Streams corked until the end of this tick: a run of PUBACKs goes out in one write. */
+const corked = new WeakSet<object>()
+
+/**
+ * Writes the PUBACK for packet `id` (§3.4): 0x40, remaining length 2, the identifier. In MQTT 5 a reason code
+ * 0 (success) with no properties may be left out (§3.4.2.1), so the packet is the same 4 bytes in both
+ * versions. MQTT.js's own _sendPacket would generate it in four small writes and allocate ten times as much.
+ * False when the socket is gone (the broker redelivers the message on the next connection).
+ */
+export function writePuback(client: MqttClient, id: number): boolean {
+  const stream = (client as unknown as ClientInternals).stream
+  if (stream === undefined || stream.writable === false) return false
+  const b = Buffer.allocUnsafe(4)
+  b[0] = PUBACK
+  b[1] = 2
+  b[2] = id >>> 8
+  b[3] = id & 0xff
+  if (!corked.has(stream)) {
+    corked.add(stream)
+    stream.cork()
+    process.nextTick(() => {
+      corked.delete(stream)
+      stream.uncork()
+    })
+  }
+  stream.write(b)
+  return true
 }
 
 export class FramePublisher {

@@ -8,6 +8,7 @@ import type { OpenedMessage, Opener, ResolvedSender } from '../src/message/open.
 import { isTrustedSender } from '../src/message/x5u.js'
 import { Backoff, type BackoffOptions, realTimers, type Timers } from './backoff.js'
 import type { MqttLink } from './mqtt.js'
+import { writePuback } from './publish-frame.js'
 
 /*
  * The rule: a message is acknowledged only once its outcome is durable. That is either
@@ -318,10 +319,7 @@ export function attachReceiver(link: MqttLink, topic: string, receiver: Receiver
       const id = packet.messageId
       const ack = (): void => {
         if (packet.qos === 0 || id === undefined || connection !== mine || !client.connected) return
-        ;(client as unknown as { _sendPacket(p: object, cb: (err?: Error) => void): void })._sendPacket(
-          { cmd: 'puback', messageId: id, reasonCode: 0 },
-          (err) => err && log.debug('PUBACK not sent', { error: err.message }),
-        )
+        if (!writePuback(client, id)) log.debug('PUBACK not sent: connection gone', { id })
       }
       void receiver.push(payload, ack).then(() => done(packet.qos === 0 ? undefined : GO_ON_WITHOUT_PUBACK))
     }
