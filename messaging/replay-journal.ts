@@ -39,7 +39,7 @@ export class ReplayFiles {
     return this.#oldLeft
   }
 
-  /** At open only (nothing flows yet): folds an old journal left by a crash into the snapshot, synchronously. */
+  /** Synchronous, when nothing else writes: at open (an old journal left by a crash), and for check()'s callers. */
   compactNow(snapshot: string): void {
     writeFileAtomic(this.snapPath, snapshot, { mode: 0o600 })
     closeSync(this.#fd)
