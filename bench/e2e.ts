@@ -1,225 +1,135 @@
-/** bench/e2e: sealed readings send→receive through Mosquitto on loopback (1 and 2 `daneel listen`), vs plain MQTT.js; outbox fsync cost; receiver memory. */
+/** bench/e2e: sealed readings paced through Mosquitto, each segment's p50/p99 and CPU-ms per message, beside plain MQTT.js in the same run. */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createPublicKey } from 'node:crypto'
-import { join } from 'node:path'
-import mqtt from 'mqtt'
-import { Backoff } from '../messaging/backoff.js'
-import { MqttLink } from '../messaging/mqtt.js'
+import { existsSync, readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { openOutbox } from '../messaging/outbox.js'
-import { OutboxSender } from '../messaging/sender.js'
-import { DEFAULT_MAX_MESSAGE_SIZE } from '../settings/settings.js'
 import { getProvider } from '../src/crypto/get-provider.js'
 import { formatTlsaRdata, makeTlsaRecord } from '../src/dane/tlsa.js'
 import { createIdentity, loadIdentity } from '../src/identity/store.js'
-import { createSealer, type Sealer } from '../src/message/seal.js'
+import { createSealer } from '../src/message/seal.js'
 import { startDnsLab } from '../testkit/dns-lab.js'
 import { type Mosquitto, startMosquitto } from '../testkit/mosquitto.js'
-import { cliPath, makeTempDir } from '../testkit/paths.js'
+import { makeTempDir } from '../testkit/paths.js'
+import type { SideArgs } from './e2e-sides.js'
 
+/*
+ * Usage: npm run bench:e2e [-- --quick] [--json] [--persistence] [--rates 250,1000]
+ * Each rate runs plain MQTT.js (the peer: QoS 1, window 20, the same bytes, no seal/open/outbox) and then
+ * daneel (seal, disk outbox with fdatasync group commit, OutboxSender, Mosquitto, listen's pipeline: open with
+ * the DANE lookup cached, JSON line to stdout, replay journal, PUBACK). Sender and receiver are separate
+ * processes, paced evenly at the rate. Mosquitto runs with persistence off unless --persistence (then
+ * `persistence true`, `autosave_interval 1`: it saves its database every second on its only thread).
+ * Segments (daneel): seal; outbox (append to handed to publish); publish (to its bytes written to the socket; plain: to MQTT.js's packetsend); broker (to the
+ * receiver's MQTT.js handing it over: loopback, Mosquitto, parse); receiver queue (to open start); open; output
+ * (the JSON line written); ack (replay journaled, PUBACK sent). e2e is seal start to output written.
+ */
+const self = dirname(fileURLToPath(import.meta.url))
 const json = process.argv.includes('--json')
 const quick = process.argv.includes('--quick')
-const N = quick ? 5_000 : 20_000
-const MEM_N = quick ? 20_000 : 100_000
+const persistence = process.argv.includes('--persistence')
+const ratesArg = process.argv[process.argv.indexOf('--rates') + 1]
+const rates = process.argv.includes('--rates') && ratesArg !== undefined ? ratesArg.split(',').map(Number) : [250, 1000]
+const SECONDS = quick ? 6 : 15
 const RX = 'rx.gateway._device.example.test'
 const TX = 'tx1.airquality._device.example.test'
 const rows: Record<string, unknown>[] = []
 
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')
+const r2 = (x: number): number => Math.round(x * 100) / 100
+function pct(values: number[], p: number): number {
+  const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
+  return r2(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN)
 }
 
 function row(r: Record<string, unknown>): void {
   rows.push(r)
-  process.stderr.write(`bench e2e: ${String(r.case)} done\n`)
   if (json) process.stdout.write(`${JSON.stringify(r)}\n`)
 }
 
-interface Rx {
+interface Side {
   proc: ChildProcess
-  count: number
-  latencies: number[]
-  lastAt: number
-  stats(): Promise<Record<string, unknown>>
+  ready: Promise<void>
+  result: Promise<{ cpuMsPerMsg: number; rate?: number; times: number[][] }>
 }
 
-function startListen(env: NodeJS.ProcessEnv, args: string[], state: string): Promise<Rx> {
-  // --expose-gc: the stats line then reports memory after a full collection (growth, not garbage)
-  const proc = spawn(process.execPath, ['--expose-gc', cliPath, 'listen', ...args], {
-    env: { ...env, DANEEL_STATE: state, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const rx: Rx = { proc, count: 0, latencies: [], lastAt: 0, stats: () => Promise.resolve({}) }
-  let buf = ''
-  proc.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString()
-    const now = Date.now()
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      const line = buf.slice(0, nl)
-      buf = buf.slice(nl + 1)
-      const t = (JSON.parse(line) as { reading: { t: number } }).reading.t
-      rx.count++
-      rx.lastAt = now
-      if (rx.latencies.length < 1_000_000) rx.latencies.push(now - t)
-    }
-  })
+function side(args: SideArgs, env: NodeJS.ProcessEnv): Side {
+  const proc = spawn(process.execPath, [join(self, 'e2e-sides.js'), JSON.stringify(args)], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  proc.stdout?.resume() // listen's JSON lines: read and dropped, as a consumer of `daneel listen` would
   let err = ''
-  const waiters: ((s: Record<string, unknown>) => void)[] = []
-  let partial = ''
-  proc.stderr?.on('data', (d: Buffer) => {
-    err += d.toString()
-    // a stats line can arrive in two chunks: only whole lines are parsed
-    const parts = (partial + d.toString()).split('\n')
-    partial = parts.pop() ?? ''
-    for (const l of parts) {
-      if (l.startsWith('{"stats"')) for (const w of waiters.splice(0)) w((JSON.parse(l) as { stats: Record<string, unknown> }).stats)
-    }
-  })
-  rx.stats = () =>
-    new Promise((resolve) => {
-      waiters.push(resolve)
-      proc.kill('SIGUSR1')
+  let ready: () => void = () => {}
+  const readyP = new Promise<void>((r) => (ready = r))
+  const result = new Promise<Side['result'] extends Promise<infer T> ? T : never>((resolve, reject) => {
+    proc.stderr?.on('data', (d: Buffer) => {
+      err += d.toString()
+      if (err.includes('READY\n')) ready()
     })
-  return new Promise((resolve, reject) => {
-    const t = setInterval(() => {
-      if (err.includes('subscribed')) {
-        clearInterval(t)
-        resolve(rx)
-      } else if (proc.exitCode !== null) {
-        clearInterval(t)
-        reject(new Error(`listen exited: ${err}`))
-      }
-    }, 20)
+    proc.on('close', (code) => {
+      if (code === 0 && existsSync(args.resultPath)) resolve(JSON.parse(readFileSync(args.resultPath, 'utf8')))
+      else reject(new Error(`${args.role} ${args.impl} exited ${code}: ${err.slice(-2000)}`))
+    })
   })
+  return { proc, ready: readyP, result }
 }
 
-async function stopProc(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return
-  const done = new Promise((r) => p.once('exit', r))
-  p.kill('SIGTERM')
-  await done
-}
-
-/** Seals {n, t} readings into a disk outbox drained over MQTT; `rate` per second, 0 = as fast as possible. */
-async function stream(broker: Mosquitto, sealer: Sealer, state: string, total: number, rate: number, clientId: string): Promise<number> {
-  const box = await openOutbox(state)
-  const link = new MqttLink({
-    url: broker.url,
-    clientId,
-    maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
-    backoff: new Backoff({ baseMs: 50, capMs: 1000, minMs: 20 }),
-  })
-  const sender = new OutboxSender(link, box, { window: 20 })
-  link.start()
-  const start = Date.now()
-  const perTick = rate === 0 ? 50 : Math.max(1, Math.round(rate / 100))
-  let sent = 0
-  while (sent < total) {
-    const batch: Promise<number>[] = []
-    for (let k = 0; k < perTick && sent < total; k++, sent++) {
-      batch.push(box.append(RX, Buffer.from(sealer.seal({ n: sent, t: Date.now() }, { now: Date.now(), seq: box.nextId }))))
-    }
-    await Promise.all(batch)
-    if (rate > 0) {
-      const due = start + (sent / rate) * 1000
-      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()))
-    } else if (box.pending > 2000) {
-      await new Promise((r) => setTimeout(r, 1)) // keep the outbox from growing without bound while saturated
-    }
+async function pair(impl: 'daneel' | 'plain', rate: number, base: SideArgs, env: NodeJS.ProcessEnv, tag: string): Promise<void> {
+  const total = rate * SECONDS
+  const loadBefore = load()
+  const args = { ...base, impl, rate, total }
+  const rx = side({ ...args, role: 'receiver', state: join(base.state, `${tag}-rx`), resultPath: join(base.state, `${tag}-rx.json`) }, env)
+  await Promise.race([rx.ready, rx.result])
+  const tx = side({ ...args, role: 'sender', state: join(base.state, `${tag}-tx`), resultPath: join(base.state, `${tag}-tx.json`) }, env)
+  const [t, r] = await Promise.all([tx.result, rx.result])
+  const seg = (f: (i: number) => number): string => {
+    const v = Array.from({ length: total }, (_, i) => f(i))
+    return `${pct(v, 50)}/${pct(v, 99)}`
   }
-  await sender.drained(120_000)
-  await link.stop()
-  await box.close()
-  return start
-}
-
-async function waitCount(rxs: Rx[], total: number, ms: number): Promise<void> {
-  const end = Date.now() + ms
-  while (rxs.reduce((a, r) => a + r.count, 0) < total) {
-    if (Date.now() > end) throw new Error(`only ${rxs.reduce((a, r) => a + r.count, 0)} of ${total} arrived`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
-
-async function e2eRow(
-  name: string,
-  broker: Mosquitto,
-  env: NodeJS.ProcessEnv,
-  sealer: Sealer,
-  dir: string,
-  receivers: number,
-  total: number,
-  rate: number,
-  tag: string,
-): Promise<void> {
-  const rxs: Rx[] = []
-  for (let i = 0; i < receivers; i++) {
-    const args = receivers > 1 ? ['--share', 'bench', '--client-id', `${tag}-${i}`] : ['--client-id', `${tag}-0`]
-    rxs.push(await startListen(env, args, join(dir, `${tag}-rx${i}`)))
-  }
-  const start = await stream(broker, sealer, join(dir, `${tag}-outbox`), total, rate, `${tag}-tx`)
-  await waitCount(rxs, total, 120_000)
-  const last = Math.max(...rxs.map((r) => r.lastAt))
-  const lat = rxs.flatMap((r) => r.latencies).sort((a, b) => a - b)
-  row({
+  const T = (i: number): number[] => t.times[i] as number[]
+  const R = (i: number): number[] => r.times[i] as number[]
+  const common = {
     bench: 'e2e',
-    case: name,
-    receivers,
+    rate,
     messages: total,
-    offeredRate: rate === 0 ? 'max' : rate,
-    msgPerSec: Math.round((total / (last - start)) * 1000),
-    p50Ms: pct(lat, 50),
-    p99Ms: pct(lat, 99),
-    split: rxs.map((r) => r.count).join('/'),
-  })
-  for (const r of rxs) await stopProc(r.proc)
-}
-
-/** The named peer: plain MQTT.js QoS 1 publish → subscribe of the same bytes, no seal, no open, no outbox. */
-async function plainRow(broker: Mosquitto, payload: Buffer, total: number): Promise<void> {
-  const sub = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'plain-sub' })
-  const lat: number[] = []
-  let last = 0
-  sub.on('message', (_t, p) => {
-    last = Date.now()
-    lat.push(last - p.readDoubleBE(0))
-  })
-  await sub.subscribeAsync('plain/t', { qos: 1 })
-  const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'plain-pub' })
-  const start = Date.now()
-  const window = 20
-  let inFlight = 0
-  let sent = 0
-  await new Promise<void>((resolve) => {
-    const pump = (): void => {
-      while (inFlight < window && sent < total) {
-        const b = Buffer.from(payload)
-        b.writeDoubleBE(Date.now(), 0)
-        inFlight++
-        sent++
-        pub.publish('plain/t', b, { qos: 1 }, () => {
-          inFlight--
-          if (sent >= total && inFlight === 0) resolve()
-          else pump()
-        })
-      }
-    }
-    pump()
-  })
-  while (lat.length < total) await new Promise((r) => setTimeout(r, 10))
-  lat.sort((a, b) => a - b)
+    achievedRate: Math.round(t.rate ?? 0),
+    cpuMsPerMsgSender: r2(t.cpuMsPerMsg),
+    cpuMsPerMsgReceiver: r2(r.cpuMsPerMsg),
+    cpuMsPerMsgTotal: r2(t.cpuMsPerMsg + r.cpuMsPerMsg),
+    broker: `mosquitto, persistence ${persistence ? 'true, autosave_interval 1' : 'false'}`,
+    load: `${loadBefore} -> ${load()}`,
+  }
+  if (impl === 'plain') {
+    row({
+      case: `peer: plain MQTT.js QoS 1, window 20, same bytes, ${rate} msg/s`,
+      ...common,
+      e2eMs: seg((i) => (R(i)[0] as number) - (T(i)[0] as number)),
+      segments: {
+        publish: seg((i) => (T(i)[1] as number) - (T(i)[0] as number)),
+        broker: seg((i) => (R(i)[0] as number) - (T(i)[1] as number)),
+      },
+    })
+    return
+  }
+  const d = (i: number, a: number[], x: number, b: number[], y: number): number => (b[y] as number) - (a[x] as number)
   row({
-    bench: 'e2e',
-    case: 'peer: plain MQTT.js QoS 1, same bytes, window 20 (no seal/open/outbox)',
-    receivers: 1,
-    messages: total,
-    offeredRate: 'max',
-    msgPerSec: Math.round((total / (last - start)) * 1000),
-    p50Ms: pct(lat, 50),
-    p99Ms: pct(lat, 99),
-    split: String(total),
+    case: `daneel: seal -> disk outbox -> Mosquitto -> listen pipeline, ${rate} msg/s`,
+    ...common,
+    e2eMs: seg((i) => d(i, T(i), 0, R(i), 3)),
+    segments: {
+      seal: seg((i) => d(i, T(i), 0, T(i), 1)),
+      outbox: seg((i) => d(i, T(i), 1, T(i), 2)),
+      publish: seg((i) => d(i, T(i), 2, T(i), 3)),
+      broker: seg((i) => d(i, T(i), 3, R(i), 0)),
+      receiverQueue: seg((i) => d(i, R(i), 0, R(i), 1)),
+      open: seg((i) => d(i, R(i), 1, R(i), 2)),
+      output: seg((i) => d(i, R(i), 2, R(i), 3)),
+      ack: seg((i) => d(i, R(i), 3, R(i), 4)),
+    },
   })
-  await pub.endAsync()
-  await sub.endAsync()
 }
 
 /** Outbox appends/s under each fsync policy (payload of a sealed reading's size), 16 appenders at once. */
@@ -232,10 +142,11 @@ async function outboxRows(dir: string, payload: Buffer): Promise<void> {
     const secs = Number(process.hrtime.bigint() - start) / 1e9
     row({
       bench: 'outbox',
-      case: `append, sync=${sync}${sync === 'always' ? ' (group commit: durable before resolve; zero loss window)' : ' (fdatasync every 1 s: up to 1 s lost on power cut)'}`,
+      case: `append, sync=${sync}${sync === 'always' ? ' (group commit: durable before resolve)' : ' (fdatasync every 1 s)'}`,
       appends: total,
       appendsPerSec: Math.round(total / secs),
       fdatasyncs: box.stats().syncs,
+      load: load(),
     })
     await box.close()
   }
@@ -248,12 +159,11 @@ async function main(): Promise<void> {
   try {
     const cryptoPath = join(tmp.dir, 'crypto')
     for (const name of [RX, TX]) {
-      const id = createIdentity({ cryptoPath, daneId: name })
-      await lab.setRecords('example.test.', name.replace(/\.example\.test$/, ''), 'TLSA', [
-        formatTlsaRdata(makeTlsaRecord(id.cert!, 3, 1, 0)),
-      ])
+      const cert = createIdentity({ cryptoPath, daneId: name }).cert
+      if (cert === undefined) throw new Error('no certificate')
+      await lab.setRecords('example.test.', name.replace(/\.example\.test$/, ''), 'TLSA', [formatTlsaRdata(makeTlsaRecord(cert, 3, 1, 0))])
     }
-    broker = await startMosquitto({ dir: join(tmp.dir, 'broker') })
+    broker = await startMosquitto({ dir: join(tmp.dir, 'broker'), persistence, maxQueuedMessages: 0 })
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       DNS_SERVER: lab.server,
@@ -262,49 +172,32 @@ async function main(): Promise<void> {
       MQTT_URL: broker.url,
       TRUSTED_DOMAINS: 'example.test',
       DANE_ID: RX,
+      DANEEL_STATE: join(tmp.dir, 'state'),
     }
-    const rxSpki = new Uint8Array(createPublicKey(loadIdentity(cryptoPath, RX).privateKey).export({ type: 'spki', format: 'der' }))
     const sealer = createSealer({
       provider: getProvider('node'),
       senderName: TX,
       senderKey: loadIdentity(cryptoPath, TX).privateKey,
       recipientName: RX,
-      recipientSpki: rxSpki,
+      recipientSpki: new Uint8Array(createPublicKey(loadIdentity(cryptoPath, RX).privateKey).export({ type: 'spki', format: 'der' })),
     })
     const sample = Buffer.from(sealer.seal({ n: 0, t: Date.now() }, { now: Date.now(), seq: 0 }))
-
-    await plainRow(broker, sample, N)
-    await e2eRow('daneel: seal → disk outbox → Mosquitto → listen (open, DANE lookup cached)', broker, env, sealer, tmp.dir, 1, N, 0, 'one')
-    await e2eRow('daneel: same, two listen --share receivers', broker, env, sealer, tmp.dir, 2, N, 0, 'two')
-    await e2eRow('daneel: paced 1,000 msg/s, one receiver', broker, env, sealer, tmp.dir, 1, quick ? 3_000 : 10_000, 1000, 'paced')
-    await outboxRows(tmp.dir, sample)
-
-    // Receiver memory over MEM_N messages: stats (after a forced GC) at checkpoints.
-    const rx = await startListen(env, ['--client-id', 'mem-0'], join(tmp.dir, 'mem-rx'))
-    const checkpoints = [0.2, 0.4, 0.6, 0.8, 1].map((f) => Math.round(f * MEM_N))
-    const mem: string[] = []
-    let heap0 = 0
-    let heapEnd = 0
-    let rssEnd = 0
-    const sending = stream(broker, sealer, join(tmp.dir, 'mem-outbox'), MEM_N, 0, 'mem-tx')
-    for (const c of checkpoints) {
-      await waitCount([rx], c, 300_000)
-      const s = (await rx.stats()) as { memory: { rss: number; heapUsed: number } }
-      const mb = (b: number): number => Math.round((b / 1048576) * 10) / 10
-      mem.push(`${c / 1000}k: heap ${mb(s.memory.heapUsed)} MB, rss ${mb(s.memory.rss)} MB`)
-      if (heap0 === 0) heap0 = s.memory.heapUsed
-      heapEnd = s.memory.heapUsed
-      rssEnd = s.memory.rss
+    const base = {
+      url: broker.url,
+      cryptoPath,
+      state: tmp.dir,
+      rx: RX,
+      tx: TX,
+      sampleB64: sample.toString('base64'),
+    } as SideArgs
+    process.stderr.write(
+      `bench e2e: broker ${persistence ? 'persistence true (autosave_interval 1)' : 'persistence false'}; ${sample.length} B per message; load ${load()}\n`,
+    )
+    for (const rate of rates) {
+      await pair('plain', rate, base, env, `plain-${rate}`)
+      await pair('daneel', rate, base, env, `daneel-${rate}`)
     }
-    await sending
-    row({
-      bench: 'receiver-memory',
-      case: `one listen process over ${MEM_N} messages (heap after full GC)`,
-      checkpoints: mem.join('; '),
-      heapGrowthMB: Math.round(((heapEnd - heap0) / 1048576) * 10) / 10,
-      rssMB: Math.round((rssEnd / 1048576) * 10) / 10,
-    })
-    await stopProc(rx.proc)
+    await outboxRows(tmp.dir, sample)
   } finally {
     await broker?.stop()
     await lab.stop()
@@ -312,12 +205,19 @@ async function main(): Promise<void> {
   }
   if (!json) {
     for (const r of rows) {
-      const { bench, case: c, ...rest } = r
+      const { bench, case: c, segments, ...rest } = r
+      process.stdout.write(`${String(bench).padEnd(7)} ${String(c)}\n`)
       process.stdout.write(
-        `${String(bench).padEnd(16)} ${String(c)}\n${' '.repeat(17)}${Object.entries(rest)
+        `        ${Object.entries(rest)
           .map(([k, v]) => `${k}=${String(v)}`)
           .join('  ')}\n`,
       )
+      if (segments !== undefined)
+        process.stdout.write(
+          `        p50/p99 ms: ${Object.entries(segments as object)
+            .map(([k, v]) => `${k} ${String(v)}`)
+            .join(' | ')}\n`,
+        )
     }
   }
 }

@@ -29,7 +29,8 @@ export interface ReadingSealer {
 /** Where sealed messages go: the durable outbox (messaging), which publishes them at QoS 1. */
 export interface LoopOutbox {
   /** messaging/outbox.ts resolves once the entry is durable; a rejection (disk full, I/O error) is logged, never thrown. */
-  append(topic: string, payload: Uint8Array): unknown
+  /** A string is stored as its UTF-8 bytes (the outbox writes it into its record: no intermediate copy). */
+  append(topic: string, payload: Uint8Array | string): unknown
 }
 
 export interface LoopRecipient {
@@ -382,7 +383,7 @@ export class DeviceLoop {
       const rec = this.recipients[r] as LoopRecipient
       try {
         const sealed = (rec.sealer as ReadingSealer).seal(claims, ctx)
-        const res = this.opts.outbox.append(rec.name, typeof sealed === 'string' ? Buffer.from(sealed, 'utf8') : sealed)
+        const res = this.opts.outbox.append(rec.name, sealed)
         this.stats.sealed++
         if (res instanceof Promise) {
           this.inflight++

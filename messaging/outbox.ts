@@ -3,11 +3,12 @@ import { readdirSync, rmSync, statSync } from 'node:fs'
 import { type FileHandle, open, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DaneelError } from '../src/errors.js'
-import { ensureDir, fsyncDir } from '../src/fsutil.js'
+import { ensureDir } from '../src/fsutil.js'
+import { fsyncDirAsync } from '../src/fsutil-async.js'
 import { type Logger, silentLogger } from '../src/log.js'
 import { ACK_LOG, AckLog, readAckLog } from './outbox/ack-log.js'
-import { frame, HEADER_BYTES, scan } from './outbox/frame.js'
-import { decodeData, encodeData } from './outbox/records.js'
+import { HEADER_BYTES, scan } from './outbox/frame.js'
+import { decodeData, frameData } from './outbox/records.js'
 import { type Segment, type Slot, segName, type Waiting } from './outbox/segment.js'
 import type { Outbox, OutboxEntry, OutboxStats } from './outbox/types.js'
 import { isSpaceError, SpaceFaults } from './space-faults.js'
@@ -15,6 +16,12 @@ import { isSpaceError, SpaceFaults } from './space-faults.js'
 export type { Outbox, OutboxEntry, OutboxStats } from './outbox/types.js'
 
 /*
+ * Publication from memory: an appended entry is takeable at once, before its write (the sender publishes it while
+ * the group commit runs), and it stays in memory while pending within `cacheMaxBytes`; only entries past that
+ * bound, or recovered at open, are read back from disk. Publishing before the fdatasync costs no durability: the
+ * caller is told "stored" only when append() resolves (below), and an entry the broker acknowledges before its
+ * write is not written at all (it is done). A crash before append() resolved may leave an entry the broker
+ * already has and the caller was never told was stored: at-least-once, as QoS 1 is.
  * Durability (the fsync policy):
  * - sync 'always' (default): appends are group-committed: every append waiting while a write is in progress
  *   goes into the next single write + fdatasync, and append() resolves only after that fdatasync. A reading
@@ -43,6 +50,8 @@ export interface DiskOutboxOptions {
   memoryMaxBytes?: number
   /** How often held entries are written again while the disk is full. */
   retryMs?: number
+  /** Pending entries kept in memory after their write, so the sender never reads them back (default: maxBytes / 8, at most 1 MiB). */
+  cacheMaxBytes?: number
   logger?: Logger
 }
 
@@ -83,6 +92,9 @@ function statSize(path: string): number {
   }
 }
 
+/** takeFromMemory's answer when nothing is takeable (shared, never written to). */
+const NOTHING: OutboxEntry[] = []
+
 export class DiskOutbox implements Outbox {
   readonly #dir: string
   readonly #maxBytes: number
@@ -94,7 +106,12 @@ export class DiskOutbox implements Outbox {
   #segments: Segment[] = []
   #writer: FileHandle | undefined
   #pending = new Map<number, Slot>()
-  #handedOut = new Set<number>()
+  /**
+   * Ids not handed out since the last rewind, oldest first, from `#nextTake` on (acknowledged or dropped ones are
+   * skipped as they come): take() never walks the entries already in flight.
+   */
+  #takeable: number[] = []
+  #nextTake = 0
   #queue: Waiting[] = []
   #flushing = false
   #dirty = false
@@ -119,6 +136,8 @@ export class DiskOutbox implements Outbox {
   /** Appends held in memory (the disk was full), oldest first; each is also in #pending. */
   #held: Waiting[] = []
   #heldBytes = 0
+  readonly #cacheMaxBytes: number
+  #cacheBytes = 0
   readonly #diskFaults: SpaceFaults
   readonly #ackFaults: SpaceFaults
   #lastWriteError = ''
@@ -142,6 +161,7 @@ export class DiskOutbox implements Outbox {
     this.#maxBytes = opts.maxBytes ?? 16 * 1024 * 1024
     this.#segmentBytes = Math.max(4096, Math.floor(this.#maxBytes / 8))
     this.#memoryMaxBytes = opts.memoryMaxBytes ?? Math.min(4 * 1024 * 1024, Math.floor(this.#maxBytes / 4))
+    this.#cacheMaxBytes = opts.cacheMaxBytes ?? Math.min(1024 * 1024, Math.floor(this.#maxBytes / 8))
     this.#reclaimBytes = Math.min(64 * 1024, Math.floor(this.#segmentBytes / 8))
     this.#syncAlways = (opts.sync ?? 'always') === 'always'
     this.#log = opts.logger ?? silentLogger
@@ -219,40 +239,52 @@ export class DiskOutbox implements Outbox {
     this.#reportEmptied()
     for (const seg of this.#segments.slice(0, -1)) if (seg.live === 0) this.#deleteSegment(seg)
     this.#pending = new Map([...this.#pending].sort((a, b) => a[0] - b[0]))
+    this.#takeable = [...this.#pending.keys()]
     this.#committedNext = this.#nextId
     if (last === undefined || last.live === 0) await this.#rotate(this.#nextId)
     else this.#writer = await open(last.path, 'a')
   }
 
-  append(topic: string, payload: Uint8Array): Promise<number> {
+  append(topic: string, payload: Uint8Array | string): Promise<number> {
     if (this.#closed) return Promise.reject(new DaneelError('ERR_IO', 'outbox is closed'))
     const id = this.#nextId
-    const record = frame(encodeData(id, topic, payload))
+    const record = frameData(id, topic, payload)
     if (record.length > this.#segmentBytes) {
       return Promise.reject(
         new DaneelError('ERR_OUTBOX_FULL', `entry of ${record.length} bytes exceeds the segment size ${this.#segmentBytes}`),
       )
     }
     this.#nextId++
-    return new Promise((resolve, reject) => {
+    // takeable at once (the payload is a view of the record: no second copy): published while the write runs
+    const payloadLen = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length
+    const entry: OutboxEntry = { id, topic, payload: record.subarray(record.length - payloadLen) }
+    this.#pending.set(id, { seg: this.#memSeg, offset: 0, length: record.length, entry })
+    this.#takeable.push(id)
+    const stored = new Promise<number>((resolve, reject) => {
       this.#queue.push({ id, record, resolve, reject })
-      if (!this.#flushing) void this.#flush()
     })
+    if (!this.#flushing) void this.#flush()
+    this.#notify()
+    return stored
   }
 
   async take(max: number): Promise<OutboxEntry[]> {
-    const picked: [number, Slot][] = []
-    for (const [id, slot] of this.#pending) {
-      if (picked.length >= max) break
-      if (this.#handedOut.has(id)) continue
-      this.#handedOut.add(id)
-      picked.push([id, slot])
-    }
     const out: OutboxEntry[] = []
+    let picked: [number, Slot][] | undefined
+    for (;;) {
+      if (out.length + (picked === undefined ? 0 : picked.length) >= max) break
+      const id = this.#nextTakeable()
+      if (id === undefined) break
+      const slot = this.#pending.get(id) as Slot
+      this.#nextTake++
+      if (slot.entry !== undefined && picked === undefined) out.push(slot.entry)
+      else if (picked === undefined) picked = [[id, slot]]
+      else picked.push([id, slot])
+    }
+    if (picked === undefined) return out // every one from memory: no read
     for (const [id, slot] of picked) {
-      if (slot.mem !== undefined) {
-        const rec = decodeData(slot.mem.subarray(HEADER_BYTES))
-        if (rec !== undefined) out.push(rec)
+      if (slot.entry !== undefined) {
+        out.push(slot.entry)
         continue
       }
       try {
@@ -268,20 +300,45 @@ export class DiskOutbox implements Outbox {
     return out
   }
 
+  takeFromMemory(max: number): OutboxEntry[] | undefined {
+    let out: OutboxEntry[] | undefined
+    while (out === undefined || out.length < max) {
+      const id = this.#nextTakeable()
+      if (id === undefined) break
+      const slot = this.#pending.get(id) as Slot
+      if (slot.entry === undefined) return out // to be read from disk: take() does that
+      this.#nextTake++
+      if (out === undefined) out = [slot.entry]
+      else out.push(slot.entry)
+    }
+    return out ?? NOTHING
+  }
+
+  /** The oldest pending id not handed out yet (not consumed: the caller advances `#nextTake`). */
+  #nextTakeable(): number | undefined {
+    const ids = this.#takeable
+    while (this.#nextTake < ids.length && !this.#pending.has(ids[this.#nextTake] as number)) this.#nextTake++
+    if (this.#nextTake > 1024 && this.#nextTake * 2 > ids.length) {
+      this.#takeable = ids.slice(this.#nextTake)
+      this.#nextTake = 0
+    }
+    return this.#takeable[this.#nextTake]
+  }
+
   ack(id: number): void {
     const slot = this.#pending.get(id)
     if (slot === undefined) return
-    this.#pending.delete(id)
-    this.#handedOut.delete(id)
+    this.#forget(id, slot)
     this.#s.acked++
     this.#ackLog.ack(id)
-    if (slot.mem !== undefined) return // held in memory: its append settles at the next retry
+    if (slot.seg === this.#memSeg) return // not on disk (being written, or held): its write or retry settles it
     slot.seg.live--
     if (slot.seg.live === 0 && slot.seg !== this.#segments.at(-1)) this.#deleteSegment(slot.seg)
   }
 
   rewind(): void {
-    this.#handedOut.clear()
+    this.#takeable = [...this.#pending.keys()]
+    this.#nextTake = 0
     if (this.#pending.size > 0) this.#notify()
   }
 
@@ -312,6 +369,14 @@ export class DiskOutbox implements Outbox {
 
   #notify(): void {
     for (const fn of this.#listeners) fn()
+  }
+
+  /** Removes a pending entry from the index (acknowledged, dropped, or refused) and frees its memory. */
+  #forget(id: number, slot: Slot): void {
+    this.#pending.delete(id)
+    if (slot.cached === true) this.#cacheBytes -= slot.length
+    slot.cached = false
+    slot.entry = undefined
   }
 
   #diskBytes(): number {
@@ -366,23 +431,22 @@ export class DiskOutbox implements Outbox {
   #hold(batch: Waiting[], err: unknown): void {
     let refused = 0
     for (const w of batch) {
-      if (w.held === true && !this.#pending.has(w.id)) {
+      const slot = this.#pending.get(w.id)
+      if (slot === undefined) {
         this.#s.appended++
-        w.resolve(w.id) // acknowledged while we retried
+        w.resolve(w.id) // acknowledged by the broker before it could be written: delivered
         continue
       }
       if (w.held !== true && this.#heldBytes + w.record.length > this.#memoryMaxBytes) {
         refused++
         this.#s.refused = (this.#s.refused ?? 0) + 1
+        this.#forget(w.id, slot)
         w.reject(new DaneelError('ERR_OUTBOX_FULL', 'the disk is full and so is the in-memory outbox: entry not stored'))
         continue
       }
       this.#held.push(w)
       this.#heldBytes += w.record.length
-      if (w.held !== true) {
-        w.held = true
-        this.#pending.set(w.id, { seg: this.#memSeg, offset: 0, length: w.record.length, mem: w.record })
-      }
+      w.held = true // its slot stays on the memory placeholder, with its entry: sent from memory
     }
     this.#diskFaults.fault(err, { held: this.#held.length })
     if (refused > 0 && this.#s.refused === refused)
@@ -421,7 +485,16 @@ export class DiskOutbox implements Outbox {
       try {
         const chunks: Buffer[] = []
         for (const w of batch) {
-          const active = await this.#makeRoom(w.id, w.record.length, chunks)
+          if (!this.#pending.has(w.id)) {
+            this.#s.appended++
+            w.resolve(w.id) // acknowledged by the broker before its write: done, nothing to store
+            continue
+          }
+          const last = this.#segments.at(-1)
+          const active =
+            last !== undefined && this.#fits(last, w.record.length, chunks.length)
+              ? last
+              : await this.#makeRoom(w.id, w.record.length, chunks)
           if (!before.has(active)) before.set(active, active.bytes)
           placed.push([w, { seg: active, offset: active.bytes, length: w.record.length }])
           active.bytes += w.record.length
@@ -432,11 +505,21 @@ export class DiskOutbox implements Outbox {
         await this.#writeChunks(chunks)
         if (this.#syncAlways) await this.#syncNow()
         for (const [w, slot] of placed) {
-          if (slot.seg.deleted)
+          const cur = this.#pending.get(w.id)
+          if (slot.seg.deleted) {
             this.#s.dropped++ // dropped by the full policy within its own batch
-          else if (w.held === true && !this.#pending.has(w.id))
-            slot.seg.live-- // held in memory and acknowledged while being written: done
-          else this.#pending.set(w.id, slot)
+            if (cur !== undefined) this.#forget(w.id, cur)
+          } else if (cur === undefined)
+            slot.seg.live-- // acknowledged while being written: done
+          else {
+            cur.seg = slot.seg
+            cur.offset = slot.offset
+            if (this.#cacheBytes + cur.length <= this.#cacheMaxBytes) {
+              cur.cached = true // kept in memory until its PUBACK: never read back
+              this.#cacheBytes += cur.length
+            } else cur.entry = undefined // past the bound: read back from disk when its turn comes
+          }
+          w.held = false
           this.#s.appended++
           w.resolve(w.id)
         }
@@ -466,11 +549,18 @@ export class DiskOutbox implements Outbox {
         const e =
           err instanceof DaneelError ? err : new DaneelError('ERR_IO', `outbox write failed: ${(err as Error).message}`, { cause: err })
         for (const w of batch) {
-          if (w.held === true && this.#pending.has(w.id)) {
+          const slot = this.#pending.get(w.id)
+          if (w.held === true && slot !== undefined) {
             this.#held.push(w) // already held: stays held (it may still be sent from memory)
             this.#heldBytes += w.record.length
             continue
           }
+          if (slot === undefined) {
+            this.#s.appended++
+            w.resolve(w.id) // acknowledged by the broker while its write failed: delivered
+            continue
+          }
+          this.#forget(w.id, slot)
           this.#ackLog.ack(w.id) // failed ids are gaps, never pending, and not reported missing at the next open
           w.reject(e)
         }
@@ -486,10 +576,22 @@ export class DiskOutbox implements Outbox {
     if (chunks.length === 0) return
     if (this.#writer === undefined) await this.#rotate(this.#nextId) // the last rotation failed (disk full)
     if (this.#writer === undefined) throw new DaneelError('ERR_IO', 'outbox has no segment open')
-    const buf = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)
-    let off = 0
-    while (off < buf.length) off += (await this.#writer.write(buf, off, buf.length - off)).bytesWritten
+    let total = 0
+    for (const c of chunks) total += c.length
+    // one writev for the batch (no concatenated copy); a short write is finished from where it stopped
+    let off = (await this.#writer.writev(chunks)).bytesWritten
     this.#dirty = true
+    if (off < total) {
+      const buf = Buffer.concat(chunks)
+      while (off < total) off += (await this.#writer.write(buf, off, total - off)).bytesWritten
+    }
+  }
+
+  /** The common case, decided without an await: the active segment takes `len` more bytes, nothing to rotate or drop. */
+  #fits(active: Segment, len: number, batched: number): boolean {
+    const reclaim = active.live === 0 && active.bytes > 0 && (active.bytes >= this.#reclaimBytes || this.#diskFaults.failing)
+    if (active.bytes + len > this.#segmentBytes || (reclaim && batched === 0)) return false
+    return this.#segments.length <= 1 || this.#diskBytes() + len <= this.#maxBytes
   }
 
   /** Ensures the active segment can take `len` more bytes: rotates, and drops the oldest segments when full. */
@@ -506,8 +608,7 @@ export class DiskOutbox implements Outbox {
       let lost = 0
       for (const [id, slot] of this.#pending) {
         if (slot.seg !== oldest) break
-        this.#pending.delete(id)
-        this.#handedOut.delete(id)
+        this.#forget(id, slot)
         lost++
       }
       this.#s.dropped += lost
@@ -530,7 +631,7 @@ export class DiskOutbox implements Outbox {
     const prev = this.#segments.at(-1)
     if (prev?.path === path) this.#segments.pop() // an empty active segment re-opened under the same name
     this.#writer = await open(seg.path, 'a', 0o600)
-    fsyncDir(this.#dir)
+    await fsyncDirAsync(this.#dir)
     this.#segments.push(seg)
     const old = this.#segments.slice(0, -1).filter((s) => s.live === 0)
     for (const s of old) this.#deleteSegment(s)

@@ -9,6 +9,7 @@ import { isTrustedSender } from '../src/message/x5u.js'
 import { Backoff, type BackoffOptions, realTimers, type Timers } from './backoff.js'
 import type { MqttLink } from './mqtt.js'
 import { OpenPace } from './open-pace.js'
+import { writePuback } from './publish-frame.js'
 
 /*
  * The rule: a message is acknowledged only once its outcome is durable. That is either
@@ -34,9 +35,12 @@ export interface ReceiverSink {
   deliver(m: OpenedMessage, raw: Uint8Array, receivedAt: number): Promise<void>
 }
 
-/** The replay guard's write half (the opener judged with `deferReplay`); throws ERR_IO when it cannot persist. */
+/**
+ * The replay guard's write half (the opener judged with `deferReplay`): returns (or resolves) once the record is
+ * durable, throws (or rejects with) ERR_IO when it cannot persist.
+ */
 export interface ReplayRecorder {
-  record(sender: string, seq: number): void
+  record(sender: string, seq: number): void | Promise<void>
 }
 
 export interface ReceiverOptions {
@@ -212,7 +216,10 @@ export class Receiver {
           delivered = true
           this.#s.delivered++
         }
-        if (this.#opts.replay !== undefined && opened.seq !== undefined) this.#opts.replay.record(opened.from, opened.seq)
+        if (this.#opts.replay !== undefined && opened.seq !== undefined) {
+          const journaled = this.#opts.replay.record(opened.from, opened.seq)
+          if (journaled !== undefined) await journaled // a group-committed journal: acknowledged once written
+        }
         this.#recovered()
         this.#finish(e)
         return
@@ -331,10 +338,7 @@ export function attachReceiver(link: MqttLink, topic: string, receiver: Receiver
       const id = packet.messageId
       const ack = (): void => {
         if (packet.qos === 0 || id === undefined || connection !== mine || !client.connected) return
-        ;(client as unknown as { _sendPacket(p: object, cb: (err?: Error) => void): void })._sendPacket(
-          { cmd: 'puback', messageId: id, reasonCode: 0 },
-          (err) => err && log.debug('PUBACK not sent', { error: err.message }),
-        )
+        if (!writePuback(client, id)) log.debug('PUBACK not sent: connection gone', { id })
       }
       void receiver.push(payload, ack).then(() => done(packet.qos === 0 ? undefined : GO_ON_WITHOUT_PUBACK))
     }

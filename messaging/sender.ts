@@ -1,7 +1,8 @@
 /** Drains the outbox over an MQTT link: QoS 1 with a bounded in-flight window, entries removed on PUBACK. */
 import { type Logger, silentLogger } from '../src/log.js'
 import type { MqttLink } from './mqtt.js'
-import type { Outbox } from './outbox.js'
+import type { Outbox, OutboxEntry } from './outbox.js'
+import { FramePublisher } from './publish-frame.js'
 
 /*
  * Up to `window` publications are in flight at once (MQTT.js's own store would replay one per round trip:
@@ -9,7 +10,8 @@ import type { Outbox } from './outbox.js'
  * (Mosquitto: 20). On disconnect, MQTT.js's in-flight entries are removed (their callbacks fire with an
  * error, which belongs to an old generation and is ignored) and the outbox is rewound on the next CONNACK:
  * every entry not acknowledged goes out again. QoS 1 is at-least-once; the receiver's replay guard drops
- * the duplicates.
+ * the duplicates. Each PUBLISH is encoded here and written to the socket with the payload as the outbox holds
+ * it (publish-frame.ts): MQTT.js's publish() would allocate and copy more per message than the rest of a reading.
  */
 export interface OutboxSenderOptions {
   window?: number
@@ -33,6 +35,7 @@ export class OutboxSender {
   #pumping = false
   #again = false
   #published = 0
+  readonly #frames = new FramePublisher()
   #idleWaiters: (() => void)[] = []
 
   constructor(link: MqttLink, outbox: Outbox, opts: OutboxSenderOptions = {}) {
@@ -44,10 +47,10 @@ export class OutboxSender {
     link.on('up', () => {
       this.#window = Math.min(this.#maxWindow, link.receiveMaximum ?? this.#maxWindow)
       this.#outbox.rewind()
-      void this.#pump()
+      this.#pump()
     })
     link.on('down', () => this.#onDown())
-    outbox.onAvailable(() => void this.#pump())
+    outbox.onAvailable(() => this.#pump())
   }
 
   stats(): OutboxSenderStats {
@@ -77,12 +80,37 @@ export class OutboxSender {
     }
   }
 
-  async #pump(): Promise<void> {
+  /**
+   * Publishes while the window has room. Entries the outbox holds in memory go out synchronously (no promise per
+   * PUBACK: this runs once per message); only when one must be read from disk does it go on asynchronously.
+   */
+  #pump(): void {
     if (this.#pumping) {
       this.#again = true
       return
     }
     this.#pumping = true
+    let handedOver = false
+    try {
+      do {
+        this.#again = false
+        while (this.#link.connected && this.#inFlight < this.#window) {
+          const batch = this.#outbox.takeFromMemory?.(this.#window - this.#inFlight)
+          if (batch === undefined) {
+            handedOver = true
+            void this.#pumpFromDisk()
+            return
+          }
+          if (batch.length === 0) break
+          this.#publish(batch, this.#generation)
+        }
+      } while (this.#again)
+    } finally {
+      if (!handedOver) this.#pumping = false
+    }
+  }
+
+  async #pumpFromDisk(): Promise<void> {
     try {
       do {
         this.#again = false
@@ -94,15 +122,19 @@ export class OutboxSender {
             this.#again = false
             break // went down while reading: the outbox is rewound on the next CONNACK
           }
-          const client = this.#link.client
-          for (const e of batch) {
-            this.#inFlight++
-            client.publish(e.topic, e.payload, { qos: 1 }, (err) => this.#done(gen, e.id, err))
-          }
+          this.#publish(batch, gen)
         }
       } while (this.#again)
     } finally {
       this.#pumping = false
+    }
+  }
+
+  #publish(batch: readonly OutboxEntry[], gen: number): void {
+    const client = this.#link.client
+    for (const e of batch) {
+      this.#inFlight++
+      this.#frames.publish(client, e.topic, e.payload, (err) => this.#done(gen, e.id, err))
     }
   }
 
@@ -116,6 +148,6 @@ export class OutboxSender {
     this.#outbox.ack(id)
     this.#published++
     if (this.#outbox.pending === 0) for (const w of this.#idleWaiters.splice(0)) w()
-    void this.#pump()
+    this.#pump()
   }
 }

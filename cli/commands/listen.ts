@@ -189,7 +189,7 @@ export async function run(argv: string[]): Promise<number> {
   await Promise.race([receiver.idle(), closed, new Promise((r) => setTimeout(r, 5000))])
   receiver.stop()
   await link.stop().catch(() => {})
-  replay.close()
+  await replay.close().catch((err: unknown) => log.error('replay state not folded at exit', { error: String(err) }))
   unboundReplay?.close()
   printStats()
   process.removeListener('SIGUSR1', printStats)

@@ -1,9 +1,9 @@
 /** The outbox's ack log (acks.log): which ids are done, written lazily and compacted by atomic rewrite. */
 import { type FileHandle, open, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeFileAtomic } from '../../src/fsutil.js'
+import { writeFileAtomicAsync } from '../../src/fsutil-async.js'
 import { frame, scan } from './frame.js'
-import { decodeMark, encodeMark, TYPE_ACK, TYPE_FLOOR } from './records.js'
+import { decodeMark, encodeMark, frameMark, TYPE_ACK, TYPE_FLOOR } from './records.js'
 
 /*
  * Acks are not fsynced on their own: losing one to a power cut only means that entry is published again,
@@ -61,7 +61,7 @@ export class AckLog {
 
   /** Queues an ack record (written at the next flush). */
   ack(id: number): void {
-    this.#buffered.push(frame(encodeMark(TYPE_ACK, id)))
+    this.#buffered.push(frameMark(TYPE_ACK, id))
   }
 
   /**
@@ -102,7 +102,7 @@ export class AckLog {
     const data = Buffer.concat(parts)
     await this.#fh?.close()
     this.#fh = undefined
-    writeFileAtomic(join(this.#dir, ACK_LOG), data, { mode: 0o600 })
+    await writeFileAtomicAsync(join(this.#dir, ACK_LOG), data, 0o600)
     this.#bytes = data.length
   }
 

@@ -19,11 +19,16 @@ export const MAX_BODY = 1 << 20
 /** Frames one body into a fresh buffer. */
 export function frame(body: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + body.length)
+  out.set(body, HEADER_BYTES)
+  return frameInPlace(out)
+}
+
+/** Writes the header of a buffer whose body was already written from offset HEADER_BYTES on (one allocation per record). */
+export function frameInPlace(out: Buffer): Buffer {
   out[0] = MAGIC0
   out[1] = MAGIC1
-  out.writeUInt32BE(body.length, 2)
-  out.writeUInt32BE(crc32(body), 6)
-  out.set(body, HEADER_BYTES)
+  out.writeUInt32BE(out.length - HEADER_BYTES, 2)
+  out.writeUInt32BE(crc32(out.subarray(HEADER_BYTES)), 6)
   return out
 }
 

@@ -28,7 +28,7 @@ export class MemoryOutbox implements Outbox {
     return { ...this.#s, pending: this.#entries.size }
   }
 
-  async append(topic: string, payload: Uint8Array): Promise<number> {
+  async append(topic: string, payload: Uint8Array | string): Promise<number> {
     if (this.#closed) throw new DaneelError('ERR_IO', 'outbox is closed')
     const id = this.#nextId++
     if (this.#entries.size >= this.#maxEntries) {

@@ -1,5 +1,6 @@
 /** In-memory bookkeeping of the disk outbox: its segments, where each pending entry lives, appends waiting to be written. */
 import type { FileHandle } from 'node:fs/promises'
+import type { OutboxEntry } from './types.js'
 
 export interface Segment {
   firstId: number
@@ -15,11 +16,14 @@ export interface Segment {
 }
 
 export interface Slot {
+  /** Where the record is on disk; the outbox's memory placeholder while it is being written or held (disk full). */
   seg: Segment
   offset: number
   length: number
-  /** The record itself while it is held in memory (the disk was full); `seg` is then the outbox's memory placeholder. */
-  mem?: Buffer
+  /** The entry in memory (being written, held, or kept after its write within the cache bound): taken without a read. */
+  entry?: OutboxEntry | undefined
+  /** Counted in the outbox's cache bound (written to disk and kept in memory). */
+  cached?: boolean
 }
 
 export interface Waiting {
@@ -27,7 +31,7 @@ export interface Waiting {
   record: Buffer
   resolve: (id: number) => void
   reject: (err: unknown) => void
-  /** Held in memory after a full-disk write; already in the pending index. */
+  /** Held in memory after a full-disk write (counted in the held bound). */
   held?: boolean
 }
 

@@ -25,10 +25,15 @@ export interface OutboxStats {
 
 /** What the MQTT drainer needs from any outbox (test/messaging/outbox-suite.ts is the suite every one passes). */
 export interface Outbox {
-  /** Stores one entry; resolves with its id once durable per the sync policy. */
-  append(topic: string, payload: Uint8Array): Promise<number>
+  /** Stores one entry (a string as its UTF-8 bytes); resolves with its id once durable per the sync policy. */
+  append(topic: string, payload: Uint8Array | string): Promise<number>
   /** Up to `max` pending entries not handed out since the last rewind(), oldest first. */
   take(max: number): Promise<OutboxEntry[]>
+  /**
+   * take() without a promise, for entries held in memory: up to `max`, stopping before the first that must be read
+   * from disk; undefined when that is the very next one (nothing handed out: call take()).
+   */
+  takeFromMemory?(max: number): OutboxEntry[] | undefined
   /** Marks an entry done (PUBACK); unknown ids are ignored (already acked, or dropped while in flight). */
   ack(id: number): void
   /** Makes every pending entry takeable again (after a reconnect: unacknowledged ones are sent again). */

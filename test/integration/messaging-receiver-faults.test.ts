@@ -116,7 +116,7 @@ describe('messaging: the receiver under its own faults', { timeout: 240_000 }, (
       async stop() {
         receiver.stop()
         await link.stop()
-        replay.close()
+        await replay.close()
       },
     }
   }

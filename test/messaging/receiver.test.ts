@@ -188,7 +188,11 @@ describe('Receiver', () => {
         closedCalls++
         r.stop()
       }),
-      replay: { record: (_f, seq) => recorded.push(seq) },
+      replay: {
+        record: (_f, seq) => {
+          recorded.push(seq)
+        },
+      },
       maxMessageSize: 100,
       backoff: fastRetry,
     })
