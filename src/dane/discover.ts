@@ -69,6 +69,8 @@ function keyOfRecord(r: TlsaRecord): { spki: Uint8Array; cert?: Uint8Array } | u
   }
 }
 
+const NO_CERT: Array<Uint8Array | undefined> = Object.freeze([undefined]) as unknown as Array<Uint8Array | undefined>
+
 /** Normalises a name: lower case, no final dot. */
 export const normalName = (name: string): string => name.trim().toLowerCase().replace(/\.$/, '')
 
@@ -89,9 +91,11 @@ export function createPeerDirectory(opts: PeerDirectoryOptions): PeerDirectory {
       name,
       spki: first.spki,
       spkis: keys.map((k) => k.spki),
-      certs: keys.map((k) => k.cert),
+      // `3 1 0` carries no certificate: one shared list instead of one per peer (a gateway keeps thousands)
+      certs: keys.length === 1 && first.cert === undefined ? NO_CERT : keys.map((k) => k.cert),
       auth: 'dnssec',
-      records,
+      // a copy of exact length: the resolver's list grew by push, with room for 16 records (a gateway keeps one per peer)
+      records: records.slice(),
       expiresAt: opts.clock.now() + Math.min(maxTtl, Math.max(0, ttl) * 1000),
     }
     if (first.cert !== undefined) id.certDer = first.cert

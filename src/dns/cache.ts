@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js'
 import { type DaneelError, isDaneelError } from '../errors.js'
 import { Lru } from '../lru.js'
 import type { DnsAnswer } from './types.js'
+import type { Rr } from './wire.js'
 
 export interface CacheOptions {
   clock: Clock
@@ -37,6 +38,17 @@ export interface DnsCache {
   readonly size: number
 }
 
+/**
+ * What an entry keeps, made small: a gateway holds one per device (bench:fleet). The reason line, built by
+ * concatenation, is a tree of string pieces until flattened (about 300 bytes for 80 characters); each record's
+ * owner name was decoded separately from the query name it equals.
+ */
+function compact(a: DnsAnswer, ttl: number): DnsAnswer {
+  const owner = (r: Rr): Rr => ({ name: r.name === a.name ? a.name : r.name, type: r.type, class: r.class, ttl: r.ttl, rdata: r.rdata })
+  return { ...a, ttl, reason: Buffer.from(a.reason).toString(), rrset: a.rrset.map(owner), cnames: a.cnames.length === 0 ? NONE : a.cnames }
+}
+const NONE: readonly Rr[] = Object.freeze([])
+
 export function createCache(opts: CacheOptions): DnsCache {
   const max = opts.maxEntries ?? 4096
   const minTtl = opts.minTtl ?? 0
@@ -52,7 +64,7 @@ export function createCache(opts: CacheOptions): DnsCache {
     if (a.status === 'bogus' || a.status === 'indeterminate') return a
     const ttl = Math.max(minTtl, Math.min(a.ttl, a.negative === undefined ? maxTtl : maxNeg))
     if (ttl <= 0) return a
-    entries.set(key, { answer: { ...a, ttl }, expiresAt: now() + ttl * 1000, staleUntil: now() + (ttl + maxStale) * 1000 })
+    entries.set(key, { answer: compact(a, ttl), expiresAt: now() + ttl * 1000, staleUntil: now() + (ttl + maxStale) * 1000 })
     return { ...a, ttl }
   }
 

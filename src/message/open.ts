@@ -58,6 +58,8 @@ export interface OpenerOptions {
   retentionMs?: number
   /** How far in the future `iat` may be (default 60 s of clock skew). */
   maxSkewMs?: number
+  /** Senders whose imported keys are kept (default 1024): a gateway sets it to the number of devices it hears. */
+  keyCacheSize?: number
   replay: ReplayGuard
   /**
    * Only judge the replay guard (`judge`), never record: the caller records `seq` once the message's output is
@@ -129,11 +131,12 @@ export function createOpener(opts: OpenerOptions): Opener {
     throw new TypeError('deferReplay needs a replay guard with judge() and record()')
   const maxSkewMs = opts.maxSkewMs ?? 60_000
   const otherInfo = concatKdfOtherInfo(ourProfile.enc, ourProfile.cekLength * 8)
-  const keys = new Lru<string, { spki: Uint8Array; key: PublicKey }[]>(KEY_CACHE_SIZE)
+  const keys = new Lru<string, { spki: Uint8Array; key: PublicKey }[]>(opts.keyCacheSize ?? KEY_CACHE_SIZE)
   const legacy = opts.allowUnbound === true ? trusted : (opts.legacyDomains ?? []).map((d) => d.toLowerCase().replace(/\.$/, ''))
   const unboundReplay = opts.unboundReplay ?? createDigestWindow()
 
-  // Parsed x5u values: a receiver sees the same few senders again and again (a valid parse only, bounded).
+  // Parsed x5u values: a receiver sees the same few senders again and again (a valid parse only, bounded). Not
+  // sized with the key cache: a parse is cheap, and two strings per device add up at a gateway with a fleet.
   const names = new Lru<string, string>(KEY_CACHE_SIZE)
   function nameOf(x5u: string): string {
     const hit = names.peek(x5u)
@@ -146,9 +149,11 @@ export function createOpener(opts: OpenerOptions): Opener {
   /** The sender's imported keys, in the order given; re-imported only when the published set changes. */
   function senderKeys(name: string, spkis: readonly Uint8Array[]): PublicKey[] {
     const hit = keys.peek(name)
-    if (hit !== undefined && hit.length === spkis.length && hit.every((h, i) => bytesEqual(h.spki, spkis[i] as Uint8Array)))
-      return hit.map((h) => h.key)
-    const entries = spkis.map((spki) => ({ spki: Uint8Array.from(spki), key: provider.importPublicKey(spki) }))
+    const same = (h: { spki: Uint8Array }, i: number): boolean => h.spki === spkis[i] || bytesEqual(h.spki, spkis[i] as Uint8Array)
+    if (hit !== undefined && hit.length === spkis.length && hit.every(same)) return hit.map((h) => h.key)
+    // The resolver's SPKI itself, not a copy: the directory keeps it anyway (one copy less per sender at a
+    // gateway); it is only read, to notice when the published set changed.
+    const entries = spkis.map((spki) => ({ spki, key: provider.importPublicKey(spki) }))
     keys.set(name, entries)
     return entries.map((e) => e.key)
   }

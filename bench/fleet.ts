@@ -1,0 +1,289 @@
+/** bench:fleet — 10,000 DANE device identities against one `daneel gateway`: cold start, steady readings/s, memory and DNS per device. */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import Database from 'better-sqlite3'
+import { formatTlsaRdata, makeTlsaRecord } from '../src/dane/tlsa.js'
+import { createIdentity } from '../src/identity/store.js'
+import { buildSelfSignedCertificate } from '../src/x509/build.js'
+import { generateKeyPair } from '../src/x509/keys.js'
+import { startDnsCounter } from '../testkit/dns-counter.js'
+import { startDnsLab } from '../testkit/dns-lab.js'
+import { GATEWAY, type GatewayLab, type GatewayProcess, startGatewayProcess } from '../testkit/gateway-lab.js'
+import { liveHeapBytes } from '../testkit/heap-snapshot.js'
+import { startMosquitto } from '../testkit/mosquitto.js'
+import { makeTempDir, repoPath } from '../testkit/paths.js'
+
+/*
+ * The world: N P-256 device identities (keys and self-signed certificates from src/x509, in memory: no key files,
+ * no openssl per device), each published as `3 1 0` TLSA (TTL FLEET_TTL, default 300 s) in the DNSSEC-signed
+ * example.test. served by Knot; Mosquitto (the RabbitMQ cluster carries the same MQTT, docs/scale.md); FLEET_PROCS
+ * simulator processes (testkit/fleet-many.ts) each holding N/FLEET_PROCS identities on one connection; the real
+ * `daneel gateway` with SQLite, asking Knot through a counting forwarder (testkit/dns-counter.ts).
+ * 1. Baseline: a gateway hears WARM devices (5 readings each), then its live heap (full GC, heap snapshot) and RSS.
+ * 2. Cold start: the N devices' first readings wait at the broker; a fresh gateway process starts; timed from
+ *    spawn until N are stored. DNS queries counted. Then its live heap and RSS: per known device is
+ *    (heap − baseline) / (N − WARM). The peer is the same gateway before: the baseline itself.
+ * 3. Steady state: every device sends round after round for FLEET_STEADY_S s; readings/s stored, and per gateway
+ *    CPU second (utime+stime from /proc): readings/s per worker core. DNS queries in that window are counted too.
+ * Goal (issue 17): ≤ 2 KiB of gateway heap per known device.
+ */
+const json = process.argv.includes('--json')
+const flag = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
+const N = Number(flag('devices') ?? process.env.FLEET_DEVICES ?? 10_000)
+const PROCS = Number(process.env.FLEET_PROCS ?? 2)
+const TTL = Number(process.env.FLEET_TTL ?? 300)
+const STEADY_S = Number(process.env.FLEET_STEADY_S ?? 30)
+const WARM = 50
+const name = (i: number): string => `d${i}.fleet._device.example.test`
+const warmName = (i: number): string => `w${i}.fleet._device.example.test`
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const log = (line: string): void => {
+  if (!json) process.stderr.write(`${line}\n`)
+}
+
+interface Row {
+  phase: string
+  devices: number
+  readings: number | null
+  seconds: number | null
+  readings_per_s: number | null
+  readings_per_cpu_s: number | null
+  dns_queries: number | null
+  heap_mb: number | null
+  rss_mb: number | null
+  note: string
+}
+
+function procStat(pid: number | undefined): { cpuS: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+  return { cpuS: (Number(f[11]) + Number(f[12])) / 100, rssMb: Number(rss) / 1024 }
+}
+
+async function stored(gw: GatewayProcess): Promise<number> {
+  if (gw.proc.exitCode !== null || gw.proc.signalCode !== null) throw new Error(`the gateway exited: ${gw.stderr().slice(-2000)}`)
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text()
+    return Number(/^daneel_readings_stored_total (\d+)$/m.exec(text)?.[1] ?? 0)
+  } catch {
+    return 0
+  }
+}
+
+/** A testkit/fleet-many.ts process; `rounds(from, to)` resolves when the broker acknowledged them all. */
+function startSimulator(
+  w: GatewayLab,
+  keysFile: string,
+): { proc: ChildProcess; ready: Promise<void>; rounds(a: number, b: number): Promise<void> } {
+  const proc = spawn(process.execPath, [repoPath('build/testkit/fleet-many.js'), keysFile, GATEWAY], {
+    env: { ...w.env, LOG_LEVEL: 'error' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  w.children.push(proc)
+  const waiting = new Map<string, () => void>()
+  createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (l) => waiting.get(l)?.())
+  const expect = (line: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      waiting.set(line, resolve)
+      proc.once('exit', (code) => reject(new Error(`simulator exited (${code}) before '${line}'`)))
+    })
+  return {
+    proc,
+    ready: expect('ready'),
+    rounds: (a, b) => {
+      const done = expect(`done ${b}`)
+      proc.stdin?.write(`rounds ${a} ${b}\n`)
+      return done
+    },
+  }
+}
+
+/** Keys and `3 1 0` records for `names`, split into `files` simulator key files. */
+function makeDevices(dir: string, names: string[], files: number): { lines: string[]; keyFiles: string[] } {
+  const lines: string[] = []
+  const keys: string[][] = Array.from({ length: files }, () => [])
+  for (const [i, n] of names.entries()) {
+    const { privateKey } = generateKeyPair('p256')
+    const cert = buildSelfSignedCertificate({ name: n, key: privateKey, days: 30 })
+    lines.push(`${n.replace(/\.example\.test$/, '')} ${TTL} IN TLSA ${formatTlsaRdata(makeTlsaRecord(cert, 3, 1, 0))}`)
+    keys[i % files]?.push(`${n} ${privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64')}`)
+  }
+  const keyFiles = keys.map((k, i) => {
+    const f = join(dir, `${names[0]?.[0]}-keys-${i}.txt`)
+    writeFileSync(f, `${k.join('\n')}\n`, { mode: 0o600 })
+    return f
+  })
+  return { lines, keyFiles }
+}
+
+async function main(): Promise<Row[]> {
+  const rows: Row[] = []
+  const tmp = makeTempDir('daneel-bench-fleet-')
+  const cryptoPath = join(tmp.dir, 'crypto')
+  const diag = join(tmp.dir, 'heap')
+  mkdirSync(cryptoPath, { recursive: true })
+  mkdirSync(diag, { recursive: true })
+  const children: ChildProcess[] = []
+  const stops: Array<() => Promise<void>> = []
+  try {
+    let t = performance.now()
+    const gw = createIdentity({ cryptoPath, daneId: GATEWAY, keyType: 'p256' })
+    // biome-ignore lint/style/noNonNullAssertion: createIdentity always makes a certificate without --csr
+    const gwLine = `gw.gateway._device ${TTL} IN TLSA ${formatTlsaRdata(makeTlsaRecord(gw.cert!, 3, 1, 0))}`
+    const fleet = makeDevices(
+      tmp.dir,
+      Array.from({ length: N }, (_, i) => name(i)),
+      PROCS,
+    )
+    const warm = makeDevices(
+      tmp.dir,
+      Array.from({ length: WARM }, (_, i) => warmName(i)),
+      1,
+    )
+    log(`${N + WARM} identities (P-256 key, self-signed certificate, 3 1 0 record) in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+    t = performance.now()
+    const lab = await startDnsLab({ records: { 'example.test.': [gwLine, ...fleet.lines, ...warm.lines] } })
+    stops.push(() => lab.stop())
+    log(`example.test. signed (${N + WARM + 1} TLSA RRsets) and served by Knot in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+    const broker = await startMosquitto({ dir: join(tmp.dir, 'broker'), persistence: false })
+    stops.push(() => broker.stop())
+    const counter = await startDnsCounter({ host: lab.host, port: lab.port })
+    stops.push(() => counter.stop())
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      DNS_SERVER: lab.server,
+      DNSSEC_TRUST_ANCHORS: lab.trustAnchorsFile,
+      CRYPTO_PATH: cryptoPath,
+      MQTT_URL: broker.url,
+      TRUSTED_DOMAINS: 'example.test',
+      LOG_LEVEL: 'warn',
+    }
+    const world = { dir: tmp.dir, lab, broker, cryptoPath, nodes: [], env, children, stop: async () => {} } as GatewayLab
+    const gwWorld = { ...world, env: { ...env, DNS_SERVER: counter.server } } as GatewayLab
+    const nodeArgs = ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${diag}`]
+    const stopGateway = async (g: GatewayProcess): Promise<void> => {
+      g.proc.kill('SIGTERM')
+      await g.exited()
+    }
+
+    // 1. baseline: a gateway that knows WARM devices
+    let g = await startGatewayProcess(gwWorld, [], { nodeArgs })
+    children.push(g.proc)
+    await g.ready()
+    const w = startSimulator(world, warm.keyFiles[0] as string)
+    await w.ready
+    await w.rounds(0, 5)
+    while ((await stored(g)) < WARM * 5) await sleep(20)
+    await sleep(1000)
+    const rss0 = procStat(g.proc.pid).rssMb
+    const heap0 = await liveHeapBytes(g.proc, diag)
+    rows.push({
+      phase: 'baseline: gateway after 5 readings from each of WARM devices',
+      devices: WARM,
+      readings: WARM * 5,
+      seconds: null,
+      readings_per_s: null,
+      readings_per_cpu_s: null,
+      dns_queries: null,
+      heap_mb: heap0 / 2 ** 20,
+      rss_mb: rss0,
+      note: 'the peer: the same gateway before the fleet is known',
+    })
+    w.proc.stdin?.end('quit\n')
+    await stopGateway(g)
+
+    // 2. cold start: N first readings wait at the broker (the gateway's persistent session), then a fresh gateway
+    const sims = fleet.keyFiles.map((f) => startSimulator(world, f))
+    await Promise.all(sims.map((s) => s.ready))
+    t = performance.now()
+    await Promise.all(sims.map((s) => s.rounds(0, 1)))
+    log(`${N} first readings sealed and queued at the broker in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+    const q0 = counter.counts()
+    t = performance.now()
+    g = await startGatewayProcess(gwWorld, [], { nodeArgs })
+    children.push(g.proc)
+    while ((await stored(g)) < N) await sleep(20)
+    const coldS = (performance.now() - t) / 1000
+    const q1 = counter.counts()
+    const coldCpu = procStat(g.proc.pid).cpuS
+    await sleep(1000)
+    const rss1 = procStat(g.proc.pid).rssMb
+    const heap1 = await liveHeapBytes(g.proc, diag)
+    const perDevice = (heap1 - heap0) / (N - WARM)
+    rows.push({
+      phase: 'cold start: spawn until every first reading is stored',
+      devices: N,
+      readings: N,
+      seconds: coldS,
+      readings_per_s: N / coldS,
+      readings_per_cpu_s: N / coldCpu,
+      dns_queries: q1.total - q0.total,
+      heap_mb: heap1 / 2 ** 20,
+      rss_mb: rss1,
+      note: `heap per known device ${perDevice.toFixed(0)} B (goal ≤ 2048), RSS per device ${(((rss1 - rss0) * 2 ** 20) / (N - WARM)).toFixed(0)} B; DNS ${JSON.stringify(diff(q1.byType, q0.byType))}`,
+    })
+
+    // 3. steady state: every device round after round
+    const q2 = counter.counts()
+    const s0 = await stored(g)
+    const c0 = procStat(g.proc.pid).cpuS
+    t = performance.now()
+    const running = sims.map((s) => s.rounds(1, 1_000_000).catch(() => undefined))
+    await sleep(STEADY_S * 1000)
+    const s1 = await stored(g)
+    const c1 = procStat(g.proc.pid).cpuS
+    const steadyS = (performance.now() - t) / 1000
+    const q3 = counter.counts()
+    const dnsSteady = q3.total - q2.total
+    rows.push({
+      phase: `steady state: ${STEADY_S} s, every device sending`,
+      devices: N,
+      readings: s1 - s0,
+      seconds: steadyS,
+      readings_per_s: (s1 - s0) / steadyS,
+      readings_per_cpu_s: (s1 - s0) / (c1 - c0),
+      dns_queries: dnsSteady,
+      heap_mb: null,
+      rss_mb: procStat(g.proc.pid).rssMb,
+      note: `DNS per device per day: ${((((q1.total - q0.total) / N) * 86400) / TTL).toFixed(0)} (cold-start queries per device × 86400 / TTL ${TTL}); measured in this window: ${((dnsSteady / N / steadyS) * 86400).toFixed(0)}`,
+    })
+    for (const s of sims) s.proc.kill('SIGTERM')
+    await Promise.all(running)
+    await stopGateway(g)
+    const db = new Database(join(tmp.dir, 'gw-state', 'readings.db'), { readonly: true })
+    const firsts = (db.prepare('SELECT COUNT(DISTINCT node) AS n FROM readings WHERE seq = 0 AND node LIKE ?').get('d%') as { n: number }).n
+    db.close()
+    if (firsts !== N) throw new Error(`${firsts} devices have their first reading stored, not ${N}`)
+    log(`checked: the store holds seq 0 of all ${N} devices`)
+  } finally {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+    for (const s of stops.reverse()) await s().catch(() => undefined)
+    tmp.cleanup()
+  }
+  return rows
+}
+
+function diff(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v - (b[k] ?? 0)]))
+}
+
+const rows = await main()
+const load = loadavg().map((x) => x.toFixed(1))
+if (json) {
+  for (const r of rows) process.stdout.write(`${JSON.stringify({ bench: 'fleet', ...r, load: loadavg()[0] })}\n`)
+} else {
+  const f = (v: number | null, d = 1): string => (v === null ? '-' : v.toFixed(d))
+  process.stdout.write(
+    `bench:fleet  N=${N} devices (P-256, 3 1 0, TTL ${TTL} s) in a Knot-served signed zone, ${PROCS} simulator processes, Mosquitto, daneel gateway (SQLite), node ${process.version}, load average ${load.join(' ')}\n`,
+  )
+  process.stdout.write('| phase | devices | readings | s | readings/s | per gateway CPU s | DNS queries | live heap MB | RSS MB | note |\n')
+  process.stdout.write('|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n')
+  for (const r of rows)
+    process.stdout.write(
+      `| ${r.phase} | ${r.devices} | ${r.readings ?? '-'} | ${f(r.seconds, 2)} | ${f(r.readings_per_s, 0)} | ${f(r.readings_per_cpu_s, 0)} | ${r.dns_queries ?? '-'} | ${f(r.heap_mb)} | ${f(r.rss_mb)} | ${r.note} |\n`,
+    )
+}
