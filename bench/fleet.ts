@@ -1,20 +1,18 @@
 /** bench:fleet — 10,000 DANE device identities against one `daneel gateway`: cold start, steady readings/s, memory and DNS per device. */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import Database from 'better-sqlite3'
 import { formatTlsaRdata, makeTlsaRecord } from '../src/dane/tlsa.js'
 import { createIdentity } from '../src/identity/store.js'
-import { buildSelfSignedCertificate } from '../src/x509/build.js'
-import { generateKeyPair } from '../src/x509/keys.js'
 import { startDnsCounter } from '../testkit/dns-counter.js'
 import { startDnsLab } from '../testkit/dns-lab.js'
+import { makeDevices, startSimulator } from '../testkit/fleet-many.js'
 import { GATEWAY, type GatewayLab, type GatewayProcess, startGatewayProcess } from '../testkit/gateway-lab.js'
 import { liveHeapBytes } from '../testkit/heap-snapshot.js'
 import { startMosquitto } from '../testkit/mosquitto.js'
-import { makeTempDir, repoPath } from '../testkit/paths.js'
+import { makeTempDir } from '../testkit/paths.js'
 
 /*
  * The world: N P-256 device identities (keys and self-signed certificates from src/x509, in memory: no key files,
@@ -26,8 +24,10 @@ import { makeTempDir, repoPath } from '../testkit/paths.js'
  * 2. Cold start: the N devices' first readings wait at the broker; a fresh gateway process starts; timed from
  *    spawn until N are stored. DNS queries counted. Then its live heap and RSS: per known device is
  *    (heap − baseline) / (N − WARM). The peer is the same gateway before: the baseline itself.
- * 3. Steady state: every device sends round after round for FLEET_STEADY_S s; readings/s stored, and per gateway
- *    CPU second (utime+stime from /proc): readings/s per worker core. DNS queries in that window are counted too.
+ * 3. Steady state, every device known: ROUNDS (FLEET_ROUNDS, default 3) more readings per device queue at the
+ *    broker while the gateway is stopped (SIGSTOP); resumed, it drains them alone. Readings/s, and per gateway CPU
+ *    second (utime+stime from /proc): readings/s per worker core.
+ * 4. Live: every device sends round after round for FLEET_STEADY_S s; DNS queries counted as TTLs run out.
  * Goal (issue 17): ≤ 2 KiB of gateway heap per known device.
  */
 const json = process.argv.includes('--json')
@@ -36,6 +36,7 @@ const N = Number(flag('devices') ?? process.env.FLEET_DEVICES ?? 10_000)
 const PROCS = Number(process.env.FLEET_PROCS ?? 2)
 const TTL = Number(process.env.FLEET_TTL ?? 300)
 const STEADY_S = Number(process.env.FLEET_STEADY_S ?? 30)
+const ROUNDS = Number(process.env.FLEET_ROUNDS ?? 3)
 const WARM = 50
 const name = (i: number): string => `d${i}.fleet._device.example.test`
 const warmName = (i: number): string => `w${i}.fleet._device.example.test`
@@ -74,52 +75,6 @@ async function stored(gw: GatewayProcess): Promise<number> {
   }
 }
 
-/** A testkit/fleet-many.ts process; `rounds(from, to)` resolves when the broker acknowledged them all. */
-function startSimulator(
-  w: GatewayLab,
-  keysFile: string,
-): { proc: ChildProcess; ready: Promise<void>; rounds(a: number, b: number): Promise<void> } {
-  const proc = spawn(process.execPath, [repoPath('build/testkit/fleet-many.js'), keysFile, GATEWAY], {
-    env: { ...w.env, LOG_LEVEL: 'error' },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  })
-  w.children.push(proc)
-  const waiting = new Map<string, () => void>()
-  createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (l) => waiting.get(l)?.())
-  const expect = (line: string): Promise<void> =>
-    new Promise((resolve, reject) => {
-      waiting.set(line, resolve)
-      proc.once('exit', (code) => reject(new Error(`simulator exited (${code}) before '${line}'`)))
-    })
-  return {
-    proc,
-    ready: expect('ready'),
-    rounds: (a, b) => {
-      const done = expect(`done ${b}`)
-      proc.stdin?.write(`rounds ${a} ${b}\n`)
-      return done
-    },
-  }
-}
-
-/** Keys and `3 1 0` records for `names`, split into `files` simulator key files. */
-function makeDevices(dir: string, names: string[], files: number): { lines: string[]; keyFiles: string[] } {
-  const lines: string[] = []
-  const keys: string[][] = Array.from({ length: files }, () => [])
-  for (const [i, n] of names.entries()) {
-    const { privateKey } = generateKeyPair('p256')
-    const cert = buildSelfSignedCertificate({ name: n, key: privateKey, days: 30 })
-    lines.push(`${n.replace(/\.example\.test$/, '')} ${TTL} IN TLSA ${formatTlsaRdata(makeTlsaRecord(cert, 3, 1, 0))}`)
-    keys[i % files]?.push(`${n} ${privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64')}`)
-  }
-  const keyFiles = keys.map((k, i) => {
-    const f = join(dir, `${names[0]?.[0]}-keys-${i}.txt`)
-    writeFileSync(f, `${k.join('\n')}\n`, { mode: 0o600 })
-    return f
-  })
-  return { lines, keyFiles }
-}
-
 async function main(): Promise<Row[]> {
   const rows: Row[] = []
   const tmp = makeTempDir('daneel-bench-fleet-')
@@ -138,11 +93,13 @@ async function main(): Promise<Row[]> {
       tmp.dir,
       Array.from({ length: N }, (_, i) => name(i)),
       PROCS,
+      TTL,
     )
     const warm = makeDevices(
       tmp.dir,
       Array.from({ length: WARM }, (_, i) => warmName(i)),
       1,
+      TTL,
     )
     log(`${N + WARM} identities (P-256 key, self-signed certificate, 3 1 0 record) in ${((performance.now() - t) / 1000).toFixed(1)} s`)
     t = performance.now()
@@ -227,29 +184,54 @@ async function main(): Promise<Row[]> {
       note: `heap per known device ${perDevice.toFixed(0)} B (goal ≤ 2048), RSS per device ${(((rss1 - rss0) * 2 ** 20) / (N - WARM)).toFixed(0)} B; DNS ${JSON.stringify(diff(q1.byType, q0.byType))}`,
     })
 
-    // 3. steady state: every device round after round
-    const q2 = counter.counts()
+    // 3. steady state, all devices known: ROUNDS more readings each wait at the broker while the gateway is
+    // stopped (SIGSTOP), then it drains them alone: no sealing simulator competes for the CPU
     const s0 = await stored(g)
-    const c0 = procStat(g.proc.pid).cpuS
+    g.proc.kill('SIGSTOP')
+    await Promise.all(sims.map((s) => s.rounds(1, 1 + ROUNDS)))
+    let q2 = counter.counts()
+    let c0 = procStat(g.proc.pid).cpuS
     t = performance.now()
-    const running = sims.map((s) => s.rounds(1, 1_000_000).catch(() => undefined))
-    await sleep(STEADY_S * 1000)
-    const s1 = await stored(g)
-    const c1 = procStat(g.proc.pid).cpuS
-    const steadyS = (performance.now() - t) / 1000
-    const q3 = counter.counts()
-    const dnsSteady = q3.total - q2.total
+    g.proc.kill('SIGCONT')
+    while ((await stored(g)) < N * (1 + ROUNDS)) await sleep(20)
+    let s1 = await stored(g)
+    const drainS = (performance.now() - t) / 1000
+    let c1 = procStat(g.proc.pid).cpuS
     rows.push({
-      phase: `steady state: ${STEADY_S} s, every device sending`,
+      phase: `steady state: ${ROUNDS} readings from every known device, drained from the broker`,
       devices: N,
       readings: s1 - s0,
-      seconds: steadyS,
-      readings_per_s: (s1 - s0) / steadyS,
+      seconds: drainS,
+      readings_per_s: (s1 - s0) / drainS,
       readings_per_cpu_s: (s1 - s0) / (c1 - c0),
-      dns_queries: dnsSteady,
+      dns_queries: counter.counts().total - q2.total,
       heap_mb: null,
       rss_mb: procStat(g.proc.pid).rssMb,
-      note: `DNS per device per day: ${((((q1.total - q0.total) / N) * 86400) / TTL).toFixed(0)} (cold-start queries per device × 86400 / TTL ${TTL}); measured in this window: ${((dnsSteady / N / steadyS) * 86400).toFixed(0)}`,
+      note: 'the gateway alone on the CPU: readings/s per gateway CPU second is readings/s per worker core',
+    })
+
+    // 4. live: every device sending round after round for STEADY_S s, DNS refreshes counted as the TTLs run out
+    q2 = counter.counts()
+    const s2 = await stored(g)
+    c0 = procStat(g.proc.pid).cpuS
+    t = performance.now()
+    const running = sims.map((s) => s.rounds(1 + ROUNDS, 1_000_000).catch(() => undefined))
+    await sleep(STEADY_S * 1000)
+    s1 = await stored(g)
+    c1 = procStat(g.proc.pid).cpuS
+    const liveS = (performance.now() - t) / 1000
+    const dnsLive = counter.counts().total - q2.total
+    rows.push({
+      phase: `live: ${STEADY_S} s, every device sending as fast as its simulator seals`,
+      devices: N,
+      readings: s1 - s2,
+      seconds: liveS,
+      readings_per_s: (s1 - s2) / liveS,
+      readings_per_cpu_s: (s1 - s2) / (c1 - c0),
+      dns_queries: dnsLive,
+      heap_mb: null,
+      rss_mb: procStat(g.proc.pid).rssMb,
+      note: `DNS per device per day: ${((((q1.total - q0.total) / N) * 86400) / TTL).toFixed(0)} (cold-start queries per device × 86400 / TTL ${TTL}); measured over this window: ${((dnsLive / N / liveS) * 86400).toFixed(0)} (meaningful once the window spans a TTL)`,
     })
     for (const s of sims) s.proc.kill('SIGTERM')
     await Promise.all(running)

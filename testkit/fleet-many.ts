@@ -1,6 +1,8 @@
 /** A simulated node process holding many device identities: each seals its own readings, all share one MQTT connection. */
+import { type ChildProcess, spawn } from 'node:child_process'
 import { createPrivateKey } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { pathToFileURL } from 'node:url'
 import { MqttLink } from '../messaging/mqtt.js'
@@ -9,9 +11,13 @@ import { OutboxSender } from '../messaging/sender.js'
 import { peerDirectory } from '../settings/peers.js'
 import { resolveSettings } from '../settings/settings.js'
 import { getProvider } from '../src/crypto/get-provider.js'
+import { formatTlsaRdata, makeTlsaRecord } from '../src/dane/tlsa.js'
 import { silentLogger } from '../src/log.js'
 import { createSealer, type Sealer } from '../src/message/seal.js'
-import { readingLine } from './gateway-lab.js'
+import { buildSelfSignedCertificate } from '../src/x509/build.js'
+import { generateKeyPair } from '../src/x509/keys.js'
+import { GATEWAY, type GatewayLab, readingLine } from './gateway-lab.js'
+import { repoPath } from './paths.js'
 
 /*
  * testkit/fleet.ts gives every node its own connection; at 10,000 devices that is 10,000 sockets and as many
@@ -73,6 +79,52 @@ export async function runFleetMany(keysFile: string, recipient: string): Promise
   }
   await work
   await link.stop()
+}
+
+/** A testkit/fleet-many.ts process; `rounds(from, to)` resolves when the broker acknowledged them all. */
+export function startSimulator(
+  w: GatewayLab,
+  keysFile: string,
+): { proc: ChildProcess; ready: Promise<void>; rounds(a: number, b: number): Promise<void> } {
+  const proc = spawn(process.execPath, [repoPath('build/testkit/fleet-many.js'), keysFile, GATEWAY], {
+    env: { ...w.env, LOG_LEVEL: 'error' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  w.children.push(proc)
+  const waiting = new Map<string, () => void>()
+  createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (l) => waiting.get(l)?.())
+  const expect = (line: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      waiting.set(line, resolve)
+      proc.once('exit', (code) => reject(new Error(`simulator exited (${code}) before '${line}'`)))
+    })
+  return {
+    proc,
+    ready: expect('ready'),
+    rounds: (a, b) => {
+      const done = expect(`done ${b}`)
+      proc.stdin?.write(`rounds ${a} ${b}\n`)
+      return done
+    },
+  }
+}
+
+/** Keys and `3 1 0` records for `names`, split into `files` simulator key files. */
+export function makeDevices(dir: string, names: string[], files: number, ttl: number): { lines: string[]; keyFiles: string[] } {
+  const lines: string[] = []
+  const keys: string[][] = Array.from({ length: files }, () => [])
+  for (const [i, n] of names.entries()) {
+    const { privateKey } = generateKeyPair('p256')
+    const cert = buildSelfSignedCertificate({ name: n, key: privateKey, days: 30 })
+    lines.push(`${n.replace(/\.example\.test$/, '')} ${ttl} IN TLSA ${formatTlsaRdata(makeTlsaRecord(cert, 3, 1, 0))}`)
+    keys[i % files]?.push(`${n} ${privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64')}`)
+  }
+  const keyFiles = keys.map((k, i) => {
+    const f = join(dir, `${names[0]?.[0]}-keys-${i}.txt`)
+    writeFileSync(f, `${k.join('\n')}\n`, { mode: 0o600 })
+    return f
+  })
+  return { lines, keyFiles }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
