@@ -10,10 +10,9 @@ import { startDnsCounter } from '../testkit/dns-counter.js'
 import { startDnsLab } from '../testkit/dns-lab.js'
 import { makeDevices, startSimulator } from '../testkit/fleet-many.js'
 import { GATEWAY, type GatewayLab, type GatewayProcess, startGatewayProcess } from '../testkit/gateway-lab.js'
-import { liveHeapBytes } from '../testkit/heap-snapshot.js'
+import { liveHeapBytes, nativeKeyBytes, procStat } from '../testkit/heap-snapshot.js'
 import { startMosquitto } from '../testkit/mosquitto.js'
 import { makeTempDir } from '../testkit/paths.js'
-import { nativeKeyBytes, procStat } from '../testkit/proc-stat.js'
 
 /*
  * The world: N P-256 device identities (keys and self-signed certificates from src/x509, in memory: no key files,
