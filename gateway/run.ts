@@ -1,7 +1,7 @@
 /** The gateway, wired: source (MQTT or AMQP) → opener → sink → group commit → store; HTTP, metrics and Home Assistant after each commit. */
 import { MqttLink, type MqttLinkOptions } from '../messaging/mqtt.js'
 import { directoryResolver } from '../messaging/receiver.js'
-import { peerDirectory } from '../settings/peers.js'
+import { createPeerTrust } from '../settings/peers.js'
 import type { Settings } from '../settings/settings.js'
 import { systemClock } from '../src/clock.js'
 import { getProvider } from '../src/crypto/get-provider.js'
@@ -68,6 +68,13 @@ const STORE_IS_THE_REPLAY_GUARD: ReplayGuard = { check: () => true }
  */
 const STORE_IS_THE_DIGEST_GUARD: DigestGuard = { check: () => true }
 
+/**
+ * Devices whose keys one gateway worker keeps (DNS answer, peer directory, imported key): a fleet larger than the
+ * caches would evict a device to admit another, costing a DNS lookup on every reading. About 2 KiB each
+ * (`npm run bench:fleet`, docs/scale.md), so at most some 130 MB of heap; past it the least recently heard go first.
+ */
+export const GATEWAY_MAX_PEERS = 65_536
+
 export function rowOf(m: IncomingMessage): ReadingRow {
   return {
     node: m.node,
@@ -101,7 +108,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     recipientName: me,
     recipientKey,
     recipientKeys,
-    resolveSender: directoryResolver(peerDirectory(settings, log), settings.trustedDomains),
+    resolveSender: directoryResolver(createPeerTrust(settings, { log, maxPeers: GATEWAY_MAX_PEERS }).directory, settings.trustedDomains),
+    keyCacheSize: GATEWAY_MAX_PEERS,
     trustedDomains: settings.trustedDomains,
     maxMessageSize: settings.maxMessageSize,
     clock: systemClock,

@@ -8,6 +8,7 @@ import { createPeerDirectory, type PeerDirectory } from '../src/dane/discover.js
 import { resolverHostLookup } from '../src/dane/host-resolver.js'
 import { createHttpsFetcher } from '../src/dane/https-fetch.js'
 import { createPkixCd, type PkixCd } from '../src/dane/pkix-cd.js'
+import { createCache } from '../src/dns/cache.js'
 import { loadTrustAnchors } from '../src/dns/dnssec/anchors.js'
 import { createResolver, type Resolver, systemServers } from '../src/dns/resolver.js'
 import type { Logger } from '../src/log.js'
@@ -30,6 +31,11 @@ export interface PeerTrustOptions {
   readonly log?: Logger
   /** Per-query timeout of the resolver (default 2000 ms). */
   readonly timeoutMs?: number
+  /**
+   * Peers whose keys are kept (default 1024, the DNS answer cache 4096). A gateway hearing from more devices than
+   * this would evict one to admit another: every reading a DNS lookup, and nothing left to serve stale.
+   */
+  readonly maxPeers?: number
 }
 
 /** Builds the resolver, PKIX-CD and the peer directory from settings. */
@@ -41,6 +47,8 @@ export function createPeerTrust(settings: TrustSettings, opts: PeerTrustOptions 
     trustAnchors: loadTrustAnchors(settings.trustAnchorsFile),
     mode: settings.dnssecMode,
     ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+    // every peer's TLSA answer, plus the zones' DNSKEY/DS and a margin for names that do not exist
+    ...(opts.maxPeers === undefined ? {} : { cache: createCache({ clock, maxEntries: opts.maxPeers + 4096 }) }),
   })
   // system roots plus NODE_EXTRA_CA_CERTS (read by Node at start-up): Web-PKI validation of the CA's server
   const pkixCd = createPkixCd({ clock, fetchCa: createHttpsFetcher({ resolveHost: resolverHostLookup(resolver) }) })
@@ -50,6 +58,7 @@ export function createPeerTrust(settings: TrustSettings, opts: PeerTrustOptions 
     noDnssec: settings.noDnssec,
     pkixCd,
     ...(opts.log === undefined ? {} : { log: opts.log }),
+    ...(opts.maxPeers === undefined ? {} : { maxEntries: opts.maxPeers }),
   })
   return { resolver, pkixCd, directory }
 }

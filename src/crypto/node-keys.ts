@@ -6,33 +6,52 @@ import type { KeyKind, PrivateKey, PublicKey } from './provider.js'
 
 export class NodePublicKey implements PublicKey {
   readonly kind: KeyKind
-  readonly spki: Uint8Array
   readonly key: KeyObject
-  /** P-256: the uncompressed point for ECDH.computeSecret; X25519/Ed25519: the X25519 KeyObject to agree with. */
-  readonly p256Point: Buffer | undefined
+  /** X25519/Ed25519: the X25519 KeyObject to agree with. */
   readonly x25519: KeyObject | undefined
   /** Precomputed option objects: node's sign/verify take them as is, so none is built per message. */
   readonly ecdsaOpts: { key: KeyObject; dsaEncoding: 'ieee-p1363' }
-  readonly pssOpts: { key: KeyObject; padding: number; saltLength: number }
-  readonly oaepOpts: { key: KeyObject; padding: number; oaepHash: string }
+  // Made on first use, each: a gateway keeps one imported key per device and only verifies with it, so a copy
+  // of the SPKI, the ECDH point and the RSA option objects would be some 600 bytes per device it never reads.
+  #spki: Uint8Array | undefined
+  #point: Buffer | undefined
+  #pss: { key: KeyObject; padding: number; saltLength: number } | undefined
+  #oaep: { key: KeyObject; padding: number; oaepHash: string } | undefined
   constructor(kind: KeyKind, key: KeyObject) {
     this.kind = kind
     this.key = key
-    this.spki = new Uint8Array(key.export({ format: 'der', type: 'spki' }))
-    const jwk = key.export({ format: 'jwk' })
-    this.p256Point =
-      kind === 'p256'
-        ? Buffer.concat([Buffer.of(4), Buffer.from(jwk.x as string, 'base64url'), Buffer.from(jwk.y as string, 'base64url')])
-        : undefined
     this.x25519 =
       kind === 'x25519'
         ? key
         : kind === 'ed25519'
-          ? x25519Public(edwardsToMontgomeryPublic(Buffer.from(jwk.x as string, 'base64url')))
+          ? x25519Public(edwardsToMontgomeryPublic(Buffer.from(key.export({ format: 'jwk' }).x as string, 'base64url')))
           : undefined
     this.ecdsaOpts = { key, dsaEncoding: 'ieee-p1363' }
-    this.pssOpts = { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }
-    this.oaepOpts = { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }
+  }
+  get spki(): Uint8Array {
+    this.#spki ??= new Uint8Array(this.key.export({ format: 'der', type: 'spki' }))
+    return this.#spki
+  }
+  /** P-256: the uncompressed point for ECDH.computeSecret; undefined for other kinds. */
+  get p256Point(): Buffer | undefined {
+    if (this.kind !== 'p256') return undefined
+    if (this.#point === undefined) {
+      const jwk = this.key.export({ format: 'jwk' })
+      // Buffer.alloc, not Buffer.concat: a small concat is a slice of Node's shared 8 KiB pool, and a cached key
+      // holding 65 bytes of it kept the whole 8 KiB alive (2 KiB per known device at a gateway, bench:fleet)
+      this.#point = Buffer.alloc(65, 4)
+      Buffer.from(jwk.x as string, 'base64url').copy(this.#point, 1)
+      Buffer.from(jwk.y as string, 'base64url').copy(this.#point, 33)
+    }
+    return this.#point
+  }
+  get pssOpts(): { key: KeyObject; padding: number; saltLength: number } {
+    this.#pss ??= { key: this.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }
+    return this.#pss
+  }
+  get oaepOpts(): { key: KeyObject; padding: number; oaepHash: string } {
+    this.#oaep ??= { key: this.key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }
+    return this.#oaep
   }
 }
 
@@ -74,11 +93,20 @@ const x25519Private = (d: Uint8Array): KeyObject =>
   createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, d]), format: 'der', type: 'pkcs8' })
 
 /** Maps a KeyObject to our key kind, rejecting curves and sizes the profiles do not use. */
-export function kindOf(key: KeyObject): KeyKind {
+/** DER of the prime256v1 OID (RFC 5480 §2.1.1.1), as an EC SPKI names its curve. */
+const P256_OID = Buffer.from('06082a8648ce3d030107', 'hex')
+
+/**
+ * The kind of a key node parsed. With the SPKI DER at hand, an EC key's curve is read from it: asking the
+ * KeyObject (asymmetricKeyDetails) makes node keep a details object on it, some 130 bytes per cached key.
+ */
+export function kindOf(key: KeyObject, spki?: Uint8Array): KeyKind {
   const t = key.asymmetricKeyType
   if (t === 'ec') {
-    if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
-      throw new DaneelError('ERR_KEY_UNSUPPORTED', 'only the P-256 curve is supported')
+    // 30 59 30 13 06 07 <id-ecPublicKey> then the curve's OID at offset 13 (named curves only; node parsed the rest)
+    const p256 =
+      spki === undefined ? key.asymmetricKeyDetails?.namedCurve === 'prime256v1' : P256_OID.equals(Buffer.from(spki.subarray(13, 23)))
+    if (!p256) throw new DaneelError('ERR_KEY_UNSUPPORTED', 'only the P-256 curve is supported')
     return 'p256'
   }
   if (t === 'ed25519' || t === 'x25519') return t

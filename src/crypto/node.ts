@@ -36,7 +36,7 @@ export const nodeProvider: CryptoProvider = {
     } catch (err) {
       throw new DaneelError('ERR_KEY_INVALID', 'cannot parse the public key', { cause: err })
     }
-    return new NodePublicKey(kindOf(key), key)
+    return new NodePublicKey(kindOf(key, spki), key)
   },
   importPrivateKey(input) {
     let key: KeyObject

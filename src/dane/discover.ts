@@ -5,6 +5,7 @@ import type { ValidationStatus } from '../dns/types.js'
 import { DaneelError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { Lru } from '../lru.js'
+import { isP256Spki } from '../x509/spki.js'
 import type { HttpsFetcher } from './https-fetch.js'
 import { createPkixCd, type PkixCd } from './pkix-cd.js'
 import type { TlsaRecord } from './types.js'
@@ -64,12 +65,15 @@ function keyOfRecord(r: TlsaRecord): { spki: Uint8Array; cert?: Uint8Array } | u
   if (r.usage !== 3 || r.matchingType !== 0) return undefined
   try {
     if (r.selector === 0) return { spki: spkiOfCert(r.data), cert: r.data }
-    createPublicKey({ key: Buffer.from(r.data), format: 'der', type: 'spki' })
+    // the devices' own key type, checked in microseconds; anything else goes through OpenSSL's parser
+    if (!isP256Spki(r.data)) createPublicKey({ key: Buffer.from(r.data), format: 'der', type: 'spki' })
     return { spki: r.data }
   } catch {
     return undefined // a record that does not parse is skipped, as RFC 6698 §4.1 says of unusable records
   }
 }
+
+const NO_CERT: Array<Uint8Array | undefined> = Object.freeze([undefined]) as unknown as Array<Uint8Array | undefined>
 
 /** Normalises a name: lower case, no final dot. */
 export const normalName = (name: string): string => name.trim().toLowerCase().replace(/\.$/, '')
@@ -91,9 +95,11 @@ export function createPeerDirectory(opts: PeerDirectoryOptions): PeerDirectory {
       name,
       spki: first.spki,
       spkis: keys.map((k) => k.spki),
-      certs: keys.map((k) => k.cert),
+      // `3 1 0` carries no certificate: one shared list instead of one per peer (a gateway keeps thousands)
+      certs: keys.length === 1 && first.cert === undefined ? NO_CERT : keys.map((k) => k.cert),
       auth: 'dnssec',
-      records,
+      // a copy of exact length: the resolver's list grew by push, with room for 16 records (a gateway keeps one per peer)
+      records: records.slice(),
       expiresAt: opts.clock.now() + Math.min(maxTtl, Math.max(0, ttl) * 1000),
     }
     if (first.cert !== undefined) id.certDer = first.cert

@@ -125,7 +125,8 @@ export function encodeTlsaRdata(rec: TlsaRecord): Uint8Array {
 /** Decodes wire RDATA; throws ERR_TLSA_INVALID (malformed) or ERR_TLSA_UNSUPPORTED (unknown parameters): callers skip that record. */
 export function decodeTlsaRdata(rdata: Uint8Array): TlsaRecord {
   if (rdata.length < 4) throw new DaneelError('ERR_TLSA_INVALID', `TLSA RDATA is ${rdata.length} bytes; at least 4 are needed`)
-  return checkTlsaFields(rdata[0] as number, rdata[1] as number, rdata[2] as number, rdata.slice(3))
+  // a view, not a copy: the RDATA is already the decoder's own copy, and a cached answer keeps both (bench:fleet)
+  return checkTlsaFields(rdata[0] as number, rdata[1] as number, rdata[2] as number, rdata.subarray(3))
 }
 
 /** Same parameters and data. */

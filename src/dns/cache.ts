@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js'
 import { type DaneelError, isDaneelError } from '../errors.js'
 import { Lru } from '../lru.js'
 import type { DnsAnswer } from './types.js'
+import type { Rr } from './wire.js'
 
 export interface CacheOptions {
   clock: Clock
@@ -19,8 +20,8 @@ export interface CacheOptions {
 
 interface Entry {
   answer: DnsAnswer
+  /** Stale until `maxStale` after this. */
   expiresAt: number
-  staleUntil: number
 }
 
 /** RFC 8767 §4: a stale answer is given a TTL of 30 s. */
@@ -37,6 +38,29 @@ export interface DnsCache {
   readonly size: number
 }
 
+/**
+ * What an entry keeps, made small: a gateway holds one per device (bench:fleet). The reason line ("NAME TLSA
+ * signed by ZONE (algorithm 13, key 12345)") is kept as the answer's own name joined to a tail shared by every
+ * name of the zone (V8 joins two strings without copying them); each record's owner name, decoded separately
+ * from the query name it equals, becomes that same string.
+ */
+function compactor(): (a: DnsAnswer, ttl: number) => DnsAnswer {
+  const tails = new Lru<string, string>(256)
+  const shared = (tail: string): string => {
+    const hit = tails.get(tail)
+    if (hit !== undefined) return hit
+    const flat = Buffer.from(tail).toString() // its own flat copy, not a piece of the concatenation it came from
+    tails.set(flat, flat)
+    return flat
+  }
+  return (a, ttl) => {
+    const reason = a.reason.startsWith(a.name) ? a.name + shared(a.reason.slice(a.name.length)) : Buffer.from(a.reason).toString()
+    const owner = (r: Rr): Rr => ({ name: r.name === a.name ? a.name : r.name, type: r.type, class: r.class, ttl: r.ttl, rdata: r.rdata })
+    return { ...a, ttl, reason, rrset: a.rrset.map(owner), cnames: a.cnames.length === 0 ? NONE : a.cnames }
+  }
+}
+const NONE: readonly Rr[] = Object.freeze([])
+
 export function createCache(opts: CacheOptions): DnsCache {
   const max = opts.maxEntries ?? 4096
   const minTtl = opts.minTtl ?? 0
@@ -45,6 +69,7 @@ export function createCache(opts: CacheOptions): DnsCache {
   const maxStale = opts.maxStale ?? 86400
   const entries = new Lru<string, Entry>(max)
   const inflight = new Map<string, Promise<DnsAnswer>>()
+  const compact = compactor()
   const now = (): number => opts.clock.now()
 
   const store = (key: string, a: DnsAnswer): DnsAnswer => {
@@ -52,7 +77,7 @@ export function createCache(opts: CacheOptions): DnsCache {
     if (a.status === 'bogus' || a.status === 'indeterminate') return a
     const ttl = Math.max(minTtl, Math.min(a.ttl, a.negative === undefined ? maxTtl : maxNeg))
     if (ttl <= 0) return a
-    entries.set(key, { answer: { ...a, ttl }, expiresAt: now() + ttl * 1000, staleUntil: now() + (ttl + maxStale) * 1000 })
+    entries.set(key, { answer: compact(a, ttl), expiresAt: now() + ttl * 1000 })
     return { ...a, ttl }
   }
 
@@ -73,7 +98,7 @@ export function createCache(opts: CacheOptions): DnsCache {
           // no usable reply from any server: silence, SERVFAIL/REFUSED, or replies we could not decode (RFC 8767 §4)
           const transient =
             isDaneelError(err, 'ERR_DNS_TIMEOUT') || isDaneelError(err, 'ERR_DNS_SERVFAIL') || isDaneelError(err, 'ERR_DNS_FORMAT')
-          if (old !== undefined && transient && old.staleUntil > now()) {
+          if (old !== undefined && transient && old.expiresAt + maxStale * 1000 > now()) {
             return {
               ...old.answer,
               ttl: STALE_TTL,
@@ -81,7 +106,7 @@ export function createCache(opts: CacheOptions): DnsCache {
               reason: `${old.answer.reason} (stale: ${(err as DaneelError).message})`,
             }
           }
-          if (old !== undefined && old.staleUntil <= now()) entries.delete(key)
+          if (old !== undefined && old.expiresAt + maxStale * 1000 <= now()) entries.delete(key)
           throw err
         },
       )

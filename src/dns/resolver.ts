@@ -68,6 +68,8 @@ const isLoopback = (a: ServerAddress): boolean => (a.family === 4 ? a.host.start
 
 export function createResolver(opts: ResolverOptions): Resolver {
   const servers = opts.servers.map(parseServer)
+  // one string per server, shared by every answer (cached answers name their server: one per device at a gateway)
+  const serverNames = new Map(servers.map((s) => [s, formatServer(s)]))
   if (servers.length === 0) throw new DaneelError('ERR_CONFIG_INVALID', 'no DNS server configured')
   const mode = opts.mode ?? 'validate'
   if (mode === 'resolver' && !servers.every(isLoopback)) {
@@ -113,7 +115,7 @@ export function createResolver(opts: ResolverOptions): Resolver {
             failures.push(`${formatServer(server)}: ${rcodeToString(msg.rcode)}`)
             continue
           }
-          return { msg, server: formatServer(server), tcp }
+          return { msg, server: serverNames.get(server) ?? formatServer(server), tcp }
         } catch (err) {
           if (isDaneelError(err, 'ERR_DNS_FORMAT')) malformed = true
           failures.push(`${formatServer(server)}: ${(err as Error).message}`)

@@ -66,6 +66,8 @@ export interface OpenerOptions {
   retentionMs?: number
   /** How far in the future `iat` may be (default 60 s of clock skew). */
   maxSkewMs?: number
+  /** Senders whose imported keys are kept (default 1024): a gateway sets it to the number of devices it hears. */
+  keyCacheSize?: number
   replay: ReplayGuard
   /**
    * Only judge the replay guard (`judge`), never record: the caller records `seq` once the message's output is
@@ -140,7 +142,7 @@ const KEY_CACHE_SIZE = 1024
 /** A sender's imported keys; `source` is the array they were last confirmed against (held, never written to). */
 interface SenderKeys {
   source: readonly Uint8Array[]
-  spkis: Uint8Array[]
+  spkis: readonly Uint8Array[]
   keys: PublicKey[]
 }
 
@@ -172,11 +174,12 @@ export function createOpener(opts: OpenerOptions): Required<Opener> {
     throw new TypeError('deferReplay needs a replay guard with judge() and record()')
   const maxSkewMs = opts.maxSkewMs ?? 60_000
   const otherInfo = concatKdfOtherInfo(ourProfile.enc, ourProfile.cekLength * 8)
-  const keys = new Lru<string, SenderKeys>(KEY_CACHE_SIZE)
+  const keys = new Lru<string, SenderKeys>(opts.keyCacheSize ?? KEY_CACHE_SIZE)
   const legacy = opts.allowUnbound === true ? trusted : (opts.legacyDomains ?? []).map((d) => d.toLowerCase().replace(/\.$/, ''))
   const unboundReplay = opts.unboundReplay ?? createDigestWindow()
 
-  // Parsed x5u values: a receiver sees the same few senders again and again (a valid parse only, bounded).
+  // Parsed x5u values: a receiver sees the same few senders again and again (a valid parse only, bounded). Not
+  // sized with the key cache: a parse is cheap, and two strings per device add up at a gateway with a fleet.
   const names = new Lru<string, string>(KEY_CACHE_SIZE)
   function nameOf(x5u: string): string {
     const hit = names.peek(x5u)
@@ -209,8 +212,9 @@ export function createOpener(opts: OpenerOptions): Required<Opener> {
       hit.source = spkis
       return hit.keys
     }
-    const copies = spkis.map((spki) => Uint8Array.from(spki))
-    keys.set(name, { source: spkis, spkis: copies, keys: copies.map((spki) => provider.importPublicKey(spki)) })
+    // The resolver's SPKIs themselves, not copies: the directory keeps them anyway (one copy less per sender at a
+    // gateway); they are only read, to notice when the published set changed.
+    keys.set(name, { source: spkis, spkis, keys: spkis.map((spki) => provider.importPublicKey(spki)) })
     return (keys.peek(name) as SenderKeys).keys
   }
 

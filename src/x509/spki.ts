@@ -31,3 +31,23 @@ export function spkiPublicKeyBits(spkiDer: Uint8Array): Uint8Array {
 export function keyIdentifier(spkiDer: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha1').update(spkiPublicKeyBits(spkiDer)).digest())
 }
+
+/** A P-256 SPKI in the one DER form RFC 5480 allows for a named curve, up to the 04 of an uncompressed point. */
+const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03010703420004', 'hex')
+/** P-256's field prime and curve coefficient b (FIPS 186-4 D.1.2.3); a = -3. */
+const P256_P = 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n
+const P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn
+
+/**
+ * Whether `spki` is a P-256 public key whose point lies on the curve (SEC 1 §3.2.2.1: coordinates below p,
+ * y² = x³ − 3x + b; the cofactor is 1, so no subgroup check is left). A few microseconds, where OpenSSL 3's
+ * decoder (createPublicKey) takes about 200: a gateway checks every published key of every device it meets.
+ */
+export function isP256Spki(spki: Uint8Array): boolean {
+  if (spki.length !== P256_SPKI_PREFIX.length + 64 || !P256_SPKI_PREFIX.equals(spki.subarray(0, P256_SPKI_PREFIX.length))) return false
+  const at = P256_SPKI_PREFIX.length
+  const x = BigInt(`0x${Buffer.from(spki.subarray(at, at + 32)).toString('hex')}`)
+  const y = BigInt(`0x${Buffer.from(spki.subarray(at + 32, at + 64)).toString('hex')}`)
+  if (x >= P256_P || y >= P256_P) return false
+  return (y * y - (x * x * x - 3n * x + P256_B)) % P256_P === 0n
+}

@@ -152,6 +152,34 @@ describe('MqttSource', () => {
     assert.deepEqual(f.released(), [true, true])
   })
 
+  it('opens at most `concurrency` messages at once: a cold gateway has that many sender lookups in flight, not one per message', async () => {
+    const f = fakeLink()
+    const sink = heldSink()
+    let inFlight = 0
+    let most = 0
+    const release: Array<() => void> = []
+    const opener: Opener = {
+      async open(bytes) {
+        inFlight++
+        most = Math.max(most, inFlight)
+        await new Promise<void>((r) => release.push(r)) // a DNS lookup of an unknown sender, say
+        inFlight--
+        return opened(Buffer.from(bytes as Uint8Array).toString())
+      },
+    }
+    new MqttSource({ link: f.link, topic: 't', opener, sink, maxMessageSize: 64, concurrency: 3 })
+    f.up()
+    for (let i = 1; i <= 10; i++) f.publish(i, `m${i}`)
+    for (let round = 0; round < 10 && sink.delivered.length < 10; round++) {
+      await tick(5)
+      assert.ok(inFlight <= 3, `${inFlight} opens in flight`)
+      for (const r of release.splice(0)) r()
+    }
+    await tick(5)
+    assert.equal(most, 3)
+    assert.equal(sink.delivered.length, 10)
+  })
+
   it('nothing of an old connection is acknowledged on a new one (the broker redelivers it)', async () => {
     const f = fakeLink()
     const sink = heldSink()

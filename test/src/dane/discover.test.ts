@@ -63,6 +63,18 @@ describe('createPeerDirectory', () => {
     await assert.rejects(dir.lookup('hash.only._device.example.test'), (e) => isDaneelError(e, 'ERR_TLSA_UNSUPPORTED'))
   })
 
+  test('a 3 1 0 key whose point is off the curve is unusable and skipped, the next record is used', async () => {
+    const bad = Uint8Array.from(spkiOf(next))
+    bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 1 // y no longer fits x: not a P-256 point
+    const src = source({
+      [NAME]: { status: 'secure', records: [rec(3, 1, 0, bad), rec(3, 1, 0, spkiOf(cur))] },
+      'bad.only._device.example.test': { status: 'secure', records: [rec(3, 1, 0, bad)] },
+    })
+    const dir = createPeerDirectory({ resolver: src, clock: systemClock, noDnssec: false })
+    assert.deepEqual((await dir.lookup(NAME)).spkis, [spkiOf(cur)])
+    await assert.rejects(dir.lookup('bad.only._device.example.test'), (e) => isDaneelError(e, 'ERR_TLSA_UNSUPPORTED'))
+  })
+
   test('bogus and indeterminate fail closed, even with records present; no records is ERR_TLSA_NONE', async () => {
     const src = source({
       'b._device.example.test': { status: 'bogus', records: [rec(3, 0, 0, cur.certDer)] },

@@ -30,6 +30,28 @@ describe('dns cache', () => {
     assert.equal((await c.resolve('k', load)).reason, 'load 2')
   })
 
+  it('gives back from the cache what was stored: reason, records and owner names (kept compactly)', async () => {
+    let now = 0
+    const c = createCache({ clock: { now: () => now, synced: () => true } })
+    const rdata = Uint8Array.of(3, 1, 0, 0x30, 0x59)
+    const rr = { name: 'dev7._device.example.', type: 52, class: 1, ttl: 300, rdata }
+    const stored = answer({
+      name: 'dev7._device.example.',
+      rrset: [rr],
+      reason: `${'dev7._device.example.'} TLSA signed by example. (algorithm 13, key 4711)`,
+      ttl: 300,
+    })
+    await c.resolve('52/dev7', async () => stored)
+    now += 1000
+    const hit = await c.resolve('52/dev7', async () => assert.fail('a fresh entry is not loaded again'))
+    assert.equal(hit.source, 'cache')
+    assert.equal(hit.reason, 'dev7._device.example. TLSA signed by example. (algorithm 13, key 4711)')
+    assert.deepEqual(hit.rrset, [rr])
+    assert.deepEqual(hit.cnames, [])
+    const other = await c.resolve('x', async () => answer({ name: 'x.', reason: 'no name prefix here' }))
+    assert.equal(other.reason, 'no name prefix here')
+  })
+
   it('caps negative TTLs (RFC 2308 §5) and never keeps bogus or indeterminate answers', async () => {
     const c = createCache({ clock: { now: () => 0, synced: () => true }, maxNegativeTtl: 5 })
     assert.equal((await c.resolve('n', async () => answer({ negative: 'nxdomain', ttl: 3600 }))).ttl, 5)

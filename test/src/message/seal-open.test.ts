@@ -82,3 +82,35 @@ describe('sealer details', () => {
     assert.equal(opened.claims, undefined)
   })
 })
+
+describe('opener key cache', () => {
+  // A gateway hears thousands of senders: a key cache smaller than that imports a key on every reading.
+  const counting = (): { provider: ReturnType<typeof getProvider>; imports: () => number } => {
+    const base = getProvider('node')
+    let n = 0
+    const provider = {
+      ...base,
+      importPublicKey: (spki: Uint8Array) => {
+        n++
+        return base.importPublicKey(spki)
+      },
+    }
+    return { provider, imports: () => n }
+  }
+  const senders = [0, 1, 2].map((i) => identity(`s${i}.airquality._device.example.com`, 'p256'))
+  const to = identity(RECIPIENT, 'p256')
+  const node = getProvider('node')
+  const messages = senders.map((s, i) => sealerFor(node, s, to).seal(READING, { now: NOW, seq: 100 + i }))
+
+  for (const [size, want] of [
+    [2, 9],
+    [3, 3],
+  ] as const) {
+    it(`keyCacheSize ${size}, three senders in turn, three rounds: ${want} imports`, async () => {
+      const c = counting()
+      const opener = openerFor(c.provider, to, senders, { keyCacheSize: size, replay: { check: () => true } })
+      for (let round = 0; round < 3; round++) for (const m of messages) assert.ok((await opener.open(m)).from.startsWith('s'))
+      assert.equal(c.imports(), want)
+    })
+  }
+})
