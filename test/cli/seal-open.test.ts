@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { selfSignedIdentityArgs } from '../../testkit/openssl.js'
 import { cliPath, makeTempDir } from '../../testkit/paths.js'
 
 const tmp = makeTempDir('daneel-seal-cli-')
@@ -10,11 +11,7 @@ after(() => tmp.cleanup())
 
 const A = 'c90a0d441683.airquality._device.example.com'
 const B = 'gateway01.airquality._device.example.com'
-const KEYS: Record<string, string[]> = {
-  p256: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
-  ed25519: ['-newkey', 'ed25519'],
-  rsa: ['-newkey', 'rsa:2048'],
-}
+const KEY_TYPES = ['p256', 'ed25519', 'rsa'] as const
 const file = (type: string, name: string, ext: string) => join(tmp.dir, `${type}.${name}.${ext}`)
 
 function openssl(args: string[]): void {
@@ -32,26 +29,9 @@ function daneel(args: string[], input: string, env: Record<string, string> = {})
 }
 
 before(() => {
-  for (const type of Object.keys(KEYS)) {
-    for (const name of [A, B]) {
-      openssl([
-        'req',
-        '-x509',
-        ...(KEYS[type] as string[]),
-        '-nodes',
-        '-keyout',
-        file(type, name, 'key.pem'),
-        '-out',
-        file(type, name, 'crt.pem'),
-        '-days',
-        '30',
-        '-subj',
-        `/CN=${name}`,
-        '-addext',
-        `subjectAltName=DNS:${name}`,
-      ])
-    }
-  }
+  for (const type of KEY_TYPES)
+    for (const name of [A, B])
+      openssl(selfSignedIdentityArgs(type, name, { key: file(type, name, 'key.pem'), cert: file(type, name, 'crt.pem') }))
 })
 
 const READING = '{"pm25":12.3,"pm10":20.1,"co2":612,"t":21.4,"rh":40.2,"ts":1764100000}'
