@@ -3,11 +3,11 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { isDaneelError } from '../../../src/errors.js'
 import { buildCsr, parseCsr } from '../../../src/x509/csr.js'
 import { toHex } from '../../../src/x509/hex.js'
 import { generateKeyPair, spkiOf } from '../../../src/x509/keys.js'
 import { pemDecode, pemEncode } from '../../../src/x509/pem.js'
+import { throwsCode } from '../../../testkit/assert-code.js'
 import { newKeyRequestArgs, openssl, opensslOk } from '../../../testkit/openssl.js'
 import { makeTempDir } from '../../../testkit/paths.js'
 
@@ -48,9 +48,6 @@ describe('PKCS#10 CSRs', () => {
     const at = t.indexOf(0x0c) + 5 // inside the subject's UTF8String
     t[at] = (t[at] as number) ^ 0x20
     assert.equal(parseCsr(t).signatureValid, false)
-    assert.throws(
-      () => parseCsr(der.slice(0, 50)),
-      (e) => isDaneelError(e, 'ERR_CSR_INVALID'),
-    )
+    throwsCode(() => parseCsr(der.slice(0, 50)), 'ERR_CSR_INVALID')
   })
 })
