@@ -1,5 +1,8 @@
 /** Offline DNS: a transport that answers from recorded wire bytes (test/fixtures/dns), with the query's ID patched in. */
 import { readFileSync } from 'node:fs'
+import { fixedClock } from '../src/clock.js'
+import { parseTrustAnchors } from '../src/dns/dnssec/anchors.js'
+import { createResolver, type Resolver, type ResolverOptions } from '../src/dns/resolver.js'
 import type { Exchange, Transport } from '../src/dns/transport.js'
 import { DaneelError } from '../src/errors.js'
 import { fixturePath } from './paths.js'
@@ -47,4 +50,18 @@ export function replayTransport(exchanges: Record<string, string>): ReplayTransp
     },
   }
   return t
+}
+
+/**
+ * A resolver over the recorded lab: `transport` (usually a replayTransport of its exchanges), the lab's trust
+ * anchors, the clock at recording time, a loopback server; `opts` adds or overrides (cache, retries, mode...).
+ */
+export function replayResolver(fx: LabFixture, transport: Transport, opts: Partial<ResolverOptions> = {}): Resolver {
+  return createResolver({
+    servers: ['127.0.0.1'],
+    transport,
+    clock: fixedClock(fx.clockMs),
+    trustAnchors: parseTrustAnchors(fx.trustAnchors),
+    ...opts,
+  })
 }

@@ -120,6 +120,23 @@ export const entityExt = (...dnsNames: string[]): string[] => [
   `subjectAltName = ${dnsNames.map((n) => `DNS:${n}`).join(',')}`,
 ]
 
+/** What a service monitor watches on `host`: its current certificate, the next (a rollover), an unrelated one, one that expires 3 days after `now`. */
+export interface ServiceCerts {
+  cur: TestCert
+  next: TestCert
+  other: TestCert
+  soon: TestCert
+}
+
+export function issueServiceCerts(dir: string, host: string, now = Date.now()): ServiceCerts {
+  return {
+    cur: issueCert(dir, 'cur', { ext: entityExt(host) }),
+    next: issueCert(dir, 'next', { ext: entityExt(host) }),
+    other: issueCert(dir, 'other', { ext: entityExt(host) }),
+    soon: issueCert(dir, 'soon', { ext: entityExt(host), end: caTime(now + 3 * 86_400_000) }),
+  }
+}
+
 /** A Web-PKI stand-in: a root plus a server certificate for `host` (and 127.0.0.1), for the HTTPS side. */
 export function makeWebPki(dir: string, host: string): { root: TestCert; server: TestCert } {
   const root = issueCert(dir, 'web-root', { ext: CA_EXT, subject: '/CN=daneel test web root' })

@@ -1,9 +1,8 @@
 /** A real Mosquitto broker for tests: 127.0.0.1, a free port, a temp config with persistence; restart and stop. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { join } from 'node:path'
-import { freePort } from './ports.js'
+import { accepts, freePort } from './ports.js'
 
 export const MOSQUITTO = '/usr/sbin/mosquitto'
 
@@ -32,17 +31,6 @@ export interface Mosquitto {
   stop(): Promise<void>
   /** Everything the broker logged (for failure messages). */
   log(): string
-}
-
-async function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1')
-    s.once('connect', () => {
-      s.destroy()
-      resolve(true)
-    })
-    s.once('error', () => resolve(false))
-  })
 }
 
 /** Starts Mosquitto; retries on another port if the chosen one was taken meanwhile. */

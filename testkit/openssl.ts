@@ -117,19 +117,50 @@ export function daneVerify(opts: {
   })
 }
 
-/** `openssl req -x509` arguments: a fresh P-256 key (unencrypted) and its self-signed certificate, made by openssl. */
-export function selfSignedP256Args(o: {
+/** `openssl req -newkey` arguments for each key type an identity may have. */
+export const NEWKEY_ARGS = {
+  p256: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+  ed25519: ['-newkey', 'ed25519'],
+  rsa: ['-newkey', 'rsa:2048'],
+} as const satisfies Record<string, readonly string[]>
+
+export type OpensslKeyType = keyof typeof NEWKEY_ARGS
+
+export interface NewKeyRequest {
+  /** The key openssl makes (default p256), written unencrypted to `key`. */
+  type?: OpensslKeyType
   key: string
-  cert: string
+  /** The certificate (`-x509`) or the CSR (`-new`) openssl writes. */
+  out: string
   subject: string
   days?: number
   /** `-addext` values, e.g. `subjectAltName=DNS:name`. */
   ext?: readonly string[]
-}): string[] {
+}
+
+/** `openssl req -x509|-new` arguments: a fresh key and its self-signed certificate, or a CSR for it. */
+export function newKeyRequestArgs(mode: '-x509' | '-new', o: NewKeyRequest): string[] {
   return [
-    ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', o.key, '-out', o.cert],
+    ...['req', mode, ...NEWKEY_ARGS[o.type ?? 'p256'], '-nodes', '-keyout', o.key, '-out', o.out],
     ...(o.days === undefined ? [] : ['-days', String(o.days)]),
     ...['-subj', o.subject],
     ...(o.ext ?? []).flatMap((e) => ['-addext', e]),
   ]
+}
+
+/** `openssl req -x509` arguments: a fresh P-256 key (unencrypted) and its self-signed certificate, made by openssl. */
+export function selfSignedP256Args(o: Omit<NewKeyRequest, 'type' | 'out'> & { cert: string }): string[] {
+  return newKeyRequestArgs('-x509', { ...o, out: o.cert })
+}
+
+/** `openssl req -x509` arguments for a self-signed identity certificate: `name` as CN and as the one DNS SAN. */
+export function selfSignedIdentityArgs(type: OpensslKeyType, name: string, files: { key: string; cert: string }, days = 30): string[] {
+  return newKeyRequestArgs('-x509', {
+    type,
+    key: files.key,
+    out: files.cert,
+    subject: `/CN=${name}`,
+    days,
+    ext: [`subjectAltName=DNS:${name}`],
+  })
 }

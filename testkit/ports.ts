@@ -1,6 +1,6 @@
-/** The one free-port finder of the tests and benches: a loopback port free for both TCP and UDP right now. */
+/** The one free-port finder of the tests and benches (a loopback port free for both TCP and UDP right now), and a TCP probe. */
 import { createSocket } from 'node:dgram'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 
 /** A port free for both TCP and UDP on 127.0.0.1 right now (the caller still retries: another test may take it). */
 export async function freePort(): Promise<number> {
@@ -21,4 +21,16 @@ export async function freePort(): Promise<number> {
     if (udpFree && port !== 0) return port
   }
   throw new Error('no free port found')
+}
+
+/** Whether something accepts a TCP connection on 127.0.0.1:`port` right now (the connection is closed at once). */
+export async function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1')
+    s.once('connect', () => {
+      s.destroy()
+      resolve(true)
+    })
+    s.once('error', () => resolve(false))
+  })
 }

@@ -1,9 +1,8 @@
 /** A RabbitMQ cluster for tests and benches: N nodes on 127.0.0.1 with their own names, ports and data, MQTT on, clustered. */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { join } from 'node:path'
-import { freePort } from './ports.js'
+import { accepts, freePort } from './ports.js'
 
 /**
  * Debian's rabbitmq-server (3.10, Erlang 25). Every node gets, under `dir`/rN: its own node name
@@ -44,17 +43,6 @@ export interface RabbitCluster {
 
 export function rabbitmqAvailable(): boolean {
   return existsSync(RABBITMQ_SERVER) && existsSync(RABBITMQCTL)
-}
-
-async function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1')
-    s.once('connect', () => {
-      s.destroy()
-      resolve(true)
-    })
-    s.once('error', () => resolve(false))
-  })
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))

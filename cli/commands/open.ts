@@ -1,22 +1,18 @@
 /** `daneel open`: open one sealed message from stdin, strictly, and print who sent it and what it says as JSON. */
 
 import type { KeyObject } from 'node:crypto'
-import { join } from 'node:path'
 import { directoryResolver } from '../../messaging/receiver.js'
 import { peerDirectory } from '../../settings/peers.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
+import { SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
 import { systemClock } from '../../src/clock.js'
 import { getProvider } from '../../src/crypto/get-provider.js'
 import { DaneelError, isDaneelError } from '../../src/errors.js'
 import { decryptionKeys } from '../../src/identity/rollover.js'
-import { readPrivateKeyFile } from '../../src/key-file.js'
 import { createLogger } from '../../src/log.js'
 import { certificateResolver, certificatesFromBytes } from '../../src/message/offline.js'
 import { createOpener, type OpenerOptions } from '../../src/message/open.js'
 import { createReplayWindow } from '../../src/message/replay.js'
-import { loadPrivateKey } from '../../src/x509/keys.js'
-import { parseCommand, usageError } from '../args.js'
-import { readFileOrFail, readStdin } from './seal.js'
+import { loadOwnKey, parseOwnCommand, readFileOrFail, readStdin } from '../own-identity.js'
 
 export const summary = 'open a sealed message from stdin and print what it says and who sent it'
 
@@ -64,15 +60,11 @@ function seconds(value: string | undefined, flag: string, dflt: number): number 
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommand(argv, OPTIONS, HELP)
-  if (parsed === undefined) return 0
-  const { values } = parsed
-  if (parsed.positionals.length > 0) throw usageError(HELP, `unexpected argument '${parsed.positionals[0]}'`)
-  const settings = resolveSettings(values, process.env)
-  const me = requireDaneId(settings)
+  const own = parseOwnCommand(argv, OPTIONS, HELP)
+  if (own === undefined) return 0
+  const { values, settings, me } = own
   const certFiles = [...(values.cert ?? []), ...(values['sender-cert'] ?? [])]
-  const keyPath = values.key ?? join(settings.cryptoPath, `${me}.key.pem`)
-  const recipientKey = loadPrivateKey(readPrivateKeyFile(keyPath))
+  const recipientKey = loadOwnKey(settings, me, values.key)
   let resolveSender: OpenerOptions['resolveSender']
   let trustedDomains = settings.trustedDomains
   let recipientKeys: KeyObject[] = []

@@ -1,18 +1,15 @@
 /** `daneel seal --to NAME`: seal stdin (a JSON reading or bytes) to a recipient as a nested JWT, and print it. */
-import { join } from 'node:path'
 import { openSequence, sequencePath } from '../../messaging/sequence.js'
 import { peerDirectory } from '../../settings/peers.js'
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
+import { SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
 import { getProvider } from '../../src/crypto/get-provider.js'
 import { DaneelError } from '../../src/errors.js'
-import { readPrivateKeyFile } from '../../src/key-file.js'
 import { createLogger } from '../../src/log.js'
 import { certificatesFromBytes, recipientSpkiFromCertificate } from '../../src/message/offline.js'
 import { createSealer } from '../../src/message/seal.js'
 import { normalizeName } from '../../src/message/x5u.js'
-import { MAX_PEM_FILE_BYTES, readFileBounded } from '../../src/read-file.js'
-import { loadPrivateKey } from '../../src/x509/keys.js'
-import { parseCommand, usageError } from '../args.js'
+import { usageError } from '../args.js'
+import { loadOwnKey, parseOwnCommand, readFileOrFail, readStdin } from '../own-identity.js'
 
 export const summary = 'seal stdin to a recipient (JWS inside JWE) and write it to stdout'
 
@@ -54,21 +51,6 @@ const OPTIONS = {
 /** The largest reading we read from stdin: the sealed message must still fit MAX_MESSAGE_SIZE. */
 const MAX_STDIN = 1024 * 1024
 
-export async function readStdin(limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of process.stdin) {
-    size += (chunk as Buffer).length
-    if (size > limit) throw new DaneelError('ERR_MESSAGE_TOO_LARGE', `stdin is larger than ${limit} bytes`)
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks)
-}
-
-export function readFileOrFail(path: string, what: string): Buffer {
-  return readFileBounded(path, { maxBytes: MAX_PEM_FILE_BYTES, what })
-}
-
 function pick<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined {
   if (value === undefined) return undefined
   if (!(allowed as readonly string[]).includes(value))
@@ -77,17 +59,13 @@ function pick<T extends string>(value: string | undefined, allowed: readonly T[]
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommand(argv, OPTIONS, HELP)
-  if (parsed === undefined) return 0
-  const { values } = parsed
-  if (parsed.positionals.length > 0) throw usageError(HELP, `unexpected argument '${parsed.positionals[0]}'`)
-  const settings = resolveSettings(values, process.env)
-  const sender = requireDaneId(settings)
+  const own = parseOwnCommand(argv, OPTIONS, HELP)
+  if (own === undefined) return 0
+  const { values, settings, me: sender } = own
   if (values.to === undefined) throw usageError(HELP, `--to NAME is required`)
   const profile = pick(values.profile, ['compact', 'valimail', 'workshop'] as const, '--profile')
   const serialization = pick(values.serialization, ['compact', 'json'] as const, '--serialization')
-  const keyPath = values.key ?? join(settings.cryptoPath, `${sender}.key.pem`)
-  const senderKey = loadPrivateKey(readPrivateKeyFile(keyPath)) // before any lookup
+  const senderKey = loadOwnKey(settings, sender, values.key) // before any lookup
   let recipientSpki: Uint8Array
   if (values.cert !== undefined) {
     const [certDer] = certificatesFromBytes(readFileOrFail(values.cert, 'certificate'))

@@ -49,7 +49,7 @@ function readReply(sock: Socket): Promise<{ code: number; lines: string[] }> {
       sock.off('end', onEnd)
       sock.off('error', onErr)
       if (err !== undefined) reject(err)
-      else resolve(value!)
+      else resolve(value as { code: number; lines: string[] })
     }
     sock.on('data', onData)
     sock.on('end', onEnd)

@@ -58,7 +58,9 @@ export function readLocalIdentity(cryptoPath: string, name: string): LocalIdenti
   const keyMatches = pair?.chain !== undefined
   const cert =
     pair?.chain?.[0] ??
-    parseCertificate(pemDecode(readTextBounded(certPath, { maxBytes: MAX_PEM_FILE_BYTES, what: 'certificate' }), 'CERTIFICATE')[0]!)
+    parseCertificate(
+      pemDecode(readTextBounded(certPath, { maxBytes: MAX_PEM_FILE_BYTES, what: 'certificate' }), 'CERTIFICATE')[0] as Uint8Array,
+    )
   return {
     certDer: cert.der,
     notAfter: cert.notAfter,
@@ -128,7 +130,7 @@ export async function observeService(ctx: ObserveContext, kind: 'tls' | 'smtp', 
       ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
     })
     try {
-      leafNotAfter = parseCertificate(chain[0]!).notAfter
+      leafNotAfter = parseCertificate(chain[0] as Uint8Array).notAfter
     } catch {
       leafNotAfter = undefined
     }

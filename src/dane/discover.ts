@@ -5,6 +5,7 @@ import type { ValidationStatus } from '../dns/types.js'
 import { DaneelError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { Lru } from '../lru.js'
+import { SingleFlight } from '../single-flight.js'
 import { isP256Spki } from '../x509/spki.js'
 import type { HttpsFetcher } from './https-fetch.js'
 import { createPkixCd, type PkixCd } from './pkix-cd.js'
@@ -83,7 +84,7 @@ export function createPeerDirectory(opts: PeerDirectoryOptions): PeerDirectory {
   const maxEntries = opts.maxEntries ?? 1024
   const pkix = opts.pkixCd ?? (opts.fetchCa === undefined ? undefined : createPkixCd({ fetchCa: opts.fetchCa, clock: opts.clock }))
   const cache = new Lru<string, PeerIdentity>(maxEntries)
-  const inflight = new Map<string, Promise<PeerIdentity>>()
+  const inflight = new SingleFlight<string, PeerIdentity>()
 
   const viaDnssec = (name: string, records: TlsaRecord[], ttl: number): PeerIdentity => {
     const keys = records.map(keyOfRecord).filter((k) => k !== undefined)
@@ -159,18 +160,12 @@ export function createPeerDirectory(opts: PeerDirectoryOptions): PeerDirectory {
       const name = normalName(rawName)
       const hit = cache.peek(name)
       if (hit !== undefined && hit.expiresAt > opts.clock.now()) return hit
-      const running = inflight.get(name)
-      if (running !== undefined) return running
-      const p = discover(name).then((id) => {
-        cache.set(name, id)
-        return id
-      })
-      inflight.set(name, p)
-      try {
-        return await p
-      } finally {
-        inflight.delete(name)
-      }
+      return inflight.run(name, () =>
+        discover(name).then((id) => {
+          cache.set(name, id)
+          return id
+        }),
+      )
     },
     peek(rawName) {
       // names reach us normalised from the opener (src/message/x5u.ts): try as given before normalising

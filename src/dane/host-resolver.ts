@@ -33,7 +33,7 @@ export function resolverHostLookup(resolver: AddressSource, opts: { allowBogus?:
         const b = rr.rdata
         if (family === 4 && b.length === 4) out.push({ address: Array.from(b).join('.'), family })
         if (family === 6 && b.length === 16) {
-          const words = Array.from({ length: 8 }, (_, i) => ((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16))
+          const words = Array.from({ length: 8 }, (_, i) => (((b[2 * i] as number) << 8) | (b[2 * i + 1] as number)).toString(16))
           out.push({ address: words.join(':'), family })
         }
       }

@@ -4,6 +4,7 @@ import { bytesEqual } from '../bytes.js'
 import type { Clock } from '../clock.js'
 import { DaneelError } from '../errors.js'
 import { Lru } from '../lru.js'
+import { SingleFlight } from '../single-flight.js'
 import { type CertView, isIssuedBy, viewCertificate } from './cert-view.js'
 import type { HttpsFetcher } from './https-fetch.js'
 import { identityDomain } from './names.js'
@@ -117,26 +118,18 @@ export function createPkixCd(opts: PkixCdOptions): PkixCd {
   const ttl = opts.cacheTtlMs ?? PKIXCD_CACHE_TTL_MS
   const max = opts.maxCacheEntries ?? 256
   const cache = new Lru<string, { cas: CertView[]; until: number }>(max)
-  const inflight = new Map<string, Promise<CertView[]>>()
+  const inflight = new SingleFlight<string, CertView[]>()
 
   const fetchCas = async (url: string): Promise<CertView[]> => {
     const hit = cache.peek(url)
     if (hit !== undefined && hit.until > opts.clock.now()) return hit.cas
-    const running = inflight.get(url)
-    if (running !== undefined) return running
-    const p = (async () => {
+    return inflight.run(url, async () => {
       const body = await opts.fetchCa(url)
       const cas = certificatesFromPem(Buffer.from(body).toString('latin1')).map((d) => viewCertificate(d))
       if (cas.length === 0) throw new DaneelError('ERR_PKIXCD_FETCH', `${url}: no PEM certificate in the answer`)
       cache.set(url, { cas, until: opts.clock.now() + ttl })
       return cas
-    })()
-    inflight.set(url, p)
-    try {
-      return await p
-    } finally {
-      inflight.delete(url)
-    }
+    })
   }
 
   return {

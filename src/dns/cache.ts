@@ -2,6 +2,7 @@
 import type { Clock } from '../clock.js'
 import { type DaneelError, isDaneelError } from '../errors.js'
 import { Lru } from '../lru.js'
+import { SingleFlight } from '../single-flight.js'
 import type { DnsAnswer } from './types.js'
 import type { Rr } from './wire.js'
 
@@ -68,7 +69,7 @@ export function createCache(opts: CacheOptions): DnsCache {
   const maxNeg = opts.maxNegativeTtl ?? 3600
   const maxStale = opts.maxStale ?? 86400
   const entries = new Lru<string, Entry>(max)
-  const inflight = new Map<string, Promise<DnsAnswer>>()
+  const inflight = new SingleFlight<string, DnsAnswer>()
   const compact = compactor()
   const now = (): number => opts.clock.now()
 
@@ -89,33 +90,27 @@ export function createCache(opts: CacheOptions): DnsCache {
         entries.get(key) // a fresh hit becomes the most recently used
         return Promise.resolve({ ...e.answer, ttl: Math.ceil((e.expiresAt - t) / 1000), source: 'cache' })
       }
-      const running = inflight.get(key)
-      if (running !== undefined) return running
-      const p = load().then(
-        (a) => store(key, a),
-        (err: unknown) => {
-          const old = entries.peek(key)
-          // no usable reply from any server: silence, SERVFAIL/REFUSED, or replies we could not decode (RFC 8767 §4)
-          const transient =
-            isDaneelError(err, 'ERR_DNS_TIMEOUT') || isDaneelError(err, 'ERR_DNS_SERVFAIL') || isDaneelError(err, 'ERR_DNS_FORMAT')
-          if (old !== undefined && transient && old.expiresAt + maxStale * 1000 > now()) {
-            return {
-              ...old.answer,
-              ttl: STALE_TTL,
-              source: 'stale' as const,
-              reason: `${old.answer.reason} (stale: ${(err as DaneelError).message})`,
+      return inflight.run(key, () =>
+        load().then(
+          (a) => store(key, a),
+          (err: unknown) => {
+            const old = entries.peek(key)
+            // no usable reply from any server: silence, SERVFAIL/REFUSED, or replies we could not decode (RFC 8767 §4)
+            const transient =
+              isDaneelError(err, 'ERR_DNS_TIMEOUT') || isDaneelError(err, 'ERR_DNS_SERVFAIL') || isDaneelError(err, 'ERR_DNS_FORMAT')
+            if (old !== undefined && transient && old.expiresAt + maxStale * 1000 > now()) {
+              return {
+                ...old.answer,
+                ttl: STALE_TTL,
+                source: 'stale' as const,
+                reason: `${old.answer.reason} (stale: ${(err as DaneelError).message})`,
+              }
             }
-          }
-          if (old !== undefined && old.expiresAt + maxStale * 1000 <= now()) entries.delete(key)
-          throw err
-        },
+            if (old !== undefined && old.expiresAt + maxStale * 1000 <= now()) entries.delete(key)
+            throw err
+          },
+        ),
       )
-      inflight.set(key, p)
-      const clear = (): void => {
-        inflight.delete(key)
-      }
-      p.then(clear, clear)
-      return p
     },
     delete: (key) => {
       entries.delete(key)

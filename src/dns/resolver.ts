@@ -4,6 +4,7 @@ import { decodeTlsaRdata } from '../dane/tlsa.js'
 import type { TlsaRecord } from '../dane/types.js'
 import { DaneelError, isDaneelError } from '../errors.js'
 import { MAX_CONFIG_FILE_BYTES, readTextBounded } from '../read-file.js'
+import { SingleFlight } from '../single-flight.js'
 import { createCache, type DnsCache } from './cache.js'
 import type { TrustAnchor } from './dnssec/anchors.js'
 import { createChain } from './dnssec/chain.js'
@@ -83,7 +84,7 @@ export function createResolver(opts: ResolverOptions): Resolver {
   const retries = opts.retries ?? 1
   const cache = opts.cache === null ? undefined : (opts.cache ?? createCache({ clock: opts.clock }))
   const stats = { sent: 0, tcp: 0 }
-  const inflight = new Map<string, Promise<{ msg: Message; server: string; tcp: boolean }>>()
+  const inflight = new SingleFlight<string, { msg: Message; server: string; tcp: boolean }>()
 
   /** One question to the servers in turn; TC → the same server over TCP (the truncated reply is discarded whole). */
   const exchangeOnce = async (name: Name, type: number): Promise<{ msg: Message; server: string; tcp: boolean }> => {
@@ -135,16 +136,7 @@ export function createResolver(opts: ResolverOptions): Resolver {
 
   /** Identical questions in flight share one exchange (the validator asks for the same DS/DNSKEY concurrently). */
   const exchange = (name: Name, type: number): Promise<{ msg: Message; server: string; tcp: boolean }> => {
-    const key = `${type}/${name}`
-    const running = inflight.get(key)
-    if (running !== undefined) return running
-    const p = exchangeOnce(name, type)
-    inflight.set(key, p)
-    const clear = (): void => {
-      inflight.delete(key)
-    }
-    p.then(clear, clear)
-    return p
+    return inflight.run(`${type}/${name}`, () => exchangeOnce(name, type))
   }
 
   const chain = createChain({ fetch: async (n, t) => (await exchange(n, t)).msg, anchors: opts.trustAnchors, clock: opts.clock })

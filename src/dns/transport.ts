@@ -66,23 +66,38 @@ export function matchesQuery(reply: Uint8Array, id: number, q: Question): boolea
 
 const sameAddress = (a: string, b: string): boolean => a === b || a.replace(/^::ffff:/, '') === b.replace(/^::ffff:/, '')
 
+/**
+ * The one way an exchange ends: the first of answer, error or timeout (ERR_DNS_TIMEOUT "`noAnswer` from SERVER
+ * within N ms" after x.timeoutMs) settles the promise; the timer is cleared and the socket closed, later calls do nothing.
+ */
+function settleOnce(
+  resolve: (v: Uint8Array) => void,
+  reject: (err: Error) => void,
+  close: () => void,
+  x: Exchange,
+  noAnswer: string,
+): (err: Error | undefined, v?: Uint8Array) => void {
+  let done = false
+  const finish = (err: Error | undefined, v?: Uint8Array): void => {
+    if (done) return
+    done = true
+    clearTimeout(timer)
+    close()
+    if (err !== undefined) reject(err)
+    else resolve(v as Uint8Array)
+  }
+  const timer = setTimeout(
+    () => finish(new DaneelError('ERR_DNS_TIMEOUT', `${noAnswer} from ${formatServer(x.server)} within ${x.timeoutMs} ms`)),
+    x.timeoutMs,
+  )
+  return finish
+}
+
 function udpExchange(x: Exchange): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     // A fresh socket per query: the kernel picks a random ephemeral source port (RFC 5452 §9.2).
     const sock = createSocket(x.server.family === 6 ? 'udp6' : 'udp4')
-    let done = false
-    const finish = (err: Error | undefined, v?: Uint8Array): void => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      sock.close()
-      if (err !== undefined) reject(err)
-      else resolve(v as Uint8Array)
-    }
-    const timer = setTimeout(
-      () => finish(new DaneelError('ERR_DNS_TIMEOUT', `no answer from ${formatServer(x.server)} within ${x.timeoutMs} ms`)),
-      x.timeoutMs,
-    )
+    const finish = settleOnce(resolve, reject, () => sock.close(), x, 'no answer')
     sock.on('error', (err) =>
       finish(new DaneelError('ERR_DNS_TIMEOUT', `UDP to ${formatServer(x.server)} failed: ${err.message}`, { cause: err })),
     )
@@ -102,19 +117,7 @@ function tcpExchange(x: Exchange): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const sock = connect({ host: x.server.host, port: x.server.port })
     let buf = Buffer.alloc(0)
-    let done = false
-    const finish = (err: Error | undefined, v?: Uint8Array): void => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      sock.destroy()
-      if (err !== undefined) reject(err)
-      else resolve(v as Uint8Array)
-    }
-    const timer = setTimeout(
-      () => finish(new DaneelError('ERR_DNS_TIMEOUT', `no TCP answer from ${formatServer(x.server)} within ${x.timeoutMs} ms`)),
-      x.timeoutMs,
-    )
+    const finish = settleOnce(resolve, reject, () => sock.destroy(), x, 'no TCP answer')
     sock.on('error', (err) =>
       finish(new DaneelError('ERR_DNS_TIMEOUT', `TCP to ${formatServer(x.server)} failed: ${err.message}`, { cause: err })),
     )

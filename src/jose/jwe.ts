@@ -4,7 +4,7 @@ import type { CryptoProvider, KeyKind, PrivateKey } from '../crypto/provider.js'
 import { DaneelError } from '../errors.js'
 import { b64urlDecode, b64urlEncode } from './b64url.js'
 import { type JsonObject, parseJsonObject } from './json.js'
-import { MAX_HEADER_CHARS } from './jws.js'
+import { decodeProtectedHeader } from './jws.js'
 import type { Profile, Serialization } from './profiles.js'
 
 export interface ParsedJwe {
@@ -20,11 +20,6 @@ export interface ParsedJwe {
 
 const invalid = (detail: string): DaneelError => new DaneelError('ERR_JWE_INVALID', 'malformed JWE', { cause: new Error(detail) })
 const JSON_MEMBERS = new Set(['protected', 'encrypted_key', 'iv', 'ciphertext', 'tag'])
-
-function decodeHeader(b64: string): JsonObject {
-  if (b64.length > MAX_HEADER_CHARS) throw invalid('protected header too long')
-  return parseJsonObject(b64urlDecode(b64, 'JWE protected header').toString('utf8'), 'JWE protected header', 'ERR_JWE_INVALID')
-}
 
 /** Parses a compact (five parts) or flattened JSON JWE; everything must be in the protected header. */
 export function parseJwe(text: string): ParsedJwe {
@@ -42,7 +37,7 @@ export function parseJwe(text: string): ParsedJwe {
       throw invalid('JSON JWE lacks a member')
     return {
       serialization: 'json',
-      header: decodeHeader(prot),
+      header: decodeProtectedHeader(prot, 'JWE'),
       encryptedKey: b64urlDecode((obj.encrypted_key as string | undefined) ?? '', 'JWE encrypted key'),
       iv: b64urlDecode(obj.iv, 'JWE IV'),
       ciphertext: b64urlDecode(obj.ciphertext, 'JWE ciphertext'),
@@ -58,7 +53,7 @@ export function parseJwe(text: string): ParsedJwe {
   const prot = text.slice(0, d1)
   return {
     serialization: 'compact',
-    header: decodeHeader(prot),
+    header: decodeProtectedHeader(prot, 'JWE'),
     encryptedKey: b64urlDecode(text, 'JWE encrypted key', d1 + 1, d2),
     iv: b64urlDecode(text, 'JWE IV', d2 + 1, d3),
     ciphertext: b64urlDecode(text, 'JWE ciphertext', d3 + 1, d4),

@@ -19,9 +19,15 @@ export const MAX_HEADER_CHARS = 2048
 
 const invalid = (detail: string): DaneelError => new DaneelError('ERR_JWS_INVALID', 'malformed JWS', { cause: new Error(detail) })
 
-function decodeHeader(b64: string): JsonObject {
-  if (b64.length > MAX_HEADER_CHARS) throw invalid('protected header too long')
-  return parseJsonObject(b64urlDecode(b64, 'JWS protected header').toString('utf8'), 'JWS protected header', 'ERR_JWS_INVALID')
+/**
+ * A JWS or JWE protected header: at most MAX_HEADER_CHARS of base64url decoding to one strict JSON object (no
+ * duplicate members); anything else is `malformed JWS` / `malformed JWE` (ERR_JWS_INVALID / ERR_JWE_INVALID).
+ */
+export function decodeProtectedHeader(b64: string, kind: 'JWS' | 'JWE'): JsonObject {
+  const code = kind === 'JWS' ? 'ERR_JWS_INVALID' : 'ERR_JWE_INVALID'
+  if (b64.length > MAX_HEADER_CHARS) throw new DaneelError(code, `malformed ${kind}`, { cause: new Error('protected header too long') })
+  const what = `${kind} protected header`
+  return parseJsonObject(b64urlDecode(b64, what).toString('utf8'), what, code)
 }
 
 /**
@@ -35,10 +41,10 @@ export interface HeaderCache {
 }
 
 function cachedHeader(b64: string, cache: HeaderCache | undefined): JsonObject {
-  if (cache === undefined) return decodeHeader(b64)
+  if (cache === undefined) return decodeProtectedHeader(b64, 'JWS')
   let h = cache.peek(b64)
   if (h === undefined) {
-    h = Object.freeze(decodeHeader(b64))
+    h = Object.freeze(decodeProtectedHeader(b64, 'JWS'))
     cache.set(b64, h)
   }
   return h
@@ -60,7 +66,7 @@ export function parseJws(text: string, headers?: HeaderCache): ParsedJws {
       throw invalid('JSON JWS lacks payload, protected or signature')
     return {
       serialization: 'json',
-      header: decodeHeader(prot),
+      header: decodeProtectedHeader(prot, 'JWS'),
       payload: b64urlDecode(payload, 'JWS payload'),
       signature: b64urlDecode(signature, 'JWS signature'),
       signingInput: Buffer.from(`${prot}.${payload}`, 'latin1'),

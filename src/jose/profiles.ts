@@ -21,6 +21,18 @@ export interface Profile {
   readonly serialization: Serialization
 }
 
+/** The original system's algorithms (RSA), shared by the workshop form. */
+const VALIMAIL: Profile = {
+  name: 'valimail',
+  jweAlg: 'RSA-OAEP-256',
+  enc: 'A256CBC-HS512',
+  ivLength: 16,
+  tagLength: 32,
+  cekLength: 64,
+  jwsAlgs: ['RS256', 'PS256'],
+  serialization: 'json',
+}
+
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   compact: {
     name: 'compact',
@@ -32,28 +44,10 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     jwsAlgs: ['ES256', 'EdDSA'],
     serialization: 'compact',
   },
-  valimail: {
-    name: 'valimail',
-    jweAlg: 'RSA-OAEP-256',
-    enc: 'A256CBC-HS512',
-    ivLength: 16,
-    tagLength: 32,
-    cekLength: 64,
-    jwsAlgs: ['RS256', 'PS256'],
-    serialization: 'json',
-  },
+  valimail: VALIMAIL,
   // The DEF CON 29 workshop: valimail's algorithms, no recipient x5u, the sender x5u a bare name, the JSON JWE
   // standard-base64 wrapped (src/message/legacy.ts). A receiver reads it with the valimail checks.
-  workshop: {
-    name: 'workshop',
-    jweAlg: 'RSA-OAEP-256',
-    enc: 'A256CBC-HS512',
-    ivLength: 16,
-    tagLength: 32,
-    cekLength: 64,
-    jwsAlgs: ['RS256', 'PS256'],
-    serialization: 'json',
-  },
+  workshop: { ...VALIMAIL, name: 'workshop' },
 }
 
 /** The JWS algorithm we sign with for a key kind; RSA signs RS256 (PS256 is accepted, never produced). */

@@ -5,19 +5,21 @@ const MARK = { ok: 'OK', warning: 'WARN', failure: 'FAIL' } as const
 
 /** A fixed-width table: level, check, target, summary (details indented below with `verbose`). */
 export function formatTable(results: readonly CheckResult[], verbose: boolean): string {
-  const rows = results.map((r) => [MARK[r.level], r.kind, r.target, r.summary])
+  const rows = results.map((r) => ({ cells: [MARK[r.level], r.kind, r.target, r.summary], details: r.details }))
   const head = ['STATUS', 'CHECK', 'TARGET', 'SUMMARY']
-  const width = [0, 1, 2].map((i) => Math.max(head[i]!.length, ...rows.map((row) => row[i]!.length)))
+  // the first three columns are padded to their widest cell; the summary is last and left as it is
+  const width = head.slice(0, 3).map((h, i) => Math.max(h.length, ...rows.map((row) => row.cells[i]?.length ?? 0)))
   const line = (cells: string[]): string =>
     cells
-      .map((c, i) => (i < 3 ? c.padEnd(width[i]!) : c))
+      .map((c, i) => c.padEnd(width[i] ?? 0))
       .join('  ')
       .trimEnd()
+  const indent = ' '.repeat((width[0] ?? 0) + 2)
   const out = [line(head)]
-  results.forEach((r, i) => {
-    out.push(line(rows[i]!))
-    if (verbose) for (const d of r.details) out.push(`${' '.repeat(width[0]! + 2)}- ${d}`)
-  })
+  for (const row of rows) {
+    out.push(line(row.cells))
+    if (verbose) for (const d of row.details) out.push(`${indent}- ${d}`)
+  }
   out.push(`overall: ${overallLevel(results)}`)
   return `${out.join('\n')}\n`
 }

@@ -21,12 +21,11 @@ before(async () => {
   lab = await startDnsLab()
   const cryptoPath = join(tmp.dir, 'crypto')
   for (const name of [TX, RX, UNPUBLISHED]) {
-    const id = createIdentity({ cryptoPath, daneId: name, keyType: 'p256' })
+    const { cert } = createIdentity({ cryptoPath, daneId: name, keyType: 'p256' })
+    assert.ok(cert !== undefined, 'a self-signed identity carries its certificate')
     if (name === UNPUBLISHED) continue
     // 3 1 0: the key itself, so peers can encrypt to it and verify with it
-    await lab.setRecords('example.test.', name.replace(/\.example\.test$/, ''), 'TLSA', [
-      formatTlsaRdata(makeTlsaRecord(id.cert!, 3, 1, 0)),
-    ])
+    await lab.setRecords('example.test.', name.replace(/\.example\.test$/, ''), 'TLSA', [formatTlsaRdata(makeTlsaRecord(cert, 3, 1, 0))])
   }
   env = {
     PATH: process.env.PATH ?? '',

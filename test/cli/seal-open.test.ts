@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { selfSignedIdentityArgs } from '../../testkit/openssl.js'
 import { cliPath, makeTempDir } from '../../testkit/paths.js'
 
 const tmp = makeTempDir('daneel-seal-cli-')
@@ -10,11 +11,7 @@ after(() => tmp.cleanup())
 
 const A = 'c90a0d441683.airquality._device.example.com'
 const B = 'gateway01.airquality._device.example.com'
-const KEYS: Record<string, string[]> = {
-  p256: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
-  ed25519: ['-newkey', 'ed25519'],
-  rsa: ['-newkey', 'rsa:2048'],
-}
+const KEY_TYPES = ['p256', 'ed25519', 'rsa'] as const
 const file = (type: string, name: string, ext: string) => join(tmp.dir, `${type}.${name}.${ext}`)
 
 function openssl(args: string[]): void {
@@ -32,30 +29,14 @@ function daneel(args: string[], input: string, env: Record<string, string> = {})
 }
 
 before(() => {
-  for (const type of Object.keys(KEYS)) {
-    for (const name of [A, B]) {
-      openssl([
-        'req',
-        '-x509',
-        ...(KEYS[type] as string[]),
-        '-nodes',
-        '-keyout',
-        file(type, name, 'key.pem'),
-        '-out',
-        file(type, name, 'crt.pem'),
-        '-days',
-        '30',
-        '-subj',
-        `/CN=${name}`,
-        '-addext',
-        `subjectAltName=DNS:${name}`,
-      ])
-    }
-  }
+  for (const type of KEY_TYPES)
+    for (const name of [A, B])
+      openssl(selfSignedIdentityArgs(type, name, { key: file(type, name, 'key.pem'), cert: file(type, name, 'crt.pem') }))
 })
 
 const READING = '{"pm25":12.3,"pm10":20.1,"co2":612,"t":21.4,"rh":40.2,"ts":1764100000}'
-const seal = (type: string, extra: string[] = []) =>
+/** `daneel seal` from A to B with `type` keys, numbered from a state directory of its own unless `extra` has --seq. */
+const seal = (type: string, extra: string[] = [], env: Record<string, string> = {}, input = READING) =>
   daneel(
     [
       'seal',
@@ -71,15 +52,16 @@ const seal = (type: string, extra: string[] = []) =>
       join(tmp.dir, `state-${type}`),
       ...extra,
     ],
-    READING,
+    input,
+    env,
   )
 /** Runs a step that must succeed, showing its stderr when it does not. */
 function ok(r: { status: number | null; stdout: string; stderr: string }): string {
   assert.equal(r.status, 0, r.stderr)
   return r.stdout
 }
-const open = (type: string, message: string, extra: string[] = []) =>
-  daneel(['open', '--cert', file(type, A, 'crt.pem'), '--key', file(type, B, 'key.pem'), '--dane-id', B, ...extra], message)
+const open = (type: string, message: string, extra: string[] = [], env: Record<string, string> = {}) =>
+  daneel(['open', '--cert', file(type, A, 'crt.pem'), '--key', file(type, B, 'key.pem'), '--dane-id', B, ...extra], message, env)
 
 describe('daneel seal | daneel open', () => {
   for (const [type, profile] of [
@@ -110,11 +92,7 @@ describe('daneel seal | daneel open', () => {
     assert.equal(second.claims.seq, first.claims.seq + 1)
   })
   it('bytes that are not a JSON object travel as a payload', () => {
-    const s = daneel(
-      ['seal', '--to', B, '--cert', file('p256', B, 'crt.pem'), '--key', file('p256', A, 'key.pem'), '--dane-id', A, '--seq', '5'],
-      'hello, world',
-    )
-    const o = JSON.parse(ok(open('p256', ok(s))))
+    const o = JSON.parse(ok(open('p256', ok(seal('p256', ['--seq', '5'], {}, 'hello, world')))))
     assert.equal(o.payloadText, 'hello, world')
   })
   it('rejects a tampered message with exit 1 and its code', () => {
@@ -160,16 +138,8 @@ describe('daneel seal | daneel open', () => {
     assert.match(s.stderr, /ERR_CERT_NAME_MISMATCH/)
   })
   it('works with the noble provider too (DANEEL_CRYPTO=noble)', () => {
-    const s = daneel(
-      ['seal', '--to', B, '--cert', file('p256', B, 'crt.pem'), '--key', file('p256', A, 'key.pem'), '--dane-id', A, '--seq', '9'],
-      READING,
-      { DANEEL_CRYPTO: 'noble' },
-    )
-    assert.equal(s.status, 0, s.stderr)
-    const o = daneel(['open', '--cert', file('p256', A, 'crt.pem'), '--key', file('p256', B, 'key.pem'), '--dane-id', B], s.stdout, {
-      DANEEL_CRYPTO: 'noble',
-    })
-    assert.equal(o.status, 0, o.stderr)
-    assert.equal(JSON.parse(o.stdout).claims.seq, 9)
+    const noble = { DANEEL_CRYPTO: 'noble' }
+    const o = ok(open('p256', ok(seal('p256', ['--seq', '9'], noble)), [], noble))
+    assert.equal(JSON.parse(o).claims.seq, 9)
   })
 })

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import * as jose from 'jose'
+import { selfSignedIdentityArgs } from '../../testkit/openssl.js'
 import { cliPath, makeTempDir } from '../../testkit/paths.js'
 
 /*
@@ -43,10 +44,6 @@ const dec = (part: string): string => Buffer.from(part, 'base64url').toString('l
 const tmp = makeTempDir('daneel-seal-size-')
 after(() => tmp.cleanup())
 const file = (type: string, name: string, ext: string): string => join(tmp.dir, `${type}.${name}.${ext}`)
-const KEYS: Record<'p256' | 'ed25519', string[]> = {
-  p256: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
-  ed25519: ['-newkey', 'ed25519'],
-}
 
 function run(cmd: string, args: string[], input = ''): string {
   const r = spawnSync(cmd, args, { input, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', CI: 'true' } })
@@ -89,22 +86,7 @@ describe('the 79-byte benchmark reading through `daneel seal` (bench/seal.ts: it
   before(() => {
     for (const type of ['p256', 'ed25519'] as const)
       for (const name of [TX, RX])
-        run('openssl', [
-          'req',
-          '-x509',
-          ...KEYS[type],
-          '-nodes',
-          '-keyout',
-          file(type, name, 'key.pem'),
-          '-out',
-          file(type, name, 'crt.pem'),
-          '-days',
-          '30',
-          '-subj',
-          `/CN=${name}`,
-          '-addext',
-          `subjectAltName=DNS:${name}`,
-        ])
+        run('openssl', selfSignedIdentityArgs(type, name, { key: file(type, name, 'key.pem'), cert: file(type, name, 'crt.pem') }))
   })
 
   it('P-256: every part at its minimum, 807 bytes (the floor: see above), opened by daneel and by jose', async (t) => {

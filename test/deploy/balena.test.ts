@@ -136,7 +136,10 @@ test('devices: every port the examples name is mapped; the free UART and the BME
   }
   assert.ok(mapped.has('/dev/i2c-1'))
   // Pi 3/4/Zero 2 W: the PL011 (ttyAMA0) drives Bluetooth unless disable-bt; Pi 5: UART0 on GPIO 14/15 needs uart0=on.
-  const cfgVars = Object.assign({}, ...((parse(read('balena.yml')) as any).data.applicationConfigVariables as object[]))
+  const cfgVars = Object.assign(
+    {},
+    ...(parse(read('balena.yml')) as { data: { applicationConfigVariables: object[] } }).data.applicationConfigVariables,
+  )
   const overlays = String(cfgVars.BALENA_HOST_CONFIG_dtoverlay)
   assert.match(overlays, /"disable-bt"/)
   assert.match(overlays, /"i2c-sensor,bme280"/, 'the kernel BME280 driver (IIO) is loaded by the i2c-sensor overlay')

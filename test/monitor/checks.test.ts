@@ -9,7 +9,7 @@ import { evaluateIdentity, evaluateService, type TlsaObservation } from '../../s
 import { createChainMatcher } from '../../src/monitor/matcher.js'
 import { buildAlert, formatTable, toJson } from '../../src/monitor/report.js'
 import { type CheckResult, diffState, exitCodeOf, loadState, overallLevel, saveState } from '../../src/monitor/state.js'
-import { caTime, entityExt, issueCert, type TestCert } from '../../testkit/https-ca.js'
+import { issueServiceCerts, type TestCert } from '../../testkit/https-ca.js'
 import { makeTempDir } from '../../testkit/paths.js'
 
 const DAY = 86_400_000
@@ -25,10 +25,7 @@ describe('service and identity verdicts', () => {
   let other: TestCert
   let soon: TestCert
   before(() => {
-    cur = issueCert(tmp.dir, 'cur', { ext: entityExt('mx.example.test') })
-    next = issueCert(tmp.dir, 'next', { ext: entityExt('mx.example.test') })
-    other = issueCert(tmp.dir, 'other', { ext: entityExt('mx.example.test') })
-    soon = issueCert(tmp.dir, 'soon', { ext: entityExt('mx.example.test'), end: caTime(now + 3 * DAY) })
+    ;({ cur, next, other, soon } = issueServiceCerts(tmp.dir, 'mx.example.test', now))
   })
   after(() => tmp.cleanup())
   const svc = (tlsa: TlsaObservation | Error, chain: Uint8Array[] | Error, leafNotAfter?: number) =>
@@ -139,8 +136,9 @@ describe('alert state: once per change', () => {
   })
 
   test('reports: table, JSON, alert text', () => {
-    const res = [r('tls:a:443', 'failure')]
-    res[0]!.details.push('published: 3 1 1 abcd')
+    const failed = r('tls:a:443', 'failure')
+    failed.details.push('published: 3 1 1 abcd')
+    const res = [failed]
     assert.match(formatTable(res, true), /FAIL\s+tls\s+tls:a:443\s+tls:a:443 is failure\n\s+- published: 3 1 1 abcd\noverall: failure/)
     assert.equal(JSON.parse(toJson(res, 0)).overall, 'failure')
     const a = buildAlert(res, [{ id: 'tls:a:443', from: 'ok', to: 'failure', summary: 'x' }], 0, 'host1')

@@ -10,11 +10,10 @@ import { after, before, describe, test } from 'node:test'
 import { formatTlsaRdata, makeTlsaRecord } from '../../src/dane/tlsa.js'
 import { createIdentity } from '../../src/identity/store.js'
 import { type DnsLab, startDnsLab } from '../../testkit/dns-lab.js'
-import { caTime, entityExt, issueCert, type TestCert } from '../../testkit/https-ca.js'
+import { issueServiceCerts, type TestCert } from '../../testkit/https-ca.js'
 import { cliPath, makeTempDir } from '../../testkit/paths.js'
 import { opensslDaneVerdict, type Peer, startOpensslServer, startSmtpStarttls } from '../../testkit/tls-peers.js'
 
-const DAY = 86_400_000
 const HOST = 'mx.example.test'
 
 interface Run {
@@ -22,6 +21,13 @@ interface Run {
   json: { overall: string; checks: Array<{ id: string; level: string; summary: string; data: Record<string, unknown> }> }
   stdout: string
   stderr: string
+}
+
+/** The first check a monitor run reports (each run here watches one thing). */
+function firstCheck(run: Run): Run['json']['checks'][number] {
+  const check = run.json.checks[0]
+  assert.ok(check !== undefined, `monitor reported no check: ${run.stdout}`)
+  return check
 }
 
 describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
@@ -67,10 +73,7 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
   const notifications = (): number => (existsSync(notifyFile) ? readFileSync(notifyFile, 'utf8').split('\n---\n').length - 1 : 0)
 
   before(async () => {
-    cur = issueCert(tmp.dir, 'cur', { ext: entityExt(HOST) })
-    next = issueCert(tmp.dir, 'next', { ext: entityExt(HOST) })
-    other = issueCert(tmp.dir, 'other', { ext: entityExt(HOST) })
-    soon = issueCert(tmp.dir, 'soon', { ext: entityExt(HOST), end: caTime(Date.now() + 3 * DAY) })
+    ;({ cur, next, other, soon } = issueServiceCerts(tmp.dir, HOST))
     tlsPeer = await startOpensslServer({ certPath: cur.certPath, keyPath: cur.keyPath })
     soonPeer = await startOpensslServer({ certPath: soon.certPath, keyPath: soon.keyPath })
     smtpPeer = await startSmtpStarttls({ certPem: cur.certPem, keyPem: readFileSync(cur.keyPath, 'utf8'), host: HOST })
@@ -114,7 +117,7 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
       `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alert`,
     ])
     const oracle = await opensslDaneVerdict({ port, domain: HOST, rrdata: records })
-    const check = run.json.checks[0]!
+    const check = firstCheck(run)
     assert.equal(check.data.match, oracle.verifyCode === 0, `monitor match=${String(check.data.match)} vs openssl ${oracle.verifyCode}`)
     return { run, oracle }
   }
@@ -132,7 +135,7 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
     assert.equal(oracle.verifyCode, 65)
     assert.equal(run.code, 1)
     assert.equal(run.json.overall, 'failure')
-    assert.match(run.json.checks[0]!.summary, /no TLSA record .* matches the presented chain/)
+    assert.match(firstCheck(run).summary, /no TLSA record .* matches the presented chain/)
     assert.equal(notifications(), 1)
     assert.equal(hookPosts, 1)
     await verdict([r311(other)])
@@ -151,21 +154,21 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
     const { run, oracle } = await verdict([r311(cur), r311(next)])
     assert.equal(oracle.verifyCode, 0)
     assert.equal(run.code, 0)
-    assert.match(run.json.checks[0]!.summary, /rollover in progress/)
+    assert.match(firstCheck(run).summary, /rollover in progress/)
   })
 
   test('stale records (more than two): warning (exit 1)', async () => {
     const { run, oracle } = await verdict([r311(cur), r311(next), r311(other)])
     assert.equal(oracle.verifyCode, 0)
     assert.equal(run.code, 1)
-    assert.match(run.json.checks[0]!.summary, /stale records/)
+    assert.match(firstCheck(run).summary, /stale records/)
   })
 
   test('certificate expiring: warning (exit 1)', async () => {
     const { run, oracle } = await verdict([r311(soon)], soonPeer.port)
     assert.equal(oracle.verifyCode, 0)
     assert.equal(run.code, 1)
-    assert.match(run.json.checks[0]!.summary, /expires in [23] day/)
+    assert.match(firstCheck(run).summary, /expires in [23] day/)
   })
 
   test('SMTP with STARTTLS (RFC 7672): healthy, then no match', async () => {
@@ -190,7 +193,7 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
     assert.equal(run.code, 1)
     assert.equal(run.json.overall, 'failure')
     assert.equal(run.json.checks[0]?.data.status, 'bogus')
-    assert.match(run.json.checks[0]!.summary, /DNSSEC bogus/)
+    assert.match(firstCheck(run).summary, /DNSSEC bogus/)
     assert.equal(run.json.checks[0]?.data.match, true, 'the monitor, too, finds that the untrusted records would match')
   })
 
@@ -223,11 +226,12 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
     assert.equal(remote.json.overall, 'failure')
     const byId = new Map(remote.json.checks.map((c) => [c.id, c]))
     assert.equal(byId.get('identity:dev1._device.example.test')?.level, 'ok')
-    assert.match(byId.get('identity:tampered._device.example.test')!.summary, /DNSSEC bogus/)
+    assert.match(byId.get('identity:tampered._device.example.test')?.summary ?? '', /DNSSEC bogus/)
 
     const crypto = join(tmp.dir, 'crypto')
-    const own = createIdentity({ cryptoPath: crypto, daneId: 'own9._device.example.test' }).cert!
-    const soonId = createIdentity({ cryptoPath: crypto, daneId: 'soon9._device.example.test', days: 3 }).cert!
+    const own = createIdentity({ cryptoPath: crypto, daneId: 'own9._device.example.test' }).cert
+    const soonId = createIdentity({ cryptoPath: crypto, daneId: 'soon9._device.example.test', days: 3 }).cert
+    assert.ok(own !== undefined && soonId !== undefined, 'self-signed identities carry their certificate')
     await lab.setRecords('example.test.', 'own9._device', 'TLSA', [formatTlsaRdata(makeTlsaRecord(own, 3, 0, 0))])
     await lab.setRecords('example.test.', 'soon9._device', 'TLSA', [formatTlsaRdata(makeTlsaRecord(soonId, 3, 0, 0))])
     const ok = await monitor([], { DANE_ID: 'own9._device.example.test' })
@@ -235,11 +239,11 @@ describe('daneel monitor with the Knot lab and live TLS/SMTP peers', () => {
     assert.equal(ok.json.checks[0]?.data.match, true)
     const exp = await monitor([], { DANE_ID: 'soon9._device.example.test' })
     assert.equal(exp.code, 1)
-    assert.match(exp.json.checks[0]!.summary, /certificate expires in [23] day/)
+    assert.match(firstCheck(exp).summary, /certificate expires in [23] day/)
     await lab.setRecords('example.test.', 'own9._device', 'TLSA', [formatTlsaRdata(makeTlsaRecord(soonId, 3, 0, 0))])
     const diff = await monitor([], { DANE_ID: 'own9._device.example.test' })
     assert.equal(diff.code, 1)
     assert.equal(diff.json.overall, 'failure')
-    assert.match(diff.json.checks[0]!.summary, /do not match the local certificate/)
+    assert.match(firstCheck(diff).summary, /do not match the local certificate/)
   })
 })

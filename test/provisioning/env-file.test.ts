@@ -15,7 +15,7 @@ import {
   settableKey,
   writeEnvFile,
 } from '../../provisioning/env-file.js'
-import { isDaneelError } from '../../src/errors.js'
+import { throwsCode } from '../../testkit/assert-code.js'
 import { makeTempDir } from '../../testkit/paths.js'
 
 const tricky: EnvSettings = {
@@ -52,34 +52,18 @@ test('/bin/sh reads the file to the same values (the oracle for the quoting syst
 
 test('a value cannot smuggle in another variable or a control character', () => {
   for (const bad of ['x\nNO_DNSSEC=1', 'x\ry', 'nul\0', 'é', 'a'.repeat(1025)]) {
-    assert.throws(
-      () => checkValue('DANE_ID', bad),
-      (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
-      JSON.stringify(bad),
-    )
-    assert.throws(
-      () => formatEnvFile({ DANE_ID: bad }),
-      (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
-    )
+    throwsCode(() => checkValue('DANE_ID', bad), 'ERR_CONFIG_INVALID', JSON.stringify(bad))
+    throwsCode(() => formatEnvFile({ DANE_ID: bad }), 'ERR_CONFIG_INVALID')
   }
-  assert.throws(
-    () => parseEnvFile('garbage line'),
-    (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
-  )
+  throwsCode(() => parseEnvFile('garbage line'), 'ERR_CONFIG_INVALID')
 })
 
 test('keys by name or alias; unknown keys are usage errors', () => {
   assert.equal(settableKey('broker'), 'MQTT_URL')
   assert.equal(settableKey('dane-id'), 'DANE_ID')
   assert.equal(settableKey('trusted_domains'), 'TRUSTED_DOMAINS')
-  assert.throws(
-    () => settableKey('CRYPTO_PATH'),
-    (e) => isDaneelError(e, 'ERR_USAGE'),
-  )
-  assert.throws(
-    () => settableKey('PATH'),
-    (e) => isDaneelError(e, 'ERR_USAGE'),
-  )
+  throwsCode(() => settableKey('CRYPTO_PATH'), 'ERR_USAGE')
+  throwsCode(() => settableKey('PATH'), 'ERR_USAGE')
 })
 
 test('credentials in the broker URL are redacted, nothing else is', () => {

@@ -20,9 +20,10 @@ let dns: DemoDnsServer
 before(async () => {
   // The identity exists (a previous create); DNS serves its full certificate as 3 0 0, what provisioning publishes.
   for (const dir of ['flags', 'env']) {
-    const id = createIdentity({ cryptoPath: join(tmp.dir, dir), daneId: NAME })
+    const { cert } = createIdentity({ cryptoPath: join(tmp.dir, dir), daneId: NAME })
+    assert.ok(cert !== undefined, 'a self-signed identity carries its certificate')
     if (dir === 'flags') {
-      const zone = signZone('prov.test', [{ name: NAME, type: TYPE.TLSA, rdata: encodeTlsaRdata(makeTlsaRecord(id.cert!, 3, 0, 0)) }])
+      const zone = signZone('prov.test', [{ name: NAME, type: TYPE.TLSA, rdata: encodeTlsaRdata(makeTlsaRecord(cert, 3, 0, 0)) }])
       dns = await startDnsServer(zone)
       writeFileSync(anchors, zone.trustAnchor)
     }
@@ -34,8 +35,15 @@ after(async () => {
   tmp.cleanup()
 })
 
+/** One line the console answers (docs: the provisioning line protocol), as far as these tests read it. */
+interface Reply {
+  id?: number
+  ok?: boolean
+  result?: { matched?: boolean }
+}
+
 /** Runs the console over stdio (async: the DNS server lives in this process) and returns its replies. */
-async function provision(args: string[], env: Record<string, string>, crypto: string): Promise<Array<Record<string, any>>> {
+async function provision(args: string[], env: Record<string, string>, crypto: string): Promise<Reply[]> {
   const child = spawn(process.execPath, [cliPath, 'provision', '--stdio', '--crypto-path', crypto, ...args], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -47,7 +55,7 @@ async function provision(args: string[], env: Record<string, string>, crypto: st
   return out
     .split('\r\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l))
+    .map((l) => JSON.parse(l) as Reply)
 }
 
 test('--dns and --trust-anchors reach the self-check: the published identity matches (secure), not "bogus"', async () => {

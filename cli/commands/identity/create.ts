@@ -1,12 +1,12 @@
 /** `daneel identity create`: key + self-signed certificate (or CSR) under CRYPTO_PATH, idempotent, --force replaces. */
 
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../../settings/settings.js'
+import { SETTINGS_HELP, SETTINGS_OPTIONS } from '../../../settings/settings.js'
 import { formatTlsaZoneLine, makeTlsaRecord } from '../../../src/dane/tlsa.js'
 import { DaneelError } from '../../../src/errors.js'
 import { defaultTlsaParams, pkixCdCaUrl } from '../../../src/identity/present.js'
 import { createIdentity } from '../../../src/identity/store.js'
 import { isKeyTypeOption } from '../../../src/x509/keys.js'
-import { parseCommand, usageError } from '../../args.js'
+import { parseOwnCommand } from '../../own-identity.js'
 
 export const summary = 'make the key and a self-signed certificate (or --csr) under CRYPTO_PATH'
 
@@ -35,11 +35,9 @@ const OPTIONS = {
 } as const
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommand(argv, OPTIONS, HELP)
+  const args = parseOwnCommand(argv, OPTIONS, HELP)
   if (args === undefined) return 0
-  if (args.positionals.length > 0) throw usageError(HELP, `unexpected argument '${args.positionals[0]}'`)
-  const settings = resolveSettings(args.values, process.env)
-  const name = requireDaneId(settings)
+  const { settings, me: name } = args
   const keyType = args.values['key-type'] ?? 'p256'
   if (!isKeyTypeOption(keyType)) throw new DaneelError('ERR_USAGE', `--key-type must be p256, ed25519 or rsa2048, not '${keyType}'`)
   const daysRaw = args.values.days

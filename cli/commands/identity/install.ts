@@ -1,7 +1,6 @@
 /** `daneel identity install CERT`: install a CA-signed certificate after checking it carries our key and our name. */
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../../settings/settings.js'
 import { formatTlsaZoneLine, makeTlsaRecord } from '../../../src/dane/tlsa.js'
-import { DaneelError } from '../../../src/errors.js'
 import { defaultTlsaParams } from '../../../src/identity/present.js'
 import { installCertificate } from '../../../src/identity/store.js'
 import { MAX_PEM_FILE_BYTES, readTextBounded } from '../../../src/read-file.js'

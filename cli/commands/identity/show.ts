@@ -1,11 +1,11 @@
 /** `daneel identity show`: the identity's name, key, certificate and TLSA records, as text or --json. */
 
-import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../../settings/settings.js'
+import { SETTINGS_HELP, SETTINGS_OPTIONS } from '../../../settings/settings.js'
 import { formatTlsaZoneLine, makeTlsaRecord } from '../../../src/dane/tlsa.js'
 import { DIGEST_ONLY_NOTE, defaultTlsaParams, pkixCdCaUrl } from '../../../src/identity/present.js'
 import { loadIdentity } from '../../../src/identity/store.js'
 import { toHex } from '../../../src/x509/hex.js'
-import { parseCommand, usageError } from '../../args.js'
+import { parseOwnCommand } from '../../own-identity.js'
 
 export const summary = 'show the identity: name, key, certificate, TLSA records'
 
@@ -20,11 +20,10 @@ ${SETTINGS_HELP}`
 const OPTIONS = { ...SETTINGS_OPTIONS, json: { type: 'boolean' } } as const
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommand(argv, OPTIONS, HELP)
+  const args = parseOwnCommand(argv, OPTIONS, HELP)
   if (args === undefined) return 0
-  if (args.positionals.length > 0) throw usageError(HELP, `unexpected argument '${args.positionals[0]}'`)
-  const settings = resolveSettings(args.values, process.env)
-  const id = loadIdentity(settings.cryptoPath, requireDaneId(settings))
+  const { settings } = args
+  const id = loadIdentity(settings.cryptoPath, args.me)
   const c = id.cert
   const d = defaultTlsaParams(settings.noDnssec)
   // The full record is what to publish; the digest is shown with what it can and cannot do (as `identity check` says it).

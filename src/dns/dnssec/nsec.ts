@@ -64,8 +64,25 @@ function closestEncloser(e: Entry, qname: Name): Name {
   return nameLabels(a).length >= nameLabels(b).length ? a : b
 }
 
-function bitmapDenies(types: Set<number>, qtype: number): boolean {
+function bitmapDenies(types: ReadonlySet<number>, qtype: number): boolean {
   return !types.has(qtype) && !types.has(TYPE.CNAME)
+}
+
+/**
+ * NODATA from the NSEC or NSEC3 record that matches qname itself (RFC 4035 §5.4, RFC 5155 §8.5/§8.6): its bitmap
+ * lacks qtype and CNAME; at a delegation (NS without SOA) it denies DS only (the child is unsigned), and the NSEC
+ * of a child apex (SOA) never denies DS, which the parent's side must do.
+ */
+export function matchedNodata(kind: 'NSEC' | 'NSEC3', qname: Name, qtype: number, types: ReadonlySet<number>): Denial {
+  const t = typeToString(qtype)
+  if (!bitmapDenies(types, qtype)) return { ok: false, reason: `${kind} at ${qname} lists ${t} or CNAME` }
+  const cut = types.has(TYPE.NS) && !types.has(TYPE.SOA)
+  if (qtype === TYPE.DS) {
+    if (types.has(TYPE.SOA) && qname !== '.') return { ok: false, reason: `${kind} from the child apex ${qname} cannot deny DS` }
+    return { ok: true, reason: `no DS at ${qname} (${kind})`, delegation: cut }
+  }
+  if (cut) return { ok: false, reason: `${kind} at delegation ${qname} cannot deny ${t}` }
+  return { ok: true, reason: `no ${t} at ${qname} (${kind})` }
 }
 
 /** NXDOMAIN: an NSEC covers qname and one covers the wildcard at its closest encloser (RFC 4035 §5.4). */
@@ -84,17 +101,7 @@ export function nsecNodata(qname: Name, qtype: number, rrs: readonly Rr[]): Deni
   const es = entries(rrs)
   const t = typeToString(qtype)
   const match = es.find((e) => e.owner === qname)
-  if (match !== undefined) {
-    const ty = match.nsec.types
-    if (!bitmapDenies(ty, qtype)) return { ok: false, reason: `NSEC at ${qname} lists ${t} or CNAME` }
-    const cut = ty.has(TYPE.NS) && !ty.has(TYPE.SOA)
-    if (qtype === TYPE.DS) {
-      if (ty.has(TYPE.SOA) && qname !== '.') return { ok: false, reason: `NSEC from the child apex ${qname} cannot deny DS` }
-      return { ok: true, reason: `no DS at ${qname} (NSEC)`, delegation: cut }
-    }
-    if (cut) return { ok: false, reason: `NSEC at delegation ${qname} cannot deny ${t}` }
-    return { ok: true, reason: `no ${t} at ${qname} (NSEC)` }
-  }
+  if (match !== undefined) return matchedNodata('NSEC', qname, qtype, match.nsec.types)
   const cover = coveringEntry(es, qname)
   if (cover === undefined) return { ok: false, reason: `no NSEC matches or covers ${qname}` }
   // Empty non-terminal: the next name in the chain lies below qname (RFC 4035 §3.1.3.2 via §5.4).

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { compareBytes, isSubdomain, type Name, nameFromLabels, nameLabels, nameToWire, parentName } from '../name.js'
 import { type Nsec3, parseNsec3 } from '../rdata.js'
 import { type Rr, TYPE, typeToString } from '../wire.js'
-import type { Denial } from './nsec.js'
+import { type Denial, matchedNodata } from './nsec.js'
 
 /** RFC 9276 §3.2: above this many extra iterations a validator may treat the zone as insecure (BIND and Unbound use 150). */
 export const NSEC3_MAX_ITERATIONS = 150
@@ -133,17 +133,7 @@ export function nsec3Nodata(qname: Name, qtype: number, zone: Name, rrs: readonl
   if (tooCostly(es)) return costly
   const h = new Hasher(es)
   const m = h.match(qname)
-  if (m !== undefined) {
-    const ty = m.n.types
-    if (ty.has(qtype) || ty.has(TYPE.CNAME)) return { ok: false, reason: `NSEC3 at ${qname} lists ${t} or CNAME` }
-    const cut = ty.has(TYPE.NS) && !ty.has(TYPE.SOA)
-    if (qtype === TYPE.DS) {
-      if (ty.has(TYPE.SOA) && qname !== '.') return { ok: false, reason: `NSEC3 from the child apex ${qname} cannot deny DS` }
-      return { ok: true, reason: `no DS at ${qname} (NSEC3)`, delegation: cut }
-    }
-    if (cut) return { ok: false, reason: `NSEC3 at delegation ${qname} cannot deny ${t}` }
-    return { ok: true, reason: `no ${t} at ${qname} (NSEC3)` }
-  }
+  if (m !== undefined) return matchedNodata('NSEC3', qname, qtype, m.n.types)
   const cep = closestEncloser(h, qname, zone)
   if (cep === undefined) return { ok: false, reason: `no NSEC3 matches ${qname} and no closest-encloser proof` }
   if (qtype === TYPE.DS) {

@@ -27,6 +27,11 @@ function identity(type: 'p256' | 'ed25519' | 'rsa2048' = 'p256', opts: { now?: n
   return { key: privateKey, cert }
 }
 
+type IssueOptions = Parameters<typeof issueCertificate>[0]
+/** An intermediate `mid.example.com` with `key`, issued by `issuerCert` at NOW: a CA or, to be refused, not. */
+const intermediate = (key: IssueOptions['subjectKey'], issuerCert: Certificate, issuerKey: IssueOptions['issuerKey'], ca: boolean) =>
+  issueCertificate({ subjectCN: 'mid.example.com', subjectKey: key, issuerCert, issuerKey, now: NOW, ca })
+
 const current = identity('p256')
 const next = identity('p256')
 const staged = identity('ed25519')
@@ -178,39 +183,18 @@ describe('DANE-TA(2) chains built here', () => {
       }),
     )
     const midKey = generateKeyPair('p256').privateKey
-    const mid = issueCertificate({
-      subjectCN: 'mid.example.com',
-      subjectKey: midKey,
-      issuerCert: openRoot,
-      issuerKey: openKey,
-      now: NOW,
-      ca: false,
-    })
+    const mid = intermediate(midKey, openRoot, openKey, false)
     const leaf = issueCertificate({ subjectCN: NAME, subjectKey: leafKey, issuerCert: mid, issuerKey: midKey, now: NOW })
     const res = matchTlsa([makeTlsaRecord(openRoot, 2, 1, 1)], [leaf, mid, openRoot], { now: NOW })
     assert.equal(res.ok ? 'ok' : res.failure, 'chain-invalid')
     assert.match(res.ok ? '' : res.reason, /not a CA/)
     // the same shape with a CA intermediate is accepted
-    const mid2 = issueCertificate({
-      subjectCN: 'mid.example.com',
-      subjectKey: midKey,
-      issuerCert: openRoot,
-      issuerKey: openKey,
-      now: NOW,
-      ca: true,
-    })
+    const mid2 = intermediate(midKey, openRoot, openKey, true)
     assert.ok(matchTlsa([makeTlsaRecord(openRoot, 2, 1, 1)], [leaf, mid2, openRoot], { now: NOW }).ok)
   })
   it('pathLen 0 on the TA forbids an intermediate below it', () => {
     const midKey = generateKeyPair('p256').privateKey
-    const mid = issueCertificate({
-      subjectCN: 'mid.example.com',
-      subjectKey: midKey,
-      issuerCert: root,
-      issuerKey: rootKey,
-      now: NOW,
-      ca: true,
-    })
+    const mid = intermediate(midKey, root, rootKey, true)
     const leaf = issueCertificate({ subjectCN: NAME, subjectKey: leafKey, issuerCert: mid, issuerKey: midKey, now: NOW })
     // root was made with pathLen 0 (buildSelfSignedCertificate ca: true)
     const res = matchTlsa([makeTlsaRecord(root, 2, 0, 1)], [leaf, mid, root], { now: NOW })

@@ -6,6 +6,7 @@ import { fixedClock, systemClock } from '../../../src/clock.js'
 import { createHttpsFetcher, PKIXCD_MAX_BYTES, PKIXCD_TIMEOUT_MS } from '../../../src/dane/https-fetch.js'
 import { createPkixCd, pkixCdDomain, pkixCdUrl, verifyPkixCdChain } from '../../../src/dane/pkix-cd.js'
 import { isDaneelError } from '../../../src/errors.js'
+import { rejectsCode, throwsCode } from '../../../testkit/assert-code.js'
 import {
   CA_EXT,
   caTime,
@@ -28,14 +29,8 @@ describe('PKIX-CD names', () => {
     assert.equal(pkixCdDomain(NAME), 'example.test')
     assert.equal(pkixCdDomain('A.B._device._x.Example.COM.'), 'example.com')
     assert.equal(pkixCdUrl(NAME, Uint8Array.from([0xab, 0x01, 0xff])), 'https://device.example.test/.well-known/ca/ab-01-ff.pem')
-    assert.throws(
-      () => pkixCdDomain('plain.example.com'),
-      (e) => isDaneelError(e, 'ERR_NAME_INVALID'),
-    )
-    assert.throws(
-      () => pkixCdDomain('x._device'),
-      (e) => isDaneelError(e, 'ERR_NAME_INVALID'),
-    )
+    throwsCode(() => pkixCdDomain('plain.example.com'), 'ERR_NAME_INVALID')
+    throwsCode(() => pkixCdDomain('x._device'), 'ERR_NAME_INVALID')
   })
 })
 
@@ -203,23 +198,14 @@ describe('PKIX-CD over HTTPS (openssl test CA, local server)', () => {
       clock: systemClock,
       fetchCa: createHttpsFetcher({ port: server.port, resolveHost: async () => [{ address: '127.0.0.1', family: 4 }] }),
     })
-    await assert.rejects(pkix.authenticate(NAME, good.certDer), (e) => isDaneelError(e, 'ERR_PKIXCD_FETCH'))
+    await rejectsCode(pkix.authenticate(NAME, good.certDer), 'ERR_PKIXCD_FETCH')
   })
 
   test('on recorded bytes: the core needs no network; an unsynced clock fails closed', () => {
     const r = verifyPkixCdChain(NAME, good.certDer, [root.certDer], systemClock)
     assert.equal(r.cas.length, 1)
-    assert.throws(
-      () => verifyPkixCdChain(NAME, good.certDer, [root.certDer], fixedClock(Date.now(), false)),
-      (e) => isDaneelError(e, 'ERR_CLOCK_UNSYNCED'),
-    )
-    assert.throws(
-      () => verifyPkixCdChain(NAME, good.certDer, [root.certDer], fixedClock(Date.now() + 60 * DAY)),
-      (e) => isDaneelError(e, 'ERR_CERT_EXPIRED'),
-    )
-    assert.throws(
-      () => verifyPkixCdChain(NAME, good.certDer, [], systemClock),
-      (e) => isDaneelError(e, 'ERR_PKIXCD_CHAIN'),
-    )
+    throwsCode(() => verifyPkixCdChain(NAME, good.certDer, [root.certDer], fixedClock(Date.now(), false)), 'ERR_CLOCK_UNSYNCED')
+    throwsCode(() => verifyPkixCdChain(NAME, good.certDer, [root.certDer], fixedClock(Date.now() + 60 * DAY)), 'ERR_CERT_EXPIRED')
+    throwsCode(() => verifyPkixCdChain(NAME, good.certDer, [], systemClock), 'ERR_PKIXCD_CHAIN')
   })
 })

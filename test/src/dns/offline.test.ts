@@ -1,18 +1,25 @@
 /** The lab's recorded answers (Knot, checked by delv at recording time) validated offline with a fixed clock. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { fixedClock } from '../../../src/clock.js'
+import { type Clock, fixedClock } from '../../../src/clock.js'
 import { parseTrustAnchors } from '../../../src/dns/dnssec/anchors.js'
-import { createResolver } from '../../../src/dns/resolver.js'
 import { typeFromString } from '../../../src/dns/wire.js'
-import { loadLabFixture, replayTransport } from '../../../testkit/dns-replay.js'
+import { loadLabFixture, replayResolver, replayTransport } from '../../../testkit/dns-replay.js'
 
 const fx = loadLabFixture()
 const anchors = parseTrustAnchors(fx.trustAnchors)
-const make = (clockMs = fx.clockMs, synced = true) => {
+/** A resolver over the recorded answers with `clock` (default: the recording time, synced), no cache. */
+const make = (clock: Clock = fixedClock(fx.clockMs), trustAnchors = anchors) => {
   const transport = replayTransport(fx.exchanges)
-  const r = createResolver({ servers: ['127.0.0.1:53'], transport, clock: fixedClock(clockMs, synced), trustAnchors: anchors, cache: null })
-  return { r, transport }
+  return { r: replayResolver(fx, transport, { servers: ['127.0.0.1:53'], clock, trustAnchors, cache: null }), transport }
+}
+
+/** Flips one bit near the end of dev1's TLSA answer: the last RR is the TLSA RRSIG or a TLSA record. */
+const flipInTlsaAnswer = (key: string, bytes: Uint8Array): Uint8Array => {
+  if (key !== '52/dev1._device.example.test./udp') return bytes
+  const b = new Uint8Array(bytes)
+  b[b.length - 20] = (b[b.length - 20] as number) ^ 1
+  return b
 }
 
 describe('recorded lab answers, validated offline', () => {
@@ -35,14 +42,14 @@ describe('recorded lab answers, validated offline', () => {
   })
 
   it('a clock that has not synced gives indeterminate, never secure', async () => {
-    const { r } = make(fx.clockMs, false)
+    const { r } = make(fixedClock(fx.clockMs, false))
     const a = await r.query('dev1._device.example.test', 52)
     assert.equal(a.status, 'indeterminate')
     assert.match(a.reason, /clock/)
   })
 
   it('40 days later every signature has expired: bogus', async () => {
-    const { r } = make(fx.clockMs + 40 * 86400_000)
+    const { r } = make(fixedClock(fx.clockMs + 40 * 86400_000))
     const a = await r.query('dev1._device.example.test', 52)
     assert.equal(a.status, 'bogus')
     assert.match(a.reason, /expired/)
@@ -53,58 +60,34 @@ describe('recorded lab answers, validated offline', () => {
       [-3 * 86400_000, 'dev1._device.ed.test'],
       [40 * 86400_000, 'dev1._device.example.test'],
     ] as const) {
-      const transport = replayTransport(fx.exchanges)
-      const clock = fixedClock(fx.clockMs + offset, true, false)
-      const r = createResolver({ servers: ['127.0.0.1:53'], transport, clock, trustAnchors: anchors, cache: null })
+      const { r } = make(fixedClock(fx.clockMs + offset, true, false))
       const a = await r.query(name, 52)
       assert.equal(a.status, 'indeterminate', a.reason)
       assert.match(a.reason, /not confirmed/)
     }
     // the same clock, data altered: never secure (bogus, or indeterminate when a zone above is itself in time doubt)
-    const transport = replayTransport(fx.exchanges)
-    transport.mutate = (key, bytes) => {
-      if (key !== '52/dev1._device.example.test./udp') return bytes
-      const b = new Uint8Array(bytes)
-      b[b.length - 20] = (b[b.length - 20] as number) ^ 1
-      return b
-    }
-    const r = createResolver({
-      servers: ['127.0.0.1:53'],
-      transport,
-      clock: fixedClock(fx.clockMs + 40 * 86400_000, true, false),
-      trustAnchors: anchors,
-      cache: null,
-    })
+    const { r, transport } = make(fixedClock(fx.clockMs + 40 * 86400_000, true, false))
+    transport.mutate = flipInTlsaAnswer
     assert.notEqual((await r.query('dev1._device.example.test', 52)).status, 'secure')
   })
 
   it('before the inception time: bogus', async () => {
-    const { r } = make(fx.clockMs - 3 * 86400_000)
+    const { r } = make(fixedClock(fx.clockMs - 3 * 86400_000))
     assert.equal((await r.query('dev1._device.ed.test', 52)).status, 'bogus')
   })
 
   it('one flipped byte in any signed record of the answer makes it bogus', async () => {
     const { r, transport } = make()
-    transport.mutate = (key, bytes) => {
-      if (key !== '52/dev1._device.example.test./udp') return bytes
-      const b = new Uint8Array(bytes)
-      // the last byte of the message is in the last RR (the TLSA RRSIG or a TLSA record); flip one bit
-      b[b.length - 20] = (b[b.length - 20] as number) ^ 1
-      return b
-    }
+    transport.mutate = flipInTlsaAnswer
     const a = await r.query('dev1._device.example.test', 52)
     assert.notEqual(a.status, 'secure')
   })
 
   it('without the lab anchor (built-in root KSKs only) nothing validates: bogus, never secure', async () => {
-    const transport = replayTransport(fx.exchanges)
-    const r = createResolver({
-      servers: ['127.0.0.1:53'],
-      transport,
-      clock: fixedClock(fx.clockMs),
-      trustAnchors: parseTrustAnchors('. IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D'),
-      cache: null,
-    })
+    const { r } = make(
+      fixedClock(fx.clockMs),
+      parseTrustAnchors('. IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D'),
+    )
     const a = await r.query('dev1._device.example.test', 52)
     assert.equal(a.status, 'bogus')
     assert.match(a.reason, /matches its DS/)

@@ -9,8 +9,8 @@ import { loadTrustAnchors, parseTrustAnchors } from '../../../src/dns/dnssec/anc
 import { createResolver, systemServers } from '../../../src/dns/resolver.js'
 import { parseServer } from '../../../src/dns/transport.js'
 import { decodeMessage, encodeMessage, TYPE } from '../../../src/dns/wire.js'
-import { isDaneelError } from '../../../src/errors.js'
-import { loadLabFixture, replayTransport } from '../../../testkit/dns-replay.js'
+import { throwsCode } from '../../../testkit/assert-code.js'
+import { loadLabFixture, replayResolver, replayTransport } from '../../../testkit/dns-replay.js'
 
 const fx = loadLabFixture()
 const anchors = parseTrustAnchors(fx.trustAnchors)
@@ -21,14 +21,8 @@ describe('resolver configuration', () => {
     assert.deepEqual(parseServer('10.0.0.1:5353'), { host: '10.0.0.1', port: 5353, family: 4 })
     assert.deepEqual(parseServer('[::1]:5353'), { host: '::1', port: 5353, family: 6 })
     assert.deepEqual(parseServer('2001:db8::1'), { host: '2001:db8::1', port: 53, family: 6 })
-    assert.throws(
-      () => parseServer('dns.example:53'),
-      (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
-    )
-    assert.throws(
-      () => parseServer('127.0.0.1:99999'),
-      (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
-    )
+    throwsCode(() => parseServer('dns.example:53'), 'ERR_CONFIG_INVALID')
+    throwsCode(() => parseServer('127.0.0.1:99999'), 'ERR_CONFIG_INVALID')
   })
 
   it('reads nameservers from resolv.conf', () => {
@@ -38,10 +32,7 @@ describe('resolver configuration', () => {
       writeFileSync(f, '# comment\nsearch lan\nnameserver 192.0.2.1\nnameserver fe80::1%eth0\n')
       assert.deepEqual(systemServers(f), ['192.0.2.1:53', '[fe80::1]:53'])
       writeFileSync(f, 'search lan\n')
-      assert.throws(
-        () => systemServers(f),
-        (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
-      )
+      throwsCode(() => systemServers(f), 'ERR_CONFIG_INVALID')
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -55,22 +46,16 @@ describe('resolver configuration', () => {
       root[0]?.ds.map((d) => (d.rdata[0] as number) * 256 + (d.rdata[1] as number)),
       [20326, 38696],
     )
-    assert.throws(
-      () => parseTrustAnchors('nothing here'),
-      (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
-    )
-    assert.throws(
-      () => loadTrustAnchors('/nonexistent/anchors'),
-      (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
-    )
+    throwsCode(() => parseTrustAnchors('nothing here'), 'ERR_CONFIG_INVALID')
+    throwsCode(() => loadTrustAnchors('/nonexistent/anchors'), 'ERR_CONFIG_INVALID')
     assert.equal(anchors[0]?.dnskeys.length, 1)
   })
 
   it('DNSSEC=resolver refuses a resolver that is not on loopback', () => {
     for (const s of ['192.0.2.53', '[2001:db8::53]:53', '10.255.255.53:53']) {
-      assert.throws(
+      throwsCode(
         () => createResolver({ servers: [s], clock: fixedClock(0), trustAnchors: anchors, mode: 'resolver' }),
-        (e) => isDaneelError(e, 'ERR_CONFIG_INVALID'),
+        'ERR_CONFIG_INVALID',
       )
     }
     assert.doesNotThrow(() =>
@@ -86,13 +71,7 @@ describe('resolver configuration', () => {
         out[3] = ad ? (out[3] as number) | 0x20 : (out[3] as number) & ~0x20
         return out
       }
-      const r = createResolver({
-        servers: ['127.0.0.1'],
-        transport: t,
-        clock: fixedClock(fx.clockMs),
-        trustAnchors: anchors,
-        mode: 'resolver',
-      })
+      const r = replayResolver(fx, t, { mode: 'resolver' })
       const a = await r.query('tampered._device.example.test', 52)
       assert.equal(a.status, ad ? 'secure' : 'insecure')
       assert.match(a.reason, /DNSSEC=resolver/)
@@ -112,13 +91,7 @@ describe('resolver configuration', () => {
       })
       return encodeMessage({ ...m, answers })
     }
-    const r = createResolver({
-      servers: ['127.0.0.1'],
-      transport: t,
-      clock: fixedClock(fx.clockMs),
-      trustAnchors: anchors,
-      mode: 'resolver',
-    })
+    const r = replayResolver(fx, t, { mode: 'resolver' })
     const a = await r.lookupTlsa('dev1._device.example.test')
     assert.equal(a.answer.rrset.filter((rr) => rr.type === TYPE.TLSA).length, 2)
     assert.equal(a.records.length, 0)

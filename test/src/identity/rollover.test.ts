@@ -1,6 +1,7 @@
 /** Rollover files: stage/commit/finish are idempotent and every interruption is repaired by running the step again. */
 
 import assert from 'node:assert/strict'
+import type { KeyObject } from 'node:crypto'
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { isDaneelError } from '../../../src/errors.js'
@@ -55,7 +56,7 @@ test('stage → commit → finish, with interruptions at each step', () => {
     assert.equal(readFileSync(p.key, 'utf8'), nextKey)
     assert.equal(readFileSync(p.prevKey, 'utf8'), oldKey, 'the old key is kept, not overwritten by the new one')
     assert.ok(!existsSync(p.nextKey) && !existsSync(p.nextCert))
-    assert.deepEqual(spkiOf(again.next.key), spkiOf(decryptionKeys(dir, NAME)[0]!))
+    assert.deepEqual(spkiOf(again.next.key), spkiOf(decryptionKeys(dir, NAME)[0] as KeyObject))
     assert.equal(decryptionKeys(dir, NAME).length, 2, 'current + previous')
     assert.equal(commitNext(dir, NAME, { now: 11 }).committedAt, 10, 'committing twice is harmless')
     assert.throws(

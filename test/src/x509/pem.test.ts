@@ -1,9 +1,9 @@
 /** PEM (RFC 7468): blocks by label, openssl's text between blocks, and typed errors for damaged armour. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { isDaneelError } from '../../../src/errors.js'
 import { fromHex, toHex } from '../../../src/x509/hex.js'
 import { pemBlocks, pemDecode, pemEncode } from '../../../src/x509/pem.js'
+import { throwsCode } from '../../../testkit/assert-code.js'
 import { opensslOk } from '../../../testkit/openssl.js'
 
 describe('PEM', () => {
@@ -44,22 +44,13 @@ describe('PEM', () => {
   ]
   for (const [label, text] of bad) {
     it(`${label} is ERR_PEM_INVALID`, () => {
-      assert.throws(
-        () => pemDecode(text, 'CERTIFICATE'),
-        (e) => isDaneelError(e, 'ERR_PEM_INVALID'),
-      )
+      throwsCode(() => pemDecode(text, 'CERTIFICATE'), 'ERR_PEM_INVALID')
     })
   }
   it('hex: odd length and non-hex are ERR_HEX_INVALID; whitespace is allowed', () => {
     assert.equal(toHex(fromHex('AB cd\n0f')), 'abcd0f')
-    assert.throws(
-      () => fromHex('abc'),
-      (e) => isDaneelError(e, 'ERR_HEX_INVALID'),
-    )
-    assert.throws(
-      () => fromHex('zz'),
-      (e) => isDaneelError(e, 'ERR_HEX_INVALID'),
-    )
+    throwsCode(() => fromHex('abc'), 'ERR_HEX_INVALID')
+    throwsCode(() => fromHex('zz'), 'ERR_HEX_INVALID')
     assert.equal(toHex(fromHex('0a0b'), ':'), '0a:0b')
   })
 })

@@ -1,11 +1,9 @@
 /** Trust-anchor policy on the recorded lab: digest downgrade (RFC 4509 §3), unsupported algorithms (RFC 4035 §5.2), DNSKEY anchors. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { fixedClock } from '../../../../src/clock.js'
 import { parseTrustAnchors } from '../../../../src/dns/dnssec/anchors.js'
 import { dsDigest, keyTag } from '../../../../src/dns/dnssec/keys.js'
-import { createResolver } from '../../../../src/dns/resolver.js'
-import { loadLabFixture, replayTransport } from '../../../../testkit/dns-replay.js'
+import { loadLabFixture, replayResolver, replayTransport } from '../../../../testkit/dns-replay.js'
 
 const fx = loadLabFixture()
 const rootKey = fx.trustAnchors.split('\n').find((l) => /\sDNSKEY\s/.test(l)) as string
@@ -22,13 +20,7 @@ const tag = keyTag(keyRdata)
 const sha1 = Buffer.from(dsDigest('.', keyRdata, 1) as Uint8Array).toString('hex')
 
 async function statusWith(anchorText: string): Promise<string> {
-  const r = createResolver({
-    servers: ['127.0.0.1'],
-    transport: replayTransport(fx.exchanges),
-    clock: fixedClock(fx.clockMs),
-    trustAnchors: parseTrustAnchors(anchorText),
-    cache: null,
-  })
+  const r = replayResolver(fx, replayTransport(fx.exchanges), { trustAnchors: parseTrustAnchors(anchorText), cache: null })
   const a = await r.query('dev1._device.example.test', 52)
   return a.status
 }

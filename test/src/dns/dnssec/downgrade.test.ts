@@ -1,15 +1,12 @@
 /** Downgrade and stripping attacks on recorded Knot answers: every edit that removes or forges proof must end bogus, never secure or insecure. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { fixedClock } from '../../../../src/clock.js'
-import { parseTrustAnchors } from '../../../../src/dns/dnssec/anchors.js'
-import { createResolver } from '../../../../src/dns/resolver.js'
+import type { Exchange } from '../../../../src/dns/transport.js'
 import { decodeMessage, encodeMessage, type Message, RCODE, TYPE } from '../../../../src/dns/wire.js'
-import { isDaneelError } from '../../../../src/errors.js'
-import { loadLabFixture, replayTransport } from '../../../../testkit/dns-replay.js'
+import { rejectsCode } from '../../../../testkit/assert-code.js'
+import { loadLabFixture, replayResolver, replayTransport } from '../../../../testkit/dns-replay.js'
 
 const fx = loadLabFixture()
-const anchors = parseTrustAnchors(fx.trustAnchors)
 
 /** Resolves `name`/`type` with the reply for `key` edited by `edit` (a decoded message, re-encoded). */
 async function withEdit(name: string, type: number, key: string, edit: (m: Message) => void) {
@@ -20,15 +17,7 @@ async function withEdit(name: string, type: number, key: string, edit: (m: Messa
     edit(m)
     return encodeMessage(m)
   }
-  const r = createResolver({
-    servers: ['127.0.0.1'],
-    transport,
-    clock: fixedClock(fx.clockMs),
-    trustAnchors: anchors,
-    cache: null,
-    retries: 0,
-  })
-  return r.query(name, type)
+  return replayResolver(fx, transport, { cache: null, retries: 0 }).query(name, type)
 }
 
 describe('stripping and forging', () => {
@@ -108,14 +97,8 @@ describe('stripping and forging', () => {
   it('the truncated UDP reply (TLSA without RRSIG) is never used: with TCP down, a clear error', async () => {
     const transport = replayTransport(fx.exchanges)
     delete (transport as { mutate?: unknown }).mutate
-    const r = createResolver({
-      servers: ['127.0.0.1'],
-      clock: fixedClock(fx.clockMs),
-      trustAnchors: anchors,
-      cache: null,
-      retries: 0,
-      transport: { exchange: (x) => (x.tcp ? Promise.reject(new Error('tcp blocked')) : transport.exchange(x)) },
-    })
-    await assert.rejects(r.query('dev2._device.rsa.test', 52), (e) => isDaneelError(e, 'ERR_DNS_TIMEOUT'))
+    const udpOnly = { exchange: (x: Exchange) => (x.tcp ? Promise.reject(new Error('tcp blocked')) : transport.exchange(x)) }
+    const r = replayResolver(fx, udpOnly, { cache: null, retries: 0 })
+    await rejectsCode(r.query('dev2._device.rsa.test', 52), 'ERR_DNS_TIMEOUT')
   })
 })
