@@ -130,6 +130,9 @@ export class DeviceLoop {
   private readonly opts: LoopOptions
   private readonly tickFn: () => void
   private timer: TimerHandle | undefined
+  /** The last timer armed and its delay, to arm it again for the same period (schedule()). */
+  private lastTimer: TimerHandle | undefined
+  private lastTimerMs = -1
   private running = false
   private statusDueMs = 0
   private lastSealError = ''
@@ -204,6 +207,7 @@ export class DeviceLoop {
     this.running = false
     if (this.timer !== undefined) this.opts.timers.clearTimer(this.timer)
     this.timer = undefined
+    this.lastTimer = undefined
     const now = this.opts.timers.nowMs()
     for (const s of this.slots) {
       s.driver.stop()
@@ -227,8 +231,18 @@ export class DeviceLoop {
   }
 
   private schedule(ms: number): void {
-    if (this.timer !== undefined) this.opts.timers.clearTimer(this.timer)
-    this.timer = this.opts.timers.setTimer(this.tickFn, ms)
+    const timers = this.opts.timers
+    // The same period as last time (a window's 1 s samples, a steady interval): the fired timer is armed again
+    // rather than a new one allocated per tick (TimerClock.rearm).
+    if (this.timer === undefined && this.lastTimer !== undefined && ms === this.lastTimerMs && timers.rearm !== undefined) {
+      timers.rearm(this.lastTimer)
+      this.timer = this.lastTimer
+      return
+    }
+    if (this.timer !== undefined) timers.clearTimer(this.timer)
+    this.timer = timers.setTimer(this.tickFn, ms)
+    this.lastTimer = this.timer
+    this.lastTimerMs = ms
   }
 
   /** One pass over the due sensors; then sleep until the next one is due. */

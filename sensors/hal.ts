@@ -65,6 +65,11 @@ export interface TimerClock {
   nowMs(): number
   setTimer(fn: () => void, ms: number): TimerHandle
   clearTimer(handle: TimerHandle): void
+  /**
+   * Optional: arms a timer again, fired or pending, with the callback and delay it was set with, from now (Node's
+   * `timeout.refresh()`). A loop ticking at one steady period reuses one timer instead of allocating one per tick.
+   */
+  rearm?(handle: TimerHandle): void
 }
 
 /** The process's monotonic clock (performance.now) and Node timers, unref'd so a driver never keeps the process alive. */
@@ -76,4 +81,7 @@ export const systemTimerClock: TimerClock = {
     return t
   },
   clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  rearm: (h) => {
+    ;(h as ReturnType<typeof setTimeout>).refresh()
+  },
 }

@@ -4,6 +4,7 @@ import type { TimerClock, TimerHandle } from '../hal.js'
 interface Timer {
   at: number
   seq: number
+  ms: number
   fn: () => void
 }
 
@@ -21,7 +22,7 @@ export class FakeClock implements TimerClock {
   }
 
   setTimer(fn: () => void, ms: number): TimerHandle {
-    const t: Timer = { at: this.now + Math.max(0, ms), seq: this.seq++, fn }
+    const t: Timer = { at: this.now + Math.max(0, ms), seq: this.seq++, ms: Math.max(0, ms), fn }
     this.timers.push(t)
     return t
   }
@@ -31,6 +32,13 @@ export class FakeClock implements TimerClock {
     if (i < 0) return
     this.timers[i] = this.timers[this.timers.length - 1] as Timer
     this.timers.pop()
+  }
+
+  rearm(handle: TimerHandle): void {
+    const t = handle as Timer
+    t.at = this.now + t.ms
+    t.seq = this.seq++
+    if (!this.timers.includes(t)) this.timers.push(t)
   }
 
   /** Pending timers (for tests asserting nothing leaks). */
