@@ -1,8 +1,10 @@
 /** The gateway's AMQP side: each delivery of the AMQP source opened, handed to the sink, acknowledged once the sink made it durable. */
+
 import { Backoff } from '../messaging/backoff.js'
 import { isDaneelError, isTemporary } from '../src/errors.js'
 import { type Logger, silentLogger } from '../src/log.js'
 import type { Opener } from '../src/message/open.js'
+import { OpenGate } from './open-gate.js'
 import type { ReceiverSink } from './sink.js'
 import type { AmqpSource } from './source-amqp.js'
 
@@ -39,16 +41,14 @@ export class AmqpReceiver {
   readonly #o: AmqpReceiverOptions
   readonly #log: Logger
   readonly #now: () => number
-  readonly #concurrency: number
-  #opening = 0
-  #openQueue: (() => void)[] = []
+  readonly #gate: OpenGate
   #s: AmqpReceiverStats = { received: 0, acknowledged: 0, rejected: 0, retries: 0 }
 
   constructor(o: AmqpReceiverOptions) {
     this.#o = o
     this.#log = o.logger ?? silentLogger
     this.#now = o.now ?? Date.now
-    this.#concurrency = Math.max(1, o.concurrency ?? 8)
+    this.#gate = new OpenGate(o.opener, o.concurrency)
   }
 
   stats(): AmqpReceiverStats & { source: ReturnType<AmqpSource['stats']> } {
@@ -107,16 +107,9 @@ export class AmqpReceiver {
     }
   }
 
-  /** The opener, at most `concurrency` at once. */
-  async #open(payload: Uint8Array): ReturnType<Opener['open']> {
-    if (this.#opening >= this.#concurrency) await new Promise<void>((r) => this.#openQueue.push(r))
-    this.#opening++
-    try {
-      return await this.#o.opener.open(payload)
-    } finally {
-      this.#opening--
-      this.#openQueue.shift()?.()
-    }
+  /** The opener, at most `concurrency` at once (open-gate.ts). */
+  #open(payload: Uint8Array): ReturnType<Opener['open']> {
+    return this.#gate.open(payload)
   }
 
   #reject(code: string): void {

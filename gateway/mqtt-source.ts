@@ -1,10 +1,12 @@
 /** The gateway's MQTT source: open each publication, hand it to a sink, PUBACK only once the sink made it durable, in order. */
+
 import type { MqttClient } from 'mqtt'
 import { Backoff } from '../messaging/backoff.js'
 import type { MqttLink } from '../messaging/mqtt.js'
 import { isDaneelError } from '../src/errors.js'
 import { type Logger, silentLogger } from '../src/log.js'
 import type { Opener } from '../src/message/open.js'
+import { OpenGate } from './open-gate.js'
 import type { ReceiverSink } from './sink.js'
 
 /*
@@ -68,9 +70,7 @@ export class MqttSource {
   readonly #log: Logger
   readonly #now: () => number
   readonly #maxPending: number
-  readonly #concurrency: number
-  #opening = 0
-  #openQueue: (() => void)[] = []
+  readonly #gate: OpenGate
   #generation = 0
   #order: Slot[] = []
   #held: (() => void)[] = []
@@ -81,7 +81,7 @@ export class MqttSource {
     this.#log = o.logger ?? silentLogger
     this.#now = o.now ?? Date.now
     this.#maxPending = Math.max(1, o.maxPending ?? 256)
-    this.#concurrency = Math.max(1, o.concurrency ?? 8)
+    this.#gate = new OpenGate(o.opener, o.concurrency)
     o.link.on('up', () => this.#onUp())
     o.link.on('down', () => this.#onDown())
   }
@@ -157,18 +157,9 @@ export class MqttSource {
     }
   }
 
-  /** The opener, at most `concurrency` at once. */
-  async #open(payload: Buffer): ReturnType<Opener['open']> {
-    if (this.#opening >= this.#concurrency) await new Promise<void>((r) => this.#openQueue.push(r))
-    this.#opening++
-    try {
-      // synchronous with a cached sender key: the gate then only ever holds messages waiting for a lookup
-      const opener = this.#o.opener
-      return await (opener.openNow === undefined ? opener.open(payload) : opener.openNow(payload))
-    } finally {
-      this.#opening--
-      this.#openQueue.shift()?.()
-    }
+  /** The opener, at most `concurrency` at once (open-gate.ts). */
+  #open(payload: Buffer): ReturnType<Opener['open']> {
+    return this.#gate.open(payload)
   }
 
   #reject(code: string): void {
