@@ -2,7 +2,8 @@
 import { concatKdfOtherInfo } from '../crypto/kdf.js'
 import type { CryptoProvider, KeyKind, PrivateKey } from '../crypto/provider.js'
 import { DaneelError } from '../errors.js'
-import { b64urlDecode, b64urlEncode } from './b64url.js'
+import { b64urlDecode } from './b64url.js'
+import type { ByteWriter } from './byte-writer.js'
 import { type JsonObject, parseJsonObject } from './json.js'
 import { decodeProtectedHeader } from './jws.js'
 import type { Profile, Serialization } from './profiles.js'
@@ -62,11 +63,10 @@ export function parseJwe(text: string): ParsedJwe {
   }
 }
 
-/** The `epk` JWK for our ephemeral public key, members in RFC 7638 order (kty, crv, x, y). */
-export function epkJson(kind: KeyKind, epk: Uint8Array): string {
-  if (kind === 'p256')
-    return `{"kty":"EC","crv":"P-256","x":"${b64urlEncode(epk.subarray(1, 33))}","y":"${b64urlEncode(epk.subarray(33, 65))}"}`
-  return `{"kty":"OKP","crv":"X25519","x":"${b64urlEncode(epk)}"}`
+/** Writes the `epk` JWK for our ephemeral public key, members in RFC 7638 order (kty, crv, x, y). */
+export function writeEpk(w: ByteWriter, kind: KeyKind, epk: Uint8Array): void {
+  if (kind === 'p256') w.ascii('{"kty":"EC","crv":"P-256","x":"').b64url(epk, 1, 33).ascii('","y":"').b64url(epk, 33, 65).ascii('"}')
+  else w.ascii('{"kty":"OKP","crv":"X25519","x":"').b64url(epk).ascii('"}')
 }
 
 const badEpk = (detail: string): DaneelError => new DaneelError('ERR_JWE_EPK', 'invalid ephemeral key', { cause: new Error(detail) })

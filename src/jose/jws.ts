@@ -2,6 +2,7 @@
 import type { CryptoProvider, JwsAlg, PrivateKey } from '../crypto/provider.js'
 import { DaneelError } from '../errors.js'
 import { b64urlDecode, b64urlEncode, b64urlEncodeString } from './b64url.js'
+import type { ByteWriter } from './byte-writer.js'
 import { type JsonObject, parseJsonObject } from './json.js'
 import type { Serialization } from './profiles.js'
 
@@ -86,8 +87,8 @@ export function parseJws(text: string, headers?: HeaderCache): ParsedJws {
 
 /** A signer for one key and one header, encoded once (the hot path only encodes the payload). */
 export interface JwsSigner {
-  /** Compact JWS of `payload`. */
-  compact(payload: Uint8Array): string
+  /** Writes the compact JWS of `payload` into `out`, after what `out` holds. */
+  compactInto(payload: Uint8Array, out: ByteWriter): void
   /** Flattened JSON JWS `{"payload","protected","signature"}` (the member order of the original system). */
   json(payload: Uint8Array): string
 }
@@ -95,15 +96,18 @@ export interface JwsSigner {
 export function createJwsSigner(provider: CryptoProvider, alg: JwsAlg, key: PrivateKey, headerJson: string): JwsSigner {
   const headerB64 = b64urlEncodeString(headerJson)
   const prefix = `${headerB64}.`
-  const sign = (payloadB64: string): string => b64urlEncode(provider.sign(alg, key, Buffer.from(prefix + payloadB64, 'latin1')))
   return {
-    compact(payload) {
-      const p = b64urlEncode(payload)
-      return `${prefix}${p}.${sign(p)}`
+    compactInto(payload, out) {
+      const start = out.length
+      out.ascii(prefix).b64url(payload)
+      // the signing input is the view written so far (RFC 7515 §5.1 step 8): signed before the writer grows again
+      const signature = provider.sign(alg, key, out.view(start))
+      out.ascii('.').b64url(signature)
     },
     json(payload) {
       const p = b64urlEncode(payload)
-      return `{"payload":"${p}","protected":"${headerB64}","signature":"${sign(p)}"}`
+      const signature = b64urlEncode(provider.sign(alg, key, Buffer.from(prefix + p, 'latin1')))
+      return `{"payload":"${p}","protected":"${headerB64}","signature":"${signature}"}`
     },
   }
 }

@@ -4,7 +4,8 @@ import { concatKdfOtherInfo } from '../crypto/kdf.js'
 import type { CryptoProvider, PrivateKey, PublicKey } from '../crypto/provider.js'
 import { DaneelError } from '../errors.js'
 import { b64urlEncode, b64urlEncodeString } from '../jose/b64url.js'
-import { epkJson } from '../jose/jwe.js'
+import { ByteWriter } from '../jose/byte-writer.js'
+import { writeEpk } from '../jose/jwe.js'
 import { createJwsSigner } from '../jose/jws.js'
 import { jwsAlgFor, PROFILES, type ProfileName, profileForRecipient, type Serialization } from '../jose/profiles.js'
 import { readingJson } from './claims.js'
@@ -125,15 +126,26 @@ export function createSealer(opts: SealerOptions): Sealer {
 
   const signer = createJwsSigner(provider, alg, senderKey, `{"alg":"${alg}","x5u":"${formatX5u(sender)}"}`)
   const claimsHead = `{"aud":"${recipientName}",${opts.includeIss === true ? `"iss":"${sender}",` : ''}"iat":`
-  const claimsOf = (reading: object | Uint8Array, ctx: SealContext): Buffer => {
+  // Reused for every seal (byte-writer.ts): the claims, the inner JWS, and the outer JWE with its header.
+  const claims = new ByteWriter(512)
+  const jws = new ByteWriter(1024)
+  const writeClaims = (reading: object | Uint8Array, ctx: SealContext): ByteWriter => {
     if (!Number.isSafeInteger(ctx.seq) || ctx.seq < 0) throw new RangeError(`seq must be a non-negative safe integer, not ${ctx.seq}`)
-    const iat = Math.floor(ctx.now / 1000)
-    if (reading instanceof Uint8Array) return Buffer.from(`${claimsHead}${iat},"seq":${ctx.seq},"b":"${b64urlEncode(reading)}"}`, 'utf8')
-    return Buffer.from(`${claimsHead}${iat},"seq":${ctx.seq},"r":${readingJson(reading)}}`, 'utf8')
+    const w = claims
+      .reset()
+      .utf8(claimsHead)
+      .uint(Math.floor(ctx.now / 1000))
+      .ascii(',"seq":')
+      .uint(ctx.seq)
+    if (reading instanceof Uint8Array) return w.ascii(',"b":"').b64url(reading).ascii('"}')
+    return w.ascii(',"r":').utf8(readingJson(reading)).ascii('}')
   }
-  const inner = (reading: object | Uint8Array, ctx: SealContext): Buffer => {
-    const payload = opts.raw === true && reading instanceof Uint8Array ? reading : claimsOf(reading, ctx)
-    return Buffer.from(serialization === 'compact' ? signer.compact(payload) : signer.json(payload), 'latin1')
+  /** The JWE plaintext: a view valid until the next seal. */
+  const inner = (reading: object | Uint8Array, ctx: SealContext): Uint8Array => {
+    const payload = opts.raw === true && reading instanceof Uint8Array ? reading : writeClaims(reading, ctx).view()
+    if (serialization !== 'compact') return Buffer.from(signer.json(payload), 'latin1')
+    signer.compactInto(payload, jws.reset())
+    return jws.view()
   }
   const assemble = (prot: string, ek: string, iv: Uint8Array, ct: Uint8Array, tag: Uint8Array): string =>
     serialization === 'compact'
@@ -144,6 +156,8 @@ export function createSealer(opts: SealerOptions): Sealer {
     const headHead = `{"alg":"ECDH-ES","enc":"A256GCM","cty":"JWT",${opts.recipientX5u === true ? `"x5u":"${formatX5u(recipientName)}",` : ''}"epk":`
     const epkKind = recipient.kind === 'p256' ? 'p256' : 'x25519'
     const otherInfo = concatKdfOtherInfo(profile.enc, 256)
+    const header = new ByteWriter(256)
+    const out = new ByteWriter(2048)
     return {
       profile: profile.name,
       serialization,
@@ -151,10 +165,19 @@ export function createSealer(opts: SealerOptions): Sealer {
         const plaintext = inner(reading, ctx)
         const { epk, z } = provider.agreeEphemeral(recipient)
         const cek = provider.concatKdf(z, 256, otherInfo)
-        const prot = b64urlEncodeString(`${headHead}${epkJson(epkKind, epk)}}`)
+        header.reset().ascii(headHead)
+        writeEpk(header, epkKind, epk)
+        header.ascii('}')
         const iv = provider.randomBytes(12)
-        const { ciphertext, tag } = provider.aesGcmEncrypt(cek, iv, plaintext, Buffer.from(prot, 'latin1'))
-        return assemble(prot, '', iv, ciphertext, tag)
+        if (serialization !== 'compact') {
+          const prot = header.view().toString('base64url')
+          const { ciphertext, tag } = provider.aesGcmEncrypt(cek, iv, plaintext, Buffer.from(prot, 'latin1'))
+          return assemble(prot, '', iv, ciphertext, tag)
+        }
+        // BASE64URL(header) is both the first part and the AAD (RFC 7516 §5.1 step 14): encrypted from the view
+        const protLength = out.reset().b64urlOf(header).length
+        const { ciphertext, tag } = provider.aesGcmEncrypt(cek, iv, plaintext, out.view(0, protLength))
+        return out.ascii('..').b64url(iv).ascii('.').b64url(ciphertext).ascii('.').b64url(tag).latin1()
       },
     }
   }
