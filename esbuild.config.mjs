@@ -6,7 +6,7 @@
 
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 
@@ -59,6 +59,8 @@ const absentPlugin = {
       contents: `const S = require('node:stream')
 for (const k of ['Readable', 'Writable', 'Duplex', 'Transform', 'PassThrough', 'Stream', 'pipeline', 'finished', 'addAbortSignal', 'destroy', 'compose', 'isDisturbed', 'isErrored', 'isReadable', 'promises', '_uint8ArrayToBuffer', '_isUint8Array']) exports[k] = S[k]`,
     }))
+    // lru-cache (16.7 KB minified) serves only MQTT.js's topic-alias-send: a Map does that (messaging/topic-alias-lru.ts).
+    b.onResolve({ filter: /^lru-cache$/ }, () => ({ path: resolve('build/messaging/topic-alias-lru.js') }))
     b.onResolve({ filter: new RegExp(`^(${DEVICE_ABSENT.join('|')})$`) }, (a) => ({ path: a.path, namespace: 'daneel-absent' }))
     // The pure-JS noble provider (@noble/curves, hashes, ciphers: ~70 KB) exists for runtimes without OpenSSL; the
     // device bundle runs on Node, whose node:crypto provider is the default. DANEEL_CRYPTO=noble there fails with

@@ -59,7 +59,7 @@ test('device bundle: no provisioning, demo or broker code, within the 400 KiB bu
     inputs.filter((p) => cfg.DEVICE_FORBIDDEN.some((re) => re.test(p))),
     [],
   )
-  assert.ok(!inputs.some((p) => /node_modules\/(readable-stream|ws|socks|@noble)\//.test(p)), 'slimmed modules are out')
+  assert.ok(!inputs.some((p) => /node_modules\/(readable-stream|ws|socks|@noble|lru-cache)\//.test(p)), 'slimmed modules are out')
   const bytes = Object.values(r.metafile.outputs).reduce((n, o) => n + o.bytes, 0)
   console.log(`# device bundle: ${(bytes / 1024).toFixed(1)} KiB minified, ${inputs.length} modules`)
   assert.ok(bytes <= cfg.DEVICE_BUDGET, `${bytes} bytes`)
@@ -68,18 +68,29 @@ test('device bundle: no provisioning, demo or broker code, within the 400 KiB bu
   assert.ok(Object.keys(cli.metafile.inputs).some((p) => cfg.DEVICE_FORBIDDEN.some((re) => re.test(p))))
 })
 
-test('MQTT.js bundled with the device settings (node:stream, no ws/socks) round-trips QoS 1 through Mosquitto', async () => {
+test('MQTT.js bundled with the device settings (node:stream, no ws/socks, lru-cache on a Map) round-trips QoS 1 through Mosquitto', async () => {
+  // Topic aliases on (Mosquitto offers 10): 12 topics twice over, so the bundle's LRU (messaging/topic-alias-lru.ts)
+  // assigns, reuses and evicts aliases, and every message must still arrive under its own topic.
   const probe = `import mqtt from 'mqtt'
 const url = process.argv[2]
-const c = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000 })
+const c = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000, autoAssignTopicAlias: true })
+const got = []
 c.on('error', (e) => { console.log('error ' + e.message); process.exit(3) })
-c.on('connect', () => {
-  c.subscribe('daneel/probe', { qos: 1 }, (err) => {
+c.on('connect', (ack) => {
+  if (!(ack.properties && ack.properties.topicAliasMaximum > 0)) { console.log('no topic aliases offered'); process.exit(5) }
+  c.subscribe('daneel/probe/#', { qos: 1 }, (err) => {
     if (err) { console.log('suberr ' + err.message); process.exit(4) }
-    c.publish('daneel/probe', Buffer.from('sealed?'), { qos: 1 })
+    for (let round = 0; round < 2; round++)
+      for (let i = 0; i < 12; i++) c.publish('daneel/probe/' + i, Buffer.from('sealed ' + i), { qos: 1 })
   })
 })
-c.on('message', (t, p) => { console.log('got ' + t + ' ' + p.toString()); c.end(false, {}, () => process.exit(0)) })
+c.on('message', (t, p) => {
+  got.push(t + '=' + p.toString())
+  if (got.length !== 24) return
+  console.log(got.sort().join(','))
+  c.removeAllListeners('error').on('error', () => {}) // a reset while closing is not the probe's business
+  c.end(false, {}, () => process.exit(0))
+})
 `
   const out = join(tmp.dir, 'probe.js')
   await build({
@@ -92,7 +103,8 @@ c.on('message', (t, p) => { console.log('got ' + t + ' ' + p.toString()); c.end(
   })
   writeFileSync(join(tmp.dir, 'package.json'), '{ "type": "module" }\n')
   const ok = spawnSync(process.execPath, [out, `mqtt://127.0.0.1:${broker?.port}`], { encoding: 'utf8', timeout: 20_000 })
-  assert.equal(ok.stdout.trim(), 'got daneel/probe sealed?', ok.stderr)
+  const want = Array.from({ length: 12 }, (_, i) => `daneel/probe/${i}=sealed ${i}`)
+  assert.equal(ok.stdout.trim(), [...want, ...want].sort().join(','), ok.stderr)
   assert.equal(ok.status, 0)
   // a transport that was left out says so plainly instead of failing somewhere inside MQTT.js
   const ws = spawnSync(process.execPath, [out, `ws://127.0.0.1:${broker?.port}`], { encoding: 'utf8', timeout: 20_000 })
