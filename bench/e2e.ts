@@ -114,20 +114,20 @@ async function pair(impl: 'daneel' | 'plain', rate: number, base: SideArgs, env:
     })
     return
   }
-  const d = (i: number, a: number[], x: number, b: number[], y: number): number => (b[y] as number) - (a[x] as number)
+  const d = (a: number[], x: number, b: number[], y: number): number => (b[y] as number) - (a[x] as number)
   row({
     case: `daneel: seal -> disk outbox -> Mosquitto -> listen pipeline, ${rate} msg/s`,
     ...common,
-    e2eMs: seg((i) => d(i, T(i), 0, R(i), 3)),
+    e2eMs: seg((i) => d(T(i), 0, R(i), 3)),
     segments: {
-      seal: seg((i) => d(i, T(i), 0, T(i), 1)),
-      outbox: seg((i) => d(i, T(i), 1, T(i), 2)),
-      publish: seg((i) => d(i, T(i), 2, T(i), 3)),
-      broker: seg((i) => d(i, T(i), 3, R(i), 0)),
-      receiverQueue: seg((i) => d(i, R(i), 0, R(i), 1)),
-      open: seg((i) => d(i, R(i), 1, R(i), 2)),
-      output: seg((i) => d(i, R(i), 2, R(i), 3)),
-      ack: seg((i) => d(i, R(i), 3, R(i), 4)),
+      seal: seg((i) => d(T(i), 0, T(i), 1)),
+      outbox: seg((i) => d(T(i), 1, T(i), 2)),
+      publish: seg((i) => d(T(i), 2, T(i), 3)),
+      broker: seg((i) => d(T(i), 3, R(i), 0)),
+      receiverQueue: seg((i) => d(R(i), 0, R(i), 1)),
+      open: seg((i) => d(R(i), 1, R(i), 2)),
+      output: seg((i) => d(R(i), 2, R(i), 3)),
+      ack: seg((i) => d(R(i), 3, R(i), 4)),
     },
   })
 }
