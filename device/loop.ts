@@ -7,6 +7,7 @@ import { READING_KEYS, type ReadingKey, Readings } from '../sensors/readings.js'
 import type { Clock } from '../src/clock.js'
 import type { Logger } from '../src/log.js'
 import { DutyCycle, type DutyPlan, restampWindow } from './duty.js'
+import type { HeldStore } from './held-store.js'
 import { HumidityRideAlong } from './humidity-ride-along.js'
 import { LaserHours } from './laser-hours.js'
 import { healthChange, summaryStatus } from './status.js'
@@ -76,6 +77,8 @@ export interface LoopOptions {
   readonly holdMax?: number
   /** Laser-on hours of the PM sensors (laser-hours.ts), persisted and reported in the periodic status message. */
   readonly laser?: LaserHours
+  /** Where held messages are written as they are held (held-store.ts), so a restart does not lose them; read at construction. */
+  readonly heldStore?: HeldStore
 }
 
 /** A reading as sealed: `{ sensor, model, values: {pm25: 8, ...} }`, under the `r` claim (the sealer adds aud, iat, seq). */
@@ -110,6 +113,10 @@ export interface LoopStats {
   /** Messages held now (clock unsynced or a recipient's key unknown), and those dropped because the hold was full. */
   held: number
   heldDropped: number
+  /** Held messages found at start-up from before the last reboot (held-store.ts): no recoverable time, dropped. */
+  heldLostReboot: number
+  /** Lines of the held messages' file that could not be read at start-up (a crash mid-write): skipped. */
+  heldUnreadable: number
 }
 
 export class DeviceLoop {
@@ -122,6 +129,8 @@ export class DeviceLoop {
     unsynced: 0,
     held: 0,
     heldDropped: 0,
+    heldLostReboot: 0,
+    heldUnreadable: 0,
   }
   private held: Held[] = []
   private holdLogged = ''
@@ -148,6 +157,8 @@ export class DeviceLoop {
   private readonly appendSettled: () => void
   /** The latest BME humidity and temperature, added to PM readings (device/humidity-ride-along.ts). */
   private readonly rideAlong = new HumidityRideAlong()
+  /** While release() seals: the outbox appends of the released messages (the held file is cleared once they settle). */
+  private releasing: Promise<unknown>[] | undefined
 
   constructor(opts: LoopOptions) {
     this.opts = opts
@@ -167,6 +178,21 @@ export class DeviceLoop {
     }
     this.startedMs = opts.timers.nowMs()
     this.install(opts.sensors, opts.recipients)
+    if (opts.heldStore !== undefined) this.recover(opts.heldStore)
+  }
+
+  /**
+   * Holds again what the previous process held (held-store.ts), each at its true monotonic time on our own scale:
+   * now minus its age, so release() stamps it exactly as if it had been held here.
+   */
+  private recover(store: HeldStore): void {
+    const loaded = store.load(this.holdMax)
+    const now = this.opts.timers.nowMs()
+    for (const h of loaded.held) this.held.push({ claims: h.claims, atMs: now - h.ageMs })
+    this.stats.held = this.held.length
+    this.stats.heldDropped += loaded.dropped
+    this.stats.heldLostReboot = loaded.lostReboot
+    this.stats.heldUnreadable = loaded.unreadable
   }
 
   private install(sensors: readonly LoopSensor[], recipients: readonly LoopRecipient[]): void {
@@ -352,6 +378,7 @@ export class DeviceLoop {
     }
     this.held.push({ claims: structuredClone(claims), atMs: this.opts.timers.nowMs() })
     this.stats.held++
+    this.opts.heldStore?.append(claims)
   }
 
   /** Seals every held message, oldest first, stamped with its true time: now minus its monotonic age. */
@@ -363,11 +390,21 @@ export class DeviceLoop {
     this.stats.held = 0
     this.holdLogged = ''
     this.opts.log.info('sealing the readings kept meanwhile', { count: held.length, dropped: this.stats.heldDropped })
+    const store = this.opts.heldStore
+    if (store !== undefined) this.releasing = []
     for (const h of held) {
       const at = wallNow - (monoNow - h.atMs)
       restampWindow(h.claims, at)
       this.seal(h.claims, at)
     }
+    if (store === undefined) return
+    // The file keeps them until the outbox has made every sealed copy durable (its append resolved): a crash in
+    // between seals them again at the next start (duplicates, with new sequence numbers), never loses them. A
+    // rejected append (disk full) is counted in appendErrors and logged, as for any message.
+    const mark = store.mark()
+    const appends = this.releasing ?? []
+    this.releasing = undefined
+    Promise.allSettled(appends).then(() => store.forget(mark))
   }
 
   private get holdMax(): number {
@@ -402,6 +439,7 @@ export class DeviceLoop {
         if (res instanceof Promise) {
           this.inflight++
           res.then(this.appendSettled, this.appendFailed)
+          if (this.releasing !== undefined) this.releasing.push(res)
         }
       } catch (err) {
         this.stats.sealErrors++
@@ -435,6 +473,7 @@ export class DeviceLoop {
         ...(this.opts.outboxDepth === undefined ? {} : { outbox: this.opts.outboxDepth() }),
         held: this.stats.held,
         heldDropped: this.stats.heldDropped,
+        heldLostReboot: this.stats.heldLostReboot,
         ...(this.opts.laser === undefined ? {} : { lasers: this.opts.laser.report(this.opts.timers.nowMs()) }),
       },
     )

@@ -7,6 +7,7 @@ import { DaneelError } from '../src/errors.js'
 import type { Logger } from '../src/log.js'
 import { VERSION } from '../src/version.js'
 import type { DeviceConfig } from './config.js'
+import type { HeldStore } from './held-store.js'
 import type { LaserHours } from './laser-hours.js'
 import { DeviceLoop, type LoopRecipient, type LoopSensor, type ReadingSealer } from './loop.js'
 
@@ -47,6 +48,8 @@ export interface DeviceParts {
   onClosed?(): Promise<void> | void
   /** Laser-on hours of the PM sensors (persisted under DANEEL_STATE by start.ts). */
   readonly laser?: LaserHours
+  /** Messages held until they can be sealed, on disk so a restart keeps them (DANEEL_STATE/held.jsonl, start.ts). */
+  readonly heldStore?: HeldStore
 }
 
 export interface RunningDevice {
@@ -95,6 +98,7 @@ export async function startDevice(parts: DeviceParts): Promise<RunningDevice> {
     version: VERSION,
     outboxDepth: () => parts.outbox.pending,
     ...(parts.laser === undefined ? {} : { laser: parts.laser }),
+    ...(parts.heldStore === undefined ? {} : { heldStore: parts.heldStore }),
   })
   loop.start()
   try {

@@ -19,6 +19,7 @@ import { createLogger, type Logger } from '../src/log.js'
 import { createSealer } from '../src/message/seal.js'
 import { type DeviceConfig, loadConfig } from './config.js'
 import { type DeviceHal, openSensors } from './drivers.js'
+import { type BootClock, HELD_FILE, HeldStore, systemBootClock } from './held-store.js'
 import { startJournal } from './journal.js'
 import { LASER_HOURS_FILE, LaserHours } from './laser-hours.js'
 import { installSignals, type RunningDevice, startDevice } from './runtime.js'
@@ -71,6 +72,8 @@ export interface DeviceDeps {
   readonly journalEveryMs?: number
   /** Called once when the runtime cannot go on: the broker refused our credentials before we ever connected. */
   readonly onFatal?: (err: DaneelError) => void
+  /** The kernel's boot id and monotonic clock, for the held readings' file (default: /proc, else DANEEL_BOOT_ID). */
+  readonly boot?: BootClock
 }
 
 /** The URL without a password it may carry (mqtt://user:pass@host). */
@@ -213,6 +216,11 @@ export async function startDeviceFromConfig(settings: DeviceSettings, configPath
       },
       reloadConfig: () => loadConfig(configPath),
       laser: new LaserHours({ path: join(settings.stateDir, LASER_HOURS_FILE), timers, log }),
+      heldStore: new HeldStore({
+        path: join(settings.stateDir, HELD_FILE),
+        boot: deps.boot ?? systemBootClock({ fallback: process.env.DANEEL_BOOT_ID }),
+        log,
+      }),
       ...(deps.onClosed === undefined ? {} : { onClosed: deps.onClosed }),
     })
     started = true

@@ -31,6 +31,8 @@ export interface SummaryExtra {
   /** Messages kept because they cannot be sealed yet (clock, recipient key), and those the bound dropped. */
   readonly held?: number
   readonly heldDropped?: number
+  /** Held messages found at start-up from before the last reboot: dropped, their time unrecoverable (held-store.ts). */
+  readonly heldLostReboot?: number
   /** Laser-on hours of the PM sensors and their rated life left (laser-hours.ts). */
   readonly lasers?: readonly LaserReport[]
 }
@@ -44,6 +46,7 @@ export function summaryStatus(uptimeMs: number, readings: number, sensors: reado
       readings,
       ...(extra.outbox === undefined ? {} : { outbox: extra.outbox }),
       ...(extra.held === undefined ? {} : { held: extra.held, heldDropped: extra.heldDropped ?? 0 }),
+      ...(extra.heldLostReboot === undefined || extra.heldLostReboot === 0 ? {} : { heldLostReboot: extra.heldLostReboot }),
       ...(extra.lasers === undefined || extra.lasers.length === 0 ? {} : { lasers: extra.lasers }),
       sensors: sensors.map((st) => ({
         sensor: st.id,
