@@ -165,7 +165,7 @@ export function createSealer(opts: SealerOptions): Sealer {
         const plaintext = inner(reading, ctx)
         const { epk, z } = provider.agreeEphemeral(recipient)
         const cek = provider.concatKdf(z, 256, otherInfo)
-        header.reset().ascii(headHead)
+        header.reset().utf8(headHead)
         writeEpk(header, epkKind, epk)
         header.ascii('}')
         const iv = provider.randomBytes(12)
