@@ -44,7 +44,7 @@ export interface UartOptions {
 function explain(path: string, err: NodeJS.ErrnoException): DaneelError {
   const why =
     err.code === 'ENOENT'
-      ? 'no such device (is the UART enabled: enable_uart=1, dtoverlay; is the USB adapter plugged in?)'
+      ? 'no such device (is the UART enabled: enable_uart=1, dtoverlay; is the USB adapter plugged in; in a container, is the device mapped: docker-compose.yml devices:?)'
       : err.code === 'EACCES' || err.code === 'EPERM'
         ? 'permission denied (add the user to the dialout group)'
         : err.code === 'EBUSY'

@@ -123,16 +123,29 @@ test('entry script: valid sh, executable, provisions then execs the runtime bund
   assert.match(text, /node .*daneel-device\.js/)
 })
 
-test('devices: every port the examples name is mapped; the free UART and the BME280 overlay are configured per Pi model', () => {
+test('devices: the ports the examples name are mapped (USB serial as the commented opt-in, never by default); the free UART and the BME280 overlay are configured per Pi model', () => {
   const doc = parse(read('docker-compose.yml')) as {
     services: Record<string, { devices: string[]; environment: Record<string, unknown>; healthcheck?: { test: string[] } }>
   }
   const svc = Object.values(doc.services)[0]
   assert.ok(svc !== undefined)
   const mapped = new Set(svc.devices.map((d) => d.split(':')[1]))
+  // Docker refuses to start a service whose mapped device is missing: nothing hot-pluggable is mapped by default.
+  const pluggable = /^\/dev\/tty(USB|ACM)\d+$/
+  assert.deepEqual(
+    [...mapped].filter((d) => pluggable.test(d ?? '')),
+    [],
+    'a USB serial device mapped by default stops the container on every node without one',
+  )
+  // A port the examples name is mapped, or, for a USB adapter, offered as the commented opt-in line.
+  const compose = read('docker-compose.yml')
   for (const ex of ['examples/airquality-pi.json', 'examples/sds011-minimal.json', 'examples/valimail-two-recipients.json']) {
     const cfg = JSON.parse(read(ex)) as { sensors: Array<{ port?: string }> }
-    for (const s of cfg.sensors) if (s.port !== undefined) assert.ok(mapped.has(s.port), `${ex}: ${s.port} is not mapped`)
+    for (const s of cfg.sensors) {
+      if (s.port === undefined) continue
+      if (pluggable.test(s.port)) assert.ok(compose.includes(`# - '${s.port}:${s.port}'`), `${ex}: ${s.port} has no opt-in line`)
+      else assert.ok(mapped.has(s.port), `${ex}: ${s.port} is not mapped`)
+    }
   }
   assert.ok(mapped.has('/dev/i2c-1'))
   // Pi 3/4/Zero 2 W: the PL011 (ttyAMA0) drives Bluetooth unless disable-bt; Pi 5: UART0 on GPIO 14/15 needs uart0=on.
