@@ -10,13 +10,14 @@ import type { DeviceDeps, DeviceSettings } from './start.js'
 
 /** Builds the parts only a real device has: the resolver and the hal-linux UART (stty), GPIO (onoff, sysfs mapping) and IIO. */
 /**
- * No earlier than this release: where systemd-timesyncd runs the clock counts as synchronised only once it says so;
- * elsewhere (chrony, a container) once the time is past this (src/clock.ts linuxClock).
+ * No earlier than this release: where systemd-timesyncd runs the clock counts as synchronised only once it says so
+ * (or, with DANEEL_TIME_SYNC_FILE, once that file exists); elsewhere (chrony, a container) once the time is past this
+ * (src/clock.ts linuxClock).
  */
 const RELEASE_NOT_BEFORE = Date.UTC(2026, 10, 1)
 
 export async function linuxDeps(settings: DeviceSettings, log: Logger): Promise<DeviceDeps> {
-  const clock = linuxClock({ notBefore: RELEASE_NOT_BEFORE, exists: existsSync })
+  const clock = linuxClock({ notBefore: RELEASE_NOT_BEFORE, exists: existsSync, syncFile: settings.timeSyncFile })
   // PKIX-CD: the zone's CA over Web-PKI HTTPS, its host resolved through the same validating resolver.
   const { resolver, pkixCd } = createPeerTrust(settings, { clock, log })
   log.debug('resolver ready', { servers: settings.dnsServers ?? 'resolv.conf', mode: settings.dnssecMode })

@@ -48,6 +48,8 @@ export type DeviceSettings = Pick<
   readonly groupName?: string | undefined
   /** MQTT credentials and TLS files, as `send` takes them (MQTT_USERNAME, MQTT_PASSWORD, MQTT_CA, MQTT_CERT, MQTT_KEY). */
   readonly mqtt?: Omit<MqttLinkOptions, 'url' | 'clientId'>
+  /** DANEEL_TIME_SYNC_FILE: the clock counts as synchronised once this file exists (default: timesyncd's, src/clock.ts). */
+  readonly timeSyncFile?: string | undefined
 }
 
 export interface DeviceDeps {

@@ -21,18 +21,26 @@ export function fixedClock(ms: number, synced = true, certain = synced): Clock {
   return { now: () => ms, synced: () => synced, certain: () => certain }
 }
 
+/** systemd-timesyncd's sign of its first synchronisation (systemd-timesyncd.service(8)); linuxClock's default. */
+export const TIMESYNCD_SYNCED = '/run/systemd/timesync/synchronized'
+
 /**
  * A clock that reports synced once systemd-timesyncd says so (it creates /run/systemd/timesync/synchronized at its
  * first synchronisation, systemd-timesyncd.service(8)). Where timesyncd runs (its directory /run/systemd/timesync
  * exists), nothing else counts: a Pi without an RTC boots at its last saved time (fake-hwclock, or timesyncd's own
  * clock file), which is past any release date yet hours or days behind, and a reading sealed then would carry a
  * wrong time. Without timesyncd (chrony, a container without /run/systemd), a time past `notBefore` (the build
- * date) is the best evidence there is. Pass `exists` to test it.
+ * date) is the best evidence there is. `syncFile` (DANEEL_TIME_SYNC_FILE) names another sign, e.g. a file a chrony
+ * or ntpd hook creates once the time is set: then only that file counts, as timesyncd's does where it runs (the
+ * operator said which sign to trust; a release date cannot tell a stale clock from a right one). Pass `exists` to
+ * test it.
  */
-export function linuxClock(opts: { notBefore: number; exists: (path: string) => boolean }): Clock {
+export function linuxClock(opts: { notBefore: number; exists: (path: string) => boolean; syncFile?: string | undefined }): Clock {
   let known = false
   let confirmed = false
-  const ntpSaysSo = (): boolean => opts.exists('/run/systemd/timesync/synchronized')
+  const syncFile = opts.syncFile
+  const ntpSaysSo = (): boolean => opts.exists(syncFile ?? TIMESYNCD_SYNCED)
+  const fallback = (): boolean => syncFile === undefined && !opts.exists('/run/systemd/timesync') && Date.now() > opts.notBefore
   return {
     now: () => Date.now(),
     certain: () => {
@@ -41,7 +49,7 @@ export function linuxClock(opts: { notBefore: number; exists: (path: string) => 
     },
     synced: () => {
       if (known) return true
-      known = ntpSaysSo() || (!opts.exists('/run/systemd/timesync') && Date.now() > opts.notBefore)
+      known = ntpSaysSo() || fallback()
       return known
     },
   }

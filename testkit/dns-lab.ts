@@ -52,6 +52,10 @@ export interface DnsLab {
   /** Replaces an RRset (lines: RDATA, or whole zone-file lines), re-signs the zone, reloads, waits until served. */
   setRecords(zone: string, owner: string, type: string, lines: string[]): Promise<void>
   removeRecords(zone: string, owner: string, type: string): Promise<void>
+  /** Stops knotd and leaves the port closed (DNS down); records cannot be changed until `up()`. */
+  down(): Promise<void>
+  /** Starts knotd again on the same port with the zones as they were; resolves once it serves them. */
+  up(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -176,7 +180,7 @@ export async function startDnsLab(opts: DnsLabOptions = {}): Promise<DnsLab> {
     writeFileSync(delvAnchorsFile, `trust-anchors {\n  "." static-ds ${tag} ${alg} ${dt} "${digest}";\n};\n`)
 
     knot = await startKnot(dir, dirs.zones, serialBase)
-    const k = knot
+    let k = knot
     let queue: Promise<void> = Promise.resolve()
     // Changes are serialised: each re-signs one zone and waits for its new serial.
     const change = (zone: string, mutate: (z: ZoneState) => void): Promise<void> => {
@@ -212,6 +216,11 @@ export async function startDnsLab(opts: DnsLabOptions = {}): Promise<DnsLab> {
         change(zone, (z) => {
           z.records = keep(z, owner, type)
         }),
+      down: () => stopKnot(k),
+      up: async () => {
+        if (k.proc.exitCode === null && k.proc.signalCode === null) return
+        k = await startKnot(dir, dirs.zones, zones.get('.')?.serial ?? serialBase, k.port)
+      },
       stop: async () => {
         await stopKnot(k)
         rmSync(dir, { recursive: true, force: true })

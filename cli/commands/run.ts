@@ -2,9 +2,11 @@
  * `daneel run --config FILE`: the device runtime (device/start.ts) in the foreground until SIGTERM/SIGINT. Also the
  * device bundle's entry (esbuild.config.mjs: dist/daneel-device.js), which runs it directly, without the dispatcher.
  */
+import { isAbsolute } from 'node:path'
 import { runDevice } from '../../device/start.js'
 import { reportError } from '../../settings/report-error.js'
 import { requireDaneId, resolveSettings, SETTINGS_HELP, SETTINGS_OPTIONS } from '../../settings/settings.js'
+import { DaneelError } from '../../src/errors.js'
 import { VERSION } from '../../src/version.js'
 import { parseCommand, usageError } from '../args.js'
 import { MQTT_HELP, MQTT_OPTIONS, mqttOptions } from './listen.js'
@@ -20,6 +22,9 @@ logged and the running config kept); SIGUSR1 logs the counters (it never starts 
 refuses our credentials before the first connection ends the run (exit 1). The config's schema: device/config-schema.md.
 
   --config FILE           the device config (JSON)
+  --time-sync-file FILE   DANEEL_TIME_SYNC_FILE: the clock counts as synchronised once FILE exists (for chrony or
+                          ntpd: a hook creates it); readings are held until then (default: systemd-timesyncd's
+                          /run/systemd/timesync/synchronized where timesyncd runs, else a time past the release)
   --version               print the software version and exit
 
 Presence: retained 'online' on daneel/presence/<DANE_ID> while connected; 'offline' on a clean stop or, as the
@@ -29,7 +34,25 @@ ${MQTT_HELP}
 
 ${SETTINGS_HELP}`
 
-const OPTIONS = { ...SETTINGS_OPTIONS, ...MQTT_OPTIONS, config: { type: 'string' }, version: { type: 'boolean' } } as const
+const OPTIONS = {
+  ...SETTINGS_OPTIONS,
+  ...MQTT_OPTIONS,
+  config: { type: 'string' },
+  'time-sync-file': { type: 'string' }, // DANEEL_TIME_SYNC_FILE
+  version: { type: 'boolean' },
+} as const
+
+/** --time-sync-file, else DANEEL_TIME_SYNC_FILE (empty: unset); absolute, since a service's working directory is /. */
+function timeSyncFile(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const raw = flag ?? (env.DANEEL_TIME_SYNC_FILE === '' ? undefined : env.DANEEL_TIME_SYNC_FILE)
+  if (raw === undefined) return undefined
+  if (!isAbsolute(raw))
+    throw new DaneelError(
+      'ERR_CONFIG_INVALID',
+      `${flag === undefined ? 'DANEEL_TIME_SYNC_FILE' : '--time-sync-file'} must be an absolute path, not '${raw}'`,
+    )
+  return raw
+}
 
 /** Parses argv and the environment, then runs the device; resolves with the exit status. */
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -43,7 +66,8 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
   if (configPath === undefined) throw usageError(RUN_HELP, `--config FILE is required`)
   const settings = resolveSettings(parsed.values, env)
   const { url: _url, ...mqtt } = mqttOptions(settings, parsed.values, env)
-  return runDevice({ ...settings, daneId: requireDaneId(settings), mqtt }, configPath, env)
+  const syncFile = timeSyncFile(parsed.values['time-sync-file'], env)
+  return runDevice({ ...settings, daneId: requireDaneId(settings), mqtt, timeSyncFile: syncFile }, configPath, env)
 }
 
 // The device bundle (and `node build/cli/commands/run.js`) start here; under `daneel run` cli/main.ts calls run().

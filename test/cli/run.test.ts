@@ -20,6 +20,16 @@ test('daneel run --help documents the config, signals and settings; exit 0', () 
   assert.match(r.stdout, /Usage: daneel run --config FILE/)
   assert.match(r.stdout, /SIGHUP reloads the config/)
   assert.match(r.stdout, /DNSSEC_TRUST_ANCHORS/)
+  assert.match(r.stdout, /--time-sync-file FILE +DANEEL_TIME_SYNC_FILE: the clock counts as synchronised once FILE exists/)
+})
+
+test('daneel run: DANEEL_TIME_SYNC_FILE and --time-sync-file must be absolute paths (exit 2, naming the one given)', () => {
+  const env = daneel(['--config', 'device.json'], { DANE_ID: 'n1._device.example.com', DANEEL_TIME_SYNC_FILE: 'synced' })
+  assert.equal(env.status, 2, env.stderr)
+  assert.match(env.stderr, /^daneel: DANEEL_TIME_SYNC_FILE must be an absolute path, not 'synced' \[ERR_CONFIG_INVALID\]$/m)
+  const flag = daneel(['--config', 'device.json', '--time-sync-file', 'run/synced'], { DANE_ID: 'n1._device.example.com' })
+  assert.equal(flag.status, 2, flag.stderr)
+  assert.match(flag.stderr, /^daneel: --time-sync-file must be an absolute path, not 'run\/synced' \[ERR_CONFIG_INVALID\]$/m)
 })
 
 test('daneel run: missing --config, unknown flags and invalid configs are usage errors (exit 2)', (t) => {

@@ -21,6 +21,24 @@ describe('linuxClock', () => {
     assert.equal(c.synced(), true)
     assert.equal(c.certain?.(), true)
   })
+  it('DANEEL_TIME_SYNC_FILE: only that file counts, whatever the date and whether or not timesyncd runs (a chrony hook)', () => {
+    for (const timesyncd of [false, true]) {
+      let hook = false
+      const files = (): Set<string> =>
+        new Set([
+          ...(timesyncd ? ['/run/systemd/timesync', '/run/systemd/timesync/synchronized'] : []),
+          ...(hook ? ['/run/chrony/synced'] : []),
+        ])
+      const c = linuxClock({ notBefore: 0, exists: (p) => files().has(p), syncFile: '/run/chrony/synced' })
+      assert.equal(c.synced(), false, `timesyncd ${timesyncd}`)
+      assert.equal(c.certain?.(), false)
+      hook = true
+      assert.equal(c.synced(), true)
+      assert.equal(c.certain?.(), true)
+      hook = false
+      assert.equal(c.synced(), true, 'once synced, stays synced')
+    }
+  })
   it('before the build date is neither', () => {
     const c = linuxClock({ notBefore: Date.now() + 86_400_000, exists: () => false })
     assert.equal(c.synced(), false)

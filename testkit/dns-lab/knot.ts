@@ -113,12 +113,15 @@ function installExitHook(): void {
   }
 }
 
-/** Starts knotd; picks another port when the chosen one turns out to be taken. */
-export async function startKnot(dir: string, zonesDir: string, rootSerial: number): Promise<KnotHandle> {
+/**
+ * Starts knotd; picks another port when the chosen one turns out to be taken. With `port` (a lab brought back up
+ * where its clients expect it) only that port is tried.
+ */
+export async function startKnot(dir: string, zonesDir: string, rootSerial: number, fixedPort?: number): Promise<KnotHandle> {
   installExitHook()
   let lastLog = ''
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort()
+  for (let attempt = 0; attempt < (fixedPort === undefined ? 5 : 1); attempt++) {
+    const port = fixedPort ?? (await freePort())
     const conf = writeConf(dir, zonesDir, port, true)
     const log = join(dir, 'knot', `knotd.${attempt}.log`)
     const fd = openSync(log, 'w')
