@@ -220,7 +220,7 @@ export async function startDeviceFromConfig(settings: DeviceSettings, configPath
       laser: new LaserHours({ path: join(settings.stateDir, LASER_HOURS_FILE), timers, log }),
       heldStore: new HeldStore({
         path: join(settings.stateDir, HELD_FILE),
-        boot: deps.boot ?? systemBootClock({ fallback: process.env.DANEEL_BOOT_ID }),
+        boot: deps.boot ?? systemBootClock(),
         log,
       }),
       ...(deps.onClosed === undefined ? {} : { onClosed: deps.onClosed }),
@@ -308,6 +308,7 @@ export async function runDevice(settings: DeviceSettings, configPath: string, en
     const dev = await startDeviceFromConfig(settings, configPath, {
       ...(await platformDeps(settings, log)),
       senderKey,
+      boot: systemBootClock({ fallback: env.DANEEL_BOOT_ID }),
       onFatal: (err) => onFatal(err),
     })
     current = dev

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { closeSync, existsSync, openSync, writeFileSync, writeSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { encodePmsFrame } from '../../sensors/fakes/pms5003-emulator.js'
@@ -11,6 +11,7 @@ import { createIdentity } from '../../src/identity/store.js'
 import { type DnsLab, startDnsLab } from '../../testkit/dns-lab.js'
 import { type Mosquitto, startMosquitto } from '../../testkit/mosquitto.js'
 import { cliPath, makeTempDir, repoPath } from '../../testkit/paths.js'
+import { type PtyPair, startPtyPair } from './hal-linux/pty-pair.js'
 
 const SENDER = 'n1.boot._device.example.test'
 const GW = 'gw.boot._device.example.test'
@@ -27,15 +28,12 @@ const IAT_TOLERANCE_MS = 3000
 
 const tmp = makeTempDir('daneel-boot-outage-')
 const crypto = join(tmp.dir, 'crypto')
-const ttyA = join(tmp.dir, 'ttyA')
-const ttyB = join(tmp.dir, 'ttyB')
 const config = join(tmp.dir, 'device.json')
 const synced = join(tmp.dir, 'time-synced')
 let lab: DnsLab
 let broker: Mosquitto
-let socat: ChildProcess | undefined
+let pty: PtyPair
 let feeder: NodeJS.Timeout | undefined
-let ttyFd = -1
 const children = new Set<ChildProcess>()
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -48,6 +46,7 @@ before(async () => {
   })
   lab = await startDnsLab({ records: { 'example.test.': records } })
   broker = await startMosquitto({ dir: join(tmp.dir, 'mosquitto') })
+  pty = await startPtyPair(tmp.dir)
   writeFileSync(
     config,
     JSON.stringify({
@@ -57,19 +56,15 @@ before(async () => {
       statusIntervalSeconds: 0,
       drainSeconds: 2,
       // 2 s back-to-back windows (too short to duty-cycle), sampled once a second, windowStats for the frames' span.
-      sensors: [{ id: 'pm', type: 'pms5003', port: ttyA, warmupSeconds: 0, windowStats: ['min', 'max'] }],
+      sensors: [{ id: 'pm', type: 'pms5003', port: pty.device, warmupSeconds: 0, windowStats: ['min', 'max'] }],
     }),
   )
-  socat = spawn('socat', [`pty,raw,echo=0,link=${ttyA}`, `pty,raw,echo=0,link=${ttyB}`], { stdio: 'ignore' })
-  for (let i = 0; i < 200 && !(existsSync(ttyA) && existsSync(ttyB)); i++) await sleep(20)
-  ttyFd = openSync(ttyB, 'w')
 })
 
 after(async () => {
   for (const c of children) c.kill('SIGKILL')
   if (feeder !== undefined) clearInterval(feeder)
-  if (ttyFd >= 0) closeSync(ttyFd)
-  socat?.kill('SIGTERM')
+  await pty?.stop()
   await broker?.stop()
   await lab?.stop()
   tmp.cleanup()
@@ -171,7 +166,7 @@ test('DNS down and the clock unsynced at boot: every reading of those seconds ar
       n10: 0,
     })
     try {
-      writeSync(ttyFd, frame)
+      pty.send(frame)
       fedAt.push(Date.now())
     } catch {
       // the pty's buffer is full while nobody reads: this frame never reached the sensor's end

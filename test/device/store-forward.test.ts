@@ -159,15 +159,20 @@ const fileLines = (dir: string) =>
     .split('\n')
     .filter((l) => l !== '')
 
+/** Starts a device on `b` whose DNS comes up just after start-up began (the key lookup has failed once). */
+async function startThenDnsUp(b: ReturnType<typeof boot>) {
+  const starting = startDevice(b.parts)
+  await tick()
+  b.dnsUp()
+  return starting
+}
+
 test('a crash while readings are held loses none: the next start seals them with their true time, once', async () => {
   const dir = join(tmp.dir, 'crash')
   mkdirSync(dir)
   // First run: DNS up, the clock never syncs. Readings at 0, 10, ..., 120 s are held (and written as they are).
   const a = boot({ held: { dir, bootId: 'boot-1' }, first: 1 })
-  const startingA = startDevice(a.parts)
-  await tick()
-  a.dnsUp()
-  const devA = await startingA
+  const devA = await startThenDnsUp(a)
   a.timers.advance(125_000)
   assert.equal(devA.loop.stats.held, 13)
   assert.equal(fileLines(dir).length, 13)
@@ -177,10 +182,7 @@ test('a crash while readings are held loses none: the next start seals them with
   assert.equal(a.sent.length, 0)
 
   const b = boot({ held: { dir, bootId: 'boot-1' }, at: 130_000, first: 101 })
-  const startingB = startDevice(b.parts)
-  await tick()
-  b.dnsUp()
-  const devB = await startingB
+  const devB = await startThenDnsUp(b)
   assert.equal(devB.loop.stats.held, 13, "the first run's readings are held again")
   assert.equal(b.logs.filter((l) => l.includes('13 held readings recovered')).length, 1)
   b.timers.advance(20_000) // readings at 130, 140, 150 s: held too, the clock is still wrong
@@ -229,20 +231,14 @@ test('after a reboot the held readings have no true time: dropped, counted in st
   const dir = join(tmp.dir, 'reboot')
   mkdirSync(dir)
   const a = boot({ held: { dir, bootId: 'boot-1' }, first: 1 })
-  const startingA = startDevice(a.parts)
-  await tick()
-  a.dnsUp()
-  const devA = await startingA
+  const devA = await startThenDnsUp(a)
   a.timers.advance(40_000)
   assert.equal(devA.loop.stats.held, 5)
   devA.loop.stop() // power cut
 
   // The Pi boots again: a new boot id, and its monotonic clock starts from 0 (these readings' 0-40 s mean nothing).
   const b = boot({ held: { dir, bootId: 'boot-2' }, at: 0, first: 101 })
-  const startingB = startDevice(b.parts)
-  await tick()
-  b.dnsUp()
-  const devB = await startingB
+  const devB = await startThenDnsUp(b)
   assert.equal(devB.loop.stats.held, 0)
   assert.equal(devB.loop.stats.heldLostReboot, 5)
   assert.equal(b.logs.filter((l) => l.includes('5 held readings were taken before the last reboot')).length, 1)
